@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh clone:
+#   make demo   evaluate nmfrec on MovieLens 100K (or on the synthetic set, saying so)
+#   make test   run the test suite
+# Both create .venv and install what they need first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install install-bench bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $@
+
+install: $(VENV)/.installed-dev
+
+install-bench: $(VENV)/.installed-bench
+
+test: install
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/nmfrec evaluate --dataset auto
+
+bench: install-bench
+	$(BIN)/python benchmarks/bench_solvers.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,24 @@
+"""nmfrec: recommender systems from non-negative matrix factorization with missing entries.
+
+Public surface:
+
+* :class:`MaskedNMF`: scikit-learn-style estimator on matrices with missing entries.
+* :class:`RatingsMatrix`, :class:`Vocabulary`: the validated sparse data model.
+* :mod:`nmfrec.evaluation`, :mod:`nmfrec.datasets`: offline evaluation and MovieLens.
+"""
+
+from .exceptions import ConvergenceWarning, NotFittedError
+from .nmf import MaskedNMF
+from .ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "MaskedNMF",
+    "RatingsMatrix",
+    "Vocabulary",
+    "as_ratings_matrix",
+    "NotFittedError",
+    "ConvergenceWarning",
+    "__version__",
+]

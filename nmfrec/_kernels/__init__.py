@@ -1,0 +1,27 @@
+"""Numba kernels: pure functions of arrays and scalars.
+
+Every kernel here sees only NumPy arrays and scalars (no ``self``, no callables, no
+dicts) and imports only numpy, numba and math. Factors are stored row-major on both
+sides, user factors ``W`` (n_users, k) and item factors ``Ht`` (n_items, k), so a single
+row kernel serves both: called with the CSR arrays it updates ``W`` against ``Ht``;
+called with the CSC arrays of the same matrix it updates ``Ht`` against ``W``.
+
+Parallelism is over independent rows (``prange``), each output row written by exactly
+one iteration, and every reduction is written per row and summed afterwards in NumPy,
+so results are bitwise identical whatever the thread count.
+"""
+
+from ._als import als_update_rows
+from ._loss import dot_pairs, objective, penalty, row_sq_errors
+from ._mu import mu_update_rows
+from ._pgd import pgd_update_rows
+
+__all__ = [
+    "als_update_rows",
+    "mu_update_rows",
+    "pgd_update_rows",
+    "row_sq_errors",
+    "dot_pairs",
+    "objective",
+    "penalty",
+]

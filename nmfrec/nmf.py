@@ -1,0 +1,518 @@
+"""MaskedNMF: non-negative matrix factorization fitted to the observed entries only.
+
+The estimator owns the math, the parameters and the convergence loop. It sees arrays and
+sparse matrices (never DataFrames or ids); the Numba kernels in :mod:`nmfrec._kernels` do
+the per-row work.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import svds
+
+from . import _kernels as K
+from ._progress import Progress
+from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
+from .exceptions import ConvergenceWarning, NotFittedError
+from .ratings import RatingsMatrix, as_ratings_matrix
+
+__all__ = ["MaskedNMF"]
+
+SOLVERS = ("als", "mu", "pgd")
+INITS = ("random", "nndsvd", "nndsvda", "nndsvdar", "custom")
+
+# Inner iterations of the row solvers, fixed so results do not depend on hidden knobs.
+_ALS_SWEEPS = 50        # coordinate-descent sweeps per row and ALS iteration (warm start)
+_ALS_SWEEP_TOL = 1e-6   # relative change that ends a row's sweeps early
+_FOLDIN_SWEEPS = 2000   # transform(): solve each new row's NNLS to convergence
+_FOLDIN_TOL = 1e-12
+_PGD_STEPS = 2          # projected-gradient steps per row and iteration
+_MU_EPS = 1e-12         # keeps MU denominators positive
+_MU_FLOOR = 1e-10       # MU cannot move an exact 0; the floor keeps coordinates alive
+
+
+class _ParamsMixin:
+    """``get_params``/``set_params``/``repr`` in scikit-learn's manner (no dependency)."""
+
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def get_params(self, deep=True):
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}; "
+                                 f"valid parameters are {valid}.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                   if not (defaults.get(k) is v or (type(defaults.get(k)) is type(v) and defaults.get(k) == v))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+class _Threads:
+    """Set numba's thread count for a block and always restore it."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.prev = numba.get_num_threads()
+        if self.n is not None:
+            numba.set_num_threads(min(int(self.n), numba.config.NUMBA_NUM_THREADS))
+        return self
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.prev)
+        return False
+
+
+class MaskedNMF(_ParamsMixin):
+    r"""Non-negative matrix factorization with missing entries.
+
+    Finds non-negative ``W`` (n_rows x k) and ``H`` (k x n_cols) that minimise, over
+    the observed entries :math:`\Omega` only,
+
+    .. math::
+
+        F(W, H) = \tfrac12 \sum_{(u,i)\in\Omega} (x_{ui} - w_u \cdot h_i)^2
+                  + \lambda^W_1 \textstyle\sum W + \tfrac12 \lambda^W_2 \|W\|_F^2
+                  + \lambda^H_1 \textstyle\sum H + \tfrac12 \lambda^H_2 \|H\|_F^2 .
+
+    Missing entries are neither zeros nor imputed: they simply do not appear in the
+    objective. Which entries are observed is decided by :class:`~nmfrec.RatingsMatrix`:
+    the stored entries of a scipy sparse matrix (explicit zeros *are* observations),
+    or the non-NaN entries of a dense array.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Rank k of the factorization.
+    solver : {"als", "mu", "pgd"}, default="als"
+        ``"als"``: alternating non-negative least squares; each row of W (then H) is the
+        exact minimiser of its regularized NNLS on its own Gram matrix, by warm-started
+        coordinate descent, O(nnz k^2) per iteration. ``"mu"``: masked Lee-Seung
+        multiplicative updates, O(nnz k). ``"pgd"``: row-wise projected gradient with an
+        exact step, O(nnz k). ALS and MU never increase F; PGD neither (its step is
+        accepted only if the row objective does not grow).
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"} or None, default=None
+        ``"random"``: ``|N(0,1)| * sqrt(mean(x_obs) / k)``, scikit-learn's scaling
+        computed on the *observed* entries. ``"nndsvd*"``: Boutsidis & Gallopoulos' NNDSVD
+        of the zero-filled sparse matrix from ``scipy.sparse.linalg.svds`` (never dense),
+        then rescaled by the least-squares factor that best fits the observed entries
+        (``a`` fills zeros with the mean, ``ar`` with small random values). ``"custom"``:
+        start from the ``W`` and ``H`` given to ``fit``. None: ``"nndsvda"`` when
+        ``n_components < min(n_rows, n_cols)``, else ``"random"``.
+    max_iter : int, default=200
+        Maximum number of outer iterations (one update of W and one of H each).
+    tol : float, default=1e-4
+        Stop when the relative decrease of F in one iteration,
+        ``(F_prev - F) / F_prev``, falls below ``tol``.
+    l1_W, l2_W, l1_H, l2_H : float, default=0.0
+        L1 and L2 strengths on W and on H, used unscaled as in the objective above.
+        scikit-learn's ``NMF(alpha_W, alpha_H, l1_ratio)`` on an m x n matrix is the
+        same objective with ``l1_W = alpha_W * l1_ratio * n``,
+        ``l2_W = alpha_W * (1 - l1_ratio) * n``, ``l1_H = alpha_H * l1_ratio * m`` and
+        ``l2_H = alpha_H * (1 - l1_ratio) * m`` (scikit-learn scales each penalty by the
+        size of the *other* dimension).
+    n_init : int, default=1
+        Number of restarts from different random initializations; the fit with the
+        lowest objective is kept. Has no effect with deterministic inits.
+    random_state : int, numpy Generator or None, default=None
+        Seed of every random choice. Same seed and thread count: identical results.
+    n_threads : int or None, default=None
+        Threads for the parallel kernels (numba); None uses numba's default. ALS, MU and
+        PGD give bitwise identical results for any thread count.
+    dtype : {"float64", "float32"}, default="float64"
+        Storage type of data and factors (kernels accumulate in float64).
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar with the current objective on stderr.
+
+    Attributes
+    ----------
+    W_ : ndarray of shape (n_rows, n_components)
+        Row factors of the training matrix (the ``W`` that ``fit_transform`` returns).
+    components_ : ndarray of shape (n_components, n_cols)
+        ``H``. A transposed view of the row-major item factors ``H_t_``.
+    H_t_ : ndarray of shape (n_cols, n_components)
+        Column factors stored row-major (what the kernels use).
+    reconstruction_err_ : float
+        Frobenius norm of the residual on the observed entries,
+        ``sqrt(sum_{Omega} (x - WH)^2)``.
+    loss_history_ : ndarray of shape (n_iter_ + 1,)
+        F after each iteration; ``loss_history_[0]`` is F at the initialization.
+    n_iter_ : int
+        Iterations run in the kept fit.
+    converged_ : bool
+        Whether ``tol`` was reached before ``max_iter``.
+    n_components_, n_features_in_ : int
+        Rank and number of columns seen in ``fit``.
+    fit_time_ : float
+        Seconds spent in ``fit`` (all restarts).
+
+    References
+    ----------
+    Lee & Seung (2001), Algorithms for non-negative matrix factorization.
+    Zhang, Wang, Ding & Mitra (2006), Learning from incomplete ratings using
+    non-negative matrix factorization. Lin (2007), Projected gradient methods for NMF.
+    Boutsidis & Gallopoulos (2008), SVD based initialization for NMF.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfrec import MaskedNMF
+    >>> X = np.array([[1, 2, np.nan], [2, np.nan, 6], [np.nan, 4, 6.]])
+    >>> model = MaskedNMF(n_components=1, random_state=0, max_iter=500, tol=1e-10)
+    >>> W = model.fit_transform(X)
+    >>> round(float(model.predict([0], [2])[0]), 2)   # the missing x[0, 2]
+    3.0
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval("int", 1, None)],
+        "solver": [Options(*SOLVERS)],
+        "init": [Options(None, *INITS)],
+        "max_iter": [Interval("int", 0, None)],
+        "tol": [Interval("real", 0, None)],
+        "l1_W": [Interval("real", 0, None)],
+        "l2_W": [Interval("real", 0, None)],
+        "l1_H": [Interval("real", 0, None)],
+        "l2_H": [Interval("real", 0, None)],
+        "n_init": [Interval("int", 1, None)],
+        "random_state": [RandomState()],
+        "n_threads": [Options(None), Interval("int", 1, None)],
+        "dtype": [Dtype()],
+        "verbose": [Interval("int", 0, None), Options(True, False)],
+    }
+
+    def __init__(self, n_components=10, *, solver="als", init=None, max_iter=200, tol=1e-4,
+                 l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0, n_init=1, random_state=None,
+                 n_threads=None, dtype="float64", verbose=0):
+        self.n_components = n_components
+        self.solver = solver
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.l1_W = l1_W
+        self.l2_W = l2_W
+        self.l1_H = l1_H
+        self.l2_H = l2_H
+        self.n_init = n_init
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.dtype = dtype
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X, y=None, W=None, H=None):
+        """Learn W and H from the observed entries of ``X``.
+
+        Parameters
+        ----------
+        X : scipy sparse matrix, array-like with NaN for missing, or RatingsMatrix
+            Shape (n_rows, n_cols). Observed values must be finite and >= 0.
+        y : ignored
+        W, H : ndarray, optional
+            Initial factors, shapes (n_rows, k) and (k, n_cols); only with
+            ``init="custom"``.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, W, H)
+        return self
+
+    def fit_transform(self, X, y=None, W=None, H=None):
+        """Fit and return ``W`` (n_rows, n_components)."""
+        self._fit(X, W, H)
+        return self.W_
+
+    def transform(self, X):
+        """Row factors for new rows against the fitted ``H`` (fold-in).
+
+        Each row's factors are the exact minimiser of its regularized NNLS, the same
+        problem ALS solves for a training row:
+        ``min_{w>=0} 1/2 sum_{i in Omega_u} (x_ui - w.h_i)^2 + l1_W sum(w) + 1/2 l2_W ||w||^2``,
+        solved by coordinate descent from zero to convergence, whatever the solver used
+        in ``fit``. Rows without observations get zeros.
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (n_new_rows, n_cols)
+
+        Returns
+        -------
+        W : ndarray of shape (n_new_rows, n_components)
+        """
+        self._check_fitted("transform")
+        R = as_ratings_matrix(X, dtype=self._dtype)
+        if R.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {R.shape[1]} columns, but MaskedNMF was fitted with "
+                             f"{self.n_features_in_} columns.")
+        return self._solve_rows(R.csr.indptr, R.csr.indices, R.csr.data)
+
+    def predict(self, rows, cols):
+        """Model values ``W[rows] . H[:, cols]`` at the given positions.
+
+        Parameters
+        ----------
+        rows, cols : array-like of int, same shape
+            Row and column indices in the training matrix.
+
+        Returns
+        -------
+        ndarray of float, shape of ``rows``.
+        """
+        self._check_fitted("predict")
+        r = np.asarray(rows)
+        c = np.asarray(cols)
+        if r.shape != c.shape:
+            raise ValueError(f"rows and cols must have the same shape; got {r.shape} and {c.shape}.")
+        for name, arr, n in (("rows", r, self.W_.shape[0]), ("cols", c, self.H_t_.shape[0])):
+            if arr.size and arr.dtype.kind not in "iu":
+                raise TypeError(f"{name} must be integer indices; got dtype {arr.dtype}.")
+            if arr.size and (arr.min() < 0 or arr.max() >= n):
+                bad = arr[(arr < 0) | (arr >= n)].ravel()[0]
+                raise IndexError(f"{name} index {bad} is out of range for {n} {name}.")
+        out = np.empty(r.size, dtype=np.float64)
+        K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, self.H_t_, out)
+        return out.reshape(r.shape)
+
+    def objective(self, X, W=None):
+        """F(W, H) of the fitted factors on ``X`` (the training matrix by default shape).
+
+        ``W`` defaults to ``W_``; pass ``transform(X)`` to score new rows.
+        """
+        self._check_fitted("objective")
+        R = as_ratings_matrix(X, dtype=self._dtype)
+        W = self.W_ if W is None else np.ascontiguousarray(W, dtype=self._dtype)
+        if R.shape != (W.shape[0], self.H_t_.shape[0]):
+            raise ValueError(f"X has shape {R.shape}; expected {(W.shape[0], self.H_t_.shape[0])}.")
+        f, _ = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W, self.H_t_,
+                           self.l1_W, self.l2_W, self.l1_H, self.l2_H)
+        return f
+
+    @property
+    def components_(self):
+        self._check_fitted("components_")
+        return self.H_t_.T
+
+    # ------------------------------------------------------------------ internals
+    @property
+    def _dtype(self):
+        return np.dtype(self.dtype)
+
+    def _check_fitted(self, what):
+        if not hasattr(self, "H_t_"):
+            raise NotFittedError(f"This MaskedNMF instance is not fitted yet; call fit before {what}.")
+
+    def _validate_params(self):
+        check_params(self.get_params(), self._parameter_constraints)
+
+    def _solve_rows(self, indptr, indices, data, W0=None, fixed=None):
+        """Exact regularized NNLS of each row against the fitted H (see ``transform``)."""
+        k = self.H_t_.shape[1]
+        n = len(indptr) - 1
+        W = np.zeros((n, k), dtype=self._dtype) if W0 is None else np.array(W0, dtype=self._dtype)
+        fixed = np.zeros(k, dtype=np.uint8) if fixed is None else fixed
+        with _Threads(self.n_threads):
+            K.als_update_rows(indptr, indices, data, W, self.H_t_, float(self.l1_W),
+                              float(self.l2_W), fixed, _FOLDIN_SWEEPS, _FOLDIN_TOL)
+        return W
+
+    def _fit(self, X, W=None, H=None):
+        self._validate_params()
+        t0 = time.perf_counter()
+        R = as_ratings_matrix(X, dtype=self._dtype)
+        m, n = R.shape
+        if R.nnz == 0:
+            raise ValueError(f"X has no observed entries (shape {R.shape}); there is nothing to fit.")
+        k = self.n_components
+        init = self.init
+        if init is None:
+            init = "nndsvda" if k < min(m, n) else "random"
+        if (W is not None or H is not None) and init != "custom":
+            raise ValueError(f"W and H were given but init={init!r}; pass init='custom' to "
+                             "start from them.")
+        rng = check_random_state(self.random_state)
+        n_init = self.n_init
+        if n_init > 1 and init in ("nndsvd", "nndsvda", "custom"):
+            warnings.warn(f"n_init={n_init} has no effect with the deterministic init={init!r}; "
+                          "running once.", UserWarning, stacklevel=3)
+            n_init = 1
+
+        best = None
+        with _Threads(self.n_threads):
+            for run in range(n_init):
+                W0, Ht0 = self._initialize(R, init, rng, W, H)
+                result = self._run_solver(R, W0, Ht0, run, n_init)
+                if best is None or result[3][-1] < best[3][-1]:
+                    best = result
+        W_, Ht_, n_iter, history, converged = best
+        self.W_ = W_
+        self.H_t_ = Ht_
+        self.n_iter_ = n_iter
+        self.loss_history_ = np.asarray(history, dtype=np.float64)
+        self.converged_ = converged
+        _, sq = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W_, Ht_)
+        self.reconstruction_err_ = float(np.sqrt(sq))
+        self.n_components_ = k
+        self.n_features_in_ = n
+        self.init_ = init
+        self.fit_time_ = time.perf_counter() - t0
+        if not converged and self.max_iter > 0 and self.tol > 0:
+            warnings.warn(f"MaskedNMF (solver={self.solver!r}) reached max_iter={self.max_iter} "
+                          f"before the relative decrease fell below tol={self.tol}; increase "
+                          "max_iter or tol.", ConvergenceWarning, stacklevel=3)
+        return self
+
+    def _run_solver(self, R, W, Ht, run=0, n_runs=1):
+        csr, csc = R.csr, R.csc
+        l1_W, l2_W, l1_H, l2_H = (float(self.l1_W), float(self.l2_W), float(self.l1_H), float(self.l2_H))
+        k = W.shape[1]
+        fixed = np.zeros(k, dtype=np.uint8)
+
+        def loss():
+            return K.objective(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, l1_H, l2_H)[0]
+
+        if self.solver == "mu":
+            # MU multiplies; a coordinate at exactly 0 could never move again
+            np.maximum(W, _MU_FLOOR, out=W)
+            np.maximum(Ht, _MU_FLOOR, out=Ht)
+
+        f = loss()
+        history = [f]
+        bar = Progress(self.max_iter, desc=f"MaskedNMF[{self.solver}]" + (f" run {run + 1}/{n_runs}" if n_runs > 1 else "")) if self.verbose else None
+        converged = False
+        it = 0
+        for it in range(1, self.max_iter + 1):
+            if self.solver == "als":
+                K.als_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, fixed,
+                                  _ALS_SWEEPS, _ALS_SWEEP_TOL)
+                K.als_update_rows(csc.indptr, csc.indices, csc.data, Ht, W, l1_H, l2_H, fixed,
+                                  _ALS_SWEEPS, _ALS_SWEEP_TOL)
+            elif self.solver == "mu":
+                K.mu_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, fixed,
+                                 _MU_EPS, _MU_FLOOR)
+                K.mu_update_rows(csc.indptr, csc.indices, csc.data, Ht, W, l1_H, l2_H, fixed,
+                                 _MU_EPS, _MU_FLOOR)
+            else:
+                K.pgd_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, fixed, _PGD_STEPS)
+                K.pgd_update_rows(csc.indptr, csc.indices, csc.data, Ht, W, l1_H, l2_H, fixed, _PGD_STEPS)
+            f_new = loss()
+            history.append(f_new)
+            rel = (f - f_new) / f if f > 0 else 0.0
+            f = f_new
+            if bar is not None:
+                bar.update(it, objective=f_new, rel_decrease=rel)
+            if rel < self.tol:
+                converged = True
+                break
+        if bar is not None:
+            bar.close("converged" if converged else "max_iter reached")
+        return W, Ht, it, history, converged
+
+    # ------------------------------------------------------------------ initialization
+    def _initialize(self, R: RatingsMatrix, init, rng, W=None, H=None):
+        m, n = R.shape
+        k = self.n_components
+        dt = self._dtype
+        if init == "custom":
+            if W is None or H is None:
+                raise ValueError("init='custom' needs both W and H passed to fit.")
+            W = np.asarray(W)
+            H = np.asarray(H)
+            if W.shape != (m, k):
+                raise ValueError(f"W must have shape {(m, k)} (n_rows, n_components); got {W.shape}.")
+            if H.shape != (k, n):
+                raise ValueError(f"H must have shape {(k, n)} (n_components, n_cols); got {H.shape}.")
+            for name, A in (("W", W), ("H", H)):
+                if not np.all(np.isfinite(A)):
+                    raise ValueError(f"initial {name} contains NaN or infinite values.")
+                if np.any(A < 0):
+                    raise ValueError(f"initial {name} contains negative values; NMF factors must be >= 0.")
+            return (np.ascontiguousarray(W, dtype=dt).copy(),
+                    np.ascontiguousarray(H.T, dtype=dt).copy())
+
+        mean = R.mean
+        if init == "random":
+            avg = np.sqrt(max(mean, 0.0) / k) if mean > 0 else 1.0 / np.sqrt(k)
+            Ht = np.abs(avg * rng.standard_normal((n, k)))
+            W = np.abs(avg * rng.standard_normal((m, k)))
+            return np.ascontiguousarray(W, dtype=dt), np.ascontiguousarray(Ht, dtype=dt)
+        return self._nndsvd(R, init, rng)
+
+    def _nndsvd(self, R, variant, rng):
+        """NNDSVD of the zero-filled sparse matrix, then fitted to the observed scale."""
+        m, n = R.shape
+        k = self.n_components
+        if k >= min(m, n):
+            raise ValueError(f"init={variant!r} computes a truncated SVD and needs "
+                             f"n_components < min(n_rows, n_cols) = {min(m, n)}; got "
+                             f"n_components={k}. Use init='random'.")
+        A = R.csr.astype(np.float64)
+        v0 = rng.uniform(-1.0, 1.0, size=min(m, n))
+        U, S, Vt = svds(A, k=k, v0=v0, solver="arpack")
+        order = np.argsort(S)[::-1]
+        U, S, Vt = U[:, order], S[order], Vt[order]
+        W = np.zeros((m, k))
+        H = np.zeros((k, n))
+        W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
+        H[0, :] = np.sqrt(S[0]) * np.abs(Vt[0, :])
+        for j in range(1, k):
+            x, y = U[:, j], Vt[j, :]
+            xp, yp = np.maximum(x, 0), np.maximum(y, 0)
+            xn, yn = np.abs(np.minimum(x, 0)), np.abs(np.minimum(y, 0))
+            xpn, ypn = np.linalg.norm(xp), np.linalg.norm(yp)
+            xnn, ynn = np.linalg.norm(xn), np.linalg.norm(yn)
+            mp, mn = xpn * ypn, xnn * ynn
+            if mp > mn:
+                u, v, sigma = (xp / xpn if xpn else xp), (yp / ypn if ypn else yp), mp
+            else:
+                u, v, sigma = (xn / xnn if xnn else xn), (yn / ynn if ynn else yn), mn
+            lbd = np.sqrt(S[j] * sigma)
+            W[:, j] = lbd * u
+            H[j, :] = lbd * v
+        eps = 1e-6
+        W[W < eps] = 0
+        H[H < eps] = 0
+        if variant == "nndsvda":
+            avg = A.sum() / (m * n)
+            W[W == 0] = avg
+            H[H == 0] = avg
+        elif variant == "nndsvdar":
+            avg = A.sum() / (m * n)
+            W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
+            H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
+        Ht = np.ascontiguousarray(H.T)
+        W = np.ascontiguousarray(W)
+        # The SVD saw missing entries as zeros, which shrinks the factors when few entries
+        # are observed. Rescale by the least-squares factor c = <x, p> / <p, p> over Omega.
+        csr = R.csr
+        rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(csr.indptr))
+        pred = np.empty(csr.nnz)
+        K.dot_pairs(rows, csr.indices.astype(np.int64), W, Ht, pred)
+        pp = float(pred @ pred)
+        if pp > 0:
+            c = float(csr.data.astype(np.float64) @ pred) / pp
+            if c > 0:
+                W *= np.sqrt(c)
+                Ht *= np.sqrt(c)
+        dt = self._dtype
+        return np.ascontiguousarray(W, dtype=dt), np.ascontiguousarray(Ht, dtype=dt)

@@ -1,0 +1,489 @@
+"""The data model: a validated sparse ratings matrix with an explicit observation mask.
+
+This module is the **one place** where nmfrec decides what is *missing*. Everything
+above it (the estimator, the recommender, evaluation) receives a :class:`RatingsMatrix`
+and never re-derives the mask.
+
+Conventions
+-----------
+* The observed set Ω is the sparsity *pattern* of the matrix, never ``X != 0``: a
+  stored zero is an observed rating of 0 and is kept (scipy would otherwise be free to
+  drop it).
+* From a dense array, ``np.nan`` marks a missing entry; every other value is observed.
+* From a scipy sparse matrix, the stored entries are the observed ones, explicit zeros
+  included. Duplicate coordinates (possible in COO input) are an error, not summed.
+* From a DataFrame, each row is one observed ``(user, item, rating)``; raw labels are
+  mapped to inner indices by a :class:`Vocabulary` each way.
+* Ratings must be finite and non-negative (NMF needs X >= 0).
+
+Both a CSR (rows = users) and a CSC (columns = items) twin are kept with sorted indices,
+so a solver can update user factors from the CSR and item factors from the CSC with the
+same kernel.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+__all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "DUPLICATE_POLICIES"]
+
+#: Column names recognised without arguments, in order of preference.
+USER_COLUMNS = ("user", "userId", "user_id", "userid", "UserId", "uid")
+ITEM_COLUMNS = ("item", "movieId", "item_id", "itemId", "itemid", "movie_id", "movie", "iid")
+RATING_COLUMNS = ("rating", "ratings", "score")
+
+DUPLICATE_POLICIES = ("raise", "last", "first", "mean")
+
+_FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.type not in _FLOAT_DTYPES:
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}.")
+    return dtype
+
+
+# --------------------------------------------------------------------------- vocabulary
+class Vocabulary:
+    """A bijection between raw labels (ints or strings) and inner indices ``0..n-1``.
+
+    Raw labels are what the user knows (``user 196``, ``"Toy Story (1995)"``); inner
+    indices are rows or columns of the ratings matrix. The two are never mixed: every
+    conversion goes through :meth:`index` or :meth:`labels`.
+
+    Parameters
+    ----------
+    labels : array-like
+        Unique labels, in inner-index order. All ints or all strings.
+    """
+
+    def __init__(self, labels):
+        arr = np.asarray(labels)
+        if arr.ndim != 1:
+            raise ValueError(f"labels must be one-dimensional; got shape {arr.shape}.")
+        _check_label_kind(arr, "labels")
+        index = pd.Index(arr)
+        if not index.is_unique:
+            dup = index[index.duplicated()][0]
+            raise ValueError(f"labels must be unique; {dup!r} appears more than once.")
+        self._index = index
+
+    # -- size and membership
+    def __len__(self):
+        return len(self._index)
+
+    def __contains__(self, label):
+        try:
+            return label in self._index
+        except TypeError:
+            return False
+
+    def __eq__(self, other):
+        return isinstance(other, Vocabulary) and self._index.equals(other._index)
+
+    def __repr__(self):
+        return f"Vocabulary(n={len(self)}, first={list(self._index[:3])!r})"
+
+    @property
+    def labels_(self) -> np.ndarray:
+        """All labels in inner-index order (a copy)."""
+        return self._index.to_numpy(copy=True)
+
+    @property
+    def is_integer(self) -> bool:
+        return pd.api.types.is_integer_dtype(self._index.dtype)
+
+    # -- conversions
+    def index(self, labels, missing="raise", kind="label") -> np.ndarray:
+        """Inner indices of ``labels``.
+
+        Parameters
+        ----------
+        labels : array-like
+        missing : {"raise", "negative"}
+            Unknown labels raise ``KeyError`` (default) or map to ``-1``.
+        kind : str
+            Word used in the error message ("user", "item", ...).
+        """
+        arr = np.asarray(labels)
+        scalar = arr.ndim == 0
+        arr = np.atleast_1d(arr)
+        try:
+            idx = self._index.get_indexer(arr)
+        except (TypeError, ValueError):  # e.g. unorderable mixed types
+            idx = np.array([self._index.get_loc(x) if x in self else -1 for x in arr])
+        idx = np.asarray(idx, dtype=np.int64)
+        if missing == "raise":
+            bad = np.flatnonzero(idx < 0)
+            if bad.size:
+                first = arr[bad[0]]
+                more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+                raise KeyError(f"{kind} {_show(first)} is not in the training data{more}")
+        elif missing != "negative":
+            raise ValueError(f"missing must be 'raise' or 'negative'; got {missing!r}.")
+        return idx[0] if scalar else idx
+
+    def number(self, label, kind="label") -> int:
+        """Inner index of one label; ``KeyError`` naming it if unknown."""
+        return int(self.index(np.array([label], dtype=object if isinstance(label, str) else None),
+                              kind=kind)[0])
+
+    def labels(self, indices) -> np.ndarray:
+        """Raw labels at inner ``indices``."""
+        return self._index.to_numpy()[np.asarray(indices, dtype=np.int64)]
+
+    def extend(self, labels) -> "Vocabulary":
+        """A new vocabulary with unseen ``labels`` appended (existing indices unchanged)."""
+        arr = np.asarray(labels)
+        _check_label_kind(arr, "labels")
+        new = pd.Index(arr).unique()
+        new = new[self._index.get_indexer(new) < 0]
+        if len(new) == 0:
+            return self
+        if len(self) and (pd.api.types.is_integer_dtype(self._index.dtype)
+                          != pd.api.types.is_integer_dtype(new.dtype)):
+            raise TypeError(
+                f"cannot mix label kinds: the vocabulary holds {self._index.dtype} labels, "
+                f"the new ones are {new.dtype} (e.g. {new[0]!r})."
+            )
+        return Vocabulary(np.concatenate([self._index.to_numpy(), new.to_numpy()]))
+
+
+def _show(label):
+    return repr(label.item() if isinstance(label, np.generic) else label)
+
+
+def _check_label_kind(arr: np.ndarray, name: str):
+    """Labels are all integers or all strings; floats, bools and mixtures are refused."""
+    if arr.size == 0:
+        return
+    kind = arr.dtype.kind
+    if kind in "iu" or kind in "US":
+        return
+    if kind == "b":
+        raise TypeError(f"{name} must be integers or strings; got booleans.")
+    if kind == "f":
+        if np.isnan(arr).any():
+            raise ValueError(f"{name} contain {int(np.isnan(arr).sum())} missing (NaN) values.")
+        if np.all(arr == np.round(arr)):
+            return  # integral floats (e.g. from a CSV with missing rows) are accepted
+        raise TypeError(f"{name} must be integers or strings; got non-integral floats "
+                        f"(e.g. {arr[arr != np.round(arr)][0]!r}).")
+    if kind == "O":
+        types = {type(x) for x in arr}
+        is_int = all(isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+                     for x in arr)
+        is_str = all(isinstance(x, str) for x in arr)
+        if is_int or is_str:
+            return
+        if any(x is None or (isinstance(x, float) and np.isnan(x)) for x in arr):
+            n = sum(x is None or (isinstance(x, float) and np.isnan(x)) for x in arr)
+            raise ValueError(f"{name} contain {n} missing (None/NaN) values.")
+        names = sorted(t.__name__ for t in types)
+        raise TypeError(f"{name} must be all integers or all strings; got a mix of {names}.")
+    raise TypeError(f"{name} must be integers or strings; got dtype {arr.dtype}.")
+
+
+# ------------------------------------------------------------------------ ratings matrix
+@dataclass(frozen=True, eq=False)
+class RatingsMatrix:
+    """A validated sparse ratings matrix with its observation mask.
+
+    Attributes
+    ----------
+    csr : scipy.sparse.csr_matrix, shape (n_rows, n_cols)
+        Rows are users. Sorted indices, no duplicates, explicit zeros kept.
+    csc : scipy.sparse.csc_matrix
+        The same matrix by columns (items), for item-side updates.
+    users, items : Vocabulary or None
+        Raw labels of rows and columns when built from a DataFrame.
+    """
+
+    csr: sp.csr_matrix
+    csc: sp.csc_matrix
+    users: Vocabulary | None = None
+    items: Vocabulary | None = None
+
+    # -- shape and summary
+    @property
+    def shape(self):
+        return self.csr.shape
+
+    @property
+    def nnz(self) -> int:
+        return int(self.csr.nnz)
+
+    @property
+    def dtype(self):
+        return self.csr.dtype
+
+    @property
+    def density(self) -> float:
+        m, n = self.shape
+        return self.nnz / (m * n) if m and n else 0.0
+
+    @property
+    def is_fully_observed(self) -> bool:
+        m, n = self.shape
+        return self.nnz == m * n
+
+    @property
+    def rating_range(self) -> tuple[float, float]:
+        d = self.csr.data
+        return (float(d.min()), float(d.max())) if d.size else (0.0, 0.0)
+
+    @property
+    def mean(self) -> float:
+        d = self.csr.data
+        return float(d.mean()) if d.size else 0.0
+
+    def row_counts(self) -> np.ndarray:
+        """Number of observed entries in each row."""
+        return np.diff(self.csr.indptr)
+
+    def col_counts(self) -> np.ndarray:
+        """Number of observed entries in each column."""
+        return np.diff(self.csc.indptr)
+
+    def astype(self, dtype) -> "RatingsMatrix":
+        dtype = _check_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return RatingsMatrix(self.csr.astype(dtype), self.csc.astype(dtype), self.users, self.items)
+
+    def __repr__(self):
+        m, n = self.shape
+        return f"RatingsMatrix({m} x {n}, {self.nnz} observed, {self.dtype})"
+
+    # -- constructors
+    @classmethod
+    def from_coo(cls, rows, cols, values, shape, dtype=np.float64, users=None, items=None,
+                 name="X"):
+        """From coordinate arrays; duplicates and bad values are errors."""
+        dtype = _check_dtype(dtype)
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        values = np.asarray(values)
+        m, n = (int(shape[0]), int(shape[1]))
+        if not (rows.shape == cols.shape == values.shape) or rows.ndim != 1:
+            raise ValueError("rows, cols and values must be 1-D arrays of one length; got "
+                             f"{rows.shape}, {cols.shape}, {values.shape}.")
+        if rows.size and (rows.min() < 0 or rows.max() >= m or cols.min() < 0 or cols.max() >= n):
+            raise ValueError(f"{name}: coordinates out of bounds for shape {(m, n)}.")
+        _check_values(values, rows, cols, name)
+        # duplicate coordinates would be summed silently by scipy: refuse them
+        if rows.size:
+            key = rows * n + cols
+            order = np.argsort(key, kind="stable")
+            dup = np.flatnonzero(np.diff(key[order]) == 0)
+            if dup.size:
+                j = order[dup[0]]
+                raise ValueError(
+                    f"{name} has {dup.size} duplicate coordinates (first at row {rows[j]}, "
+                    f"column {cols[j]}); each observed entry must be stored once."
+                )
+        coo = sp.coo_matrix((values.astype(dtype, copy=False), (rows, cols)), shape=(m, n))
+        return cls._from_canonical_coo(coo, users, items)
+
+    @classmethod
+    def _from_canonical_coo(cls, coo, users=None, items=None):
+        # coo -> csr/csc keeps explicit zeros (only duplicates are summed, and there are none)
+        csr = coo.tocsr()
+        csr.sort_indices()
+        csc = coo.tocsc()
+        csc.sort_indices()
+        if csr.nnz != coo.nnz or csc.nnz != coo.nnz:  # pragma: no cover - scipy contract
+            raise RuntimeError("internal error: observed entries were lost converting to CSR/CSC")
+        return cls(csr, csc, users, items)
+
+    @classmethod
+    def from_sparse(cls, X, dtype=np.float64, name="X"):
+        """From a scipy sparse matrix/array: stored entries (zeros too) are observed."""
+        coo = sp.coo_matrix(X)
+        return cls.from_coo(coo.row, coo.col, coo.data, coo.shape, dtype=dtype, name=name)
+
+    @classmethod
+    def from_dense(cls, X, dtype=np.float64, name="X"):
+        """From a dense 2-D array: ``np.nan`` marks missing, every other value is observed."""
+        X = np.asarray(X)
+        if X.dtype.kind == "b" or X.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers; got dtype {X.dtype}.")
+        if X.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (rows x columns); got {X.ndim}-D, shape {X.shape}.")
+        X = X.astype(np.float64, copy=False)
+        rows, cols = np.nonzero(~np.isnan(X))
+        return cls.from_coo(rows, cols, X[rows, cols], X.shape, dtype=dtype, name=name)
+
+    @classmethod
+    def from_frame(cls, df, user_col=None, item_col=None, rating_col=None, duplicates="raise",
+                   dtype=np.float64, users=None, items=None):
+        """From a ratings table, one ``(user, item, rating)`` per row.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+        user_col, item_col, rating_col : str, optional
+            Column names. When omitted, the usual names are recognised (``user``,
+            ``userId``, ``user_id``; ``item``, ``movieId``, ``item_id``; ``rating``);
+            a frame with two candidates for one role is ambiguous and refused.
+        duplicates : {"raise", "last", "first", "mean"}
+            What to do with a (user, item) pair rated more than once.
+        users, items : Vocabulary, optional
+            Fixed vocabularies (e.g. the training ones); labels not in them are an error.
+            By default each is built from the frame, labels sorted.
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"ratings must be a pandas DataFrame; got {type(df).__name__}.")
+        if duplicates not in DUPLICATE_POLICIES:
+            raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}; got {duplicates!r}.")
+        ucol = resolve_column(df, user_col, USER_COLUMNS, "user")
+        icol = resolve_column(df, item_col, ITEM_COLUMNS, "item")
+        rcol = resolve_column(df, rating_col, RATING_COLUMNS, "rating")
+        if len({ucol, icol, rcol}) < 3:
+            raise ValueError(f"user, item and rating columns must differ; got {ucol!r}, {icol!r}, {rcol!r}.")
+        if len(df) == 0:
+            raise ValueError("the ratings frame is empty: there is nothing to fit.")
+        ratings = check_rating_column(df, rcol)
+        u_raw = _label_array(df[ucol], ucol)
+        i_raw = _label_array(df[icol], icol)
+
+        # duplicates: found on raw labels so the message can name them
+        key = pd.MultiIndex.from_arrays([u_raw, i_raw]) if len(df) else None
+        dup_mask = key.duplicated(keep=False)
+        if dup_mask.any():
+            n_dup = int(key.duplicated(keep="first").sum())
+            if duplicates == "raise":
+                pos = int(np.flatnonzero(dup_mask)[0])
+                raise ValueError(
+                    f"{n_dup} duplicate ({ucol}, {icol}) pairs; e.g. row {df.index[pos]!r}: "
+                    f"{ucol}={_show(u_raw[pos])}, {icol}={_show(i_raw[pos])}. Pass "
+                    "duplicates='last', 'first' or 'mean' to combine them."
+                )
+            tmp = pd.DataFrame({"u": u_raw, "i": i_raw, "r": ratings})
+            if duplicates == "mean":
+                tmp = tmp.groupby(["u", "i"], sort=False, as_index=False)["r"].mean()
+            else:
+                tmp = tmp.drop_duplicates(["u", "i"], keep=duplicates)
+            u_raw, i_raw, ratings = tmp["u"].to_numpy(), tmp["i"].to_numpy(), tmp["r"].to_numpy()
+
+        users = users if users is not None else Vocabulary(_sorted_unique(u_raw))
+        items = items if items is not None else Vocabulary(_sorted_unique(i_raw))
+        rows = users.index(u_raw, kind="user")
+        cols = items.index(i_raw, kind="item")
+        return cls.from_coo(rows, cols, ratings, (len(users), len(items)), dtype=dtype,
+                            users=users, items=items, name=f"column {rcol!r}")
+
+
+def _sorted_unique(labels):
+    uniq = pd.unique(labels)
+    try:
+        return np.sort(uniq)
+    except TypeError:  # pragma: no cover - kinds were checked before
+        return uniq
+
+
+def _label_array(col: pd.Series, name: str) -> np.ndarray:
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.astype(col.cat.categories.dtype)
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise TypeError(f"column {name!r} must hold integer or string ids; got booleans.")
+    if col.isna().any():
+        pos = int(np.flatnonzero(col.isna().to_numpy())[0])
+        raise ValueError(f"column {name!r} has {int(col.isna().sum())} missing ids; "
+                         f"e.g. row {col.index[pos]!r}.")
+    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+        arr = col.to_numpy(dtype=object)
+    else:
+        arr = col.to_numpy()
+    if arr.dtype.kind == "f":
+        if not np.all(arr == np.round(arr)):
+            raise TypeError(f"column {name!r} holds non-integral numbers; ids must be integers "
+                            "or strings.")
+        arr = arr.astype(np.int64)
+    try:
+        _check_label_kind(arr, f"column {name!r}")
+    except (TypeError, ValueError) as e:
+        raise type(e)(str(e)) from None
+    if arr.dtype.kind == "O" and len(arr) and isinstance(arr[0], numbers.Integral):
+        arr = arr.astype(np.int64)
+    return arr
+
+
+def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
+    """Name of the column playing ``role`` ("user", "item", "rating")."""
+    if given is not None:
+        if given not in df.columns:
+            raise KeyError(f"{role} column {given!r} not found; the frame has columns "
+                           f"{list(df.columns)}.")
+        return given
+    found = [c for c in candidates if c in df.columns]
+    if len(found) > 1:
+        raise ValueError(f"ambiguous {role} column: the frame has {found}; pass "
+                         f"{role}_col= to choose one.")
+    if not found:
+        raise KeyError(f"no {role} column found: expected one of {list(candidates)} or "
+                       f"{role}_col=...; the frame has columns {list(df.columns)}.")
+    return found[0]
+
+
+def check_rating_column(df: pd.DataFrame, rcol: str) -> np.ndarray:
+    """The rating column as float64, after checking it is numeric, finite and >= 0."""
+    col = df[rcol]
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise TypeError(f"column {rcol!r} must hold numeric ratings; got booleans.")
+    if not pd.api.types.is_numeric_dtype(col.dtype):
+        raise TypeError(f"column {rcol!r} must hold numeric ratings; got dtype {col.dtype} "
+                        f"(e.g. {col.iloc[0]!r}).")
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    _check_values(values, None, None, f"column {rcol!r}", index=df.index)
+    return values
+
+
+def _check_values(values, rows, cols, name, index=None):
+    """Finite and non-negative, else a message with the count and the first offender."""
+    if values.dtype.kind == "b" or values.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers; got dtype {values.dtype}.")
+    values = values.astype(np.float64, copy=False)
+
+    def where(pos):
+        if index is not None:
+            return f"row {index[pos]!r}"
+        return f"row {rows[pos]}, column {cols[pos]}"
+
+    bad = np.flatnonzero(np.isnan(values))
+    if bad.size:
+        raise ValueError(f"{name} contains {bad.size} NaN values (first at {where(bad[0])}); "
+                         "ratings must be finite. Leave missing entries out instead.")
+    bad = np.flatnonzero(np.isinf(values))
+    if bad.size:
+        raise ValueError(f"{name} contains {bad.size} infinite values (first at {where(bad[0])}); "
+                         "ratings must be finite.")
+    bad = np.flatnonzero(values < 0)
+    if bad.size:
+        raise ValueError(
+            f"{name} contains {bad.size} negative values (first at {where(bad[0])}: "
+            f"{values[bad[0]]!r}); NMF needs non-negative ratings. Shift them first, "
+            "e.g. ratings - ratings.min()."
+        )
+
+
+def as_ratings_matrix(X, dtype=np.float64, name="X") -> RatingsMatrix:
+    """Validate ``X`` into a :class:`RatingsMatrix`.
+
+    ``X`` may be a RatingsMatrix, a scipy sparse matrix/array (stored entries are
+    observed, explicit zeros included) or a dense array-like (``np.nan`` = missing).
+    """
+    if isinstance(X, RatingsMatrix):
+        return X.astype(dtype)
+    if sp.issparse(X):
+        return RatingsMatrix.from_sparse(X, dtype=dtype, name=name)
+    if isinstance(X, pd.DataFrame):
+        raise TypeError(f"{name} is a DataFrame; MaskedNMF takes matrices. Use "
+                        "nmfrec.Recommender for ratings tables, or RatingsMatrix.from_frame.")
+    return RatingsMatrix.from_dense(X, dtype=dtype, name=name)
