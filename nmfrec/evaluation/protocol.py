@@ -1,0 +1,360 @@
+"""The offline protocols of EVALUATION.md, for any model with the public surface.
+
+The protocol calls only ``fit``, ``predict`` and ``recommend_many`` (or ``recommend``),
+so nmfrec's Recommender, the baselines of :mod:`nmfrec.evaluation.baselines` and a peer
+wrapped in a thin adapter are scored by the same code.
+
+Protocol A (rating prediction): fit on train, predict every test rating, clip the
+predictions to the train rating range, RMSE and MAE over the test ratings.
+
+Protocol B (top-k ranking): for each test user, candidates are the train items minus the
+user's own train items; relevant items are the user's test items rated at least
+``relevance_threshold``; users without a relevant test item are skipped; precision@k
+(hits/k), recall@k, NDCG@k, MAP@k, hit rate@k, means over users; catalog coverage@k over
+the train items.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from . import metrics as _m
+from .splits import cold_start_report
+
+__all__ = [
+    "RatingPredictor",
+    "Recommender",
+    "evaluate",
+    "cross_validate",
+    "CVResult",
+]
+
+PROTOCOLS = ("rating", "ranking")
+MISSING = ("global_mean", "ignore", "error")
+
+
+@runtime_checkable
+class RatingPredictor(Protocol):
+    """What protocol A needs.
+
+    ``fit(train)`` takes a ratings frame (``user, item, rating[, timestamp]``) and
+    returns the model; ``predict(pairs)`` takes a frame with ``user`` and ``item``
+    columns and returns one float per row, NaN where the model cannot predict.
+    """
+
+    def fit(self, train: pd.DataFrame) -> Any: ...
+
+    def predict(self, pairs: pd.DataFrame) -> Any: ...
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """What protocol B needs (besides ``fit``).
+
+    ``recommend_many(users, k, exclude_seen=True)`` returns a frame with columns
+    ``user, item, score, rank`` (rank 1 is best), at most ``k`` rows per user, none of
+    them an item the user rated in train. A model without ``recommend_many`` may instead
+    offer ``recommend(user, k)`` returning a frame with columns ``item, score`` in rank
+    order, which the protocol calls once per user.
+    """
+
+    def fit(self, train: pd.DataFrame) -> Any: ...
+
+    def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame: ...
+
+
+def _check_frame(df, name, cols=("user", "item", "rating")):
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}.")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(df.columns)}.")
+    if len(df) == 0:
+        raise ValueError(f"{name} is empty.")
+
+
+def _recommend(model, users, k):
+    """Call the model's batch or single-user recommend; return a frame user, item, rank."""
+    if hasattr(model, "recommend_many"):
+        recs = model.recommend_many(users, k=k, exclude_seen=True)
+        where = f"{type(model).__name__}.recommend_many"
+        if not isinstance(recs, pd.DataFrame):
+            raise TypeError(f"{where} must return a DataFrame; got {type(recs).__name__}.")
+        missing = [c for c in ("user", "item") if c not in recs.columns]
+        if missing:
+            raise ValueError(f"{where} returned no {missing} column(s): {list(recs.columns)}.")
+        recs = recs.copy()
+        if "rank" not in recs.columns:
+            # rows are taken in the order given, per user
+            recs["rank"] = recs.groupby("user", sort=False).cumcount() + 1
+        return recs[["user", "item", "rank"]]
+    if hasattr(model, "recommend"):
+        where = f"{type(model).__name__}.recommend"
+        frames = []
+        for u in users:
+            r = model.recommend(u, k)
+            if not isinstance(r, pd.DataFrame) or "item" not in r.columns:
+                raise ValueError(f"{where}({u!r}, {k}) must return a DataFrame with an 'item' column.")
+            frames.append(
+                pd.DataFrame(
+                    {"user": u, "item": r["item"].to_numpy(), "rank": np.arange(1, len(r) + 1)}
+                )
+            )
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            {"user": [], "item": [], "rank": []}
+        )
+    raise TypeError(
+        f"{type(model).__name__} has neither recommend_many nor recommend, so it cannot "
+        "be scored by the ranking protocol; pass protocols=('rating',)."
+    )
+
+
+def _group_lists(frame, users, col, order=None):
+    """Per-user arrays of ``frame[col]`` aligned with ``users`` (empty where absent)."""
+    pos = pd.Index(users).get_indexer(frame["user"])
+    if (pos < 0).any():
+        bad = frame["user"].to_numpy()[pos < 0][0]
+        raise ValueError(f"recommendations for user {bad!r}, who was not asked for.")
+    keys = (pos,) if order is None else (order, pos)
+    idx = np.lexsort(keys)
+    values = frame[col].to_numpy()[idx]
+    counts = np.bincount(pos, minlength=len(users))
+    return np.split(values, np.cumsum(counts)[:-1])
+
+
+def evaluate(
+    model,
+    train,
+    test,
+    k=10,
+    relevance_threshold=4.0,
+    fit=True,
+    protocols=PROTOCOLS,
+    missing="global_mean",
+):
+    """Score a model on one train/test split with protocols A and B of EVALUATION.md.
+
+    Parameters
+    ----------
+    model : RatingPredictor and/or Recommender
+        Any object with ``fit``/``predict`` (protocol A) and ``recommend_many`` or
+        ``recommend`` (protocol B); see :class:`RatingPredictor` and :class:`Recommender`.
+    train, test : DataFrame
+        Ratings frames with ``user``, ``item``, ``rating`` columns.
+    k : int, default 10
+        List length for the ranking metrics.
+    relevance_threshold : float, default 4.0
+        A test item is relevant to its user when its rating is ``>=`` this.
+    fit : bool, default True
+        Call ``model.fit(train)`` first; False scores an already fitted model.
+    protocols : tuple of {"rating", "ranking"}, default both
+    missing : {"global_mean", "ignore", "error"}, default "global_mean"
+        What to do with NaN predictions (unknown users or items): replace them by the
+        train mean rating, leave them out of RMSE/MAE, or raise. Their number is
+        reported as ``n_pred_missing`` in every case.
+
+    Returns
+    -------
+    dict
+        ``fit_time`` (s, NaN when ``fit=False``), ``n_train``, ``n_test``,
+        ``n_test_unknown`` (test rows whose user or item is not in train; also
+        ``n_test_unknown_user``, ``n_test_unknown_item``); with protocol A ``rmse``,
+        ``mae``, ``n_pred_missing``, ``predict_time``; with protocol B ``precision``,
+        ``recall``, ``ndcg``, ``map``, ``hit_rate``, ``coverage``, ``k``,
+        ``n_users_scored`` (users with a relevant test item who are in train),
+        ``n_users_no_relevant`` (test users skipped for having no relevant item),
+        ``n_users_unknown`` (users with a relevant test item but no train rating; the
+        model cannot rank for them, so they are skipped and counted here),
+        ``recommend_time``.
+
+    Notes
+    -----
+    Predictions are clipped to ``[min, max]`` of the train ratings before scoring.
+    Relevant test items absent from train stay relevant (no model can recommend them,
+    which is part of the score). Recommendations of items the user rated in train
+    violate the protocol and raise.
+    """
+    _check_frame(train, "train")
+    _check_frame(test, "test")
+    protocols = tuple([protocols] if isinstance(protocols, str) else protocols)
+    bad = [p for p in protocols if p not in PROTOCOLS]
+    if bad or not protocols:
+        raise ValueError(f"protocols must be a non-empty subset of {PROTOCOLS}; got {protocols!r}.")
+    if missing not in MISSING:
+        raise ValueError(f"missing must be one of {MISSING}; got {missing!r}.")
+    k = _m._check_k(k)
+
+    out: dict[str, Any] = {}
+    if fit:
+        t0 = time.perf_counter()
+        model.fit(train)
+        out["fit_time"] = time.perf_counter() - t0
+    else:
+        out["fit_time"] = float("nan")
+    cold = cold_start_report(train, test)
+    out.update(
+        n_train=len(train),
+        n_test=len(test),
+        n_test_unknown=cold.n_unknown,
+        n_test_unknown_user=cold.n_unknown_user,
+        n_test_unknown_item=cold.n_unknown_item,
+    )
+    if "rating" in protocols:
+        out.update(_rating_protocol(model, train, test, missing))
+    if "ranking" in protocols:
+        out.update(_ranking_protocol(model, train, test, k, relevance_threshold))
+    return out
+
+
+def _rating_protocol(model, train, test, missing):
+    t0 = time.perf_counter()
+    pred = np.asarray(model.predict(test[["user", "item"]]), dtype=np.float64).ravel()
+    elapsed = time.perf_counter() - t0
+    if pred.size != len(test):
+        raise ValueError(
+            f"{type(model).__name__}.predict returned {pred.size} values for {len(test)} "
+            "test rows."
+        )
+    r = train["rating"].to_numpy(dtype=np.float64)
+    pred = np.clip(pred, r.min(), r.max())  # NaN stays NaN
+    nan = np.isnan(pred)
+    if missing == "global_mean":
+        pred = np.where(nan, r.mean(), pred)
+    metric_missing = "ignore" if missing == "ignore" else "error"
+    y = test["rating"].to_numpy(dtype=np.float64)
+    return {
+        "rmse": _m.rmse(y, pred, missing=metric_missing),
+        "mae": _m.mae(y, pred, missing=metric_missing),
+        "n_pred_missing": int(nan.sum()),
+        "predict_time": elapsed,
+    }
+
+
+def _ranking_protocol(model, train, test, k, threshold):
+    rel = test.loc[test["rating"].to_numpy(dtype=np.float64) >= threshold, ["user", "item"]]
+    test_users = pd.unique(test["user"])
+    rel_users = pd.unique(rel["user"])
+    known = pd.Index(pd.unique(train["user"]))
+    users = np.asarray(rel_users[known.get_indexer(rel_users) >= 0])
+    out = {
+        "k": k,
+        "n_users_scored": int(users.size),
+        "n_users_no_relevant": int(len(test_users) - len(rel_users)),
+        "n_users_unknown": int(len(rel_users) - users.size),
+    }
+    if users.size == 0:
+        nan = float("nan")
+        out.update(precision=nan, recall=nan, ndcg=nan, map=nan, hit_rate=nan,
+                   coverage=nan, recommend_time=0.0)
+        return out
+
+    t0 = time.perf_counter()
+    recs = _recommend(model, users, k)
+    out["recommend_time"] = time.perf_counter() - t0
+
+    seen = recs.merge(train[["user", "item"]], on=["user", "item"], how="inner")
+    if len(seen):
+        ex = seen.iloc[0]
+        raise ValueError(
+            f"{type(model).__name__} recommended {len(seen)} items that their users rated "
+            f"in train (e.g. user={ex['user']!r}, item={ex['item']!r}); protocol B ranks "
+            "only unseen items (exclude_seen=True)."
+        )
+    recommended = _group_lists(recs, users, "item", order=recs["rank"].to_numpy())
+    relevant = _group_lists(rel, users, "item")
+    catalog = pd.unique(train["item"])
+    out.update(
+        precision=_m.precision_at_k(recommended, relevant, k),
+        recall=_m.recall_at_k(recommended, relevant, k),
+        ndcg=_m.ndcg_at_k(recommended, relevant, k),
+        map=_m.map_at_k(recommended, relevant, k),
+        hit_rate=_m.hit_rate_at_k(recommended, relevant, k),
+        coverage=_m.coverage_at_k(recommended, np.asarray(catalog), k),
+    )
+    return out
+
+
+@dataclass
+class CVResult:
+    """Cross-validation results.
+
+    Attributes
+    ----------
+    folds : DataFrame
+        One row per fold (index: fold name or number), one column per result of
+        :func:`evaluate`.
+    """
+
+    folds: pd.DataFrame
+
+    @property
+    def mean(self) -> pd.Series:
+        """Mean over folds of each numeric column."""
+        return self.folds.select_dtypes("number").mean()
+
+    @property
+    def std(self) -> pd.Series:
+        """Sample standard deviation (ddof=1) over folds; NaN with a single fold."""
+        return self.folds.select_dtypes("number").std(ddof=1)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The per-fold rows followed by a ``mean`` and a ``std`` row."""
+        num = self.folds.select_dtypes("number")
+        extra = pd.DataFrame([self.mean, self.std], index=["mean", "std"])
+        t = pd.concat([num, extra])
+        t.index = t.index.astype(str)
+        return t
+
+    def __repr__(self) -> str:
+        return f"CVResult(n_folds={len(self.folds)})\n{self.table!r}"
+
+
+def cross_validate(
+    make_model: Callable[[], Any],
+    folds: Iterable | Mapping,
+    k=10,
+    **evaluate_kwargs,
+) -> CVResult:
+    """Evaluate a fresh model on each fold.
+
+    Parameters
+    ----------
+    make_model : callable
+        Called with no argument once per fold, returning an unfitted model
+        (e.g. ``lambda: Popularity()`` or the class itself).
+    folds : iterable of (train, test), or mapping name -> (train, test)
+        E.g. ``kfold(df)`` or ``nmfrec.datasets.ml100k_folds()``.
+    k : int, default 10
+    **evaluate_kwargs
+        Passed to :func:`evaluate` (``relevance_threshold``, ``protocols``, ``missing``).
+
+    Returns
+    -------
+    CVResult
+        ``.folds`` per-fold table, ``.mean`` and ``.std`` over folds, ``.table`` both.
+    """
+    if not callable(make_model) or (
+        hasattr(make_model, "fit") and not isinstance(make_model, type)
+    ):
+        raise TypeError(
+            "make_model must be a callable that returns a fresh model, e.g. "
+            f"lambda: Popularity(); got {type(make_model).__name__} instance."
+        )
+    if "fit" in evaluate_kwargs:
+        raise TypeError("cross_validate always fits; do not pass fit=.")
+    items = folds.items() if isinstance(folds, Mapping) else enumerate(folds)
+    rows, names = [], []
+    for name, fold in items:
+        train, test = fold
+        rows.append(evaluate(make_model(), train, test, k=k, **evaluate_kwargs))
+        names.append(name)
+    if not rows:
+        raise ValueError("folds is empty.")
+    return CVResult(pd.DataFrame(rows, index=pd.Index(names, name="fold")))
