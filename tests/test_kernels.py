@@ -1,0 +1,144 @@
+"""The Numba kernels against dense NumPy references."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from nmfrec import _kernels as K
+from nmfrec.ratings import RatingsMatrix
+
+from _reference import dense_mu_step_W, dense_objective, nnls_row, random_masked
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.default_rng(7)
+    X = random_masked(rng, 30, 20, 0.4, k=3)
+    X[0, :] = np.nan          # a user with no observations
+    X[:, 1] = np.nan          # an item with no observations
+    R = RatingsMatrix.from_dense(X)
+    W = rng.random((30, 4))
+    H = rng.random((4, 20))
+    return X, R, W, H
+
+
+def test_objective_matches_dense_reference(problem):
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T)
+    f, sq = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, 0.3, 0.7, 0.2, 1.1)
+    assert f == pytest.approx(dense_objective(X, W, H, 0.3, 0.7, 0.2, 1.1), rel=1e-12)
+    assert sq == pytest.approx(2 * dense_objective(X, W, H), rel=1e-12)
+
+
+def test_dot_pairs_matches_matrix_product(problem):
+    _, _, W, H = problem
+    rows = np.array([0, 5, 29, 5], dtype=np.int64)
+    cols = np.array([3, 0, 19, 3], dtype=np.int64)
+    out = np.empty(4)
+    K.dot_pairs(rows, cols, W, np.ascontiguousarray(H.T), out)
+    np.testing.assert_allclose(out, (W @ H)[rows, cols], rtol=1e-13)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.5])
+def test_als_rows_equal_scipy_nnls(problem, l2):
+    X, R, W, H = problem
+    W = W.copy()
+    Ht = np.ascontiguousarray(H.T)
+    fixed = np.zeros(4, dtype=np.uint8)
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, 0.0, l2, fixed, 5000, 1e-14)
+    for u in range(X.shape[0]):
+        obs = ~np.isnan(X[u])
+        ref = nnls_row(X[u, obs], H[:, obs], l2)
+        np.testing.assert_allclose(W[u], ref, atol=1e-7)
+
+
+def test_als_item_side_is_the_same_kernel_on_csc(problem):
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T).copy()
+    fixed = np.zeros(4, dtype=np.uint8)
+    K.als_update_rows(R.csc.indptr, R.csc.indices, R.csc.data, Ht, W, 0.0, 0.2, fixed, 5000, 1e-14)
+    for i in range(X.shape[1]):
+        obs = ~np.isnan(X[:, i])
+        ref = nnls_row(X[obs, i], W[obs].T, 0.2)
+        np.testing.assert_allclose(Ht[i], ref, atol=1e-7)
+
+
+def test_als_l1_gives_the_kkt_point(problem):
+    """With L1 the row solution satisfies the KKT conditions of the penalized NNLS."""
+    X, R, W, H = problem
+    W = W.copy()
+    Ht = np.ascontiguousarray(H.T)
+    l1, l2 = 0.4, 0.1
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, l1, l2,
+                      np.zeros(4, dtype=np.uint8), 5000, 1e-14)
+    for u in range(1, X.shape[0]):
+        obs = ~np.isnan(X[u])
+        Hs = H[:, obs]
+        grad = Hs @ (W[u] @ Hs - X[u, obs]) + l2 * W[u] + l1
+        pos = W[u] > 0
+        np.testing.assert_allclose(grad[pos], 0, atol=1e-7)
+        assert np.all(grad[~pos] >= -1e-7)
+
+
+def test_als_fixed_coordinates_do_not_move(problem):
+    X, R, W, H = problem
+    W2 = W.copy()
+    fixed = np.array([0, 1, 0, 1], dtype=np.uint8)
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
+                      0.0, 0.1, fixed, 100, 1e-10)
+    np.testing.assert_array_equal(W2[:, [1, 3]], W[:, [1, 3]])
+    assert not np.allclose(W2[:, [0, 2]], W[:, [0, 2]])
+
+
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.0), (0.3, 0.5)])
+def test_mu_step_matches_dense_formula(problem, l1, l2):
+    X, R, W, H = problem
+    W2 = W.copy()
+    K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
+                     l1, l2, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
+    np.testing.assert_allclose(W2, dense_mu_step_W(X, W, H, l1, l2), rtol=1e-12, atol=1e-300)
+
+
+def test_mu_floor_and_empty_rows(problem):
+    X, R, W, H = problem
+    W2 = W.copy()
+    K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
+                     0.0, 0.0, np.zeros(4, dtype=np.uint8), 1e-12, 1e-10)
+    # row 0 has no observations: the numerator is 0, the floor keeps it alive
+    np.testing.assert_array_equal(W2[0], 1e-10)
+    assert np.all(np.isfinite(W2))
+
+
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.0), (0.2, 0.3)])
+def test_pgd_decreases_every_row_and_converges_to_nnls(problem, l1, l2):
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T)
+    fixed = np.zeros(4, dtype=np.uint8)
+    W1 = W.copy()
+    K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W1, Ht, l1, l2, fixed, 1)
+    f0 = dense_objective(X, W, H, l1, l2)
+    f1 = dense_objective(X, W1, H, l1, l2)
+    assert f1 < f0
+    assert np.all(W1 >= 0)
+    # many steps reach the row optimum (l1 = 0: scipy NNLS)
+    if l1 == 0:
+        W2 = W.copy()
+        K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, 0.0, l2, fixed, 3000)
+        for u in range(1, X.shape[0]):
+            obs = ~np.isnan(X[u])
+            ref = nnls_row(X[u, obs], H[:, obs], l2)
+            np.testing.assert_allclose(W2[u], ref, atol=1e-5)
+
+
+def test_kernels_accept_float32(problem):
+    X, R, W, H = problem
+    R32 = R.astype(np.float32)
+    W32 = W.astype(np.float32)
+    Ht32 = np.ascontiguousarray(H.T, dtype=np.float32)
+    K.als_update_rows(R32.csr.indptr, R32.csr.indices, R32.csr.data, W32, Ht32, 0.0, 0.1,
+                      np.zeros(4, dtype=np.uint8), 200, 1e-8)
+    W64 = W.copy()
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W64, np.ascontiguousarray(H.T),
+                      0.0, 0.1, np.zeros(4, dtype=np.uint8), 200, 1e-8)
+    assert W32.dtype == np.float32
+    np.testing.assert_allclose(W32, W64, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,148 @@
+"""The data model: what is observed, what is refused, and id vocabularies."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from nmfrec.ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
+
+
+def test_dense_nan_is_missing_and_zero_is_observed():
+    X = np.array([[0.0, np.nan, 3.0], [np.nan, 0.0, np.nan]])
+    R = as_ratings_matrix(X)
+    assert R.nnz == 3
+    np.testing.assert_array_equal(R.csr.toarray(), np.nan_to_num(X))
+    # pattern, not values, is the mask: both zeros are stored
+    rows, cols = np.repeat(np.arange(2), np.diff(R.csr.indptr)), R.csr.indices
+    assert set(zip(rows.tolist(), cols.tolist())) == {(0, 0), (0, 2), (1, 1)}
+
+
+def test_sparse_explicit_zeros_are_kept_in_both_twins():
+    X = sp.csr_matrix((np.array([0.0, 2.0, 0.0]), np.array([0, 1, 2]), np.array([0, 2, 3])), shape=(2, 3))
+    assert X.nnz == 3
+    R = as_ratings_matrix(X)
+    assert R.csr.nnz == 3 and R.csc.nnz == 3
+    np.testing.assert_array_equal(R.col_counts(), [1, 1, 1])
+    np.testing.assert_array_equal(R.row_counts(), [2, 1])
+    assert R.csr.has_sorted_indices and R.csc.has_sorted_indices
+
+
+def test_sparse_and_dense_give_the_same_matrix():
+    rng = np.random.default_rng(0)
+    X = rng.random((6, 5))
+    X[rng.random((6, 5)) < 0.5] = np.nan
+    Rd = as_ratings_matrix(X)
+    Rs = as_ratings_matrix(sp.coo_matrix((X[~np.isnan(X)], np.nonzero(~np.isnan(X))), shape=X.shape))
+    assert (Rd.csr != Rs.csr).nnz == 0
+    np.testing.assert_array_equal(Rd.csr.indices, Rs.csr.indices)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (np.nan, "NaN"),  # only reachable from sparse input
+    (np.inf, "infinite"),
+    (-1.0, "negative values .*non-negative"),
+])
+def test_bad_values_in_sparse_are_refused(bad, match):
+    X = sp.coo_matrix((np.array([1.0, bad, 2.0]), (np.array([0, 1, 2]), np.array([0, 1, 0]))), shape=(3, 2))
+    with pytest.raises(ValueError, match=match) as e:
+        as_ratings_matrix(X)
+    assert "row 1, column 1" in str(e.value)
+
+
+def test_duplicate_coordinates_are_refused_not_summed():
+    X = sp.coo_matrix((np.array([1.0, 2.0]), (np.array([0, 0]), np.array([1, 1]))), shape=(2, 2))
+    with pytest.raises(ValueError, match="duplicate coordinates.*row 0, column 1"):
+        as_ratings_matrix(X)
+
+
+def test_dense_must_be_numeric_2d():
+    with pytest.raises(ValueError, match="2-D"):
+        as_ratings_matrix(np.ones(3))
+    with pytest.raises(TypeError, match="numbers"):
+        as_ratings_matrix(np.array([["a", "b"]]))
+    with pytest.raises(TypeError, match="DataFrame"):
+        as_ratings_matrix(pd.DataFrame({"a": [1]}))
+
+
+def test_float32_on_request():
+    R = as_ratings_matrix(np.ones((2, 2)), dtype="float32")
+    assert R.dtype == np.float32 and R.csc.dtype == np.float32
+    with pytest.raises(ValueError, match="float32 or float64"):
+        as_ratings_matrix(np.ones((2, 2)), dtype="int64")
+
+
+def frame(**cols):
+    return pd.DataFrame(cols)
+
+
+def test_from_frame_maps_ids_and_keeps_every_rating():
+    df = frame(userId=["b", "a", "b"], movieId=[10, 20, 20], rating=[4.0, 0.0, 5.0])
+    R = RatingsMatrix.from_frame(df)
+    assert R.shape == (2, 2) and R.nnz == 3
+    assert list(R.users.labels_) == ["a", "b"] and list(R.items.labels_) == [10, 20]
+    dense = R.csr.toarray()
+    assert dense[R.users.number("b"), R.items.number(10)] == 4.0
+    assert dense[R.users.number("a"), R.items.number(20)] == 0.0  # an observed zero
+
+
+def test_from_frame_column_errors():
+    with pytest.raises(ValueError, match="ambiguous user column.*'user', 'userId'"):
+        RatingsMatrix.from_frame(frame(user=[1], userId=[1], item=[1], rating=[1.0]))
+    with pytest.raises(KeyError, match="no item column found"):
+        RatingsMatrix.from_frame(frame(user=[1], thing=[1], rating=[1.0]))
+    with pytest.raises(KeyError, match="rating column 'stars' not found"):
+        RatingsMatrix.from_frame(frame(user=[1], item=[1], rating=[1.0]), rating_col="stars")
+    with pytest.raises(ValueError, match="empty"):
+        RatingsMatrix.from_frame(frame(user=[], item=[], rating=[]))
+
+
+def test_from_frame_rating_errors_name_the_row():
+    with pytest.raises(ValueError, match=r"column 'rating' contains 1 NaN values \(first at row 'r2'\)"):
+        RatingsMatrix.from_frame(pd.DataFrame({"user": [1, 2], "item": [1, 1], "rating": [1.0, np.nan]},
+                                              index=["r1", "r2"]))
+    with pytest.raises(ValueError, match="2 negative values.*Shift"):
+        RatingsMatrix.from_frame(frame(user=[1, 2, 3], item=[1, 1, 1], rating=[-1.0, 2.0, -3.0]))
+    with pytest.raises(TypeError, match="numeric ratings; got booleans"):
+        RatingsMatrix.from_frame(frame(user=[1], item=[1], rating=[True]))
+    with pytest.raises(TypeError, match="numeric ratings"):
+        RatingsMatrix.from_frame(frame(user=[1], item=[1], rating=["five"]))
+
+
+def test_from_frame_duplicates():
+    df = frame(user=[1, 1, 2], item=[5, 5, 5], rating=[1.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match=r"1 duplicate \(user, item\) pairs.*user=1, item=5"):
+        RatingsMatrix.from_frame(df)
+    last = RatingsMatrix.from_frame(df, duplicates="last").csr.toarray()
+    mean = RatingsMatrix.from_frame(df, duplicates="mean").csr.toarray()
+    first = RatingsMatrix.from_frame(df, duplicates="first").csr.toarray()
+    assert last[0, 0] == 3.0 and mean[0, 0] == 2.0 and first[0, 0] == 1.0
+    assert last[1, 0] == mean[1, 0] == 4.0
+
+
+def test_from_frame_id_errors():
+    with pytest.raises(TypeError, match="mix"):
+        RatingsMatrix.from_frame(frame(user=[1, "1"], item=[1, 2], rating=[1.0, 2.0]))
+    with pytest.raises(ValueError, match="missing ids"):
+        RatingsMatrix.from_frame(frame(user=[1, None], item=[1, 2], rating=[1.0, 2.0]))
+    with pytest.raises(TypeError, match="booleans"):
+        RatingsMatrix.from_frame(frame(user=[True, False], item=[1, 2], rating=[1.0, 2.0]))
+
+
+def test_from_frame_categorical_ids():
+    df = frame(user=pd.Categorical(["x", "y"]), item=[1, 2], rating=[1.0, 2.0])
+    R = RatingsMatrix.from_frame(df)
+    assert list(R.users.labels_) == ["x", "y"]
+
+
+def test_vocabulary_round_trip_and_unknown():
+    v = Vocabulary(["u1", "u7", "u3"])
+    np.testing.assert_array_equal(v.index(["u3", "u1"]), [2, 0])
+    assert list(v.labels([1, 2])) == ["u7", "u3"]
+    with pytest.raises(KeyError, match="user 'u42' is not in the training data"):
+        v.index(["u42"], kind="user")
+    np.testing.assert_array_equal(v.index(["u42", "u7"], missing="negative"), [-1, 1])
+    with pytest.raises(ValueError, match="unique"):
+        Vocabulary([1, 1])
+    w = v.extend(["u9", "u1"])
+    assert len(w) == 4 and w.number("u9") == 3 and w.number("u1") == 0
