@@ -1,0 +1,122 @@
+"""Batched top-k over model scores, without a users x items score matrix.
+
+For each query row ``q`` (a user's factors, or a unit item vector for similarity) the
+score of item ``i`` is ``Q[q] . Y[i]``, summed over the components in order ``0..k-1``
+exactly like :func:`nmfrec._kernels.dot_pairs`, so a score reported here is bitwise the
+value ``predict`` computes for the same pair. Items are scanned in index order and the
+best ``n`` kept in a bounded heap: memory is O(n) per query row, time O(n_items * (k +
+log n)).
+
+Order is total and deterministic: higher score first, then lower item index.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def _worse(s_a, i_a, s_b, i_b):
+    """True when (s_a, i_a) ranks strictly below (s_b, i_b)."""
+    return s_a < s_b or (s_a == s_b and i_a > i_b)
+
+
+@njit(cache=True)
+def _sift_down(hs, hi, size, pos):
+    # min-heap under the ranking order: the root is the worst entry kept so far
+    while True:
+        left = 2 * pos + 1
+        if left >= size:
+            return
+        child = left
+        right = left + 1
+        if right < size and _worse(hs[right], hi[right], hs[left], hi[left]):
+            child = right
+        if _worse(hs[child], hi[child], hs[pos], hi[pos]):
+            hs[pos], hs[child] = hs[child], hs[pos]
+            hi[pos], hi[child] = hi[child], hi[pos]
+            pos = child
+        else:
+            return
+
+
+@njit(cache=True)
+def _sift_up(hs, hi, pos):
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if _worse(hs[pos], hi[pos], hs[parent], hi[parent]):
+            hs[pos], hs[parent] = hs[parent], hs[pos]
+            hi[pos], hi[parent] = hi[parent], hi[pos]
+            pos = parent
+        else:
+            return
+
+
+@njit(parallel=True, cache=True)
+def topk_rows(Q, Y, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts):
+    """Best-scoring allowed items for every row of ``Q`` (in place).
+
+    Parameters
+    ----------
+    Q : (n_queries, k) C-contiguous float array
+        Query factors (user rows of W, or unit item vectors).
+    Y : (n_items, k) C-contiguous float array, same dtype as ``Q``
+        Item factors, row-major. Scores must not be NaN.
+    allowed : (n_items,) uint8 array
+        Items with ``allowed[i] == 0`` are never returned (whitelist/blacklist).
+    ex_indptr : (n_queries + 1,) int array; ex_indices : int array
+        Per-query exclusions in CSR form (e.g. items already seen); each row's indices
+        sorted ascending and within ``[0, n_items)``.
+    out_items : (n_queries, n) int64 array, overwritten
+        Item indices, best first; slots past ``out_counts[q]`` are set to -1.
+    out_scores : (n_queries, n) float64 array, overwritten
+        Matching scores; NaN past ``out_counts[q]``.
+    out_counts : (n_queries,) int64 array, overwritten
+        ``min(n, number of candidates of row q)``.
+
+    Each query row is handled by one ``prange`` iteration and writes only its own output
+    row, so results do not depend on the thread count.
+    """
+    n_q = Q.shape[0]
+    n_items = Y.shape[0]
+    k = Y.shape[1]
+    n = out_items.shape[1]
+    for q in prange(n_q):
+        hs = np.empty(n, dtype=np.float64)
+        hi = np.empty(n, dtype=np.int64)
+        size = 0
+        p = ex_indptr[q]
+        p_end = ex_indptr[q + 1]
+        for i in range(n_items):
+            # exclusions are sorted: advance a pointer instead of building a mask
+            while p < p_end and ex_indices[p] < i:
+                p += 1
+            if p < p_end and ex_indices[p] == i:
+                continue
+            if allowed[i] == 0:
+                continue
+            s = 0.0
+            for a in range(k):
+                s += Q[q, a] * Y[i, a]
+            if size < n:
+                hs[size] = s
+                hi[size] = i
+                _sift_up(hs, hi, size)
+                size += 1
+            elif s > hs[0]:
+                # items come in increasing index, so an equal score never beats the root
+                hs[0] = s
+                hi[0] = i
+                _sift_down(hs, hi, size, 0)
+        out_counts[q] = size
+        for t in range(size, n):
+            out_items[q, t] = -1
+            out_scores[q, t] = np.nan
+        # pop the worst entry into the last free slot: the row ends up best first
+        m = size
+        while m > 0:
+            out_items[q, m - 1] = hi[0]
+            out_scores[q, m - 1] = hs[0]
+            m -= 1
+            hs[0] = hs[m]
+            hi[0] = hi[m]
+            _sift_down(hs, hi, m, 0)

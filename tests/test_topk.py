@@ -1,0 +1,81 @@
+"""The batched top-k kernel against a brute-force NumPy sort."""
+
+import numba
+import numpy as np
+import pytest
+
+from nmfrec._kernels._topk import topk_rows
+
+
+def _brute(Q, Y, allowed, exclude_rows, n):
+    """Reference: full score row, lexsort by (-score, index), drop excluded, take n."""
+    S = Q.astype(np.float64) @ Y.astype(np.float64).T
+    out = []
+    for q in range(Q.shape[0]):
+        cand = np.flatnonzero(allowed.astype(bool))
+        cand = cand[~np.isin(cand, exclude_rows[q])]
+        order = np.lexsort((cand, -S[q, cand]))
+        out.append((cand[order][:n], S[q, cand[order][:n]]))
+    return out
+
+
+def _run(Q, Y, allowed, exclude_rows, n):
+    ex_indptr = np.zeros(len(exclude_rows) + 1, dtype=np.int64)
+    ex_indptr[1:] = np.cumsum([len(e) for e in exclude_rows])
+    ex_indices = (np.concatenate([np.sort(np.asarray(e, dtype=np.int64)) for e in exclude_rows])
+                  if exclude_rows else np.zeros(0, dtype=np.int64))
+    items = np.empty((Q.shape[0], n), dtype=np.int64)
+    scores = np.empty((Q.shape[0], n), dtype=np.float64)
+    counts = np.empty(Q.shape[0], dtype=np.int64)
+    topk_rows(Q, Y, allowed, ex_indptr, ex_indices, items, scores, counts)
+    return items, scores, counts
+
+
+@pytest.mark.parametrize("integer", [False, True], ids=["float", "ties"])
+@pytest.mark.parametrize("n", [1, 3, 7, 40])
+def test_topk_matches_lexsort(integer, n):
+    rng = np.random.default_rng(n + 10 * integer)
+    n_q, n_items, k = 9, 25, 3
+    if integer:  # small integers: exact, massive ties
+        Q = rng.integers(0, 3, (n_q, k)).astype(np.float64)
+        Y = rng.integers(0, 2, (n_items, k)).astype(np.float64)
+    else:
+        Q = rng.random((n_q, k))
+        Y = rng.random((n_items, k))
+    allowed = (rng.random(n_items) < 0.8).astype(np.uint8)
+    exclude_rows = [rng.choice(n_items, rng.integers(0, 12), replace=False) for _ in range(n_q)]
+    items, scores, counts = _run(Q, Y, allowed, exclude_rows, n)
+    for q, (ref_items, ref_scores) in enumerate(_brute(Q, Y, allowed, exclude_rows, n)):
+        c = counts[q]
+        assert c == len(ref_items)
+        np.testing.assert_array_equal(items[q, :c], ref_items)
+        np.testing.assert_allclose(scores[q, :c], ref_scores, rtol=1e-12)
+        assert np.all(items[q, c:] == -1) and np.all(np.isnan(scores[q, c:]))
+
+
+def test_topk_all_excluded_and_float32():
+    Q = np.ones((2, 2), dtype=np.float32)
+    Y = np.arange(8, dtype=np.float32).reshape(4, 2)
+    items, scores, counts = _run(Q, Y, np.ones(4, np.uint8), [[0, 1, 2, 3], [1]], 2)
+    assert counts.tolist() == [0, 2]
+    assert items[1].tolist() == [3, 2]
+    assert items[0].tolist() == [-1, -1]
+
+
+def test_topk_same_for_any_thread_count():
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs at least 2 numba threads")
+    rng = np.random.default_rng(0)
+    Q, Y = rng.random((50, 4)), rng.random((300, 4))
+    allowed = np.ones(300, np.uint8)
+    ex = [rng.choice(300, 20, replace=False) for _ in range(50)]
+    prev = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _run(Q, Y, allowed, ex, 10)
+        numba.set_num_threads(2)
+        two = _run(Q, Y, allowed, ex, 10)
+    finally:
+        numba.set_num_threads(prev)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
