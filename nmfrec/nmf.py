@@ -122,7 +122,8 @@ class MaskedNMF(_ParamsMixin):
         Maximum number of outer iterations (one update of W and one of H each).
     tol : float, default=1e-4
         Stop when the relative decrease of F in one iteration,
-        ``(F_prev - F) / F_prev``, falls below ``tol``.
+        ``(F_prev - F) / F_prev``, falls below ``tol``. ``tol=0`` runs exactly
+        ``max_iter`` iterations.
     l1_W, l2_W, l1_H, l2_H : float, default=0.0
         L1 and L2 strengths on W and on H, used unscaled as in the objective above.
         scikit-learn's ``NMF(alpha_W, alpha_H, l1_ratio)`` on an m x n matrix is the
@@ -421,7 +422,8 @@ class MaskedNMF(_ParamsMixin):
             f = f_new
             if bar is not None:
                 bar.update(it, objective=f_new, rel_decrease=rel)
-            if rel < self.tol:
+            # tol = 0 asks for exactly max_iter iterations
+            if self.tol > 0 and rel < self.tol:
                 converged = True
                 break
         if bar is not None:

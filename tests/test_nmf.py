@@ -1,0 +1,366 @@
+"""MaskedNMF against references: scikit-learn on fully observed data, NumPy, planted models."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nmfrec import ConvergenceWarning, MaskedNMF, NotFittedError, RatingsMatrix
+
+from _reference import dense_objective, nnls_row, random_masked
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.base import clone  # noqa: E402
+from sklearn.decomposition import NMF  # noqa: E402
+from sklearn.decomposition._nmf import _initialize_nmf  # noqa: E402  (testing internals)
+
+SOLVERS = ["als", "mu", "pgd"]
+INITS = ["random", "nndsvd", "nndsvda", "nndsvdar"]
+
+pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
+
+
+# ------------------------------------------------------------------ scikit-learn's example
+def test_classic_sklearn_example_runs_with_one_changed_import():
+    X = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]])
+    ours = MaskedNMF(n_components=2, init="random", random_state=0)
+    W = ours.fit_transform(X)
+    H = ours.components_
+    ref = NMF(n_components=2, init="random", random_state=0)
+    ref.fit_transform(X)
+    assert W.shape == (3, 2) and H.shape == (2, 4)
+    assert np.all(W >= 0) and np.all(H >= 0)
+    assert ours.reconstruction_err_ <= ref.reconstruction_err_ + 1e-3
+    assert ours.reconstruction_err_ == pytest.approx(np.linalg.norm(X - W @ H), rel=1e-9, abs=1e-12)
+
+
+# ------------------------------------------------------------------ fully observed vs sklearn
+@pytest.fixture(scope="module")
+def full_problem():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 5)) @ rng.random((5, 30)) + 0.1 * rng.random((40, 30))
+    W0, H0 = _initialize_nmf(X, 6, init="random", random_state=0)
+    return X, W0, H0
+
+
+@pytest.mark.parametrize("solver,sk_solver", [("als", "cd"), ("mu", "mu"), ("pgd", "cd")])
+@pytest.mark.parametrize("alpha,l1_ratio", [(0.0, 0.0), (0.01, 0.5), (0.02, 0.0)])
+def test_reaches_sklearn_objective_from_the_same_start(full_problem, solver, sk_solver, alpha, l1_ratio):
+    X, W0, H0 = full_problem
+    m, n = X.shape
+    ref = NMF(6, init="custom", solver=sk_solver, max_iter=1000, tol=1e-9,
+              alpha_W=alpha, alpha_H=alpha, l1_ratio=l1_ratio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Wr = ref.fit_transform(X, W=W0.copy(), H=H0.copy())
+    # the documented mapping of scikit-learn's alpha/l1_ratio onto l1_W, l2_W, l1_H, l2_H
+    pen = dict(l1_W=alpha * l1_ratio * n, l2_W=alpha * (1 - l1_ratio) * n,
+               l1_H=alpha * l1_ratio * m, l2_H=alpha * (1 - l1_ratio) * m)
+    f_ref = dense_objective(X, Wr, ref.components_, *pen.values())
+    ours = MaskedNMF(6, init="custom", solver=solver, max_iter=1000, tol=1e-9, **pen)
+    ours.fit(X, W=W0, H=H0)
+    f_ours = dense_objective(X, ours.W_, ours.components_, *pen.values())
+    # the reported loss is the NumPy reference objective
+    assert ours.loss_history_[-1] == pytest.approx(f_ours, rel=1e-10)
+    assert ours.loss_history_[0] == pytest.approx(dense_objective(X, W0, H0, *pen.values()), rel=1e-10)
+    assert f_ours <= 1.01 * f_ref
+
+
+def test_mu_equals_sklearn_mu_step_by_step(full_problem):
+    """Without penalties, masked MU on a full matrix is scikit-learn's MU (up to its EPS)."""
+    X, W0, H0 = full_problem
+    ref = NMF(6, init="custom", solver="mu", max_iter=20, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Wr = ref.fit_transform(X, W=W0.copy(), H=H0.copy())
+    ours = MaskedNMF(6, init="custom", solver="mu", max_iter=20, tol=0.0).fit(X, W=W0, H=H0)
+    np.testing.assert_allclose(ours.W_, Wr, rtol=1e-6)
+    np.testing.assert_allclose(ours.components_, ref.components_, rtol=1e-6)
+
+
+def test_nndsvd_init_is_sklearns_up_to_scale():
+    rng = np.random.default_rng(1)
+    X = rng.random((30, 4)) @ rng.random((4, 20))
+    Wr, Hr = _initialize_nmf(X, 3, init="nndsvd")
+    W, Ht = MaskedNMF(3)._initialize(RatingsMatrix.from_dense(X), "nndsvd", np.random.default_rng(0))
+    c = np.sum(W * Wr) / np.sum(Wr * Wr)
+    np.testing.assert_allclose(W, c * Wr, atol=1e-8)
+    np.testing.assert_allclose(Ht.T, c * Hr, atol=1e-8)
+    assert c == pytest.approx(1.0, abs=0.05)  # full data: the rescale barely moves it
+
+
+# ------------------------------------------------------------------ planted recovery
+@pytest.fixture(scope="module")
+def planted():
+    rng = np.random.default_rng(0)
+    m, n, k, sigma = 2000, 1000, 8, 0.1
+    Wt, Ht = rng.random((m, k)), rng.random((k, n))
+    idx = rng.choice(m * n, size=m * n // 10 + 20000, replace=False)
+
+    def noisy(ix):
+        r, c = np.divmod(ix, n)
+        return r, c, np.einsum("ij,ji->i", Wt[r], Ht[:, c]) + sigma * rng.standard_normal(ix.size)
+
+    r, c, v = noisy(idx[: m * n // 10])
+    X = sp.coo_matrix((np.maximum(v, 0), (r, c)), shape=(m, n))
+    return X, noisy(idx[m * n // 10:]), sigma
+
+
+def test_planted_low_rank_is_recovered(planted):
+    X, (rt, ct, vt), sigma = planted
+    rmse = {}
+    for solver, max_iter in (("als", 100), ("mu", 500), ("pgd", 300)):
+        model = MaskedNMF(8, solver=solver, random_state=0, max_iter=max_iter, tol=1e-6).fit(X)
+        rmse[solver] = np.sqrt(np.mean((model.predict(rt, ct) - vt) ** 2))
+    assert rmse["als"] <= 1.2 * sigma, rmse
+    assert rmse["mu"] <= 1.15 * rmse["als"], rmse
+    assert rmse["pgd"] <= 1.15 * rmse["als"], rmse
+
+
+# ------------------------------------------------------------------ monotone objective
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), m=st.integers(1, 12), n=st.integers(1, 12),
+       k=st.integers(1, 4), density=st.floats(0.1, 1.0),
+       l1=st.sampled_from([0.0, 0.05, 0.5]), l2=st.sampled_from([0.0, 0.1, 1.0]),
+       solver=st.sampled_from(SOLVERS))
+def test_objective_never_increases(seed, m, n, k, density, l1, l2, solver):
+    rng = np.random.default_rng(seed)
+    X = random_masked(rng, m, n, density, k=2, scale=5.0)
+    if np.all(np.isnan(X)):
+        X[0, 0] = 1.0
+    model = MaskedNMF(k, solver=solver, init="random", random_state=seed, max_iter=15, tol=0.0,
+                      l1_W=l1, l2_W=l2, l1_H=l1 / 2, l2_H=2 * l2)
+    model.fit(X)
+    h = model.loss_history_
+    assert np.all(np.isfinite(h)) and len(h) == 16
+    assert np.all(np.diff(h) <= 1e-10 * np.maximum(1.0, np.abs(h[:-1]))), h
+    assert np.all(model.W_ >= 0) and np.all(model.components_ >= 0)
+    assert h[-1] == pytest.approx(dense_objective(X, model.W_, model.components_, l1, l2, l1 / 2, 2 * l2),
+                                  rel=1e-9, abs=1e-12)
+
+
+# ------------------------------------------------------------------ the mask matters
+def test_observed_zeros_are_observations():
+    """Two taste groups: group-0 users rate items 0-4 with 5 and items 5-9 with 0.
+
+    Treating the zeros as missing leaves only 5s, which a model fits by predicting 5
+    everywhere; keeping them observed recovers the zeros.
+    """
+    X = np.zeros((20, 10))
+    X[:10, :5] = 5.0
+    X[10:, 5:] = 4.0
+    rng = np.random.default_rng(0)
+    mask = rng.random(X.shape) < 0.7
+    observed = np.where(mask, X, np.nan)
+    zeros_missing = np.where(mask & (X > 0), X, np.nan)
+    held = ~mask & (X == 0)
+    kw = dict(n_components=2, init="random", random_state=0, max_iter=300, tol=1e-8)
+    good = MaskedNMF(**kw).fit(observed)
+    bad = MaskedNMF(**kw).fit(zeros_missing)
+    r, c = np.nonzero(held)
+    err_good = np.sqrt(np.mean(good.predict(r, c) ** 2))
+    err_bad = np.sqrt(np.mean(bad.predict(r, c) ** 2))
+    assert err_good < 0.1
+    assert err_bad > 1.0
+    # the same zeros stored explicitly in a sparse matrix are observed too
+    sparse = sp.coo_matrix((X[mask], np.nonzero(mask)), shape=X.shape)
+    assert sparse.nnz == mask.sum()
+    from_sparse = MaskedNMF(**kw).fit(sparse)
+    np.testing.assert_allclose(from_sparse.W_, good.W_)
+
+
+# ------------------------------------------------------------------ determinism and threads
+@pytest.fixture(scope="module")
+def medium():
+    rng = np.random.default_rng(3)
+    return sp.random(300, 200, density=0.1, random_state=3, format="csr",
+                     data_rvs=lambda s: rng.integers(1, 6, s).astype(float))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_same_seed_gives_identical_factors(medium, solver):
+    a = MaskedNMF(5, solver=solver, init="random", random_state=42, max_iter=20).fit(medium)
+    b = MaskedNMF(5, solver=solver, init="random", random_state=42, max_iter=20).fit(medium)
+    c = MaskedNMF(5, solver=solver, init="random", random_state=43, max_iter=20).fit(medium)
+    np.testing.assert_array_equal(a.W_, b.W_)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    assert not np.array_equal(a.W_, c.W_)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_one_and_two_threads_give_identical_factors(medium, solver):
+    one = MaskedNMF(5, solver=solver, random_state=0, max_iter=20, n_threads=1).fit(medium)
+    two = MaskedNMF(5, solver=solver, random_state=0, max_iter=20, n_threads=2).fit(medium)
+    np.testing.assert_array_equal(one.W_, two.W_)
+    np.testing.assert_array_equal(one.components_, two.components_)
+    np.testing.assert_array_equal(one.loss_history_, two.loss_history_)
+
+
+def test_thread_setting_is_restored_even_on_error(medium):
+    import numba
+    before = numba.get_num_threads()
+    with pytest.raises(ValueError):
+        MaskedNMF(5, n_threads=1, init="custom").fit(medium, W=-np.ones((300, 5)), H=np.ones((5, 200)))
+    assert numba.get_num_threads() == before
+
+
+def test_n_init_keeps_the_lowest_objective(medium):
+    # the first restart draws the same start as a single run with the same seed
+    single = MaskedNMF(4, init="random", random_state=0, max_iter=5).fit(medium)
+    best = MaskedNMF(4, init="random", random_state=0, max_iter=5, n_init=4).fit(medium)
+    assert best.loss_history_[-1] <= single.loss_history_[-1]
+    assert best.loss_history_[-1] < single.loss_history_[-1] or np.array_equal(best.W_, single.W_)
+    with pytest.warns(UserWarning, match="no effect"):
+        MaskedNMF(4, init="nndsvd", n_init=3, max_iter=2).fit(medium)
+
+
+# ------------------------------------------------------------------ penalties
+@pytest.mark.parametrize("solver", ["als", "pgd"])
+def test_l1_raises_the_share_of_exact_zeros(medium, solver):
+    share = []
+    for l1 in (0.0, 1.0, 10.0):
+        m = MaskedNMF(6, solver=solver, random_state=0, max_iter=60, l1_W=l1, l1_H=l1).fit(medium)
+        share.append(np.mean(np.concatenate([m.W_.ravel(), m.components_.ravel()]) == 0))
+    assert share[0] < share[1] < share[2], share
+
+
+def test_l1_drives_mu_towards_zero(medium):
+    small = []
+    for l1 in (0.0, 1.0, 10.0):
+        m = MaskedNMF(6, solver="mu", random_state=0, max_iter=200, l1_W=l1, l1_H=l1).fit(medium)
+        small.append(np.mean(np.concatenate([m.W_.ravel(), m.components_.ravel()]) < 1e-6))
+    assert small[0] < small[1] < small[2], small
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_l2_lowers_the_factor_norms(medium, solver):
+    norms = []
+    for l2 in (0.0, 5.0, 50.0):
+        m = MaskedNMF(6, solver=solver, random_state=0, max_iter=60, l2_W=l2, l2_H=l2).fit(medium)
+        norms.append(np.linalg.norm(m.W_) + np.linalg.norm(m.components_))
+    assert norms[0] > norms[1] > norms[2], norms
+
+
+# ------------------------------------------------------------------ fold-in
+def test_transform_is_the_regularized_nnls_of_each_row():
+    rng = np.random.default_rng(5)
+    X = random_masked(rng, 40, 25, 0.5, k=3, scale=4.0)
+    model = MaskedNMF(4, random_state=0, l2_W=0.3, max_iter=50).fit(X)
+    new = random_masked(rng, 6, 25, 0.4, k=3, scale=4.0)
+    new[2] = np.nan  # a row with no observations gets zeros
+    W = model.transform(new)
+    H = model.components_
+    for u in range(6):
+        obs = ~np.isnan(new[u])
+        np.testing.assert_allclose(W[u], nnls_row(new[u, obs], H[:, obs], 0.3), atol=1e-8)
+    np.testing.assert_array_equal(W[2], 0.0)
+
+
+def test_float32_agrees_with_float64(medium):
+    a = MaskedNMF(5, random_state=0, max_iter=30, tol=0.0).fit(medium)
+    b = MaskedNMF(5, random_state=0, max_iter=30, tol=0.0, dtype="float32").fit(medium)
+    assert b.W_.dtype == np.float32 and b.components_.dtype == np.float32
+    rows, cols = medium.nonzero()
+    np.testing.assert_allclose(b.predict(rows, cols), a.predict(rows, cols), rtol=2e-3, atol=2e-3)
+    assert b.reconstruction_err_ == pytest.approx(a.reconstruction_err_, rel=1e-3)
+
+
+# ------------------------------------------------------------------ never dense
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("init", INITS)
+def test_two_million_squared_with_twenty_thousand_entries(solver, init):
+    rng = np.random.default_rng(0)
+    m = n = 2_000_000
+    rows = rng.choice(m, 20_000, replace=False)
+    cols = rng.choice(n, 20_000, replace=False)
+    X = sp.coo_matrix((rng.integers(1, 6, 20_000).astype(float), (rows, cols)), shape=(m, n))
+    model = MaskedNMF(2, solver=solver, init=init, random_state=0, max_iter=2).fit(X)
+    assert model.W_.shape == (m, 2) and model.components_.shape == (2, n)
+    assert np.all(np.isfinite(model.loss_history_))
+    assert model.predict(rows[:5], cols[:5]).shape == (5,)
+
+
+# ------------------------------------------------------------------ sklearn conventions
+def test_get_set_params_and_clone():
+    m = MaskedNMF(3, solver="mu", l2_W=0.5)
+    p = m.get_params()
+    assert p["n_components"] == 3 and p["solver"] == "mu" and p["l2_W"] == 0.5
+    assert m.set_params(tol=1e-3) is m and m.tol == 1e-3
+    c = clone(m)
+    assert c.get_params() == m.get_params() and c is not m
+    with pytest.raises(ValueError, match="Invalid parameter 'rank'"):
+        m.set_params(rank=3)
+    assert "solver='mu'" in repr(m)
+
+
+def test_convergence_attributes_and_warning(medium):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        m = MaskedNMF(3, max_iter=2, tol=1e-12).fit(medium)
+    assert m.n_iter_ == 2 and not m.converged_ and len(m.loss_history_) == 3
+    m = MaskedNMF(3, max_iter=500, tol=1e-3).fit(medium)
+    assert m.converged_ and m.n_iter_ < 500
+
+
+def test_verbose_shows_progress(medium, capsys):
+    MaskedNMF(3, max_iter=3, verbose=1).fit(medium)
+    err = capsys.readouterr().err
+    assert "MaskedNMF[als]" in err and "objective" in err and "3/3" in err
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("params,match", [
+    (dict(n_components=0), r"n_components must be an integer >= 1; got 0"),
+    (dict(n_components=2.5), r"n_components must be an integer >= 1; got 2.5"),
+    (dict(solver="sgd"), r"solver must be one of 'als', 'mu', 'pgd'; got 'sgd'"),
+    (dict(init="svd"), r"init must be one of None, 'random'.*got 'svd'"),
+    (dict(l1_W=-1.0), r"l1_W must be a finite number >= 0; got -1.0"),
+    (dict(tol=float("nan")), r"tol must be"),
+    (dict(dtype="int32"), r"dtype must be 'float32' or 'float64'"),
+    (dict(n_threads=0), r"n_threads must be"),
+])
+def test_bad_parameters_are_named(params, match):
+    with pytest.raises(ValueError, match=match):
+        MaskedNMF(**params).fit(np.ones((3, 3)))
+
+
+def test_bad_data_is_named():
+    with pytest.raises(ValueError, match="NaN values"):
+        MaskedNMF(2).fit(sp.csr_matrix(np.array([[1.0, np.nan], [0.0, 2.0]])))
+    with pytest.raises(ValueError, match="infinite"):
+        MaskedNMF(2).fit(np.array([[1.0, np.inf], [0.5, 2.0]]))
+    with pytest.raises(ValueError, match="NMF needs non-negative ratings"):
+        MaskedNMF(2).fit(np.array([[1.0, -2.0], [0.5, 2.0]]))
+    with pytest.raises(ValueError, match="no observed entries"):
+        MaskedNMF(2).fit(np.full((3, 3), np.nan))
+    with pytest.raises(ValueError, match="n_components < min"):
+        MaskedNMF(3, init="nndsvd").fit(np.ones((3, 5)))
+
+
+def test_not_fitted_and_shape_errors():
+    m = MaskedNMF(2)
+    with pytest.raises(NotFittedError, match="not fitted yet; call fit before transform"):
+        m.transform(np.ones((2, 3)))
+    with pytest.raises(NotFittedError):
+        m.predict([0], [0])
+    m.fit(np.ones((4, 3)) + np.eye(4, 3))
+    with pytest.raises(ValueError, match="X has 5 columns, but MaskedNMF was fitted with 3"):
+        m.transform(np.ones((2, 5)))
+    with pytest.raises(IndexError, match="cols index 3 is out of range"):
+        m.predict([0], [3])
+    with pytest.raises(ValueError, match="same shape"):
+        m.predict([0, 1], [0])
+
+
+def test_custom_init_errors():
+    X = np.ones((4, 3))
+    with pytest.raises(ValueError, match="init='custom' needs both W and H"):
+        MaskedNMF(2, init="custom").fit(X, W=np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"W must have shape \(4, 2\)"):
+        MaskedNMF(2, init="custom").fit(X, W=np.ones((3, 2)), H=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="negative"):
+        MaskedNMF(2, init="custom").fit(X, W=np.ones((4, 2)), H=-np.ones((2, 3)))
+    with pytest.raises(ValueError, match="pass init='custom'"):
+        MaskedNMF(2, init="random").fit(X, W=np.ones((4, 2)), H=np.ones((2, 3)))
