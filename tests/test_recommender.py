@@ -546,3 +546,21 @@ def test_movielens_100k_user_196_gets_ten_unrated_titles():
     assert got["title"].notna().all()
     assert got["title"].tolist() == titles.loc[got["item"]].tolist()
     assert np.all(np.diff(got["score"].to_numpy()) <= 0)
+
+
+@pytest.mark.movielens
+def test_movielens_100k_u1_beats_the_item_mean_baseline():
+    path = _ml100k()
+    if not (path / "u1.base").is_file():
+        pytest.skip(f"u1.base/u1.test not found in {path}")
+    names = ["user", "item", "rating", "ts"]
+    train = pd.read_csv(path / "u1.base", sep="\t", names=names)
+    test = pd.read_csv(path / "u1.test", sep="\t", names=names)
+    rec = Recommender(n_components=10, max_iter=10, random_state=0).fit(train)
+    pred = rec.predict(test, unknown="baseline")
+    assert not np.isnan(pred).any()
+    rmse = np.sqrt(np.mean((pred - test["rating"]) ** 2))
+    # reference: each item's mean training rating (the global mean for unseen items)
+    item_mean = test["item"].map(train.groupby("item")["rating"].mean()).fillna(train["rating"].mean())
+    rmse_item_mean = np.sqrt(np.mean((item_mean - test["rating"]) ** 2))
+    assert rmse < rmse_item_mean - 0.03, (rmse, rmse_item_mean)
