@@ -1,0 +1,169 @@
+"""Splits: leak-free, exhaustive, seeded; cold start is reported, not dropped."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nmfrec.evaluation import (
+    Split,
+    cold_start_report,
+    kfold,
+    last_n_split,
+    random_split,
+    temporal_split,
+    user_split,
+)
+
+
+@pytest.fixture
+def ratings():
+    rng = np.random.default_rng(0)
+    keys = np.unique(rng.integers(0, 40, 1500) * 1000 + rng.integers(0, 60, 1500))
+    df = pd.DataFrame(
+        {
+            "user": keys // 1000,
+            "item": keys % 1000,
+            "rating": rng.integers(1, 6, keys.size).astype(float),
+            "timestamp": rng.integers(0, 500, keys.size),  # many ties on purpose
+        }
+    )
+    # a user with a single rating, and string labels elsewhere are tested separately
+    solo = pd.DataFrame({"user": [999], "item": [5], "rating": [3.0], "timestamp": [7]})
+    return pd.concat([df, solo], ignore_index=True).sample(frac=1, random_state=1)
+
+
+def _pairs(df):
+    return set(zip(df["user"], df["item"]))
+
+
+def _assert_partition(df, train, test):
+    assert len(train) + len(test) == len(df)
+    assert not set(train.index) & set(test.index)
+    assert set(train.index) | set(test.index) == set(df.index)
+    assert not _pairs(train) & _pairs(test)
+    assert list(train.columns) == list(df.columns)
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        lambda df, s: random_split(df, 0.25, random_state=s),
+        lambda df, s: user_split(df, 0.3, random_state=s),
+        lambda df, s: user_split(df, n_test=2, random_state=s),
+    ],
+)
+def test_random_splits_partition_and_are_seeded(ratings, split):
+    train, test = split(ratings, 5)
+    _assert_partition(ratings, train, test)
+    again = split(ratings, 5)
+    assert again.test.index.equals(test.index)
+    other = split(ratings, 6)
+    assert not other.test.index.sort_values().equals(test.index.sort_values())
+
+
+def test_random_split_sizes(ratings):
+    n = len(ratings)
+    assert len(random_split(ratings, 0.2, random_state=0).test) == round(0.2 * n)
+    assert len(random_split(ratings, 17, random_state=0).test) == 17
+
+
+def test_user_split_keeps_a_train_rating_per_user(ratings):
+    counts = ratings.groupby("user").size()
+    for split in (user_split(ratings, 0.5, random_state=0),
+                  user_split(ratings, n_test=3, random_state=0)):
+        tr = split.train.groupby("user").size().reindex(counts.index, fill_value=0)
+        assert (tr >= 1).all()
+        assert split.cold_start().n_unknown_user == 0
+    te = user_split(ratings, n_test=3, random_state=0).test.groupby("user").size()
+    expected = np.minimum(3, counts - 1)
+    pd.testing.assert_series_equal(
+        te.reindex(counts.index, fill_value=0), expected, check_names=False
+    )
+    te = user_split(ratings, 0.5, random_state=0).test.groupby("user").size()
+    expected = np.minimum(np.round(0.5 * counts).astype(int), counts - 1)
+    pd.testing.assert_series_equal(
+        te.reindex(counts.index, fill_value=0), expected, check_names=False
+    )
+
+
+def test_temporal_split_is_a_global_cut(ratings):
+    train, test = temporal_split(ratings, 0.2)
+    _assert_partition(ratings, train, test)
+    assert train["timestamp"].max() < test["timestamp"].min()
+    assert len(test) >= round(0.2 * len(ratings))  # ties at the cut go to test
+    train, test = temporal_split(ratings, before=250)
+    assert (train["timestamp"] < 250).all() and (test["timestamp"] >= 250).all()
+    with pytest.raises(ValueError, match="leaves test empty"):
+        temporal_split(ratings, before=10_000)
+
+
+def test_last_n_split_takes_latest_with_deterministic_ties():
+    df = pd.DataFrame(
+        {
+            "user": [1, 1, 1, 1, 2, 2, 3],
+            "item": [10, 11, 12, 13, 10, 11, 10],
+            "rating": [5.0] * 7,
+            "timestamp": [1, 5, 5, 2, 9, 3, 4],
+        }
+    )
+    train, test = last_n_split(df, n=1)
+    # user 1: items 11 and 12 tie at t=5, the larger item label counts as later
+    assert sorted(zip(test["user"], test["item"])) == [(1, 12), (2, 10)]
+    # user 3 has one rating and keeps it
+    assert (3, 10) in _pairs(train)
+    train2, test2 = last_n_split(df.iloc[::-1], n=2)
+    assert sorted(zip(test2["user"], test2["item"])) == [(1, 11), (1, 12), (2, 10)]
+
+
+def test_kfold_every_rating_in_exactly_one_test_fold(ratings):
+    folds = list(kfold(ratings, n_splits=4, random_state=3))
+    assert len(folds) == 4 and all(isinstance(f, Split) for f in folds)
+    test_idx = np.concatenate([f.test.index.to_numpy() for f in folds])
+    assert sorted(test_idx) == sorted(ratings.index)
+    sizes = [len(f.test) for f in folds]
+    assert max(sizes) - min(sizes) <= 1
+    for f in folds:
+        _assert_partition(ratings, f.train, f.test)
+    same = list(kfold(ratings, n_splits=4, random_state=3))
+    assert all(a.test.index.equals(b.test.index) for a, b in zip(folds, same))
+    other = list(kfold(ratings, n_splits=4, random_state=4))
+    assert not folds[0].test.index.equals(other[0].test.index)
+
+
+def test_cold_start_report_counts_unknowns():
+    train = pd.DataFrame({"user": ["a", "b"], "item": ["x", "y"], "rating": [1.0, 2.0]})
+    test = pd.DataFrame(
+        {"user": ["a", "c", "c", "d"], "item": ["y", "x", "z", "z"], "rating": [1.0] * 4}
+    )
+    rep = cold_start_report(train, test)
+    assert (rep.n_test, rep.n_unknown_user, rep.n_unknown_item, rep.n_unknown) == (4, 3, 2, 3)
+    assert list(rep.unknown_users) == ["c", "d"] and list(rep.unknown_items) == ["z"]
+    assert "3 of 4 test ratings are cold" in str(rep)
+
+
+def test_random_split_reports_cold_rows_without_dropping(ratings):
+    split = random_split(ratings, 0.5, random_state=0)
+    rep = split.cold_start()
+    # the single-rating user 999 is in exactly one side
+    assert len(split.test) + len(split.train) == len(ratings)
+    assert rep.n_unknown_user == int((~split.test["user"].isin(split.train["user"])).sum())
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda df: random_split(df, 1.5), ValueError, r"test_size must be in \(0, 1\)"),
+        (lambda df: random_split(df, 10**6), ValueError, "as a count"),
+        (lambda df: random_split(df.drop(columns="rating")), ValueError, r"missing column\(s\) \['rating'\]"),
+        (lambda df: random_split(df.to_numpy()), TypeError, "pandas DataFrame"),
+        (lambda df: random_split(df.iloc[:0]), ValueError, "empty"),
+        (lambda df: random_split(pd.concat([df, df.iloc[:3]])), ValueError, "3 duplicate"),
+        (lambda df: user_split(df, n_test=0), ValueError, "n_test must be a positive"),
+        (lambda df: temporal_split(df.drop(columns="timestamp")), ValueError, "timestamp"),
+        (lambda df: last_n_split(df, n=0), ValueError, "n must be a positive"),
+        (lambda df: kfold(df, n_splits=1), ValueError, "n_splits must be an integer >= 2"),
+    ],
+)
+def test_split_errors(ratings, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(ratings)
