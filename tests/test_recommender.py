@@ -253,6 +253,24 @@ def test_explain_parts_are_nonnegative_and_sum_to_the_prediction(fitted):
         rec.explain(u, "nope" if isinstance(u, str) else 123456)
 
 
+def test_float32_model_ranks_explains_and_round_trips(tmp_path):
+    df = make_ratings(seed=9)
+    rec = Recommender(**{**PARAMS, "dtype": "float32"}).fit(df)
+    assert rec.model_.W_.dtype == np.float32
+    for user in rec.users_.labels_:
+        got = rec.recommend(user, k=5)
+        ref_items, ref_scores = brute_recommend(rec, df, user, 5)
+        np.testing.assert_array_equal(got["item"].to_numpy(), ref_items)
+        np.testing.assert_allclose(got["score"].to_numpy(), ref_scores, rtol=1e-6)
+        item = rec.recommend(user, k=1, exclude_seen=False)["item"].iloc[0]
+        ex = rec.explain(user, item)     # float32 products summed as predict sums them
+        assert abs(ex["contribution"].sum() - rec.predict(user, item, clip=False)) <= 1e-10
+    rec.save(tmp_path / "f32.npz")
+    back = Recommender.load(tmp_path / "f32.npz")
+    assert back.model_.W_.dtype == np.float32
+    pd.testing.assert_frame_equal(back.recommend_many(k=4), rec.recommend_many(k=4))
+
+
 # --------------------------------------------------------------------- new users
 def _hold_out_user(seed=5, string_ids=False):
     df = make_ratings(n_users=14, n_items=10, density=0.7, seed=seed, string_ids=string_ids)
