@@ -120,7 +120,10 @@ def _group_lists(frame, users, col, order=None):
     pos = pd.Index(users).get_indexer(frame["user"])
     if (pos < 0).any():
         bad = frame["user"].to_numpy()[pos < 0][0]
-        raise ValueError(f"recommendations for user {bad!r}, who was not asked for.")
+        raise ValueError(
+            f"the model returned {int((pos < 0).sum())} recommendations for users it was "
+            f"not asked about (e.g. user {getattr(bad, 'item', lambda: bad)()!r})."
+        )
     keys = (pos,) if order is None else (order, pos)
     idx = np.lexsort(keys)
     values = frame[col].to_numpy()[idx]
@@ -267,7 +270,7 @@ def _ranking_protocol(model, train, test, k, threshold):
             "only unseen items (exclude_seen=True)."
         )
     recommended = _group_lists(recs, users, "item", order=recs["rank"].to_numpy())
-    relevant = _group_lists(rel, users, "item")
+    relevant = _group_lists(rel[rel["user"].isin(users)], users, "item")
     catalog = pd.unique(train["item"])
     out.update(
         precision=_m.precision_at_k(recommended, relevant, k),
