@@ -1,0 +1,365 @@
+"""Loaders on fixtures in each release's exact format; download errors; the generator."""
+
+import dataclasses
+import io
+import os
+import time
+import urllib.error
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nmfrec.datasets as ds
+from nmfrec.datasets import (
+    DatasetNotFoundError,
+    load_movielens,
+    make_ratings,
+    make_ratings_like,
+    ml100k_folds,
+)
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DTYPES = ["int64", "int64", "float64", "int64"]
+
+# ---------------------------------------------------------------- fixture writers
+
+U_ITEM = (
+    "1|Toy Story (1995)|01-Jan-1995||http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)"
+    "|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+    "2|Café au lait (1993)|01-Jan-1993||http://x|0|0|0|0|0|1|0|0|0|0|0|0|0|0|1|0|0|0|0\n"
+    "3|Nowhere (1996)|01-Jan-1996|||1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+)
+
+
+def write_ml100k(root: Path) -> Path:
+    d = root / "ml-100k"
+    d.mkdir(parents=True)
+    rows = [(1, 1, 5, 874965758), (1, 2, 3, 876893171), (2, 1, 4, 888550871),
+            (2, 3, 1, 888551000), (3, 2, 2, 889237455)]
+    (d / "u.data").write_text("".join(f"{u}\t{i}\t{r}\t{t}\n" for u, i, r, t in rows))
+    (d / "u.item").write_bytes(U_ITEM.encode("latin-1"))
+    for n, f in enumerate(["u1", "u2", "u3", "u4", "u5", "ua", "ub"]):
+        test = [rows[n % len(rows)]]
+        base = [r for r in rows if r not in test]
+        for part, data in (("base", base), ("test", test)):
+            (d / f"{f}.{part}").write_text(
+                "".join(f"{u}\t{i}\t{r}\t{t}\n" for u, i, r, t in data))
+    return d
+
+
+def write_dat(root: Path, folder: str, ratings: str, movies: bytes) -> Path:
+    d = root / folder
+    d.mkdir(parents=True)
+    (d / "ratings.dat").write_text(ratings)
+    (d / "movies.dat").write_bytes(movies)
+    return d
+
+
+ML1M_MOVIES = (
+    "1::Toy Story (1995)::Animation|Children's|Comedy\n"
+    "2::Café Society: A Story (1995)::Drama\n"  # Latin-1, ':' inside a title
+).encode("latin-1")
+ML10M_MOVIES = (
+    "1::Toy Story (1995)::Adventure|Animation\n"
+    "7::Léon: The Professional (1994)::(no genres listed)\n"
+).encode("utf-8")
+
+CSV_MOVIES = (
+    "movieId,title,genres\n"
+    "1,Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy\n"
+    '11,"American President, The (1995)",Comedy|Drama|Romance\n'
+    "209171,Café (2010),(no genres listed)\n"
+)
+CSV_RATINGS = (
+    "userId,movieId,rating,timestamp\n"
+    "1,1,4.0,964982703\n1,11,3.5,964981247\n2,209171,0.5,1445714835\n"
+)
+
+
+def write_csv(root: Path, folder: str) -> Path:
+    d = root / folder
+    d.mkdir(parents=True)
+    (d / "ratings.csv").write_text(CSV_RATINGS, encoding="utf-8")
+    (d / "movies.csv").write_text(CSV_MOVIES, encoding="utf-8")
+    return d
+
+
+def _check_frame(ratings):
+    assert list(ratings.columns) == ["user", "item", "rating", "timestamp"]
+    assert [str(t) for t in ratings.dtypes] == DTYPES
+
+
+# ---------------------------------------------------------------- loaders
+
+
+def test_ml100k_fixture(tmp_path):
+    folder = write_ml100k(tmp_path)
+    d = load_movielens("ml-100k", data_home=tmp_path, download=False)
+    _check_frame(d.ratings)
+    assert d.ratings.iloc[0].tolist() == [1, 1, 5.0, 874965758]
+    assert len(d.ratings) == 5 and d.path == folder
+    assert d.items.loc[2, "title"] == "Café au lait (1993)"
+    assert d.items.loc[2, "genres"] == "Comedy|Romance"
+    assert d.items.loc[1, "genres"] == "Animation|Children's|Comedy"
+    assert d.items.loc[3, "genres"] == "unknown"
+    assert d.items.index.name == "item"
+    # forgiving: data_home may be the release folder itself
+    assert len(load_movielens("ml-100k", data_home=folder, download=False).ratings) == 5
+
+
+def test_ml1m_dat_latin1(tmp_path):
+    write_dat(tmp_path, "ml-1m", "1::1::5::978300760\n2::2::3::978302109\n", ML1M_MOVIES)
+    d = load_movielens("ml-1m", data_home=tmp_path, download=False)
+    _check_frame(d.ratings)
+    assert d.ratings.values.tolist() == [[1, 1, 5, 978300760], [2, 2, 3, 978302109]]
+    assert d.items.loc[2, "title"] == "Café Society: A Story (1995)"
+    assert d.items.loc[1, "genres"] == "Animation|Children's|Comedy"
+
+
+def test_ml10m_folder_half_stars_utf8(tmp_path):
+    write_dat(tmp_path, "ml-10M100K", "1::122::5::838985046\n1::185::4.5::838983525\n",
+              ML10M_MOVIES)
+    d = load_movielens("ml-10m", data_home=tmp_path, download=False)
+    _check_frame(d.ratings)
+    assert d.ratings["rating"].tolist() == [5.0, 4.5]
+    assert d.items.loc[7, "title"] == "Léon: The Professional (1994)"
+    assert d.items.loc[7, "genres"] == ""
+    assert d.path.name == "ml-10M100K"
+
+
+@pytest.mark.parametrize("name", ["ml-20m", "ml-25m", "ml-32m", "ml-latest-small"])
+def test_csv_releases(tmp_path, name):
+    write_csv(tmp_path, name)
+    d = load_movielens(name, data_home=tmp_path, download=False)
+    _check_frame(d.ratings)
+    assert d.ratings.values.tolist() == [
+        [1, 1, 4.0, 964982703], [1, 11, 3.5, 964981247], [2, 209171, 0.5, 1445714835]]
+    assert d.items.loc[11, "title"] == "American President, The (1995)"
+    assert d.items.loc[209171, "title"] == "Café (2010)"
+    assert d.items.loc[209171, "genres"] == ""
+
+
+def test_env_var_is_the_default_data_home(tmp_path, monkeypatch):
+    write_csv(tmp_path, "ml-latest-small")
+    monkeypatch.setenv("NMFREC_DATA", str(tmp_path))
+    assert ds.get_data_home() == tmp_path
+    assert len(load_movielens("ml-latest-small", download=False).ratings) == 3
+    monkeypatch.delenv("NMFREC_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert ds.get_data_home() == tmp_path / "cache" / "nmfrec"
+
+
+def test_ml100k_folds_fixture(tmp_path):
+    write_ml100k(tmp_path)
+    folds = ml100k_folds(data_home=tmp_path, folds=("u1", "ub"), download=False)
+    assert list(folds) == ["u1", "ub"]
+    train, test = folds["u1"]
+    _check_frame(train)
+    assert len(train) == 4 and test.values.tolist() == [[1, 1, 5, 874965758]]
+    with pytest.raises(ValueError, match="folds must be a non-empty subset"):
+        ml100k_folds(data_home=tmp_path, folds=("u6",))
+
+
+def test_parse_errors_name_the_file(tmp_path):
+    d = write_csv(tmp_path, "ml-20m")
+    (d / "ratings.csv").write_text("user,item,rating,timestamp\n1,2,3,4\n")
+    with pytest.raises(ValueError, match="ratings.csv: expected header userId"):
+        load_movielens("ml-20m", data_home=tmp_path, download=False)
+    d = write_dat(tmp_path, "ml-1m", "1::1::5\n", ML1M_MOVIES)
+    with pytest.raises(ValueError, match="ratings.dat"):
+        load_movielens("ml-1m", data_home=tmp_path, download=False)
+
+
+def test_unknown_release():
+    with pytest.raises(ValueError, match="unknown MovieLens release 'ml-5m'"):
+        load_movielens("ml-5m")
+
+
+# ---------------------------------------------------------------- download path
+
+
+def test_missing_without_download_says_where_to_put_it(tmp_path):
+    with pytest.raises(DatasetNotFoundError, match=r"ml-1m is not in .*download=False") as e:
+        load_movielens("ml-1m", data_home=tmp_path, download=False)
+    assert str(tmp_path / "ml-1m" / "ratings.dat") in str(e.value)
+
+
+def test_offline_download_fails_fast_with_instructions(tmp_path, monkeypatch):
+    calls = []
+
+    def offline(url, timeout=None):
+        calls.append((url, timeout))
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr(ds.urllib.request, "urlopen", offline)
+    t0 = time.perf_counter()
+    with pytest.raises(DatasetNotFoundError, match="downloading .*ml-100k.zip failed") as e:
+        load_movielens("ml-100k", data_home=tmp_path)
+    assert time.perf_counter() - t0 < 5
+    assert calls == [(ds.MOVIELENS["ml-100k"].url, ds.DOWNLOAD_TIMEOUT)]
+    assert "unzip it so that" in str(e.value) and "NMFREC_DATA" in str(e.value)
+    assert not list(tmp_path.glob("*.part"))  # no partial file left behind
+
+
+class _Response(io.BytesIO):
+    def __init__(self, payload, length=None):
+        super().__init__(payload)
+        self.headers = {"Content-Length": str(len(payload) if length is None else length)}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _zip_of(folder: Path) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f"{folder.name}/{f.name}")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def small_zip(tmp_path, monkeypatch):
+    src = write_ml100k(tmp_path / "src")
+    rel = dataclasses.replace(ds.MOVIELENS["ml-100k"], min_zip_bytes=100)
+    monkeypatch.setitem(ds.MOVIELENS, "ml-100k", rel)
+    return _zip_of(src)
+
+
+def test_download_verifies_and_unpacks(tmp_path, monkeypatch, small_zip):
+    monkeypatch.setattr(ds.urllib.request, "urlopen", lambda url, timeout=None: _Response(small_zip))
+    home = tmp_path / "home"
+    d = load_movielens("ml-100k", data_home=home)
+    assert len(d.ratings) == 5 and d.path == home / "ml-100k"
+    assert not list(home.glob("*.part")) and not list(home.glob("*.zip"))
+
+
+@pytest.mark.parametrize(
+    "make_payload, match",
+    [
+        (lambda z: _Response(z[: len(z) // 2], length=len(z)), "truncated: got"),
+        (lambda z: _Response(b"<html>not found</html>" * 10), "not a zip|valid zip"),
+        (lambda z: _Response(z[:50]), "only 50 bytes"),
+    ],
+)
+def test_download_rejects_bad_archives(tmp_path, monkeypatch, small_zip, make_payload, match):
+    monkeypatch.setattr(
+        ds.urllib.request, "urlopen", lambda url, timeout=None: make_payload(small_zip))
+    with pytest.raises(DatasetNotFoundError, match=match):
+        load_movielens("ml-100k", data_home=tmp_path / "home")
+
+
+def test_download_rejects_crc_error(tmp_path, monkeypatch, small_zip):
+    bad = bytearray(small_zip)
+    # flip a byte inside the first member's compressed data (after its local header)
+    bad[60] ^= 0xFF
+    monkeypatch.setattr(ds.urllib.request, "urlopen", lambda url, timeout=None: _Response(bytes(bad)))
+    with pytest.raises(DatasetNotFoundError, match="corrupt|valid zip"):
+        load_movielens("ml-100k", data_home=tmp_path / "home")
+
+
+# ---------------------------------------------------------------- real MovieLens 100K
+
+
+def _real_home():
+    for cand in (os.environ.get("NMFREC_DATA"), SHARED_DATA):
+        if cand and (Path(cand) / "ml-100k" / "u.data").is_file():
+            return Path(cand)
+    pytest.skip("MovieLens 100K not found in NMFREC_DATA or ../shared/data")
+
+
+@pytest.mark.movielens
+def test_real_ml100k():
+    d = load_movielens("ml-100k", data_home=_real_home(), download=False)
+    r = d.ratings
+    _check_frame(r)
+    assert (len(r), r["user"].nunique(), r["item"].nunique()) == (100_000, 943, 1_682)
+    assert len(d.items) == 1_682
+    assert set(r["rating"].unique()) == {1.0, 2.0, 3.0, 4.0, 5.0}
+
+
+@pytest.mark.movielens
+def test_real_ml100k_official_folds_partition_u_data():
+    home = _real_home()
+    folds = ml100k_folds(data_home=home, download=False)
+    full = load_movielens("ml-100k", data_home=home, download=False).ratings
+    tests = pd.concat([te for _, te in folds.values()])
+    assert len(tests) == 100_000
+    assert not tests.duplicated(["user", "item"]).any()
+    for train, test in folds.values():
+        assert len(train) + len(test) == 100_000
+        assert not set(zip(train["user"], train["item"])) & set(zip(test["user"], test["item"]))
+    keys = lambda f: set(zip(f["user"], f["item"]))  # noqa: E731
+    assert keys(tests) == keys(full)
+    ua = ml100k_folds(data_home=home, folds="ua", download=False)["ua"][1]
+    assert (ua.groupby("user").size() == 10).all()
+
+
+# ---------------------------------------------------------------- synthetic generator
+
+
+def test_make_ratings_shape_and_invariants():
+    df = make_ratings(200, 300, 6000, rank=5, seed=1)
+    _check_frame(df)
+    assert len(df) == 6000
+    assert not df.duplicated(["user", "item"]).any()
+    assert set(df["user"]) == set(range(1, 201)) and set(df["item"]) == set(range(1, 301))
+    assert set(df["rating"].unique()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    shares = df["rating"].value_counts(normalize=True).sort_index().to_numpy()
+    np.testing.assert_allclose(shares, ds._STAR_SHARES, atol=0.01)
+    counts = df.groupby("item").size()
+    assert counts.max() > 5 * counts.median()  # popularity is skewed
+
+
+def test_make_ratings_deterministic_by_seed():
+    a = make_ratings(100, 120, 2000, seed=3)
+    pd.testing.assert_frame_equal(a, make_ratings(100, 120, 2000, seed=3))
+    assert not a.equals(make_ratings(100, 120, 2000, seed=4))
+
+
+def test_noise_changes_ratings_not_pairs():
+    clean = make_ratings(50, 60, 800, rank=3, noise=0.0, seed=2)
+    noisy = make_ratings(50, 60, 800, rank=3, noise=1.0, seed=2)
+    assert (noisy[["user", "item"]].to_numpy() == clean[["user", "item"]].to_numpy()).all()
+    assert (noisy["rating"] != clean["rating"]).any()
+
+
+def test_noiseless_stars_are_monotone_in_the_planted_score():
+    df, W, H = make_ratings(80, 90, 1500, rank=4, noise=0.0, seed=5, return_factors=True)
+    assert W.shape == (80, 4) and H.shape == (90, 4) and (W >= 0).all() and (H >= 0).all()
+    score = np.einsum("ij,ij->i", W[df["user"] - 1], H[df["item"] - 1])
+    stars = df["rating"].to_numpy()[np.argsort(score, kind="stable")]
+    assert (np.diff(stars) >= 0).all()
+
+
+def test_alias_sampler_matches_probabilities():
+    p = np.array([0.5, 0.25, 0.125, 0.0625, 0.0625])
+    draws = ds._Alias(p).draw(np.random.default_rng(0), 200_000)
+    np.testing.assert_allclose(np.bincount(draws, minlength=5) / draws.size, p, atol=0.005)
+
+
+def test_make_ratings_like_sizes():
+    df = make_ratings_like("S", seed=0)
+    assert (len(df), df["user"].nunique(), df["item"].nunique()) == (100_000, 943, 1_682)
+    with pytest.raises(ValueError, match="unknown size 'XL'"):
+        make_ratings_like("XL")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_users": 10, "n_items": 10, "n_ratings": 15}, "at least n_users \\+ n_items = 20"),
+        ({"n_users": 10, "n_items": 10, "n_ratings": 60}, "more than half"),
+        ({"n_users": 0, "n_items": 10, "n_ratings": 60}, "n_users must be a positive"),
+        ({"n_users": 10, "n_items": 10, "n_ratings": 30, "noise": -1}, "noise must be >= 0"),
+    ],
+)
+def test_make_ratings_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_ratings(**kwargs)
