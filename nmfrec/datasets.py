@@ -344,7 +344,7 @@ def _decode(path: Path) -> str:
 
 
 def _read_items_dat(path: Path) -> pd.DataFrame:
-    """``movies.dat``: ``MovieID::Title::Genres`` (Latin-1 in ml-1m, UTF-8 in ml-10m)."""
+    """``movies.dat``: ``MovieID::Title::Genres``, UTF-8 if it decodes, else Latin-1 (ml-1m)."""
     ids, titles, genres = [], [], []
     for n, line in enumerate(_decode(path).splitlines(), start=1):
         if not line.strip():
