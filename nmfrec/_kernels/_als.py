@@ -90,22 +90,23 @@ def als_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, max_sweeps, tol)
     k = X.shape[1]
     counts = np.zeros(n_rows, dtype=np.int64)
     for u in prange(n_rows):
-        G = np.zeros((k, k), dtype=np.float64)
-        b = np.zeros(k, dtype=np.float64)
-        for p in range(indptr[u], indptr[u + 1]):
-            i = indices[p]
-            x = data[p]
+        start = indptr[u]
+        cnt = indptr[u + 1] - start
+        # Gather the row's observed columns into a contiguous block so the Gram matrix
+        # is one BLAS product (G = Ys^T Ys), the nnz * k^2 work that dominates ALS.
+        Ys = np.empty((cnt, k), dtype=np.float64)
+        xs = np.empty(cnt, dtype=np.float64)
+        for p in range(cnt):
+            i = indices[start + p]
+            xs[p] = data[start + p]
             for a in range(k):
-                ya = Y[i, a]
-                b[a] += x * ya
-                for c in range(a, k):
-                    G[a, c] += ya * Y[i, c]
+                Ys[p, a] = Y[i, a]
+        G = np.dot(Ys.T, Ys)
+        b = np.dot(Ys.T, xs)
         for a in range(k):
             # L2 regularization adds to the diagonal of the Gram matrix; L1 shifts b
             G[a, a] += l2
             b[a] -= l1
-            for c in range(a + 1, k):
-                G[c, a] = G[a, c]
         w = np.empty(k, dtype=np.float64)
         for a in range(k):
             w[a] = X[u, a]
