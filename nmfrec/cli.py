@@ -25,6 +25,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -180,15 +181,18 @@ def _add_model_args(parser):
 def _model_params(args):
     """The Recommender parameters from parsed args, validated; UsageError naming the flag."""
     params = _model_defaults()
+    given = {}  # parameter -> the flag that set it, for error messages
     for short, (w, h) in _paired_params(params).items():
         raw = getattr(args, f"_both_{short}", None)
         if raw is not None:
             for name in (w, h):
                 params[name] = _convert(name, raw, params[name], _flag(short))
+                given[name] = _flag(short)
     for name, default in _model_defaults().items():
         raw = getattr(args, f"_param_{name}", None)
         if raw is not None:
             params[name] = _convert(name, raw, default, _flag(name))
+            given[name] = _flag(name)
     try:
         table = getattr(Recommender, "_parameter_constraints", {})
         # only the Recommender's own parameters (its table may borrow MaskedNMF's)
@@ -197,7 +201,7 @@ def _model_params(args):
         msg = str(e)
         for name in params:
             if msg.startswith(name + " "):
-                msg = _flag(name) + msg[len(name):]
+                msg = given.get(name, _flag(name)) + msg[len(name):]
                 break
         raise UsageError(msg) from None
     return params
@@ -323,10 +327,11 @@ def read_ratings_file(path, sep=None, names=None):
     return df
 
 
-def read_titles_file(path):
+def read_titles_file(path, item_col=None):
     """Item titles: a CSV/TSV with item and title columns, MovieLens ``u.item`` or ``movies.dat``.
 
-    Returns a Series item -> title.
+    ``item_col`` names the item column (default: a recognised name, or the non-title
+    column of a two-column file). Returns a Series item -> title.
     """
     p = _check_file(path, "titles file")
     first = _first_line(p)
@@ -353,8 +358,10 @@ def read_titles_file(path):
             df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, encoding="latin-1")
     except (pd.errors.ParserError, ValueError) as e:
         raise DataError(f"cannot parse titles file {p}: {str(e).strip()}") from None
-    icol = next((c for c in (*ITEM_COLUMNS, "id") if c in df.columns), None)
     tcol = next((c for c in ("title", "name", "Title") if c in df.columns), None)
+    icol = next((c for c in (item_col, *ITEM_COLUMNS, "id") if c in df.columns), None)
+    if icol is None and tcol is not None and df.shape[1] == 2:
+        icol = next(c for c in df.columns if c != tcol)  # "song,title": the other one
     if icol is None or tcol is None:
         raise DataError(f"titles file {p} needs an item column ({', '.join(ITEM_COLUMNS)}) and "
                         f"a title column (title or name); it has columns {list(df.columns)}.")
@@ -571,6 +578,17 @@ def _jsonable(x):
     return x
 
 
+#: True while a progress line on stderr waits for its end (so a warning starts a new line).
+_PENDING_LINE = [False]
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def cmd_evaluate(args, out, err):
     params = _model_params(args)
     if args.k < 1:
@@ -595,8 +613,11 @@ def cmd_evaluate(args, out, err):
             continue
         rows, names = [], []
         for f, (fold, (train, test)) in enumerate(splits.items(), start=1):
-            print(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} ratings, testing on "
-                  f"{len(test):,} ...", file=err, end="", flush=True)
+            head = (f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} ratings, testing "
+                    f"on {len(test):,} ...")
+            if _isatty(err):  # show the fold being worked on; completed on the same line
+                print(head, file=err, end="", flush=True)
+                _PENDING_LINE[0] = True
             t0 = time.perf_counter()
             res = evaluate(make(), train, test, k=args.k, relevance_threshold=args.threshold,
                            protocols=protos)
@@ -605,7 +626,12 @@ def cmd_evaluate(args, out, err):
                 bits.append(f"RMSE {res['rmse']:.4f}")
             if "precision" in res:
                 bits.append(f"P@{args.k} {res['precision']:.4f}")
-            print(f" {', '.join(bits)}, {time.perf_counter() - t0:.1f}s", file=err, flush=True)
+            done = f" {', '.join(bits)}, {time.perf_counter() - t0:.1f}s"
+            if _PENDING_LINE[0]:
+                print(done, file=err, flush=True)
+                _PENDING_LINE[0] = False
+            else:
+                print(head + done, file=err, flush=True)
             rows.append(res)
             names.append(fold)
         results[label] = CVResult(pd.DataFrame(rows, index=pd.Index(names, name="fold")))
@@ -621,8 +647,9 @@ def cmd_evaluate(args, out, err):
                            (f"{label} ± std", results[label].std)]
     print("", file=out)
     print(format_table(table_rows, columns), file=out)
-    print(f"\n{n} fold(s), {elapsed:.1f}s in all. std is the sample std over folds.",
-          file=out, flush=True)
+    print(f"\n{n} fold(s), {elapsed:.1f}s in all; '± std' is the sample standard deviation "
+          "over folds. The first fit of a process includes loading (or, on a first run, "
+          "compiling) the Numba kernels.", file=out, flush=True)
     if args.json:
         doc = {"source": source, "params": params, "protocol": args.protocol, "k": args.k,
                "threshold": args.threshold,
@@ -644,7 +671,7 @@ def cmd_evaluate(args, out, err):
 def cmd_fit(args, out, err):
     params = _model_params(args)
     df = read_ratings_file(args.ratings, sep=args.sep, names=args.names)
-    titles = read_titles_file(args.titles) if args.titles else None
+    titles = read_titles_file(args.titles, args.item_col) if args.titles else None
     print(f"nmfrec fit: {len(df):,} rows from {args.ratings} (columns {list(df.columns)}); "
           f"fitting Recommender({_describe_params(params)}) ...", file=err, flush=True)
     rec = Recommender(**params)
@@ -697,7 +724,7 @@ def cmd_recommend(args, out, err):
     except ValueError as e:
         raise DataError(_message(e)) from None
     if args.titles:
-        _attach_titles(rec, read_titles_file(args.titles))
+        _attach_titles(rec, read_titles_file(args.titles, rec.columns_[1]))
     user = _user_label(rec, args.user)
     try:
         recs = rec.recommend(user, k=args.k, exclude_seen=args.exclude_seen)
@@ -889,6 +916,19 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     out, err = sys.stdout, sys.stderr
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        if _PENDING_LINE[0]:
+            print("", file=err)
+            _PENDING_LINE[0] = False
+        print(f"{PROG}: warning: {message}", file=err)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = one_line_warning
+        return _run(argv, debug, out, err)
+
+
+def _run(argv, debug, out, err):
     try:
         parser = build_parser()
         try:
