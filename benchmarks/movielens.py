@@ -360,6 +360,7 @@ def main(argv=None):
         "k": K,
         "relevance_threshold": RELEVANCE,
         "seed": SEED,
+        "command": " ".join(["python", "benchmarks/movielens.py", *sys.argv[1:]]),
         "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "git_commit": git_commit(),
         "nmfrec_path": str(Path(nmfrec.__file__).parent),
