@@ -471,6 +471,7 @@ def _prepare_data(args, say):
     if args.folds is not None and args.kfold is not None:
         raise UsageError("give either --folds (official ml-100k folds) or --kfold N, not both.")
     folds = _parse_folds(args.folds) if args.folds is not None else None
+    shape = _synthetic_shape(args.synthetic_size)  # checked even when unused
     name = args.dataset
     if name == "auto":
         folder, why, homes = _find_movielens("ml-100k", args.data_home)
@@ -484,7 +485,7 @@ def _prepare_data(args, say):
         if folds is not None:
             raise UsageError("--folds names official MovieLens 100K folds, which the "
                              "synthetic set does not have; use --kfold N.")
-        n_users, n_items, n_ratings = _synthetic_shape(args.synthetic_size)
+        n_users, n_items, n_ratings = shape
         n_splits = args.kfold or 5
         t0 = time.perf_counter()
         try:
@@ -540,7 +541,7 @@ def _columns(protocol, k):
     if protocol in ("ranking", "both"):
         cols += [("precision", f"P@{k}"), ("recall", f"R@{k}"), ("ndcg", f"NDCG@{k}"),
                  ("map", f"MAP@{k}"), ("coverage", "coverage")]
-    cols.append(("fit_time", "fit s"))
+    cols.append(("fit_time", "fit(s)"))
     return cols
 
 

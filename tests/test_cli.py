@@ -1,0 +1,299 @@
+"""The ``nmfrec`` command end to end, in a subprocess, against in-process references.
+
+fit -> recommend -> evaluate run as ``python -m nmfrec`` on a small synthetic set; the
+outputs are compared with what the library computes in this process (the saved model
+with ``Recommender.fit``, the printed list with ``Recommender.recommend``, the table with
+``nmfrec.evaluation.evaluate`` on the same split and seed). Error paths check the exit
+code and the one-line message on stderr. Cheap checks call ``main(argv)`` in-process.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nmfrec import Recommender
+from nmfrec.cli import _model_params, build_parser, main
+from nmfrec.datasets import make_ratings
+from nmfrec.evaluation import Popularity, evaluate, kfold
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FAST = ["--n-components", "4", "--max-iter", "5"]
+FAST_PARAMS = dict(n_components=4, max_iter=5, random_state=0)  # the CLI seeds with 0
+
+# max_iter=5 stops before convergence on purpose (speed)
+pytestmark = pytest.mark.filterwarnings("ignore:.*reached max_iter")
+
+
+def run(*args, cwd=None):
+    """``python -m nmfrec ARGS`` with the current interpreter; CompletedProcess.
+
+    The default working directory is tests/, so ``nmfrec`` is imported the way this
+    process imports it (installed or PYTHONPATH), not from the current directory.
+    """
+    cwd = Path(__file__).resolve().parent if cwd is None else cwd
+    env = dict(os.environ)
+    env.pop("NMFREC_DATA", None)
+    return subprocess.run([sys.executable, "-m", "nmfrec", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=180)
+
+
+def assert_one_line_error(proc, code, *needles):
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("nmfrec: error: ")]
+    assert len(errors) == 1, proc.stderr
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+
+
+def parse_table(stdout):
+    """{row label: [numbers]} from the evaluate table ('-' becomes NaN)."""
+    lines = stdout.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.split()[-1:] == ["fit(s)"])
+    header = lines[start].split()
+    rows = {}
+    for ln in lines[start + 2:]:
+        if not ln.strip():
+            break
+        if set(ln.replace(" ", "")) == {"-"}:
+            continue
+        toks = ln.split()
+        vals = toks[-len(header):]
+        rows[" ".join(toks[:-len(header)])] = [np.nan if v == "-" else float(v) for v in vals]
+    return header, rows
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def ratings_csv(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    df = make_ratings(60, 80, 1200, rank=4, seed=3)[["user", "item", "rating"]]
+    path = d / "ratings.csv"
+    df.to_csv(path, index=False)
+    titles = pd.DataFrame({"item": np.arange(1, 81), "title": [f"Film {i}" for i in range(1, 81)]})
+    titles.to_csv(d / "titles.csv", index=False)
+    return path, df
+
+
+@pytest.fixture(scope="module")
+def fitted(ratings_csv):
+    path, df = ratings_csv
+    model = path.parent / "model.npz"
+    proc = run("fit", path, "-o", model, "--titles", path.parent / "titles.csv", *FAST,
+               "--l2", "1")
+    assert proc.returncode == 0, proc.stderr
+    return model, df, proc
+
+
+# --------------------------------------------------------------------------- fit / recommend
+def test_fit_saves_the_model_the_library_fits(fitted):
+    model, df, proc = fitted
+    assert model.is_file()
+    assert "saved to" in proc.stdout
+    got = Recommender.load(model)
+    ref = Recommender(**FAST_PARAMS, l2_W=1.0, l2_H=1.0).fit(df)
+    assert got.get_params() == ref.get_params()
+    np.testing.assert_allclose(got.model_.W_, ref.model_.W_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.model_.H_t_, ref.model_.H_t_, rtol=1e-10, atol=1e-12)
+    assert got.item_titles_[0] == "Film 1"
+
+
+def test_recommend_equals_library_recommend(fitted):
+    model, df, _ = fitted
+    user = int(df["user"].iloc[0])
+    ref = Recommender.load(model).recommend(user, k=7)
+    proc = run("recommend", model, "--user", user, "--k", 7, "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    got = pd.read_csv(io.StringIO(proc.stdout))
+    assert got["rank"].tolist() == list(range(1, 8))
+    assert got["item"].tolist() == ref["item"].tolist()
+    np.testing.assert_allclose(got["score"], ref["score"], rtol=1e-12)
+    assert got["title"].tolist() == ref["title"].tolist()
+
+    table = run("recommend", model, "--user", user, "--k", 7, "--include-seen")
+    assert table.returncode == 0, table.stderr
+    ref_all = Recommender.load(model).recommend(user, k=7, exclude_seen=False)
+    body = table.stdout.splitlines()[2:]
+    assert [int(ln.split()[1]) for ln in body] == ref_all["item"].tolist()
+    assert all(f"Film {i}" in table.stdout for i in ref_all["item"])
+
+
+def test_headerless_tab_file_and_u_item_titles(tmp_path, capsys):
+    df = make_ratings(30, 40, 400, seed=1)
+    data = tmp_path / "u.data"
+    df.to_csv(data, sep="\t", header=False, index=False)
+    lines = [f"{i}|Caf\xe9 {i} (1995)|01-Jan-1995||http://x|" + "|".join(["0"] * 19)
+             for i in range(1, 41)]
+    (tmp_path / "u.item").write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(data), "-o", str(model), "--titles", str(tmp_path / "u.item"),
+                 *FAST]) == 0
+    rec = Recommender.load(model)
+    assert rec.ratings_.nnz == 400 and rec.columns_ == ("user", "item", "rating")
+    assert main(["recommend", str(model), "--user", "1", "--k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Caf\xe9" in out
+
+
+def test_explicit_sep_and_names(tmp_path):
+    df = make_ratings(30, 40, 400, seed=2)
+    data = tmp_path / "ratings.txt"
+    df[["item", "user", "rating"]].to_csv(data, sep=";", header=False, index=False)
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(data), "-o", str(model), "--sep", ";", "--names",
+                 "movie,person,stars", "--user-col", "person", "--item-col", "movie",
+                 "--rating-col", "stars", *FAST]) == 0
+    rec = Recommender.load(model)
+    assert len(rec.users_) == df["user"].nunique()
+    assert rec.columns_ == ("person", "movie", "stars")
+
+
+# --------------------------------------------------------------------------- evaluate
+def test_evaluate_synthetic_table_equals_library_evaluate(tmp_path):
+    out_json = tmp_path / "res.json"
+    proc = run("evaluate", "--dataset", "synthetic", "--synthetic-size", "120x150x3000",
+               "--kfold", 3, "--seed", 5, "--baselines", "--json", out_json, *FAST,
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert "SYNTHETIC" in first and "120 users x 150 items" in first
+    assert proc.stderr.count("[nmfrec ") == 3  # a progress line per fold
+
+    df = make_ratings(120, 150, 3000, seed=5)
+    splits = list(kfold(df, n_splits=3, random_state=5))
+    ref = [evaluate(Recommender(**FAST_PARAMS), s.train, s.test, k=10) for s in splits]
+    pop = [evaluate(Popularity(), s.train, s.test, k=10) for s in splits]
+    keys = ["rmse", "mae", "precision", "recall", "ndcg", "map", "coverage"]
+
+    doc = json.loads(out_json.read_text())
+    for got, want in zip(doc["models"]["nmfrec"]["folds"], ref):
+        np.testing.assert_allclose([got[k] for k in keys], [want[k] for k in keys],
+                                   rtol=1e-9)
+
+    header, rows = parse_table(proc.stdout)
+    assert header == ["RMSE", "MAE", "P@10", "R@10", "NDCG@10", "MAP@10", "coverage",
+                      "fit(s)"]
+    for f, want in enumerate(ref, start=1):
+        np.testing.assert_allclose(rows[f"fold{f}"][:7], [want[k] for k in keys], atol=5e-5)
+    mean = {k: np.mean([r[k] for r in ref]) for k in keys}
+    std = {k: np.std([r[k] for r in ref], ddof=1) for k in keys}
+    np.testing.assert_allclose(rows["mean"][:7], [mean[k] for k in keys], atol=5e-5)
+    np.testing.assert_allclose(rows["± std"][:7], [std[k] for k in keys], atol=5e-5)
+    pmean = [np.mean([r[k] for r in pop]) for k in keys]
+    np.testing.assert_allclose(rows["popularity mean"][:7], pmean, atol=5e-5)
+    gm = rows["global mean mean"]
+    assert not np.isnan(gm[0]) and np.isnan(gm[2])  # rating metrics only
+
+
+def test_evaluate_auto_says_synthetic_when_no_movielens(tmp_path, capsys):
+    empty = tmp_path / "nothing-here"
+    code = main(["evaluate", "--data-home", str(empty), "--synthetic-size", "80x100x1500",
+                 "--kfold", "2", "--protocol", "rating", *FAST])
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("nmfrec evaluate: MovieLens 100K not found")
+    assert str(empty) in out[0]
+    assert "SYNTHETIC" in out[1]
+    header, rows = parse_table("\n".join(out))
+    assert header[:2] == ["RMSE", "MAE"] and "P@10" not in header
+    assert set(rows) == {"fold1", "fold2", "mean", "± std"}
+
+
+@pytest.mark.movielens
+@pytest.mark.skipif(not (SHARED_DATA / "ml-100k" / "u1.base").is_file(),
+                    reason="MovieLens 100K not in ../shared/data")
+def test_evaluate_movielens_100k_fold(tmp_path):
+    proc = run("evaluate", "--dataset", "ml-100k", "--data-home", SHARED_DATA,
+               "--folds", "u1", "--max-iter", 5, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert "using MovieLens 100K (real data)" in first and "u1" in first
+    assert str(SHARED_DATA / "ml-100k") in first
+    _, rows = parse_table(proc.stdout)
+    assert set(rows) == {"u1", "mean", "± std"}
+    assert 0.8 < rows["u1"][0] < 1.2  # RMSE of a real model on real ratings
+
+
+# --------------------------------------------------------------------------- errors
+def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
+    model, df, _ = fitted
+    path, _ = ratings_csv
+    assert_one_line_error(run("fit", tmp_path / "nope.csv", "-o", tmp_path / "m.npz"),
+                          1, "nope.csv", "does not exist")
+    assert_one_line_error(run("recommend", tmp_path / "nope.npz", "--user", 1),
+                          1, "nope.npz", "does not exist")
+    assert_one_line_error(run("fit", path, "-o", tmp_path / "m.npz", "--user-col", "usr"),
+                          1, "user column 'usr' not found", "'user', 'item', 'rating'")
+    assert not (tmp_path / "m.npz").exists()
+    assert_one_line_error(run("recommend", model, "--user", 99999), 1,
+                          "user 99999 is not in the training data")
+    assert_one_line_error(run("recommend", model, "--user", "bob"), 1,
+                          "'bob'", "integers")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["evaluate", "--n-components", "0"], "--n-components must be an integer >= 1; got 0"),
+    (["evaluate", "--l2", "-1"], "--l2 must be a finite number >= 0"),
+    (["evaluate", "--solver", "newton"], "--solver must be one of 'als', 'mu', 'pgd'"),
+    (["evaluate", "--max-iter", "many"], "--max-iter: expected an integer; got 'many'"),
+    (["evaluate", "--dataset", "ml-7"], "invalid choice: 'ml-7'"),
+    (["evaluate", "--folds", "u9"], "--folds must be comma-separated official ml-100k folds"),
+    (["evaluate", "--folds", "u1", "--kfold", "3"], "either --folds"),
+    (["evaluate", "--synthetic-size", "huge"], "--synthetic-size must be"),
+    (["recommend", "m.npz"], "the following arguments are required: --user"),
+    (["fit", "r.csv"], "the following arguments are required: -o/--output"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_usage_errors_exit_2_with_one_line(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nmfrec: error: "), err
+    assert needle in err[0]
+
+
+def test_parquet_without_engine_suggests_csv(tmp_path, capsys):
+    try:
+        pd.io.parquet.get_engine("auto")
+        pytest.skip("a Parquet engine is installed")
+    except ImportError:
+        pass
+    (tmp_path / "r.parquet").write_bytes(b"PAR1")
+    assert main(["fit", str(tmp_path / "r.parquet"), "-o", str(tmp_path / "m.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "pyarrow" in err and "CSV" in err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = run("recommend", tmp_path / "nope.npz", "--user", 1, "--debug")
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+# --------------------------------------------------------------------------- help and flags
+@pytest.mark.parametrize("cmd", [[], ["evaluate"], ["fit"], ["recommend"]])
+def test_help_has_examples(cmd, capsys):
+    assert main([*cmd, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: nmfrec") and "examples:" in out
+
+
+def test_model_flags_follow_recommender_params(capsys):
+    assert main(["evaluate", "--help"]) == 0
+    out = capsys.readouterr().out
+    for name, default in Recommender().get_params().items():
+        assert "--" + name.replace("_", "-") in out, name
+    args = build_parser().parse_args(["fit", "r.csv", "-o", "m.npz", "--l2", "3",
+                                      "--l2-H", "0.5", "--random-state", "none",
+                                      "--n-threads", "2"])
+    params = _model_params(args)
+    assert params["l2_W"] == 3.0 and params["l2_H"] == 0.5
+    assert params["random_state"] is None and params["n_threads"] == 2
+    assert set(params) == set(Recommender().get_params())
