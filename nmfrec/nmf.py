@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -92,6 +93,34 @@ class _Threads:
         return False
 
 
+FEEDBACKS = ("explicit", "implicit")
+REG_SCALES = ("none", "count")
+
+
+@dataclass
+class _Problem:
+    """Everything a solver iteration needs, prepared once per fit."""
+
+    csr: sp.csr_matrix
+    csc: sp.csc_matrix
+    implicit: bool
+    alpha: float
+    l1_W: float
+    l2_W: float
+    l1_H: float
+    l2_H: float
+    scale: bool
+    fixed_W: np.ndarray
+    fixed_H: np.ndarray
+    row_counts: np.ndarray | None
+    col_counts: np.ndarray | None
+
+    def loss(self, W, Ht):
+        return K.objective(self.csr.indptr, self.csr.indices, self.csr.data, W, Ht,
+                           self.l1_W, self.l2_W, self.l1_H, self.l2_H, self.implicit, self.alpha,
+                           self.fixed_W, self.fixed_H, self.row_counts, self.col_counts)
+
+
 class MaskedNMF(_ParamsMixin):
     r"""Non-negative matrix factorization with missing entries.
 
@@ -109,24 +138,43 @@ class MaskedNMF(_ParamsMixin):
     the stored entries of a scipy sparse matrix (explicit zeros *are* observations),
     or the non-NaN entries of a dense array.
 
+    Options change the objective in three documented ways:
+
+    * ``user_bias`` / ``item_bias`` add non-negative biases without leaving NMF: a user
+      bias is an extra column of W paired with a fixed row of ones in H, an item bias an
+      extra row of H paired with a fixed column of ones in W, so that
+      :math:`\hat x_{ui} = w_u \cdot h_i + b_u + b_i` is still ``(W H)[u, i]`` and every
+      part stays additive and explainable. Biases are penalized like the other entries
+      of their factor.
+    * ``reg_scale="count"`` multiplies the penalties of each row of W by the number of
+      entries observed in that row, and of each column of H by its count
+      (the weighted-lambda regularization of ALS-WR, Zhou et al. 2008):
+      :math:`\sum_u |\Omega_u| (\lambda^W_1 \sum w_u + \tfrac12\lambda^W_2 \|w_u\|^2)`.
+    * ``feedback="implicit"`` fits preferences instead of ratings (Hu, Koren & Volinsky
+      2008): :math:`\tfrac12\sum_{u,i} c_{ui}(p_{ui} - w_u\cdot h_i)^2` over *all* entries,
+      with :math:`p=1, c=1+\alpha x` on observed entries and :math:`p=0, c=1` elsewhere,
+      computed without the dense matrix by the Gram trick
+      (:math:`\sum_{u,i}(w_u\cdot h_i)^2 = \mathrm{tr}(W^TW\,HH^T)`).
+
     Parameters
     ----------
     n_components : int, default=10
-        Rank k of the factorization.
+        Rank k of the factorization (bias columns come on top).
     solver : {"als", "mu", "pgd"}, default="als"
         ``"als"``: alternating non-negative least squares; each row of W (then H) is the
         exact minimiser of its regularized NNLS on its own Gram matrix, by warm-started
         coordinate descent, O(nnz k^2) per iteration. ``"mu"``: masked Lee-Seung
         multiplicative updates, O(nnz k). ``"pgd"``: row-wise projected gradient with an
-        exact step, O(nnz k). ALS and MU never increase F; PGD neither (its step is
-        accepted only if the row objective does not grow).
+        exact step, O(nnz k), explicit feedback only. ALS and MU never increase F; PGD
+        neither (its step is accepted only if the row objective does not grow).
     init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"} or None, default=None
         ``"random"``: ``|N(0,1)| * sqrt(mean(x_obs) / k)``, scikit-learn's scaling
-        computed on the *observed* entries. ``"nndsvd*"``: Boutsidis & Gallopoulos' NNDSVD
-        of the zero-filled sparse matrix from ``scipy.sparse.linalg.svds`` (never dense),
-        then rescaled by the least-squares factor that best fits the observed entries
-        (``a`` fills zeros with the mean, ``ar`` with small random values). ``"custom"``:
-        start from the ``W`` and ``H`` given to ``fit``. None: ``"nndsvda"`` when
+        computed on the *observed* entries (implicit feedback: on the density).
+        ``"nndsvd*"``: Boutsidis & Gallopoulos' NNDSVD of the zero-filled sparse matrix
+        from ``scipy.sparse.linalg.svds`` (never dense), then rescaled by the
+        least-squares factor that best fits the objective's targets (``a`` fills zeros
+        with the mean, ``ar`` with small random values). ``"custom"``: start from the
+        ``W`` and ``H`` given to ``fit``. None: ``"nndsvda"`` when
         ``n_components < min(n_rows, n_cols)``, else ``"random"``.
     max_iter : int, default=200
         Maximum number of outer iterations (one update of W and one of H each).
@@ -135,12 +183,23 @@ class MaskedNMF(_ParamsMixin):
         ``(F_prev - F) / F_prev``, falls below ``tol``. ``tol=0`` runs exactly
         ``max_iter`` iterations.
     l1_W, l2_W, l1_H, l2_H : float, default=0.0
-        L1 and L2 strengths on W and on H, used unscaled as in the objective above.
-        scikit-learn's ``NMF(alpha_W, alpha_H, l1_ratio)`` on an m x n matrix is the
-        same objective with ``l1_W = alpha_W * l1_ratio * n``,
-        ``l2_W = alpha_W * (1 - l1_ratio) * n``, ``l1_H = alpha_H * l1_ratio * m`` and
-        ``l2_H = alpha_H * (1 - l1_ratio) * m`` (scikit-learn scales each penalty by the
-        size of the *other* dimension).
+        L1 and L2 strengths on W and on H, as in the objective above (times the row
+        counts with ``reg_scale="count"``). scikit-learn's
+        ``NMF(alpha_W, alpha_H, l1_ratio)`` on an m x n matrix is the same objective
+        with ``l1_W = alpha_W * l1_ratio * n``, ``l2_W = alpha_W * (1 - l1_ratio) * n``,
+        ``l1_H = alpha_H * l1_ratio * m`` and ``l2_H = alpha_H * (1 - l1_ratio) * m``
+        (scikit-learn scales each penalty by the size of the *other* dimension; on a fully
+        observed matrix that is ``reg_scale="count"`` with ``l1_W = alpha_W * l1_ratio``,
+        ``l2_W = alpha_W * (1 - l1_ratio)``, and the same for H).
+    user_bias, item_bias : bool, default=False
+        Add a non-negative bias per row / per column (see above).
+    reg_scale : {"none", "count"}, default="none"
+        Scale each row's (column's) penalties by its number of observed entries.
+    feedback : {"explicit", "implicit"}, default="explicit"
+        Fit the observed values (ratings), or preferences with confidences (ranking).
+    alpha : float, default=1.0
+        Confidence slope of implicit feedback, ``c = 1 + alpha * x``. Ignored for
+        explicit feedback.
     n_init : int, default=1
         Number of restarts from different random initializations; the fit with the
         lowest objective is kept. Has no effect with deterministic inits.
@@ -156,23 +215,28 @@ class MaskedNMF(_ParamsMixin):
 
     Attributes
     ----------
-    W_ : ndarray of shape (n_rows, n_components)
-        Row factors of the training matrix (the ``W`` that ``fit_transform`` returns).
-    components_ : ndarray of shape (n_components, n_cols)
+    W_ : ndarray of shape (n_rows, n_factors_)
+        Row factors of the training matrix (the ``W`` that ``fit_transform`` returns),
+        bias columns last when there are biases.
+    components_ : ndarray of shape (n_factors_, n_cols)
         ``H``. A transposed view of the row-major item factors ``H_t_``.
-    H_t_ : ndarray of shape (n_cols, n_components)
+    H_t_ : ndarray of shape (n_cols, n_factors_)
         Column factors stored row-major (what the kernels use).
+    factor_names_ : list of str
+        ``"c0" .. "c{k-1}"``, then ``"user_bias"`` and/or ``"item_bias"``.
+    user_bias_, item_bias_ : ndarray or None
+        The fitted biases (views into ``W_`` and ``H_t_``), None when disabled.
     reconstruction_err_ : float
-        Frobenius norm of the residual on the observed entries,
-        ``sqrt(sum_{Omega} (x - WH)^2)``.
+        Explicit feedback: Frobenius norm of the residual on the observed entries,
+        ``sqrt(sum_{Omega} (x - WH)^2)``. Implicit: ``sqrt(sum_{u,i} c (p - WH)^2)``.
     loss_history_ : ndarray of shape (n_iter_ + 1,)
         F after each iteration; ``loss_history_[0]`` is F at the initialization.
     n_iter_ : int
         Iterations run in the kept fit.
     converged_ : bool
         Whether ``tol`` was reached before ``max_iter``.
-    n_components_, n_features_in_ : int
-        Rank and number of columns seen in ``fit``.
+    n_components_, n_factors_, n_features_in_ : int
+        Rank, rank plus bias columns, and number of columns seen in ``fit``.
     fit_time_ : float
         Seconds spent in ``fit`` (all restarts).
 
@@ -182,6 +246,9 @@ class MaskedNMF(_ParamsMixin):
     Zhang, Wang, Ding & Mitra (2006), Learning from incomplete ratings using
     non-negative matrix factorization. Lin (2007), Projected gradient methods for NMF.
     Boutsidis & Gallopoulos (2008), SVD based initialization for NMF.
+    Hu, Koren & Volinsky (2008), Collaborative filtering for implicit feedback datasets.
+    Zhou, Wilkinson, Schreiber & Pan (2008), Large-scale parallel collaborative
+    filtering for the Netflix prize.
 
     Examples
     --------
@@ -204,6 +271,11 @@ class MaskedNMF(_ParamsMixin):
         "l2_W": [Interval("real", 0, None)],
         "l1_H": [Interval("real", 0, None)],
         "l2_H": [Interval("real", 0, None)],
+        "user_bias": [Options(True, False)],
+        "item_bias": [Options(True, False)],
+        "reg_scale": [Options(*REG_SCALES)],
+        "feedback": [Options(*FEEDBACKS)],
+        "alpha": [Interval("real", 0, None)],
         "n_init": [Interval("int", 1, None)],
         "random_state": [RandomState()],
         "n_threads": [Options(None), Interval("int", 1, None)],
@@ -212,8 +284,9 @@ class MaskedNMF(_ParamsMixin):
     }
 
     def __init__(self, n_components=10, *, solver="als", init=None, max_iter=200, tol=1e-4,
-                 l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0, n_init=1, random_state=None,
-                 n_threads=None, dtype="float64", verbose=0):
+                 l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0, user_bias=False, item_bias=False,
+                 reg_scale="none", feedback="explicit", alpha=1.0, n_init=1,
+                 random_state=None, n_threads=None, dtype="float64", verbose=0):
         self.n_components = n_components
         self.solver = solver
         self.init = init
@@ -223,6 +296,11 @@ class MaskedNMF(_ParamsMixin):
         self.l2_W = l2_W
         self.l1_H = l1_H
         self.l2_H = l2_H
+        self.user_bias = user_bias
+        self.item_bias = item_bias
+        self.reg_scale = reg_scale
+        self.feedback = feedback
+        self.alpha = alpha
         self.n_init = n_init
         self.random_state = random_state
         self.n_threads = n_threads
@@ -239,7 +317,8 @@ class MaskedNMF(_ParamsMixin):
             Shape (n_rows, n_cols). Observed values must be finite and >= 0.
         y : ignored
         W, H : ndarray, optional
-            Initial factors, shapes (n_rows, k) and (k, n_cols); only with
+            Initial factors, shapes (n_rows, k) and (k, n_cols), or with the bias columns
+            and rows included (their fixed ones are reset to 1); only with
             ``init="custom"``.
 
         Returns
@@ -250,18 +329,18 @@ class MaskedNMF(_ParamsMixin):
         return self
 
     def fit_transform(self, X, y=None, W=None, H=None):
-        """Fit and return ``W`` (n_rows, n_components)."""
+        """Fit and return ``W`` (n_rows, n_factors_)."""
         self._fit(X, W, H)
         return self.W_
 
     def transform(self, X):
         """Row factors for new rows against the fitted ``H`` (fold-in).
 
-        Each row's factors are the exact minimiser of its regularized NNLS, the same
-        problem ALS solves for a training row:
-        ``min_{w>=0} 1/2 sum_{i in Omega_u} (x_ui - w.h_i)^2 + l1_W sum(w) + 1/2 l2_W ||w||^2``,
+        Each row's factors are the exact minimiser of its row problem, the same problem
+        ALS solves for a training row (explicit feedback:
+        ``min_{w>=0} 1/2 sum_{i in Omega_u} (x_ui - w.h_i)^2 + r_u (l1_W sum(w) + 1/2 l2_W ||w||^2)``),
         solved by coordinate descent from zero to convergence, whatever the solver used
-        in ``fit``. Rows without observations get zeros.
+        in ``fit``. Rows without observations get zeros (and their item-bias column 1).
 
         Parameters
         ----------
@@ -269,7 +348,7 @@ class MaskedNMF(_ParamsMixin):
 
         Returns
         -------
-        W : ndarray of shape (n_new_rows, n_components)
+        W : ndarray of shape (n_new_rows, n_factors_)
         """
         self._check_fitted("transform")
         R = as_ratings_matrix(X, dtype=self._dtype)
@@ -279,7 +358,7 @@ class MaskedNMF(_ParamsMixin):
         return self._solve_rows(R.csr.indptr, R.csr.indices, R.csr.data)
 
     def predict(self, rows, cols):
-        """Model values ``W[rows] . H[:, cols]`` at the given positions.
+        """Model values ``W[rows] . H[:, cols]`` at the given positions (biases included).
 
         Parameters
         ----------
@@ -307,23 +386,33 @@ class MaskedNMF(_ParamsMixin):
         return out.reshape(r.shape)
 
     def objective(self, X, W=None):
-        """F(W, H) of the fitted factors on ``X`` (the training matrix by default shape).
+        """F(W, H) of the fitted factors on ``X`` (training shape), with ``W_`` by default.
 
-        ``W`` defaults to ``W_``; pass ``transform(X)`` to score new rows.
+        Pass ``W=transform(X_new)`` to score new rows.
         """
         self._check_fitted("objective")
         R = as_ratings_matrix(X, dtype=self._dtype)
         W = self.W_ if W is None else np.ascontiguousarray(W, dtype=self._dtype)
         if R.shape != (W.shape[0], self.H_t_.shape[0]):
             raise ValueError(f"X has shape {R.shape}; expected {(W.shape[0], self.H_t_.shape[0])}.")
-        f, _ = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W, self.H_t_,
-                           self.l1_W, self.l2_W, self.l1_H, self.l2_H)
-        return f
+        return self._problem(R).loss(W, self.H_t_)[0]
 
     @property
     def components_(self):
         self._check_fitted("components_")
         return self.H_t_.T
+
+    @property
+    def user_bias_(self):
+        self._check_fitted("user_bias_")
+        j = self._layout()["user_bias"]
+        return None if j is None else self.W_[:, j]
+
+    @property
+    def item_bias_(self):
+        self._check_fitted("item_bias_")
+        j = self._layout()["item_bias"]
+        return None if j is None else self.H_t_[:, j]
 
     # ------------------------------------------------------------------ internals
     @property
@@ -331,21 +420,62 @@ class MaskedNMF(_ParamsMixin):
         return np.dtype(self.dtype)
 
     def _check_fitted(self, what):
-        if not hasattr(self, "H_t_"):
+        if "H_t_" not in self.__dict__:
             raise NotFittedError(f"This MaskedNMF instance is not fitted yet; call fit before {what}.")
 
     def _validate_params(self):
         check_params(self.get_params(), self._parameter_constraints)
+        if self.solver == "pgd" and self.feedback == "implicit":
+            raise ValueError("solver='pgd' does not handle feedback='implicit'; use solver='als' "
+                             "or 'mu'.")
 
-    def _solve_rows(self, indptr, indices, data, W0=None, fixed=None):
-        """Exact regularized NNLS of each row against the fitted H (see ``transform``)."""
-        k = self.H_t_.shape[1]
+    def _layout(self):
+        """Column layout of W and H^T: components, then the bias columns."""
+        k = self.n_components
+        names = [f"c{j}" for j in range(k)]
+        ub = ib = None
+        if self.user_bias:
+            ub = len(names)
+            names.append("user_bias")
+        if self.item_bias:
+            ib = len(names)
+            names.append("item_bias")
+        fixed_W = np.zeros(len(names), dtype=np.uint8)
+        fixed_H = np.zeros(len(names), dtype=np.uint8)
+        if ib is not None:
+            fixed_W[ib] = 1   # W's column of ones paired with the item bias
+        if ub is not None:
+            fixed_H[ub] = 1   # H's row of ones paired with the user bias
+        return {"names": names, "user_bias": ub, "item_bias": ib,
+                "fixed_W": fixed_W, "fixed_H": fixed_H}
+
+    def _problem(self, R):
+        lay = self._layout()
+        scale = self.reg_scale == "count"
+        return _Problem(
+            csr=R.csr, csc=R.csc, implicit=self.feedback == "implicit", alpha=float(self.alpha),
+            l1_W=float(self.l1_W), l2_W=float(self.l2_W), l1_H=float(self.l1_H), l2_H=float(self.l2_H),
+            scale=scale, fixed_W=lay["fixed_W"], fixed_H=lay["fixed_H"],
+            row_counts=R.row_counts().astype(np.float64) if scale else None,
+            col_counts=R.col_counts().astype(np.float64) if scale else None,
+        )
+
+    def _solve_rows(self, indptr, indices, data, W0=None):
+        """Exact row problems of new rows against the fitted H (see ``transform``)."""
+        lay = self._layout()
         n = len(indptr) - 1
-        W = np.zeros((n, k), dtype=self._dtype) if W0 is None else np.array(W0, dtype=self._dtype)
-        fixed = np.zeros(k, dtype=np.uint8) if fixed is None else fixed
+        if W0 is None:
+            W = np.zeros((n, self.H_t_.shape[1]), dtype=self._dtype)
+            if lay["item_bias"] is not None:
+                W[:, lay["item_bias"]] = 1.0
+        else:
+            W = np.array(W0, dtype=self._dtype)
+        implicit = self.feedback == "implicit"
+        YtY = K.gram(self.H_t_) if implicit else np.zeros((1, 1))
         with _Threads(self.n_threads):
-            K.als_update_rows(indptr, indices, data, W, self.H_t_, float(self.l1_W),
-                              float(self.l2_W), fixed, _FOLDIN_SWEEPS, _FOLDIN_TOL)
+            K.als_update_rows(indptr, indices, data, W, self.H_t_, YtY, implicit, float(self.alpha),
+                              float(self.l1_W), float(self.l2_W), self.reg_scale == "count",
+                              lay["fixed_W"], _FOLDIN_SWEEPS, _FOLDIN_TOL)
         return W
 
     def _fit(self, X, W=None, H=None):
@@ -369,22 +499,25 @@ class MaskedNMF(_ParamsMixin):
                           "running once.", UserWarning, stacklevel=3)
             n_init = 1
 
+        problem = self._problem(R)
         best = None
         with _Threads(self.n_threads):
             for run in range(n_init):
                 W0, Ht0 = self._initialize(R, init, rng, W, H)
-                result = self._run_solver(R, W0, Ht0, run, n_init)
+                result = self._run_solver(problem, W0, Ht0, run, n_init)
                 if best is None or result[3][-1] < best[3][-1]:
                     best = result
-        W_, Ht_, n_iter, history, converged = best
+            W_, Ht_, n_iter, history, converged = best
+            _, data_term = problem.loss(W_, Ht_)
         self.W_ = W_
         self.H_t_ = Ht_
         self.n_iter_ = n_iter
         self.loss_history_ = np.asarray(history, dtype=np.float64)
         self.converged_ = converged
-        _, sq = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W_, Ht_)
-        self.reconstruction_err_ = float(np.sqrt(sq))
+        self.reconstruction_err_ = float(np.sqrt(max(data_term, 0.0)))
+        self.factor_names_ = self._layout()["names"]
         self.n_components_ = k
+        self.n_factors_ = len(self.factor_names_)
         self.n_features_in_ = n
         self.init_ = init
         self.fit_time_ = time.perf_counter() - t0
@@ -394,40 +527,42 @@ class MaskedNMF(_ParamsMixin):
                           "max_iter or tol.", ConvergenceWarning, stacklevel=3)
         return self
 
-    def _run_solver(self, R, W, Ht, run=0, n_runs=1):
-        csr, csc = R.csr, R.csc
-        l1_W, l2_W, l1_H, l2_H = (float(self.l1_W), float(self.l2_W), float(self.l1_H), float(self.l2_H))
-        k = W.shape[1]
-        fixed = np.zeros(k, dtype=np.uint8)
+    def _half_step(self, P: _Problem, side, X, Y):
+        """Update X (W when side == "W", else H^T) against Y, in place."""
+        if side == "W":
+            mat, l1, l2, fixed = P.csr, P.l1_W, P.l2_W, P.fixed_W
+        else:
+            mat, l1, l2, fixed = P.csc, P.l1_H, P.l2_H, P.fixed_H
+        if self.solver == "pgd":
+            K.pgd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, l1, l2, P.scale, fixed, _PGD_STEPS)
+            return
+        YtY = K.gram(Y) if P.implicit else np.zeros((1, 1))
+        if self.solver == "als":
+            K.als_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
+                              l1, l2, P.scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
+        else:
+            K.mu_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
+                             l1, l2, P.scale, fixed, _MU_EPS, _MU_FLOOR)
 
-        def loss():
-            return K.objective(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, l1_H, l2_H)[0]
-
+    def _run_solver(self, P: _Problem, W, Ht, run=0, n_runs=1):
         if self.solver == "mu":
             # MU multiplies; a coordinate at exactly 0 could never move again
-            np.maximum(W, _MU_FLOOR, out=W)
-            np.maximum(Ht, _MU_FLOOR, out=Ht)
+            free_W, free_H = ~P.fixed_W.astype(bool), ~P.fixed_H.astype(bool)
+            W[:, free_W] = np.maximum(W[:, free_W], _MU_FLOOR)
+            Ht[:, free_H] = np.maximum(Ht[:, free_H], _MU_FLOOR)
 
-        f = loss()
+        f = P.loss(W, Ht)[0]
         history = [f]
-        bar = Progress(self.max_iter, desc=f"MaskedNMF[{self.solver}]" + (f" run {run + 1}/{n_runs}" if n_runs > 1 else "")) if self.verbose else None
+        bar = None
+        if self.verbose:
+            desc = f"MaskedNMF[{self.solver}]" + (f" run {run + 1}/{n_runs}" if n_runs > 1 else "")
+            bar = Progress(self.max_iter, desc=desc)
         converged = False
         it = 0
         for it in range(1, self.max_iter + 1):
-            if self.solver == "als":
-                K.als_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, fixed,
-                                  _ALS_SWEEPS, _ALS_SWEEP_TOL)
-                K.als_update_rows(csc.indptr, csc.indices, csc.data, Ht, W, l1_H, l2_H, fixed,
-                                  _ALS_SWEEPS, _ALS_SWEEP_TOL)
-            elif self.solver == "mu":
-                K.mu_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, fixed,
-                                 _MU_EPS, _MU_FLOOR)
-                K.mu_update_rows(csc.indptr, csc.indices, csc.data, Ht, W, l1_H, l2_H, fixed,
-                                 _MU_EPS, _MU_FLOOR)
-            else:
-                K.pgd_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, l1_W, l2_W, fixed, _PGD_STEPS)
-                K.pgd_update_rows(csc.indptr, csc.indices, csc.data, Ht, W, l1_H, l2_H, fixed, _PGD_STEPS)
-            f_new = loss()
+            self._half_step(P, "W", W, Ht)
+            self._half_step(P, "H", Ht, W)
+            f_new = P.loss(W, Ht)[0]
             history.append(f_new)
             rel = (f - f_new) / f if f > 0 else 0.0
             f = f_new
@@ -443,43 +578,79 @@ class MaskedNMF(_ParamsMixin):
 
     # ------------------------------------------------------------------ initialization
     def _initialize(self, R: RatingsMatrix, init, rng, W=None, H=None):
+        """Initial (W, H^T) with bias columns laid out as in ``_layout``."""
         m, n = R.shape
         k = self.n_components
+        lay = self._layout()
+        nf = len(lay["names"])
         dt = self._dtype
+        implicit = self.feedback == "implicit"
+        # the level predictions should start at: mean rating, or the share of ones
+        level = R.density if implicit else R.mean
         if init == "custom":
-            if W is None or H is None:
-                raise ValueError("init='custom' needs both W and H passed to fit.")
-            W = np.asarray(W)
-            H = np.asarray(H)
-            if W.shape != (m, k):
-                raise ValueError(f"W must have shape {(m, k)} (n_rows, n_components); got {W.shape}.")
-            if H.shape != (k, n):
-                raise ValueError(f"H must have shape {(k, n)} (n_components, n_cols); got {H.shape}.")
-            for name, A in (("W", W), ("H", H)):
-                if not np.all(np.isfinite(A)):
-                    raise ValueError(f"initial {name} contains NaN or infinite values.")
-                if np.any(A < 0):
-                    raise ValueError(f"initial {name} contains negative values; NMF factors must be >= 0.")
-            return (np.ascontiguousarray(W, dtype=dt).copy(),
-                    np.ascontiguousarray(H.T, dtype=dt).copy())
+            Wc, Htc = self._check_custom(W, H, m, n, k, nf)
+        elif init == "random":
+            avg = np.sqrt(level / k) if level > 0 else 1.0 / np.sqrt(k)
+            Htc = np.abs(avg * rng.standard_normal((n, k)))
+            Wc = np.abs(avg * rng.standard_normal((m, k)))
+        else:
+            Wc, Htc = self._nndsvd(R, init, rng)
+        if Wc.shape[1] == nf:  # custom factors that already hold the bias columns
+            Wf, Htf = Wc.astype(np.float64, copy=True), Htc.astype(np.float64, copy=True)
+        else:
+            Wf = np.zeros((m, nf))
+            Htf = np.zeros((n, nf))
+            shrink = 1.0
+            if nf > k and init != "custom":
+                # components carry 80% of the level, the biases 10% each
+                shrink = np.sqrt(0.8)
+            Wf[:, :k] = shrink * Wc
+            Htf[:, :k] = shrink * Htc
+            b0 = 0.1 * level
+            if lay["user_bias"] is not None:
+                Wf[:, lay["user_bias"]] = b0
+            if lay["item_bias"] is not None:
+                Htf[:, lay["item_bias"]] = b0
+        if lay["user_bias"] is not None:
+            Htf[:, lay["user_bias"]] = 1.0
+        if lay["item_bias"] is not None:
+            Wf[:, lay["item_bias"]] = 1.0
+        return np.ascontiguousarray(Wf, dtype=dt), np.ascontiguousarray(Htf, dtype=dt)
 
-        mean = R.mean
-        if init == "random":
-            avg = np.sqrt(max(mean, 0.0) / k) if mean > 0 else 1.0 / np.sqrt(k)
-            Ht = np.abs(avg * rng.standard_normal((n, k)))
-            W = np.abs(avg * rng.standard_normal((m, k)))
-            return np.ascontiguousarray(W, dtype=dt), np.ascontiguousarray(Ht, dtype=dt)
-        return self._nndsvd(R, init, rng)
+    @staticmethod
+    def _check_custom(W, H, m, n, k, nf):
+        if W is None or H is None:
+            raise ValueError("init='custom' needs both W and H passed to fit.")
+        W = np.asarray(W)
+        H = np.asarray(H)
+        ok_w = (m, k) if nf == k else f"{(m, k)} or {(m, nf)}"
+        ok_h = (k, n) if nf == k else f"{(k, n)} or {(nf, n)}"
+        if W.shape not in ((m, k), (m, nf)):
+            raise ValueError(f"W must have shape {ok_w} (n_rows, n_components); got {W.shape}.")
+        if H.shape not in ((k, n), (nf, n)):
+            raise ValueError(f"H must have shape {ok_h} (n_components, n_cols); got {H.shape}.")
+        if W.shape[1] != H.shape[0]:
+            raise ValueError(f"W has {W.shape[1]} columns but H has {H.shape[0]} rows.")
+        for name, A in (("W", W), ("H", H)):
+            if not np.all(np.isfinite(A)):
+                raise ValueError(f"initial {name} contains NaN or infinite values.")
+            if np.any(A < 0):
+                raise ValueError(f"initial {name} contains negative values; NMF factors must be >= 0.")
+        return W.astype(np.float64), np.ascontiguousarray(H.T, dtype=np.float64)
 
     def _nndsvd(self, R, variant, rng):
-        """NNDSVD of the zero-filled sparse matrix, then fitted to the observed scale."""
+        """NNDSVD of the zero-filled sparse matrix, then fitted to the objective's scale."""
         m, n = R.shape
         k = self.n_components
         if k >= min(m, n):
             raise ValueError(f"init={variant!r} computes a truncated SVD and needs "
                              f"n_components < min(n_rows, n_cols) = {min(m, n)}; got "
                              f"n_components={k}. Use init='random'.")
+        implicit = self.feedback == "implicit"
         A = R.csr.astype(np.float64)
+        if implicit:  # the targets are ones on the observed entries
+            A = A.copy()
+            A.data[:] = 1.0
         v0 = rng.uniform(-1.0, 1.0, size=min(m, n))
         U, S, Vt = svds(A, k=k, v0=v0, solver="arpack")
         order = np.argsort(S)[::-1]
@@ -516,16 +687,18 @@ class MaskedNMF(_ParamsMixin):
         Ht = np.ascontiguousarray(H.T)
         W = np.ascontiguousarray(W)
         # The SVD saw missing entries as zeros, which shrinks the factors when few entries
-        # are observed. Rescale by the least-squares factor c = <x, p> / <p, p> over Omega.
+        # are observed. Rescale by the least-squares factor c = <t, s> / <s, s>: over the
+        # observed entries for ratings, over all entries (Gram trick) for implicit targets.
         csr = R.csr
         rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(csr.indptr))
         pred = np.empty(csr.nnz)
         K.dot_pairs(rows, csr.indices.astype(np.int64), W, Ht, pred)
-        pp = float(pred @ pred)
-        if pp > 0:
-            c = float(csr.data.astype(np.float64) @ pred) / pp
-            if c > 0:
-                W *= np.sqrt(c)
-                Ht *= np.sqrt(c)
-        dt = self._dtype
-        return np.ascontiguousarray(W, dtype=dt), np.ascontiguousarray(Ht, dtype=dt)
+        if implicit:
+            num, den = float(pred.sum()), float(np.sum(K.gram(W) * K.gram(Ht)))
+        else:
+            num, den = float(csr.data.astype(np.float64) @ pred), float(pred @ pred)
+        if den > 0 and num > 0:
+            c = num / den
+            W *= np.sqrt(c)
+            Ht *= np.sqrt(c)
+        return W, Ht

@@ -137,9 +137,10 @@ class Recommender(_ParamsMixin):
 
     _parameter_constraints = dict(MaskedNMF._parameter_constraints)
 
-    def __init__(self, n_components=20, *, solver="als", init=None, max_iter=50, tol=1e-4,
-                 l1_W=0.0, l2_W=10.0, l1_H=0.0, l2_H=10.0, n_init=1, random_state=None,
-                 n_threads=None, dtype="float64", verbose=0):
+    def __init__(self, n_components=30, *, solver="als", init=None, max_iter=50, tol=1e-4,
+                 l1_W=0.0, l2_W=0.1, l1_H=0.0, l2_H=0.15, user_bias=True, item_bias=True,
+                 reg_scale="count", feedback="explicit", alpha=1.0, n_init=1,
+                 random_state=None, n_threads=None, dtype="float64", verbose=0):
         self.n_components = n_components
         self.solver = solver
         self.init = init
@@ -149,6 +150,11 @@ class Recommender(_ParamsMixin):
         self.l2_W = l2_W
         self.l1_H = l1_H
         self.l2_H = l2_H
+        self.user_bias = user_bias
+        self.item_bias = item_bias
+        self.reg_scale = reg_scale
+        self.feedback = feedback
+        self.alpha = alpha
         self.n_init = n_init
         self.random_state = random_state
         self.n_threads = n_threads
@@ -668,9 +674,9 @@ class Recommender(_ParamsMixin):
     # ================================================================== explanations
     @property
     def component_names_(self):
-        """Names of the additive parts of a score: ``c0 .. c{k-1}``."""
+        """Names of the additive parts of a score: ``c0 .. c{k-1}``, then the biases."""
         self._check_fitted("component_names_")
-        return [f"c{j}" for j in range(self.model_.W_.shape[1])]
+        return list(self.model_.factor_names_)
 
     def explain(self, user, item):
         """Split the score of (user, item) into additive non-negative parts.
@@ -911,7 +917,12 @@ class Recommender(_ParamsMixin):
         model.init_ = info["init"]
         model.fit_time_ = info["fit_time"]
         model.loss_history_ = arrays["loss_history"]
-        model.n_components_ = k
+        model.factor_names_ = model._layout()["names"]
+        if len(model.factor_names_) != k:
+            raise ValueError(f"{k} factor columns do not match the parameters' layout "
+                             f"{model.factor_names_}")
+        model.n_components_ = int(params["n_components"])
+        model.n_factors_ = k
         model.n_features_in_ = n_items
         rec.model_ = model
         rec.users_ = _decode_labels(arrays["user_labels"], meta["labels"]["user"])

@@ -44,3 +44,18 @@ def random_masked(rng, m, n, density, k=3, scale=1.0):
     X = scale * (rng.random((m, k)) @ rng.random((k, n)))
     X[rng.random((m, n)) >= density] = np.nan
     return X
+
+
+def dense_objective_implicit(X, W, H, alpha, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0):
+    """1/2 sum_{u,i} c (p - WH)^2 + penalties; p = 1, c = 1 + alpha x where observed."""
+    M = ~np.isnan(X)
+    P = M.astype(float)
+    C = np.where(M, 1.0 + alpha * np.nan_to_num(X), 1.0)
+    return (0.5 * np.sum(C * (P - W @ H) ** 2) + l1_W * W.sum() + 0.5 * l2_W * np.sum(W ** 2)
+            + l1_H * H.sum() + 0.5 * l2_H * np.sum(H ** 2))
+
+
+def weighted_nnls_row(target, weights, H, l2=0.0):
+    """argmin_{w>=0} 1/2 sum_i c_i (t_i - w.h_i)^2 + 1/2 l2 ||w||^2 (H is (k, n))."""
+    s = np.sqrt(weights)
+    return nnls_row(s * target, H * s, l2)

@@ -45,7 +45,7 @@ def test_als_rows_equal_scipy_nnls(problem, l2):
     W = W.copy()
     Ht = np.ascontiguousarray(H.T)
     fixed = np.zeros(4, dtype=np.uint8)
-    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, 0.0, l2, fixed, 5000, 1e-14)
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, np.zeros((1, 1)), False, 0.0, 0.0, l2, False, fixed, 5000, 1e-14)
     for u in range(X.shape[0]):
         obs = ~np.isnan(X[u])
         ref = nnls_row(X[u, obs], H[:, obs], l2)
@@ -56,7 +56,7 @@ def test_als_item_side_is_the_same_kernel_on_csc(problem):
     X, R, W, H = problem
     Ht = np.ascontiguousarray(H.T).copy()
     fixed = np.zeros(4, dtype=np.uint8)
-    K.als_update_rows(R.csc.indptr, R.csc.indices, R.csc.data, Ht, W, 0.0, 0.2, fixed, 5000, 1e-14)
+    K.als_update_rows(R.csc.indptr, R.csc.indices, R.csc.data, Ht, W, np.zeros((1, 1)), False, 0.0, 0.0, 0.2, False, fixed, 5000, 1e-14)
     for i in range(X.shape[1]):
         obs = ~np.isnan(X[:, i])
         ref = nnls_row(X[obs, i], W[obs].T, 0.2)
@@ -69,7 +69,7 @@ def test_als_l1_gives_the_kkt_point(problem):
     W = W.copy()
     Ht = np.ascontiguousarray(H.T)
     l1, l2 = 0.4, 0.1
-    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, l1, l2,
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, np.zeros((1, 1)), False, 0.0, l1, l2, False,
                       np.zeros(4, dtype=np.uint8), 5000, 1e-14)
     for u in range(1, X.shape[0]):
         obs = ~np.isnan(X[u])
@@ -85,7 +85,7 @@ def test_als_fixed_coordinates_do_not_move(problem):
     W2 = W.copy()
     fixed = np.array([0, 1, 0, 1], dtype=np.uint8)
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
-                      0.0, 0.1, fixed, 100, 1e-10)
+                      np.zeros((1, 1)), False, 0.0, 0.0, 0.1, False, fixed, 100, 1e-10)
     np.testing.assert_array_equal(W2[:, [1, 3]], W[:, [1, 3]])
     assert not np.allclose(W2[:, [0, 2]], W[:, [0, 2]])
 
@@ -95,7 +95,7 @@ def test_mu_step_matches_dense_formula(problem, l1, l2):
     X, R, W, H = problem
     W2 = W.copy()
     K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
-                     l1, l2, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
+                     np.zeros((1, 1)), False, 0.0, l1, l2, False, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
     np.testing.assert_allclose(W2, dense_mu_step_W(X, W, H, l1, l2), rtol=1e-12, atol=1e-300)
 
 
@@ -103,7 +103,7 @@ def test_mu_floor_and_empty_rows(problem):
     X, R, W, H = problem
     W2 = W.copy()
     K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
-                     0.0, 0.0, np.zeros(4, dtype=np.uint8), 1e-12, 1e-10)
+                     np.zeros((1, 1)), False, 0.0, 0.0, 0.0, False, np.zeros(4, dtype=np.uint8), 1e-12, 1e-10)
     # row 0 has no observations: the numerator is 0, the floor keeps it alive
     np.testing.assert_array_equal(W2[0], 1e-10)
     assert np.all(np.isfinite(W2))
@@ -115,7 +115,7 @@ def test_pgd_decreases_every_row_and_converges_to_nnls(problem, l1, l2):
     Ht = np.ascontiguousarray(H.T)
     fixed = np.zeros(4, dtype=np.uint8)
     W1 = W.copy()
-    K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W1, Ht, l1, l2, fixed, 1)
+    K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W1, Ht, l1, l2, False, fixed, 1)
     f0 = dense_objective(X, W, H, l1, l2)
     f1 = dense_objective(X, W1, H, l1, l2)
     assert f1 < f0
@@ -123,7 +123,7 @@ def test_pgd_decreases_every_row_and_converges_to_nnls(problem, l1, l2):
     # many steps reach the row optimum (l1 = 0: scipy NNLS)
     if l1 == 0:
         W2 = W.copy()
-        K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, 0.0, l2, fixed, 3000)
+        K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, 0.0, l2, False, fixed, 3000)
         for u in range(1, X.shape[0]):
             obs = ~np.isnan(X[u])
             ref = nnls_row(X[u, obs], H[:, obs], l2)
@@ -135,10 +135,66 @@ def test_kernels_accept_float32(problem):
     R32 = R.astype(np.float32)
     W32 = W.astype(np.float32)
     Ht32 = np.ascontiguousarray(H.T, dtype=np.float32)
-    K.als_update_rows(R32.csr.indptr, R32.csr.indices, R32.csr.data, W32, Ht32, 0.0, 0.1,
-                      np.zeros(4, dtype=np.uint8), 200, 1e-8)
+    K.als_update_rows(R32.csr.indptr, R32.csr.indices, R32.csr.data, W32, Ht32, np.zeros((1, 1)), False, 0.0, 0.0, 0.1,
+                      False, np.zeros(4, dtype=np.uint8), 200, 1e-8)
     W64 = W.copy()
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W64, np.ascontiguousarray(H.T),
-                      0.0, 0.1, np.zeros(4, dtype=np.uint8), 200, 1e-8)
+                      np.zeros((1, 1)), False, 0.0, 0.0, 0.1, False, np.zeros(4, dtype=np.uint8), 200, 1e-8)
     assert W32.dtype == np.float32
     np.testing.assert_allclose(W32, W64, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ implicit feedback
+from _reference import dense_objective_implicit, weighted_nnls_row  # noqa: E402
+
+
+def test_implicit_objective_matches_dense_reference(problem):
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T)
+    f, _ = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, 0.3, 0.7, 0.2, 1.1,
+                       implicit=True, alpha=2.5)
+    assert f == pytest.approx(dense_objective_implicit(X, W, H, 2.5, 0.3, 0.7, 0.2, 1.1), rel=1e-12)
+
+
+def test_implicit_als_rows_equal_weighted_nnls(problem):
+    X, R, W, H = problem
+    W = W.copy()
+    Ht = np.ascontiguousarray(H.T)
+    alpha, l2 = 3.0, 0.4
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, K.gram(Ht), True, alpha,
+                      0.0, l2, False, np.zeros(4, dtype=np.uint8), 5000, 1e-14)
+    for u in range(X.shape[0]):
+        obs = ~np.isnan(X[u])
+        c = np.where(obs, 1 + alpha * np.nan_to_num(X[u]), 1.0)
+        ref = weighted_nnls_row(obs.astype(float), c, H, l2)
+        np.testing.assert_allclose(W[u], ref, atol=1e-7)
+
+
+def test_implicit_mu_step_matches_dense_formula(problem):
+    X, R, W, H = problem
+    alpha, l1, l2 = 2.0, 0.1, 0.3
+    W2 = W.copy()
+    Ht = np.ascontiguousarray(H.T)
+    K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, K.gram(Ht), True, alpha,
+                     l1, l2, False, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
+    M = ~np.isnan(X)
+    C = np.where(M, 1 + alpha * np.nan_to_num(X), 1.0)
+    ref = W * ((C * M) @ H.T) / ((C * (W @ H)) @ H.T + l2 * W + l1 + 1e-12)
+    np.testing.assert_allclose(W2, ref, rtol=1e-11)
+
+
+# ------------------------------------------------------------------ count-scaled penalties
+def test_count_scaled_penalties_equal_per_row_penalties(problem):
+    X, R, W, H = problem
+    W2 = W.copy()
+    Ht = np.ascontiguousarray(H.T)
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, np.zeros((1, 1)), False, 0.0,
+                      0.0, 0.25, True, np.zeros(4, dtype=np.uint8), 5000, 1e-14)
+    counts = R.row_counts()
+    for u in range(X.shape[0]):
+        obs = ~np.isnan(X[u])
+        np.testing.assert_allclose(W2[u], nnls_row(X[u, obs], H[:, obs], 0.25 * counts[u]), atol=1e-7)
+    pen = K.penalty(W, 0.5, 0.25, row_counts=counts.astype(float))
+    assert pen == pytest.approx(np.sum(counts * (0.5 * W.sum(1) + 0.125 * (W ** 2).sum(1))))
+    fixed = np.array([1, 0, 0, 0], dtype=np.uint8)
+    assert K.penalty(W, 0.5, 0.0, fixed=fixed) == pytest.approx(0.5 * W[:, 1:].sum())

@@ -121,25 +121,30 @@ def test_planted_low_rank_is_recovered(planted):
 
 
 # ------------------------------------------------------------------ monotone objective
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), m=st.integers(1, 12), n=st.integers(1, 12),
        k=st.integers(1, 4), density=st.floats(0.1, 1.0),
        l1=st.sampled_from([0.0, 0.05, 0.5]), l2=st.sampled_from([0.0, 0.1, 1.0]),
-       solver=st.sampled_from(SOLVERS))
-def test_objective_never_increases(seed, m, n, k, density, l1, l2, solver):
+       solver=st.sampled_from(SOLVERS), biases=st.booleans(),
+       reg_scale=st.sampled_from(["none", "count"]), implicit=st.booleans())
+def test_objective_never_increases(seed, m, n, k, density, l1, l2, solver, biases, reg_scale, implicit):
+    if implicit and solver == "pgd":
+        implicit = False
     rng = np.random.default_rng(seed)
     X = random_masked(rng, m, n, density, k=2, scale=5.0)
     if np.all(np.isnan(X)):
         X[0, 0] = 1.0
     model = MaskedNMF(k, solver=solver, init="random", random_state=seed, max_iter=15, tol=0.0,
-                      l1_W=l1, l2_W=l2, l1_H=l1 / 2, l2_H=2 * l2)
+                      l1_W=l1, l2_W=l2, l1_H=l1 / 2, l2_H=2 * l2, user_bias=biases, item_bias=biases,
+                      reg_scale=reg_scale, feedback="implicit" if implicit else "explicit", alpha=3.0)
     model.fit(X)
     h = model.loss_history_
     assert np.all(np.isfinite(h)) and len(h) == 16
     assert np.all(np.diff(h) <= 1e-10 * np.maximum(1.0, np.abs(h[:-1]))), h
     assert np.all(model.W_ >= 0) and np.all(model.components_ >= 0)
-    assert h[-1] == pytest.approx(dense_objective(X, model.W_, model.components_, l1, l2, l1 / 2, 2 * l2),
-                                  rel=1e-9, abs=1e-12)
+    if not (biases or implicit or reg_scale == "count"):
+        ref = dense_objective(X, model.W_, model.components_, l1, l2, l1 / 2, 2 * l2)
+        assert h[-1] == pytest.approx(ref, rel=1e-9, abs=1e-12)
 
 
 # ------------------------------------------------------------------ the mask matters
@@ -364,3 +369,113 @@ def test_custom_init_errors():
         MaskedNMF(2, init="custom").fit(X, W=np.ones((4, 2)), H=-np.ones((2, 3)))
     with pytest.raises(ValueError, match="pass init='custom'"):
         MaskedNMF(2, init="random").fit(X, W=np.ones((4, 2)), H=np.ones((2, 3)))
+
+
+# ------------------------------------------------------------------ biases, ALS-WR, implicit
+def test_biases_are_extra_columns_paired_with_fixed_ones(medium):
+    m = MaskedNMF(3, user_bias=True, item_bias=True, random_state=0, max_iter=30, l2_W=1, l2_H=1).fit(medium)
+    assert m.factor_names_ == ["c0", "c1", "c2", "user_bias", "item_bias"]
+    assert m.W_.shape == (300, 5) and m.components_.shape == (5, 200)
+    np.testing.assert_array_equal(m.W_[:, 4], 1.0)           # pairs with the item bias
+    np.testing.assert_array_equal(m.components_[3], 1.0)     # pairs with the user bias
+    np.testing.assert_array_equal(m.user_bias_, m.W_[:, 3])
+    np.testing.assert_array_equal(m.item_bias_, m.components_[4])
+    assert np.all(m.W_ >= 0) and np.all(m.components_ >= 0)
+    rows, cols = medium.nonzero()
+    manual = (np.einsum("ij,ij->i", m.W_[rows, :3], m.H_t_[cols, :3])
+              + m.user_bias_[rows] + m.item_bias_[cols])
+    np.testing.assert_allclose(m.predict(rows, cols), manual, rtol=1e-12)
+    # the penalty leaves the constant columns out: the objective is the NumPy reference
+    X = np.full(medium.shape, np.nan)
+    X[rows, cols] = medium.data
+    Wf, Hf = m.W_.copy(), m.components_.copy()
+    Wf[:, 4] = 0  # constants: leave them out of the penalty in the reference
+    Hf[3] = 0
+    ref = dense_objective(X, m.W_, m.components_) + 0.5 * (np.sum(Wf ** 2) + np.sum(Hf ** 2))
+    assert m.loss_history_[-1] == pytest.approx(ref, rel=1e-10)
+
+
+def test_biases_improve_a_biased_matrix():
+    """Ratings = user offset + item offset + rank-1 taste: biases recover it at rank 1."""
+    rng = np.random.default_rng(0)
+    bu, bi = rng.uniform(0, 2, 200), rng.uniform(0, 2, 150)
+    X = bu[:, None] + bi[None, :] + np.outer(rng.random(200), rng.random(150))
+    mask = rng.random(X.shape) < 0.3
+    Xo = np.where(mask, X, np.nan)
+    r, c = np.nonzero(~mask)
+    kw = dict(random_state=0, max_iter=300, tol=1e-8)
+    plain = MaskedNMF(1, **kw).fit(Xo)
+    biased = MaskedNMF(1, user_bias=True, item_bias=True, **kw).fit(Xo)
+    err = lambda mdl: np.sqrt(np.mean((mdl.predict(r, c) - X[r, c]) ** 2))  # noqa: E731
+    assert err(biased) < 0.05 < err(plain)
+
+
+def test_count_scaled_penalty_is_sklearns_alpha_on_full_data(full_problem):
+    """On a full matrix sklearn's alpha_W scales W's penalty by n_cols = every row's count."""
+    X, W0, H0 = full_problem
+    alpha, l1_ratio = 0.01, 0.3
+    ref = NMF(6, init="custom", solver="cd", max_iter=1000, tol=1e-9, alpha_W=alpha,
+              alpha_H=alpha, l1_ratio=l1_ratio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Wr = ref.fit_transform(X, W=W0.copy(), H=H0.copy())
+    m, n = X.shape
+    pen = (alpha * l1_ratio * n, alpha * (1 - l1_ratio) * n, alpha * l1_ratio * m, alpha * (1 - l1_ratio) * m)
+    f_ref = dense_objective(X, Wr, ref.components_, *pen)
+    ours = MaskedNMF(6, init="custom", reg_scale="count", max_iter=1000, tol=1e-9,
+                     l1_W=alpha * l1_ratio, l2_W=alpha * (1 - l1_ratio),
+                     l1_H=alpha * l1_ratio, l2_H=alpha * (1 - l1_ratio)).fit(X, W=W0, H=H0)
+    assert ours.loss_history_[-1] == pytest.approx(dense_objective(X, ours.W_, ours.components_, *pen), rel=1e-10)
+    assert ours.loss_history_[-1] <= 1.01 * f_ref
+
+
+@pytest.mark.parametrize("solver", ["als", "mu"])
+def test_implicit_objective_is_the_dense_weighted_one_and_decreases(solver):
+    from _reference import dense_objective_implicit
+    rng = np.random.default_rng(2)
+    X = random_masked(rng, 25, 18, 0.2, k=2, scale=4.0)
+    m = MaskedNMF(3, solver=solver, feedback="implicit", alpha=5.0, l2_W=0.1, l2_H=0.1,
+                  random_state=0, max_iter=25, tol=0.0).fit(X)
+    assert m.loss_history_[-1] == pytest.approx(
+        dense_objective_implicit(X, m.W_, m.components_, 5.0, 0, 0.1, 0, 0.1), rel=1e-10)
+    assert np.all(np.diff(m.loss_history_) <= 1e-10 * m.loss_history_[:-1])
+
+
+def test_implicit_ranks_observed_items_first():
+    """Block structure: users of a group interact with the group's items; a held-out item
+    of the user's own group must outscore every item of the other group."""
+    X = np.full((40, 30), np.nan)
+    X[:20, :15] = 3.0
+    X[20:, 15:] = 3.0
+    rng = np.random.default_rng(0)
+    held = [(u, int(rng.integers(0, 15)) + (15 if u >= 20 else 0)) for u in range(40)]
+    for u, i in held:
+        X[u, i] = np.nan
+    m = MaskedNMF(2, feedback="implicit", alpha=2.0, l2_W=0.1, l2_H=0.1, random_state=0, max_iter=50).fit(X)
+    S = m.W_ @ m.components_
+    for u, i in held:
+        other = slice(15, 30) if u < 20 else slice(0, 15)
+        assert S[u, i] > S[u, other].max()
+
+
+def test_implicit_pgd_is_refused():
+    with pytest.raises(ValueError, match="solver='pgd' does not handle feedback='implicit'"):
+        MaskedNMF(2, solver="pgd", feedback="implicit").fit(np.ones((3, 3)))
+
+
+def test_transform_with_biases_and_count_scaling_is_the_row_problem():
+    rng = np.random.default_rng(4)
+    X = random_masked(rng, 30, 20, 0.5, k=2, scale=4.0)
+    m = MaskedNMF(3, user_bias=True, item_bias=True, reg_scale="count", l2_W=0.2, l2_H=0.2,
+                  random_state=0, max_iter=40).fit(X)
+    new = random_masked(rng, 3, 20, 0.5, k=2, scale=4.0)
+    W = m.transform(new)
+    H = m.components_
+    for u in range(3):
+        obs = ~np.isnan(new[u])
+        # the item-bias column is the constant 1: move its contribution to the target
+        target = new[u, obs] - H[4, obs]
+        free = [0, 1, 2, 3]
+        ref = nnls_row(target, H[free][:, obs], 0.2 * obs.sum())
+        np.testing.assert_allclose(W[u, free], ref, atol=1e-8)
+        assert W[u, 4] == 1.0

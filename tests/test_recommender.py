@@ -17,7 +17,10 @@ from nmfrec.recommender import FORMAT_VERSION, Recommender
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
-PARAMS = dict(n_components=3, max_iter=15, tol=1e-6, random_state=0, l2_W=0.1, l2_H=0.1)
+# the plain model (no biases, unscaled penalties); the defaults' biases are tested below
+PARAMS = dict(n_components=3, max_iter=15, tol=1e-6, random_state=0, l2_W=0.1, l2_H=0.1,
+              user_bias=False, item_bias=False, reg_scale="none")
+BIASED = dict(PARAMS, user_bias=True, item_bias=True, reg_scale="count")
 
 
 # ----------------------------------------------------------------------------- data
@@ -582,3 +585,46 @@ def test_movielens_100k_u1_beats_the_item_mean_baseline():
     item_mean = test["item"].map(train.groupby("item")["rating"].mean()).fillna(train["rating"].mean())
     rmse_item_mean = np.sqrt(np.mean((item_mean - test["rating"]) ** 2))
     assert rmse < rmse_item_mean - 0.03, (rmse, rmse_item_mean)
+
+
+# ------------------------------------------------------------------------ biased defaults
+def test_biased_fold_in_is_the_row_problem_with_scaled_penalty():
+    rest, mine, _ = _hold_out_user()
+    rec = Recommender(**{**BIASED, "l2_W": 0.2}).fit(rest)
+    assert rec.component_names_ == ["c0", "c1", "c2", "user_bias", "item_bias"]
+    w = rec.fold_in(dict(zip(mine["item"], mine["rating"])))
+    cols = rec.items_.index(mine["item"].to_numpy())
+    H = rec.model_.H_t_[cols]
+    # the item-bias column of W is the constant 1: its part moves to the target; the
+    # L2 penalty of the row is scaled by its number of ratings
+    target = mine["rating"].to_numpy() - H[:, 4]
+    free = H[:, :4]
+    lam = 0.2 * len(cols)
+    ref, _ = nnls(np.vstack([free, np.sqrt(lam) * np.eye(4)]), np.concatenate([target, np.zeros(4)]))
+    np.testing.assert_allclose(w[:4], ref, atol=1e-8)
+    assert w[4] == 1.0
+
+
+def test_biased_explain_names_the_biases_and_sums_to_predict():
+    df = make_ratings()
+    rec = Recommender(**BIASED).fit(df)
+    u, i = rec.users_.labels_[0], rec.items_.labels_[3]
+    parts = rec.explain(u, i)
+    assert set(parts["component"]) == {"c0", "c1", "c2", "user_bias", "item_bias"}
+    assert (parts["contribution"] >= 0).all()
+    assert parts["contribution"].sum() == pytest.approx(rec.predict(u, i, clip=False), abs=1e-10)
+    ub = parts.set_index("component").loc["user_bias", "contribution"]
+    assert ub == rec.model_.user_bias_[rec.users_.number(u)]
+
+
+def test_biased_recommend_equals_bruteforce():
+    df = make_ratings()
+    rec = Recommender(**BIASED).fit(df)
+    S = rec.model_.W_ @ rec.model_.H_t_.T
+    seen = np.zeros(S.shape, dtype=bool)
+    seen[np.repeat(np.arange(S.shape[0]), np.diff(rec.ratings_.indptr)), rec.ratings_.indices] = True
+    for u in range(S.shape[0]):
+        cand = np.flatnonzero(~seen[u])
+        order = cand[np.lexsort((cand, -S[u, cand]))][:4]
+        got = rec.recommend(rec.users_.labels_[u], k=4)
+        np.testing.assert_array_equal(got["item"].to_numpy(), rec.items_.labels_[order])

@@ -12,7 +12,7 @@ so results are bitwise identical whatever the thread count.
 """
 
 from ._als import als_update_rows
-from ._loss import dot_pairs, objective, penalty, row_sq_errors
+from ._loss import dot_pairs, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
 
@@ -23,5 +23,6 @@ __all__ = [
     "row_sq_errors",
     "dot_pairs",
     "objective",
+    "gram",
     "penalty",
 ]

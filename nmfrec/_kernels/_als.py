@@ -2,9 +2,14 @@
 
 For row u with the other side's factors Y fixed (rows y_i), minimise over w >= 0
 
-    1/2 sum_{i in Omega_u} (x_ui - w . y_i)^2 + l1 sum(w) + 1/2 l2 ||w||^2
+    1/2 sum_{i in Omega_u} c_ui (t_ui - w . y_i)^2 [+ 1/2 sum_{i not in Omega_u} (w . y_i)^2]
+        + r_u (l1 sum(w) + 1/2 l2 ||w||^2)
   = 1/2 w^T G w - b^T w + const,
-    G = sum_{i in Omega_u} y_i y_i^T + l2 I,    b = sum_{i in Omega_u} x_ui y_i - l1 1,
+
+    explicit:  c = 1, t = x,           G = sum_{Omega_u} y_i y_i^T + r_u l2 I
+    implicit:  c = 1 + alpha x, t = 1, G = Y^T Y + sum_{Omega_u} alpha x_ui y_i y_i^T + r_u l2 I
+               (the Gram trick: every missing entry is a zero of confidence 1)
+    b = sum_{Omega_u} c_ui t_ui y_i - r_u l1,   r_u = |Omega_u| if scale_by_count else 1,
 
 by cyclic coordinate descent, warm-started from the current row:
 
@@ -69,7 +74,8 @@ def _cd_solve(G, b, w, fixed, max_sweeps, tol):
 
 
 @njit(parallel=True, cache=True)
-def als_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, max_sweeps, tol):
+def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
+                    fixed, max_sweeps, tol):
     """Update every row of ``X`` by its regularized NNLS against ``Y`` (in place).
 
     Parameters
@@ -77,7 +83,11 @@ def als_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, max_sweeps, tol)
     indptr, indices, data : CSR arrays (rows of X) or the CSC arrays (rows of Y^T).
     X : (n_rows, k) C-contiguous float array, mutated.
     Y : (n_cols, k) C-contiguous float array, read only.
+    YtY : (k, k) float64 array, ``Y^T Y``; read only when ``implicit``.
+    implicit : bool, implicit-feedback objective (see module docstring).
+    alpha : float, confidence slope of implicit feedback, c = 1 + alpha x.
     l1, l2 : float, penalties on X.
+    scale_by_count : bool, multiply row u's penalties by its number of observed entries.
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     max_sweeps : int, coordinate-descent sweeps per row (warm-started).
     tol : float, per-row stopping tolerance on the largest coordinate change.
@@ -98,15 +108,33 @@ def als_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, max_sweeps, tol)
         xs = np.empty(cnt, dtype=np.float64)
         for p in range(cnt):
             i = indices[start + p]
-            xs[p] = data[start + p]
-            for a in range(k):
-                Ys[p, a] = Y[i, a]
+            x = data[p + start]
+            if implicit:
+                # G gets alpha x y y^T: scale the gathered row by sqrt(alpha x); b gets c y
+                sw = np.sqrt(alpha * x)
+                xs[p] = (1.0 + alpha * x) / sw if sw > 0.0 else 0.0
+                for a in range(k):
+                    Ys[p, a] = sw * Y[i, a]
+            else:
+                xs[p] = x
+                for a in range(k):
+                    Ys[p, a] = Y[i, a]
         G = np.dot(Ys.T, Ys)
         b = np.dot(Ys.T, xs)
+        if implicit:
+            for p in range(cnt):
+                if xs[p] == 0.0:  # zero confidence increment: its y_i still counts in b
+                    i = indices[start + p]
+                    for a in range(k):
+                        b[a] += Y[i, a]
+            for a in range(k):
+                for c in range(k):
+                    G[a, c] += YtY[a, c]
+        r = float(cnt) if scale_by_count else 1.0
         for a in range(k):
             # L2 regularization adds to the diagonal of the Gram matrix; L1 shifts b
-            G[a, a] += l2
-            b[a] -= l1
+            G[a, a] += r * l2
+            b[a] -= r * l1
         w = np.empty(k, dtype=np.float64)
         for a in range(k):
             w[a] = X[u, a]

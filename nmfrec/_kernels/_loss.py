@@ -1,9 +1,24 @@
 """The masked objective, defined once, and predictions at observed positions.
 
-    F(W, H) = 1/2 sum_{(u,i) in Omega} (x_ui - w_u . h_i)^2
-              + l1_W sum(W) + 1/2 l2_W ||W||^2 + l1_H sum(H) + 1/2 l2_H ||H||^2
+Explicit feedback (ratings; only observed entries count):
 
-Factors are non-negative, so ``sum(W)`` is the L1 norm.
+    F(W, H) = 1/2 sum_{(u,i) in Omega} (x_ui - w_u . h_i)^2 + P(W) + P(H)
+
+Implicit feedback (every missing entry is a zero of confidence 1; Hu, Koren & Volinsky):
+
+    F(W, H) = 1/2 sum_{u,i} c_ui (p_ui - w_u . h_i)^2 + P(W) + P(H),
+    p = 1, c = 1 + alpha x on Omega;  p = 0, c = 1 elsewhere,
+
+computed without the m x n matrix by the Gram trick:
+
+    sum_{u,i} (w_u . h_i)^2 = trace((W^T W)(H^T H)),
+    F = 1/2 [ sum_Omega (c (1 - s)^2 - s^2) + trace((W^T W)(H^T H)) ] + P(W) + P(H).
+
+Penalties, over the free (not fixed) columns, with r_u = |Omega_u| when scaled by count:
+
+    P(W) = sum_u r_u (l1 sum(w_u) + 1/2 l2 ||w_u||^2).
+
+Factors are non-negative, so ``sum(w)`` is the L1 norm.
 """
 
 import numpy as np
@@ -11,15 +26,17 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def row_sq_errors(indptr, indices, data, X, Y, out):
-    """Squared residual of each row over its observed entries.
+def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out):
+    """Data term of each row over its observed entries (see module docstring).
 
     Parameters
     ----------
     indptr, indices, data : CSR (or CSC) arrays of the observed matrix; indices sorted.
     X : (n_rows, k) float array, factors of the rows.
     Y : (n_cols, k) float array, factors of the columns.
-    out : (n_rows,) float64 array, overwritten with sum_i (x_ui - X[u] . Y[i])^2.
+    implicit : bool; explicit rows give sum (x - s)^2, implicit rows
+        sum (c (1 - s)^2 - s^2) with c = 1 + alpha x.
+    out : (n_rows,) float64 array, overwritten.
     """
     n_rows = X.shape[0]
     k = X.shape[1]
@@ -30,8 +47,12 @@ def row_sq_errors(indptr, indices, data, X, Y, out):
             pred = 0.0
             for a in range(k):
                 pred += X[u, a] * Y[i, a]
-            r = data[p] - pred
-            s += r * r
+            if implicit:
+                r = 1.0 - pred
+                s += (1.0 + alpha * data[p]) * r * r - pred * pred
+            else:
+                r = data[p] - pred
+                s += r * r
         out[u] = s
 
 
@@ -48,24 +69,48 @@ def dot_pairs(rows, cols, X, Y, out):
         out[t] = s
 
 
-def penalty(X, l1, l2):
-    """``l1 * sum(X) + 1/2 * l2 * ||X||_F^2`` for non-negative ``X`` (float64)."""
-    val = 0.0
+def penalty(X, l1, l2, fixed=None, row_counts=None):
+    """``sum_u r_u (l1 sum(x_u) + 1/2 l2 ||x_u||^2)`` over free columns (float64).
+
+    ``fixed``: (k,) mask of constant columns, left out. ``row_counts``: r_u (None: 1).
+    """
+    if not l1 and not l2:
+        return 0.0
+    if fixed is not None and np.any(fixed):
+        X = X[:, ~fixed.astype(bool)]
+    per_row = np.zeros(X.shape[0], dtype=np.float64)
     if l1:
-        val += l1 * float(np.sum(X, dtype=np.float64))
+        per_row += l1 * np.sum(X, axis=1, dtype=np.float64)
     if l2:
-        val += 0.5 * l2 * float(np.sum(np.square(X, dtype=np.float64)))
-    return val
+        per_row += 0.5 * l2 * np.sum(np.square(X, dtype=np.float64), axis=1)
+    if row_counts is not None:
+        per_row *= row_counts
+    return float(np.sum(per_row))
 
 
-def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0):
-    """The penalized masked objective F(W, H) (see module docstring).
+def gram(X):
+    """``X^T X`` in float64."""
+    X64 = X.astype(np.float64, copy=False)
+    return X64.T @ X64
 
-    Returns ``(F, sq_err)`` where ``sq_err`` is the plain squared error on the observed
-    entries. Row errors are summed in NumPy after the parallel pass, so the value does
-    not depend on the thread count.
+
+def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0,
+              implicit=False, alpha=0.0, fixed_W=None, fixed_H=None,
+              row_counts=None, col_counts=None):
+    """The penalized objective F(W, H) (see module docstring).
+
+    ``indptr, indices, data`` are the CSR arrays of the observed matrix. ``row_counts``
+    and ``col_counts`` scale the penalties of W's and H's rows (None: unscaled).
+
+    Returns ``(F, data_term)`` where ``data_term`` is the unpenalized sum (for explicit
+    feedback, the squared error on the observed entries). Row terms are summed in
+    NumPy after the parallel pass, so the value does not depend on the thread count.
     """
     per_row = np.empty(W.shape[0], dtype=np.float64)
-    row_sq_errors(indptr, indices, data, W, Ht, per_row)
+    row_sq_errors(indptr, indices, data, W, Ht, implicit, alpha, per_row)
     sq = float(np.sum(per_row))
-    return 0.5 * sq + penalty(W, l1_W, l2_W) + penalty(Ht, l1_H, l2_H), sq
+    if implicit:
+        sq += float(np.sum(gram(W) * gram(Ht)))
+    f = (0.5 * sq + penalty(W, l1_W, l2_W, fixed_W, row_counts)
+         + penalty(Ht, l1_H, l2_H, fixed_H, col_counts))
+    return f, sq

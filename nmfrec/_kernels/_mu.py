@@ -1,16 +1,20 @@
 """Masked multiplicative updates (Lee & Seung 2001, masked as in Zhang et al. 2006).
 
-With Y fixed, every coordinate of row u is multiplied at once by
+With Y fixed, every free coordinate of row u is multiplied at once by
 
     w_j <- max(floor, w_j * num_j / (den_j + eps)),
-    num = sum_{i in Omega_u} x_ui y_i,
-    den = sum_{i in Omega_u} (w . y_i) y_i + l2 w + l1,
 
-that is ``W <- W * ((M*X) Y) / ((M*(W Y^T)) Y + l2 W + l1 + eps)`` restricted to the
-observed entries, O(|Omega_u| k) per row. The update minimises a separable convex
-majorizer of the row objective, so F never increases; clipping at ``floor`` moves a
-coordinate to a point between its old value and the majorizer's minimiser, which keeps
-that guarantee, while stopping a coordinate from locking at exactly zero.
+    explicit:  num = sum_{Omega_u} x_ui y_i,
+               den = sum_{Omega_u} s_ui y_i + r_u (l2 w + l1),
+    implicit:  num = sum_{Omega_u} c_ui y_i,                     (c = 1 + alpha x)
+               den = (Y^T Y) w + sum_{Omega_u} alpha x_ui s_ui y_i + r_u (l2 w + l1),
+
+with s_ui = w . y_i, that is ``W <- W * ((M*X) Y) / ((M*(W Y^T)) Y + l2 W + l1 + eps)``
+restricted to the observed entries, O(|Omega_u| k) per row (plus k^2 for implicit).
+The update minimises a separable convex majorizer of the row objective, so F never
+increases; clipping at ``floor`` moves a coordinate to a point between its old value and
+the majorizer's minimiser, which keeps that guarantee, while stopping a coordinate from
+locking at exactly zero.
 """
 
 import numpy as np
@@ -18,7 +22,8 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def mu_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, eps, floor):
+def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
+                   fixed, eps, floor):
     """One multiplicative update of every row of ``X`` against ``Y`` (in place).
 
     Parameters
@@ -26,7 +31,10 @@ def mu_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, eps, floor):
     indptr, indices, data : CSR arrays of the observed matrix (or the CSC twin).
     X : (n_rows, k) float array, mutated; must be >= floor where not fixed.
     Y : (n_cols, k) float array.
+    YtY : (k, k) float64 array, ``Y^T Y``; read only when ``implicit``.
+    implicit, alpha : implicit-feedback objective and its confidence slope.
     l1, l2 : float, penalties on X.
+    scale_by_count : bool, multiply row u's penalties by its number of observed entries.
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     eps : float > 0, keeps the denominators positive.
     floor : float >= 0, lower bound for updated coordinates.
@@ -42,14 +50,27 @@ def mu_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, eps, floor):
             for a in range(k):
                 pred += X[u, a] * Y[i, a]
             x = data[p]
+            if implicit:
+                cn = 1.0 + alpha * x
+                cd = alpha * x * pred
+            else:
+                cn = x
+                cd = pred
             for a in range(k):
-                num[a] += x * Y[i, a]
-                den[a] += pred * Y[i, a]
+                num[a] += cn * Y[i, a]
+                den[a] += cd * Y[i, a]
+        if implicit:
+            for a in range(k):
+                s = 0.0
+                for c in range(k):
+                    s += YtY[a, c] * X[u, c]
+                den[a] += s
+        r = float(indptr[u + 1] - indptr[u]) if scale_by_count else 1.0
         for a in range(k):
             if fixed[a]:
                 continue
             wa = X[u, a]
-            d = den[a] + l2 * wa + l1 + eps
+            d = den[a] + r * (l2 * wa + l1) + eps
             new = wa * num[a] / d
             if new < floor:
                 new = floor

@@ -4,6 +4,7 @@ For row u with Y fixed, the row objective is
 
     f(w) = 1/2 sum_{i in Omega_u} (w . y_i - x_ui)^2 + l1 sum(w) + 1/2 l2 ||w||^2,  w >= 0.
 
+(penalties times |Omega_u| when scaled by count; fixed coordinates are constants).
 One step: gradient ``g = sum_i r_i y_i + l2 w + l1`` (``r_i = w . y_i - x_ui``), search
 direction ``d = -g`` with the components that would leave the feasible set at a bound
 zeroed, the step ``alpha = -g.d / (sum_i (d . y_i)^2 + l2 ||d||^2)`` that minimises f
@@ -18,7 +19,7 @@ from numba import njit, prange
 
 
 @njit(cache=True)
-def _row_value(indptr, indices, data, u, w, Y, l1, l2):
+def _row_value(indptr, indices, data, u, w, Y, l1, l2, fixed):
     k = w.shape[0]
     f = 0.0
     for p in range(indptr[u], indptr[u + 1]):
@@ -29,12 +30,13 @@ def _row_value(indptr, indices, data, u, w, Y, l1, l2):
         r = pred - data[p]
         f += 0.5 * r * r
     for a in range(k):
-        f += l1 * w[a] + 0.5 * l2 * w[a] * w[a]
+        if not fixed[a]:
+            f += l1 * w[a] + 0.5 * l2 * w[a] * w[a]
     return f
 
 
 @njit(parallel=True, cache=True)
-def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, n_steps):
+def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, scale_by_count, fixed, n_steps):
     """``n_steps`` projected-gradient steps on every row of ``X`` against ``Y`` (in place).
 
     Parameters
@@ -43,12 +45,16 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, n_steps):
     X : (n_rows, k) float array, mutated, >= 0.
     Y : (n_cols, k) float array.
     l1, l2 : float, penalties on X.
+    scale_by_count : bool, multiply row u's penalties by its number of observed entries.
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     n_steps : int, gradient steps per row.
     """
     n_rows = X.shape[0]
     k = X.shape[1]
     for u in prange(n_rows):
+        r = float(indptr[u + 1] - indptr[u]) if scale_by_count else 1.0
+        l1u = r * l1
+        l2u = r * l2
         w = np.empty(k, dtype=np.float64)
         for a in range(k):
             w[a] = X[u, a]
@@ -58,8 +64,11 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, n_steps):
         for step in range(n_steps):
             f0 = 0.0
             for a in range(k):
-                g[a] = l2 * w[a] + l1
-                f0 += l1 * w[a] + 0.5 * l2 * w[a] * w[a]
+                if fixed[a]:
+                    g[a] = 0.0
+                else:
+                    g[a] = l2u * w[a] + l1u
+                    f0 += l1u * w[a] + 0.5 * l2u * w[a] * w[a]
             for p in range(indptr[u], indptr[u + 1]):
                 i = indices[p]
                 pred = 0.0
@@ -77,10 +86,11 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, n_steps):
                 else:
                     d[a] = -g[a]
                 gd += g[a] * d[a]
-                dd += d[a] * d[a]
+                if not fixed[a]:
+                    dd += d[a] * d[a]
             if gd >= 0.0:
                 break  # projected gradient is zero: this row is stationary
-            curv = l2 * dd
+            curv = l2u * dd
             for p in range(indptr[u], indptr[u + 1]):
                 i = indices[p]
                 s = 0.0
@@ -95,7 +105,7 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, fixed, n_steps):
                 for a in range(k):
                     v = w[a] + alpha * d[a]
                     trial[a] = v if v > 0.0 else 0.0
-                f1 = _row_value(indptr, indices, data, u, trial, Y, l1, l2)
+                f1 = _row_value(indptr, indices, data, u, trial, Y, l1u, l2u, fixed)
                 if f1 <= f0:
                     accepted = True
                     break
