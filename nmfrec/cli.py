@@ -140,6 +140,11 @@ def _metavar(name, default):
              if isinstance(v, str)]
     if words:
         return "{" + ",".join(words) + "}"
+    kinds = [getattr(c, "kind", None) for c in table.get(name, ())]
+    if "int" in kinds:
+        return "N"
+    if "real" in kinds:
+        return "X"
     if isinstance(default, bool):
         return "BOOL"
     if isinstance(default, int):

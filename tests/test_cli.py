@@ -297,3 +297,10 @@ def test_model_flags_follow_recommender_params(capsys):
     assert params["l2_W"] == 3.0 and params["l2_H"] == 0.5
     assert params["random_state"] is None and params["n_threads"] == 2
     assert set(params) == set(Recommender().get_params())
+    # a boolean parameter (if the Recommender has one) takes true/false
+    flags = [n for n, v in Recommender().get_params().items() if isinstance(v, bool)]
+    if flags:
+        flag = "--" + flags[0].replace("_", "-")
+        for text, value in (("false", False), ("true", True)):
+            args = build_parser().parse_args(["fit", "r.csv", "-o", "m.npz", flag, text])
+            assert _model_params(args)[flags[0]] is value
