@@ -198,6 +198,13 @@ def machine_info():
     return info
 
 
+def _loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover - not on every platform
+        return None
+
+
 def git_commit():
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
@@ -268,6 +275,14 @@ def _cell(rec, key):
     return f"{m:.3f}" if s is None else f"{m:.3f} ± {s:.3f}"
 
 
+def _load_note(result):
+    """The 1-min load averages before and after the run: other work inflates fit times."""
+    a, b = result.get("loadavg_start"), result.get("loadavg_end")
+    if not (a and b):
+        return ""
+    return f" (1-min load average {a[0]:.1f} before, {b[0]:.1f} after)"
+
+
 def markdown(result):
     head = ["model"] + [h for _, h in COLUMNS] + ["fit s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -289,7 +304,7 @@ def markdown(result):
         f"{m['cpu']}, {m['cores']} cores, {m.get('ram_gb', '?')} GB RAM; "
         f"Python {m['python']}, numpy {v['numpy']}, numba {v['numba']}; {peers_v}; "
         f"nmfrec {result['git_commit'] or v['nmfrec']}; {result['date']}; "
-        f"whole run {result['wall_time_s'] / 60:.1f} min "
+        f"whole run {result['wall_time_s'] / 60:.1f} min{_load_note(result)} "
         f"(`python benchmarks/movielens.py`).",
     ]
     skipped = [r for r in result["models"] if r["status"] != "ok"]
@@ -346,6 +361,7 @@ def main(argv=None):
         f"{home if home else datasets.get_data_home()}")
     folds = datasets.ml100k_folds(data_home=home, folds=fold_names)
 
+    load_start = _loadavg()
     t0 = time.perf_counter()
     results = []
     for model in chosen:
@@ -365,6 +381,9 @@ def main(argv=None):
         "git_commit": git_commit(),
         "nmfrec_path": str(Path(nmfrec.__file__).parent),
         "wall_time_s": wall,
+        # other processes share the cores: the 1/5/15-min load averages around the run
+        "loadavg_start": load_start,
+        "loadavg_end": _loadavg(),
         "machine": machine_info(),
         "models": results,
     }
