@@ -1,0 +1,706 @@
+"""Hyper-parameter search by cross-validation: rank, penalties, anything ``set_params`` takes.
+
+Every NMF guide gives the same advice for the rank ``k``: try several, score each on
+ratings held out from the fit, and take the best (or the elbow of the curve).
+:class:`GridSearch` does that for any grid of parameters, and :func:`select_rank` is the
+one-line version for the rank.
+
+The search sees only the frame given to ``fit``: the default folds are drawn from it
+(:func:`user_kfold`), so when that frame is a training set, the chosen parameters
+depend on training data alone and the test set stays untouched for the final score.
+
+Like :mod:`nmfrec.evaluation`, on whose :func:`~nmfrec.evaluation.evaluate` it is built,
+this module uses only an estimator's public surface (``get_params``, ``set_params``,
+``fit``, ``predict``, ``recommend_many``/``recommend``), so it tunes nmfrec's
+:class:`~nmfrec.Recommender` and any peer behind a thin adapter alike. It imports
+neither the factorization engine nor its kernels.
+
+Score directions: ``"rmse"`` and ``"mae"`` are errors (lower is better);
+``"precision"``, ``"recall"``, ``"ndcg"``, ``"map"``, ``"hit_rate"`` and ``"coverage"``
+(at ``k``) are ranking scores (higher is better); a callable scorer returns a value
+where higher is better (negate an error), as in scikit-learn.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import time
+from collections.abc import Iterable, Mapping
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+
+from .evaluation import evaluate
+from .evaluation.splits import Split
+
+__all__ = ["GridSearch", "select_rank", "user_kfold", "SCORINGS"]
+
+#: Named scores and whether greater is better.
+SCORINGS = {
+    "rmse": False,
+    "mae": False,
+    "precision": True,
+    "recall": True,
+    "ndcg": True,
+    "map": True,
+    "hit_rate": True,
+    "coverage": True,
+}
+_RATING_SCORES = ("rmse", "mae")
+# Numbers from evaluate() that are results worth averaging over folds (the counts are
+# properties of the split, not of the parameters, and are left out of the table).
+_METRICS = ("rmse", "mae", "precision", "recall", "ndcg", "map", "hit_rate", "coverage",
+            "fit_time", "predict_time", "recommend_time")
+_RULES = ("best", "one_se")
+
+
+# --------------------------------------------------------------------------------------
+# folds
+# --------------------------------------------------------------------------------------
+
+
+def user_kfold(ratings, n_splits=3, random_state=None):
+    """Per-user k-fold split: each user's ratings are dealt into ``n_splits`` folds.
+
+    Each user's ratings are shuffled and dealt round-robin into the folds, starting at
+    a random fold, so every fold holds about ``1/n_splits`` of every user's ratings and
+    of all ratings. A user with a single rating is never held out. Hence every user of a
+    test set keeps at least one training rating (the model can predict for every test
+    user), and every rating of a user with two or more ratings is in exactly one test
+    set. Items may occur in a test set only (they are cold for that fold; see
+    :func:`nmfrec.evaluation.cold_start_report`).
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        Columns ``user``, ``item``, ``rating``; unique (user, item) pairs.
+    n_splits : int >= 2, default 3
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    list of Split
+        ``n_splits`` (train, test) pairs; both frames keep the input's columns, index and
+        row order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3], "item": [1, 2, 3, 1, 2, 3],
+    ...                    "rating": [5.0, 3.0, 4.0, 2.0, 1.0, 4.0]})
+    >>> folds = user_kfold(df, n_splits=2, random_state=0)
+    >>> sorted(len(test) for train, test in folds)   # user 3 has one rating: never held out
+    [2, 3]
+    >>> all(set(test.user) <= set(train.user) for train, test in folds)
+    True
+    """
+    if isinstance(n_splits, bool) or not isinstance(n_splits, Integral) or n_splits < 2:
+        raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}.")
+    _check_ratings_frame(ratings, "ratings")
+    dup = ratings.duplicated(["user", "item"]).to_numpy()
+    if dup.any():
+        row = ratings.loc[dup].iloc[0]
+        raise ValueError(f"ratings has {int(dup.sum())} duplicate (user, item) pairs, which "
+                         f"would leak between folds (e.g. user={row['user']!r}, "
+                         f"item={row['item']!r}); aggregate them first.")
+    n_splits = int(n_splits)
+    rng = np.random.default_rng(random_state)
+    users, _ = pd.factorize(ratings["user"], sort=False)
+    users = users.astype(np.int64)
+    counts = np.bincount(users)
+    # rank of each rating within its user, in a random order
+    order = np.lexsort((rng.random(len(ratings)), users))
+    starts = np.flatnonzero(np.r_[True, users[order][1:] != users[order][:-1]])
+    within = np.empty(len(ratings), dtype=np.int64)
+    within[order] = np.arange(len(ratings)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    # a random first fold per user balances the folds when users have few ratings
+    offset = rng.integers(0, n_splits, size=counts.size)
+    fold = (within + offset[users]) % n_splits
+    fold[counts[users] < 2] = -1        # never held out
+    return [Split(ratings.loc[fold != f], ratings.loc[fold == f]) for f in range(n_splits)]
+
+
+def _check_ratings_frame(df, name):
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame with user, item and rating "
+                        f"columns; got {type(df).__name__}.")
+    missing = [c for c in ("user", "item", "rating") if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(df.columns)} "
+                         "(rename them to user, item, rating).")
+    if len(df) == 0:
+        raise ValueError(f"{name} is empty.")
+
+
+def _resolve_cv(cv, ratings, random_state):
+    """The folds, as a list of (name, train, test)."""
+    if isinstance(cv, Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv as a number of folds must be >= 2; got {cv}.")
+        folds = user_kfold(ratings, int(cv), random_state=random_state)
+        return [(f, tr, te) for f, (tr, te) in enumerate(folds)]
+    if isinstance(cv, bool) or cv is None or isinstance(cv, (str, bytes, pd.DataFrame)):
+        raise TypeError("cv must be a number of folds (int >= 2), a sequence of (train, test) "
+                        "frames, a mapping name -> (train, test), or a callable splitter "
+                        f"taking the ratings frame; got {cv!r}.")
+    if callable(cv):
+        cv = cv(ratings)
+    if isinstance(cv, Mapping):
+        items = list(cv.items())
+    elif isinstance(cv, Iterable):
+        items = list(enumerate(cv))
+    else:
+        raise TypeError("cv must be a number of folds (int >= 2), a sequence of (train, test) "
+                        "frames, a mapping name -> (train, test), or a callable splitter "
+                        f"taking the ratings frame; got {type(cv).__name__}.")
+    if not items:
+        raise ValueError("cv gave no folds.")
+    out = []
+    for name, pair in items:
+        try:
+            train, test = pair
+        except (TypeError, ValueError):
+            raise TypeError(f"fold {name!r} of cv is not a (train, test) pair; got "
+                            f"{type(pair).__name__}.") from None
+        _check_ratings_frame(train, f"train of fold {name!r}")
+        _check_ratings_frame(test, f"test of fold {name!r}")
+        out.append((name, train, test))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# estimators and grids
+# --------------------------------------------------------------------------------------
+
+
+def _is_factory(estimator):
+    return isinstance(estimator, type) or (callable(estimator) and not hasattr(estimator, "fit"))
+
+
+def _new_model(estimator, params):
+    """A fresh, unfitted model with ``params`` set, from an instance or a factory."""
+    if _is_factory(estimator):
+        model = estimator()
+    else:
+        # a clone: same class, same constructor parameters, no fitted state
+        model = type(estimator)(**estimator.get_params())
+    if params:
+        model.set_params(**params)
+    return model
+
+
+def _valid_params(estimator):
+    proto = estimator() if _is_factory(estimator) else estimator
+    if not (hasattr(proto, "get_params") and hasattr(proto, "set_params")):
+        raise TypeError(f"{type(proto).__name__} has no get_params/set_params, so its "
+                        "parameters cannot be searched.")
+    if not hasattr(proto, "fit"):
+        raise TypeError(f"{type(proto).__name__} has no fit method.")
+    return type(proto).__name__, list(proto.get_params())
+
+
+def _expand_grid(param_grid, valid, owner):
+    """List of parameter dicts, in grid order (later names vary fastest)."""
+    grids = [param_grid] if isinstance(param_grid, Mapping) else param_grid
+    if isinstance(grids, (str, bytes)) or not isinstance(grids, Iterable):
+        raise TypeError("param_grid must be a dict name -> list of values, or a list of such "
+                        f"dicts; got {type(param_grid).__name__}.")
+    grids = list(grids)
+    if not grids:
+        raise ValueError("param_grid is empty: give at least one parameter and its values, "
+                         "e.g. {'n_components': [10, 20, 40]}.")
+    combos = []
+    for grid in grids:
+        if not isinstance(grid, Mapping):
+            raise TypeError(f"param_grid entries must be dicts; got {type(grid).__name__}.")
+        if not grid:
+            raise ValueError("param_grid is empty: give at least one parameter and its "
+                             "values, e.g. {'n_components': [10, 20, 40]}.")
+        names = list(grid)
+        for name in names:
+            if name not in valid:
+                close = difflib.get_close_matches(str(name), valid, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown parameter {name!r} for {owner}.{hint} Valid "
+                                 f"parameters are {valid}.")
+            values = grid[name]
+            if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+                raise TypeError(f"param_grid[{name!r}] must be a list of values; got "
+                                f"{values!r} (write [{values!r}] for a single value).")
+            if len(list(values)) == 0:
+                raise ValueError(f"param_grid[{name!r}] is an empty list; give at least one "
+                                 "value.")
+        for values in itertools.product(*(list(grid[n]) for n in names)):
+            combos.append(dict(zip(names, values)))
+    return combos
+
+
+def _check_scoring(scoring):
+    if callable(scoring):
+        return getattr(scoring, "__name__", "score"), True
+    if not isinstance(scoring, str) or scoring not in SCORINGS:
+        raise ValueError(f"scoring must be one of {list(SCORINGS)} or a callable "
+                         f"scorer(model, train, test) -> float; got {scoring!r}.")
+    return scoring, SCORINGS[scoring]
+
+
+def _supports_ranking(estimator):
+    proto = estimator() if _is_factory(estimator) else estimator
+    return hasattr(proto, "recommend_many") or hasattr(proto, "recommend")
+
+
+def _fmt_params(params):
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+# --------------------------------------------------------------------------------------
+# the search
+# --------------------------------------------------------------------------------------
+
+
+class GridSearch:
+    """Exhaustive cross-validated search over a grid of estimator parameters.
+
+    For every combination of the grid and every fold, a fresh estimator gets the
+    combination through ``set_params``, is fitted on the fold's train ratings and scored
+    on its test ratings by :func:`nmfrec.evaluation.evaluate` (protocol A: clipped
+    predictions, RMSE and MAE; protocol B: top-``k`` among unseen train items, relevant
+    = rating >= ``relevance_threshold``). The combination with the best mean score over
+    the folds wins.
+
+    Parameters
+    ----------
+    estimator : estimator instance, class or factory
+        An instance (e.g. ``Recommender(random_state=0)``) is cloned for every fit as
+        ``type(estimator)(**estimator.get_params())``, so its non-searched parameters
+        are kept and it is never fitted itself; a class or a zero-argument callable is
+        called for a fresh model. Either way the grid is applied with ``set_params``.
+        Set the estimator's ``random_state`` for reproducible scores.
+    param_grid : dict or list of dict
+        ``{name: [values, ...]}``: every combination is tried (the last name varies
+        fastest). A list of such dicts searches the union of their grids.
+    cv : int, sequence of (train, test), mapping or callable, default 3
+        An int is the number of folds of :func:`user_kfold` on the frame given to
+        :meth:`fit`, seeded by ``random_state`` (every user keeps a training rating in
+        every fold). A sequence or a mapping ``name -> (train, test)`` gives the folds
+        explicitly; a callable ``cv(ratings)`` returns them (e.g.
+        ``lambda df: nmfrec.evaluation.kfold(df, 5, random_state=0)``).
+    scoring : str or callable, default "rmse"
+        ``"rmse"`` or ``"mae"`` (errors: lower is better), or ``"precision"``,
+        ``"recall"``, ``"ndcg"``, ``"map"``, ``"hit_rate"``, ``"coverage"`` at ``k``
+        (higher is better). A callable ``scoring(model, train, test) -> float`` receives
+        the fitted model and the fold and must return a value where **higher is
+        better** (return ``-error`` for an error).
+    k : int, default 10
+        List length of the ranking metrics.
+    relevance_threshold : float, default 4.0
+        A test rating at least this large is relevant (ranking metrics).
+    random_state : None, int or numpy.random.Generator
+        Seeds the default folds (``cv`` an int) only.
+    verbose : int, default 0
+        1 prints a line per combination, 2 also a line per fold.
+    refit : bool, default True
+        Fit a fresh estimator with the best parameters on all of the ratings given to
+        :meth:`fit`, as ``best_estimator_``.
+    protocols : tuple of {"rating", "ranking"} or None, default None
+        What :func:`~nmfrec.evaluation.evaluate` computes on each fold. None: the rating
+        protocol, plus the ranking protocol when the estimator can rank (has
+        ``recommend_many`` or ``recommend``), so the table shows both kinds of metric.
+        ``("rating",)`` skips ranking and is faster for an RMSE search.
+
+    Attributes
+    ----------
+    results_ : DataFrame
+        One row per combination, sorted by ``rank`` (1 = best; ties share the lower rank
+        and keep grid order). Index: the combination's position in the grid. Columns:
+        ``rank``, ``mean_score``, ``std_score`` (the score in its own units, e.g. RMSE,
+        not negated), ``params`` (dict), ``param_<name>`` for each searched parameter,
+        then ``mean_<metric>`` and ``std_<metric>`` for every metric computed
+        (``rmse``, ``mae``, ``precision``, ..., ``fit_time``). Standard deviations are
+        over folds with ``ddof=1`` (NaN with a single fold), as in
+        :class:`nmfrec.evaluation.CVResult`.
+    fold_results_ : DataFrame
+        The long table behind ``results_``: one row per (combination, fold) with
+        ``candidate`` (grid position), ``fold``, ``score`` and every number returned by
+        :func:`~nmfrec.evaluation.evaluate`.
+    best_index_ : int
+        Grid position of the best combination (``results_.index[0]``).
+    best_params_ : dict
+        The best combination.
+    best_score_ : float
+        Its mean score over the folds.
+    best_estimator_ : estimator
+        A fresh estimator with ``best_params_`` fitted on all the ratings (only with
+        ``refit=True``).
+    refit_time_ : float
+        Seconds to fit ``best_estimator_``.
+    greater_is_better_ : bool
+        Direction of the score: False for rmse/mae, True otherwise.
+    scoring_ : str
+        Name of the score.
+    n_splits_ : int
+        Number of folds.
+
+    See Also
+    --------
+    select_rank : the rank search as one call, with an optional one-standard-error rule.
+    nmfrec.evaluation.cross_validate : one model on given folds.
+
+    Examples
+    --------
+    >>> from nmfrec import Recommender
+    >>> from nmfrec.datasets import make_ratings
+    >>> from nmfrec.model_selection import GridSearch
+    >>> ratings = make_ratings(60, 40, 600, rank=3, seed=0)
+    >>> search = GridSearch(Recommender(max_iter=20, tol=1e-3, random_state=0),
+    ...                     {"n_components": [2, 4], "l2_W": [0.1, 1.0]},
+    ...                     cv=3, scoring="rmse", random_state=0).fit(ratings)
+    >>> sorted(search.best_params_)
+    ['l2_W', 'n_components']
+    >>> search.results_[["param_n_components", "param_l2_W", "mean_score"]].shape
+    (4, 3)
+    >>> search.best_estimator_.n_components == search.best_params_["n_components"]
+    True
+    """
+
+    def __init__(self, estimator, param_grid, cv=3, scoring="rmse", k=10,
+                 relevance_threshold=4.0, random_state=None, verbose=0, refit=True,
+                 protocols=None):
+        self.estimator = estimator
+        self.param_grid = param_grid
+        self.cv = cv
+        self.scoring = scoring
+        self.k = k
+        self.relevance_threshold = relevance_threshold
+        self.random_state = random_state
+        self.verbose = verbose
+        self.refit = refit
+        self.protocols = protocols
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, ratings):
+        """Score every combination on every fold; pick and (optionally) refit the best.
+
+        Parameters
+        ----------
+        ratings : DataFrame
+            Columns ``user``, ``item``, ``rating`` (one row per pair). The default folds
+            are drawn from it and the refit uses all of it; pass training data only.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            An empty grid or an empty list of values, an unknown parameter name (the
+            message lists the valid ones), an unknown scoring, a bad ``cv`` or frame.
+        TypeError
+            A grid that is not a dict of lists, an estimator without
+            ``get_params``/``set_params``.
+        """
+        owner, valid = _valid_params(self.estimator)
+        candidates = _expand_grid(self.param_grid, valid, owner)
+        name, greater = _check_scoring(self.scoring)
+        protocols = self._protocols(name)
+        _check_ratings_frame(ratings, "ratings")
+        folds = _resolve_cv(self.cv, ratings, self.random_state)
+
+        rows = []
+        t_start = time.perf_counter()
+        for c, params in enumerate(candidates):
+            scores = []
+            for fold, train, test in folds:
+                model = _new_model(self.estimator, params)
+                res = evaluate(model, train, test, k=self.k,
+                               relevance_threshold=self.relevance_threshold,
+                               protocols=protocols)
+                score = (float(self.scoring(model, train, test)) if callable(self.scoring)
+                         else float(res[name]))
+                scores.append(score)
+                rows.append({"candidate": c, "fold": fold, "score": score, **res})
+                if self.verbose >= 2:
+                    print(f"[GridSearch] {c + 1}/{len(candidates)} {_fmt_params(params)} "
+                          f"fold {fold}: {name}={score:.4f} (fit {res['fit_time']:.1f} s)",
+                          flush=True)
+            if self.verbose >= 1:
+                print(f"[GridSearch] {c + 1}/{len(candidates)} {_fmt_params(params)}: "
+                      f"{name}={np.mean(scores):.4f} ± {_std(scores):.4f} over "
+                      f"{len(folds)} folds ({time.perf_counter() - t_start:.0f} s elapsed)",
+                      flush=True)
+
+        self.fold_results_ = pd.DataFrame(rows)
+        self.results_ = self._table(candidates, greater)
+        self.best_index_ = int(self.results_.index[0])
+        self.best_params_ = dict(candidates[self.best_index_])
+        self.best_score_ = float(self.results_["mean_score"].iloc[0])
+        self.greater_is_better_ = greater
+        self.scoring_ = name
+        self.n_splits_ = len(folds)
+        if self.refit:
+            t0 = time.perf_counter()
+            self.best_estimator_ = _new_model(self.estimator, self.best_params_).fit(ratings)
+            self.refit_time_ = time.perf_counter() - t0
+        return self
+
+    def _protocols(self, name):
+        if self.protocols is not None:
+            p = (self.protocols,) if isinstance(self.protocols, str) else tuple(self.protocols)
+            need = ("rating" if name in _RATING_SCORES else
+                    "ranking" if name in SCORINGS else None)
+            if need is not None and need not in p:
+                raise ValueError(f"scoring={name!r} needs the {need!r} protocol, but "
+                                 f"protocols={p!r}.")
+            return p
+        ranking = _supports_ranking(self.estimator)
+        if name in SCORINGS and name not in _RATING_SCORES and not ranking:
+            raise ValueError(f"scoring={name!r} is a ranking score, but the estimator has "
+                             "neither recommend_many nor recommend.")
+        return ("rating", "ranking") if ranking else ("rating",)
+
+    def _table(self, candidates, greater):
+        per = self.fold_results_
+        metrics = ["score"] + [m for m in _METRICS if m in per.columns]
+        g = per.groupby("candidate", sort=True)[metrics]
+        mean, std = g.mean(), g.std(ddof=1)
+        table = pd.DataFrame(index=pd.RangeIndex(len(candidates), name="candidate"))
+        table["mean_score"] = mean["score"]
+        table["std_score"] = std["score"]
+        table["params"] = [dict(p) for p in candidates]
+        names = list(dict.fromkeys(n for p in candidates for n in p))
+        for n in names:
+            table[f"param_{n}"] = pd.Series([p.get(n, np.nan) for p in candidates],
+                                            index=table.index, dtype=object)
+        for m in metrics[1:]:
+            table[f"mean_{m}"] = mean[m]
+            table[f"std_{m}"] = std[m]
+        key = table["mean_score"] if greater else -table["mean_score"]
+        # NaN scores (e.g. no user with a relevant item) rank last
+        table.insert(0, "rank", key.rank(ascending=False, method="min",
+                                         na_option="bottom").astype(np.int64))
+        order = np.lexsort((np.arange(len(table)), table["rank"].to_numpy()))
+        return table.iloc[order]
+
+    # ------------------------------------------------------------------ plot
+    def plot(self, x="n_components", ax=None, metric=None, logx=None):
+        """Validation score against one parameter, the others at their best values.
+
+        Parameters
+        ----------
+        x : str, default "n_components"
+            A searched parameter. The curve shows the combinations whose other searched
+            parameters equal ``best_params_``; error bars are the standard deviation over
+            folds, and the best combination is marked.
+        ax : matplotlib Axes, optional
+            Where to draw; default: a new figure.
+        metric : str, optional
+            Plot ``mean_<metric>`` of ``results_`` (e.g. ``"mae"``, ``"precision"``)
+            instead of the search score.
+        logx : bool, optional
+            Logarithmic x axis; default when ``x`` is numeric, positive and spans a
+            ratio of 8 or more (ranks such as 5, 10, 20, 40, 80).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Raises
+        ------
+        ImportError
+            matplotlib is not installed (it is an optional dependency of nmfrec).
+        ValueError
+            ``x`` is not a searched parameter, or ``metric`` was not computed.
+        """
+        if not hasattr(self, "results_"):
+            raise AttributeError("this GridSearch is not fitted yet; call fit(ratings) "
+                                 "before plot.")
+        col = f"param_{x}"
+        if col not in self.results_.columns:
+            searched = [c[len("param_"):] for c in self.results_.columns
+                        if c.startswith("param_")]
+            raise ValueError(f"x={x!r} is not a searched parameter; the grid has {searched}.")
+        if metric is None:
+            ycol, ecol, label = "mean_score", "std_score", f"CV {self.scoring_}"
+        else:
+            ycol, ecol, label = f"mean_{metric}", f"std_{metric}", f"CV {metric}"
+            if ycol not in self.results_.columns:
+                have = [c[5:] for c in self.results_.columns if c.startswith("mean_")]
+                raise ValueError(f"metric={metric!r} was not computed; the table has {have}.")
+        plt = _pyplot()
+
+        t = self.results_
+        keep = np.ones(len(t), dtype=bool)
+        for name, value in self.best_params_.items():
+            if name != x:
+                keep &= np.array([_same(p.get(name, _MISSING), value) for p in t["params"]])
+        t = t[keep]
+        xs = list(t[col])
+        numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                      for v in xs)
+        if numeric:
+            order = np.argsort(np.asarray(xs, dtype=np.float64), kind="stable")
+            xpos = np.asarray(xs, dtype=np.float64)[order]
+        else:
+            order = np.arange(len(xs))
+            xpos = np.arange(len(xs), dtype=np.float64)
+        y = t[ycol].to_numpy(dtype=np.float64)[order]
+        e = t[ecol].to_numpy(dtype=np.float64)[order]
+        best = np.asarray(t.index)[order] == self.best_index_
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        ax.errorbar(xpos, y, yerr=np.where(np.isnan(e), 0.0, e), marker="o", capsize=3,
+                    label=label)
+        if best.any():
+            ax.plot(xpos[best], y[best], marker="*", markersize=14, linestyle="none",
+                    color="C3", label=f"best {x}={_fmt_value(np.asarray(xs, dtype=object)[order][best][0])}")
+        if numeric:
+            if logx is None:
+                logx = xpos.min() > 0 and xpos.max() / xpos.min() >= 8
+            if logx:
+                ax.set_xscale("log")
+            ax.set_xticks(xpos)
+            ax.set_xticklabels([_fmt_value(v) for v in np.asarray(xs, dtype=object)[order]])
+            ax.minorticks_off()
+        else:
+            ax.set_xticks(xpos)
+            ax.set_xticklabels([_fmt_value(v) for v in xs])
+        others = {k: v for k, v in self.best_params_.items() if k != x}
+        ax.set_xlabel(x)
+        ax.set_ylabel(label + (" (lower is better)" if metric is None and not
+                               self.greater_is_better_ else
+                               " (higher is better)" if metric is None else ""))
+        if others:
+            ax.set_title(_fmt_params(others), fontsize="small")
+        ax.legend(fontsize="small")
+        return ax
+
+    def __repr__(self):
+        return (f"GridSearch(estimator={self.estimator!r}, param_grid={self.param_grid!r}, "
+                f"cv={self.cv!r}, scoring={self.scoring!r})")
+
+
+_MISSING = object()
+
+
+def _same(a, b):
+    if a is _MISSING:
+        return False
+    try:
+        return bool(a == b) or (a != a and b != b)
+    except Exception:
+        return a is b
+
+
+def _fmt_value(v):
+    if isinstance(v, float) and v.is_integer():
+        return f"{v:g}"
+    return str(v)
+
+
+def _std(values):
+    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ImportError("GridSearch.plot needs matplotlib, an optional dependency of "
+                          "nmfrec that is not installed; install it with "
+                          "`pip install matplotlib`.") from e
+    return plt
+
+
+# --------------------------------------------------------------------------------------
+# rank selection
+# --------------------------------------------------------------------------------------
+
+
+def select_rank(estimator, ratings, ranks=(5, 10, 20, 40, 80), *, param="n_components",
+                rule="best", cv=3, scoring="rmse", k=10, relevance_threshold=4.0,
+                random_state=None, verbose=0, protocols=None, return_search=False):
+    """Choose the rank by cross-validation: the "try several k, keep the best" advice.
+
+    Runs :class:`GridSearch` over ``{param: ranks}`` (no refit) and applies ``rule``:
+
+    * ``"best"``: the rank with the best mean CV score.
+    * ``"one_se"``: the smallest rank whose mean score is within one standard error
+      (``std / sqrt(n_folds)``) of the best one, Breiman's one-standard-error rule:
+      where the validation curve flattens into an elbow, the simpler model is taken.
+
+    Parameters
+    ----------
+    estimator : estimator instance, class or factory
+        As in :class:`GridSearch`; its other parameters are kept.
+    ratings : DataFrame
+        Columns ``user``, ``item``, ``rating``; training data only.
+    ranks : sequence of int, default (5, 10, 20, 40, 80)
+    param : str, default "n_components"
+        The estimator's rank parameter.
+    rule : {"best", "one_se"}, default "best"
+    cv, scoring, k, relevance_threshold, random_state, verbose, protocols
+        As in :class:`GridSearch`.
+    return_search : bool, default False
+        Also return the fitted :class:`GridSearch` (for its ``plot``).
+
+    Returns
+    -------
+    best_rank : int
+        The chosen rank.
+    table : DataFrame
+        One row per rank, in increasing rank order: ``param_<param>``, ``mean_score``,
+        ``std_score``, ``rank`` (of the score), the other metrics' means and standard
+        deviations, and ``selected`` (True on the chosen row).
+    search : GridSearch
+        Only with ``return_search=True``.
+
+    Examples
+    --------
+    >>> from nmfrec import Recommender
+    >>> from nmfrec.datasets import make_ratings
+    >>> from nmfrec.model_selection import select_rank
+    >>> ratings = make_ratings(60, 40, 600, rank=3, seed=0)
+    >>> best, table = select_rank(Recommender(max_iter=20, tol=1e-3, random_state=0), ratings,
+    ...                           ranks=(1, 2, 4), random_state=0)
+    >>> best in (1, 2, 4), list(table["param_n_components"])
+    (True, [1, 2, 4])
+    """
+    if rule not in _RULES:
+        raise ValueError(f"rule must be one of {_RULES}; got {rule!r}.")
+    if isinstance(ranks, (str, bytes)) or not isinstance(ranks, Iterable):
+        raise TypeError(f"ranks must be a sequence of positive integers; got {ranks!r}.")
+    ranks = list(ranks)
+    if not ranks:
+        raise ValueError("ranks is empty; give at least one rank, e.g. (5, 10, 20).")
+    bad = [r for r in ranks
+           if isinstance(r, bool) or not isinstance(r, Integral) or r < 1]
+    if bad:
+        raise ValueError(f"ranks must be positive integers; got {bad[0]!r}.")
+    if len(set(ranks)) != len(ranks):
+        raise ValueError(f"ranks has repeated values: {ranks}.")
+    search = GridSearch(estimator, {param: ranks}, cv=cv, scoring=scoring, k=k,
+                        relevance_threshold=relevance_threshold, random_state=random_state,
+                        verbose=verbose, refit=False, protocols=protocols).fit(ratings)
+    col = f"param_{param}"
+    table = search.results_.sort_values(col, kind="stable").drop(columns=["params"])
+    table[col] = table[col].astype(np.int64)
+    chosen = search.best_params_[param]
+    if rule == "one_se":
+        se = table["std_score"].to_numpy() / np.sqrt(search.n_splits_)
+        best_se = float(se[table.index.get_loc(search.best_index_)])
+        if np.isfinite(best_se):
+            bound = (search.best_score_ - best_se if search.greater_is_better_
+                     else search.best_score_ + best_se)
+            mean = table["mean_score"].to_numpy()
+            ok = mean >= bound if search.greater_is_better_ else mean <= bound
+            chosen = int(table[col].to_numpy()[ok].min())
+    table["selected"] = table[col].to_numpy() == chosen
+    cols = [col, "mean_score", "std_score", "rank", "selected"]
+    table = table[cols + [c for c in table.columns if c not in cols]]
+    table = table.reset_index(drop=True)
+    out = (int(chosen), table)
+    return out + (search,) if return_search else out
