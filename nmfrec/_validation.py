@@ -59,6 +59,8 @@ class Options:
             return False
 
     def __str__(self):
+        if len(self.values) == 1:
+            return repr(self.values[0])
         return "one of " + ", ".join(repr(v) for v in self.values)
 
 

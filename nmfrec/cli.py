@@ -95,7 +95,7 @@ def _model_defaults():
     return params
 
 
-def _parse_value(text, default):
+def _parse_value(text, default, name=None):
     """A command-line string as a value of the parameter's kind (judged by its default)."""
     low = text.strip().lower()
     if low in ("none", "null"):
@@ -118,7 +118,17 @@ def _parse_value(text, default):
             raise ValueError(f"expected a number; got {text!r}") from None
     if isinstance(default, str):
         return text
-    # default None: the value decides (an int seed, a float, else a string)
+    # default None ("auto"): the constraint table says what the value is, else the
+    # text decides (an int seed, a float, else a string)
+    table = getattr(Recommender, "_parameter_constraints", {})
+    allowed = [v for c in table.get(name, ()) for v in getattr(c, "values", ())]
+    if True in allowed and False in allowed:
+        return _parse_value(text, False)
+    kinds = [getattr(c, "kind", None) for c in table.get(name, ())]
+    if "int" in kinds:
+        return _parse_value(text, 0)
+    if "real" in kinds:
+        return _parse_value(text, 0.0)
     for kind in (int, float):
         try:
             return kind(text)
@@ -140,6 +150,9 @@ def _metavar(name, default):
              if isinstance(v, str)]
     if words:
         return "{" + ",".join(words) + "}"
+    allowed = [v for c in table.get(name, ()) for v in getattr(c, "values", ())]
+    if True in allowed and False in allowed:
+        return "BOOL"
     kinds = [getattr(c, "kind", None) for c in table.get(name, ())]
     if "int" in kinds:
         return "N"
@@ -214,7 +227,7 @@ def _model_params(args):
 
 def _convert(name, raw, default, flag):
     try:
-        return _parse_value(raw, default)
+        return _parse_value(raw, default, name)
     except ValueError as e:
         rule = _constraint_text(name)
         raise UsageError(f"{flag}: {e}" + (f" ({rule})" if rule else "")) from None

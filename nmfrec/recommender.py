@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._kernels._topk import topk_rows
-from ._validation import check_params
+from ._validation import Options, check_params
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF, _ParamsMixin, _Threads
 from .ratings import (ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, RatingsMatrix, Vocabulary,
@@ -35,6 +35,17 @@ _META_KEY = "__nmfrec_meta__"
 _CHECKSUM_KEY = "__nmfrec_sha256__"
 
 UNKNOWN_POLICIES = ("nan", "baseline")
+
+#: Values the None ("auto") parameters take, by feedback kind.
+_AUTO = {
+    "n_components": {"explicit": 30, "implicit": 20},
+    "l2_W": {"explicit": 0.1, "implicit": 0.3},
+    "l2_H": {"explicit": 0.15, "implicit": 0.3},
+    "user_bias": {"explicit": True, "implicit": False},
+    "item_bias": {"explicit": True, "implicit": False},
+    "reg_scale": {"explicit": "count", "implicit": "count"},
+    "alpha": {"explicit": 1.0, "implicit": 1.0},
+}
 
 
 class Recommender(_ParamsMixin):
@@ -76,8 +87,8 @@ class Recommender(_ParamsMixin):
 
     Parameters
     ----------
-    n_components : int, default=20
-        Rank k. 20 is a common starting point for MovieLens-sized data.
+    n_components : int or None, default=None
+        Rank k. None: 30 for explicit feedback, 20 for implicit.
     solver : {"als", "mu", "pgd"}, default="als"
         See :class:`~nmfrec.MaskedNMF`. ALS converges in few iterations and is the
         solver whose row problem the fold-in of new users solves exactly.
@@ -87,16 +98,27 @@ class Recommender(_ParamsMixin):
         ALS typically reaches ``tol`` well before 50 iterations on MovieLens.
     tol : float, default=1e-4
     l1_W, l1_H : float, default=0.0
-    l2_W, l2_H : float, default=10.0
-        Unscaled L2 penalties of the objective (``1/2 l2 ||W||^2``; not yet scaled by
-        the number of ratings per row). Chosen on MovieLens 100K (train u1.base, test
-        u1.test, k=20, 50 iterations): l2 = 0.1 / 1 / 3 / 5 / 7 / 10 / 14 / 20 gave test
-        RMSE 1.143 / 1.065 / 1.010 / 0.987 / 0.981 / 0.986 / 1.012 / 1.066 and
-        precision@10 0.030 / 0.104 / 0.161 / 0.191 / 0.215 / 0.230 / 0.230 / 0.220; 10
-        is near the best on both and converges (tol=1e-4) in 28 iterations. Weak
-        penalties overfit badly (scores far above the rating scale). On a much smaller
-        or denser data set, lower it. Any l2 > 0 also makes every row problem strictly
-        convex, so fold-in solutions are unique.
+    l2_W, l2_H : float or None, default=None
+        L2 penalties. None: with the default ``reg_scale="count"`` they are *per
+        rating*, ``0.1`` on users and ``0.15`` on items for explicit feedback and ``0.3``
+        on both for implicit feedback, so the strength grows with each row's evidence
+        (ALS-WR) and the values carry over between data sets of different sizes.
+    user_bias, item_bias : bool or None, default=None
+        Non-negative user and item biases (see :class:`~nmfrec.MaskedNMF`). None: on for
+        explicit feedback, off for implicit.
+    reg_scale : {"none", "count"} or None, default=None
+        None: ``"count"`` (penalties times each row's number of ratings).
+    feedback : {"explicit", "implicit"}, default="explicit"
+        ``"explicit"`` fits the ratings (rating prediction, :meth:`predict` gives ratings
+        clipped to the training range). ``"implicit"`` fits preferences: every rated
+        item is a 1 with confidence ``1 + alpha * rating``, every unrated item a 0 with
+        confidence 1; this ranks far better (see the README's MovieLens table), and
+        :meth:`predict` then gives preference scores, not ratings (never clipped).
+    alpha : float or None, default=None
+        Confidence slope of implicit feedback. None: 1.0.
+    The None defaults were chosen on MovieLens 100K fold u1/u2 training data with
+    per-rating (count-scaled) penalties, so that they do not depend on the data set's
+    size; ``resolved_params()`` shows the values a fit uses.
     n_init, random_state, n_threads, dtype, verbose
         Passed to :class:`~nmfrec.MaskedNMF` unchanged.
 
@@ -135,11 +157,14 @@ class Recommender(_ParamsMixin):
     ['c']
     """
 
-    _parameter_constraints = dict(MaskedNMF._parameter_constraints)
+    _parameter_constraints = {
+        name: ([Options(None)] + constraints if name in _AUTO else constraints)
+        for name, constraints in MaskedNMF._parameter_constraints.items()
+    }
 
-    def __init__(self, n_components=30, *, solver="als", init=None, max_iter=50, tol=1e-4,
-                 l1_W=0.0, l2_W=0.1, l1_H=0.0, l2_H=0.15, user_bias=True, item_bias=True,
-                 reg_scale="count", feedback="explicit", alpha=1.0, n_init=1,
+    def __init__(self, n_components=None, *, solver="als", init=None, max_iter=50, tol=1e-4,
+                 l1_W=0.0, l2_W=None, l1_H=0.0, l2_H=None, user_bias=None, item_bias=None,
+                 reg_scale=None, feedback="explicit", alpha=None, n_init=1,
                  random_state=None, n_threads=None, dtype="float64", verbose=0):
         self.n_components = n_components
         self.solver = solver
@@ -213,8 +238,18 @@ class Recommender(_ParamsMixin):
             self.set_item_titles(item_titles)
         return self
 
+    def resolved_params(self):
+        """The parameters a fit uses: ``get_params()`` with every None ("auto") value
+        replaced by its default for the chosen ``feedback``."""
+        params = self.get_params()
+        kind = params["feedback"] if params["feedback"] in ("explicit", "implicit") else "explicit"
+        for name, by_kind in _AUTO.items():
+            if params.get(name) is None:
+                params[name] = by_kind[kind]
+        return params
+
     def _model_params(self):
-        mine = self.get_params()
+        mine = self.resolved_params()
         return {p: mine[p] for p in MaskedNMF._param_names() if p in mine}
 
     def _as_ratings(self, ratings, user_col, item_col, rating_col, duplicates):
@@ -288,7 +323,8 @@ class Recommender(_ParamsMixin):
         user : label, sequence of labels or pandas.DataFrame
         item : label or sequence of labels, optional (not with a frame)
         clip : bool, default=True
-            Clip to the training rating range.
+            Clip to the training rating range (explicit feedback only; implicit
+            preference scores are never clipped).
         unknown : {"nan", "baseline"}, default="nan"
             Value for pairs whose user or item was not in the training data (or whose
             id is missing): NaN, or the baseline described in the class docstring
@@ -303,6 +339,11 @@ class Recommender(_ParamsMixin):
         self._check_fitted("predict")
         if unknown not in UNKNOWN_POLICIES:
             raise ValueError(f"unknown must be one of {UNKNOWN_POLICIES}; got {unknown!r}.")
+        implicit = self.model_.feedback == "implicit"
+        if implicit and unknown == "baseline":
+            raise ValueError("unknown='baseline' falls back to mean ratings, which only "
+                             "exist for feedback='explicit'; this model fits implicit "
+                             "preferences.")
         if isinstance(user, pd.DataFrame):
             if item is not None:
                 raise TypeError("predict(frame) takes no item argument; the items are a "
@@ -332,7 +373,7 @@ class Recommender(_ParamsMixin):
             pred[only_item] = self.item_means_[i[only_item]]
             pred[only_user] = self.user_means_[u[only_user]]
             pred[(u < 0) & (i < 0)] = self.global_mean_
-        if clip:
+        if clip and not implicit:  # preference scores are not ratings: never clipped
             lo, hi = self.rating_range_
             pred = np.clip(pred, lo, hi)
         return float(pred[0]) if scalar else pred
@@ -902,7 +943,7 @@ class Recommender(_ParamsMixin):
     def _from_saved(cls, meta, arrays):
         params = meta["params"]
         rec = cls(**params)
-        model = MaskedNMF(**{p: params[p] for p in MaskedNMF._param_names() if p in params})
+        model = MaskedNMF(**rec._model_params())
         n_users, n_items, k = meta["n_users"], meta["n_items"], meta["n_components"]
         W, Ht = arrays["W"], arrays["H_t"]
         if W.shape != (n_users, k) or Ht.shape != (n_items, k):
@@ -921,7 +962,7 @@ class Recommender(_ParamsMixin):
         if len(model.factor_names_) != k:
             raise ValueError(f"{k} factor columns do not match the parameters' layout "
                              f"{model.factor_names_}")
-        model.n_components_ = int(params["n_components"])
+        model.n_components_ = int(model.n_components)
         model.n_factors_ = k
         model.n_features_in_ = n_items
         rec.model_ = model

@@ -241,8 +241,8 @@ def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["evaluate", "--n-components", "0"], "--n-components must be an integer >= 1; got 0"),
-    (["evaluate", "--l2", "-1"], "--l2 must be a finite number >= 0"),
+    (["evaluate", "--n-components", "0"], "--n-components must be None or an integer >= 1; got 0"),
+    (["evaluate", "--l2", "-1"], "--l2 must be None or a finite number >= 0"),
     (["evaluate", "--solver", "newton"], "--solver must be one of 'als', 'mu', 'pgd'"),
     (["evaluate", "--max-iter", "many"], "--max-iter: expected an integer; got 'many'"),
     (["evaluate", "--dataset", "ml-7"], "invalid choice: 'ml-7'"),

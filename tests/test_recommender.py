@@ -474,7 +474,7 @@ def test_fit_input_errors():
         rec.fit(df.iloc[:0])
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         rec.fit(df.to_numpy())
-    with pytest.raises(ValueError, match="n_components must be an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="n_components must be None or an integer >= 1; got 0"):
         Recommender(n_components=0).fit(df)
     with pytest.raises(NotFittedError, match="call fit before recommend"):
         Recommender().recommend(1)
