@@ -34,6 +34,7 @@ _ALS_SWEEPS = 50        # coordinate-descent sweeps per row and ALS iteration (w
 _ALS_SWEEP_TOL = 1e-6   # relative change that ends a row's sweeps early
 _FOLDIN_SWEEPS = 2000   # transform(): solve each new row's NNLS to convergence
 _FOLDIN_TOL = 1e-12
+_CD_SWEEPS = 2          # implicit ALS: residual coordinate-descent sweeps per row
 _PGD_STEPS = 2          # projected-gradient steps per row and iteration
 _MU_EPS = 1e-12         # keeps MU denominators positive
 _MU_FLOOR = 1e-10       # MU cannot move an exact 0; the floor keeps coordinates alive
@@ -166,7 +167,10 @@ class MaskedNMF(_ParamsMixin):
         coordinate descent, O(nnz k^2) per iteration. ``"mu"``: masked Lee-Seung
         multiplicative updates, O(nnz k). ``"pgd"``: row-wise projected gradient with an
         exact step, O(nnz k), explicit feedback only. ALS and MU never increase F; PGD
-        neither (its step is accepted only if the row objective does not grow).
+        neither (its step is accepted only if the row objective does not grow). With
+        implicit feedback ALS sweeps coordinate descent on each row's residuals instead
+        of forming its Gram matrix (eALS; O(nnz k + (n_rows + n_cols) k^2) per
+        iteration), two sweeps per row and iteration.
     init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"} or None, default=None
         ``"random"``: ``|N(0,1)| * sqrt(mean(x_obs) / k)``, scikit-learn's scaling
         computed on the *observed* entries (implicit feedback: on the density).
@@ -537,7 +541,11 @@ class MaskedNMF(_ParamsMixin):
             K.pgd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, l1, l2, P.scale, fixed, _PGD_STEPS)
             return
         YtY = K.gram(Y) if P.implicit else np.zeros((1, 1))
-        if self.solver == "als":
+        if self.solver == "als" and P.implicit:
+            # every row's Gram matrix would carry Y^T Y: sweep on the residuals instead
+            K.cd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, True, P.alpha,
+                             l1, l2, P.scale, fixed, _CD_SWEEPS)
+        elif self.solver == "als":
             K.als_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
                               l1, l2, P.scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
         else:

@@ -198,3 +198,32 @@ def test_count_scaled_penalties_equal_per_row_penalties(problem):
     assert pen == pytest.approx(np.sum(counts * (0.5 * W.sum(1) + 0.125 * (W ** 2).sum(1))))
     fixed = np.array([1, 0, 0, 0], dtype=np.uint8)
     assert K.penalty(W, 0.5, 0.0, fixed=fixed) == pytest.approx(0.5 * W[:, 1:].sum())
+
+
+# ------------------------------------------------------------------ residual coordinate descent
+@pytest.mark.parametrize("implicit", [False, True])
+def test_residual_cd_sweep_equals_the_gram_matrix_sweep(problem, implicit):
+    """One sweep on the residuals is the same Gauss-Seidel step as one sweep on G."""
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T)
+    fixed = np.array([0, 0, 1, 0], dtype=np.uint8)
+    YtY = K.gram(Ht)
+    a, b = W.copy(), W.copy()
+    K.cd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, a, Ht, YtY, implicit, 2.0,
+                     0.1, 0.3, True, fixed, 1)
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, b, Ht, YtY, implicit, 2.0,
+                      0.1, 0.3, True, fixed, 1, 0.0)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(a[:, 2], W[:, 2])
+
+
+def test_residual_cd_converges_to_the_weighted_nnls(problem):
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T)
+    W1 = W.copy()
+    K.cd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W1, Ht, K.gram(Ht), True, 3.0,
+                     0.0, 0.4, False, np.zeros(4, dtype=np.uint8), 3000)
+    for u in range(X.shape[0]):
+        obs = ~np.isnan(X[u])
+        c = np.where(obs, 1 + 3.0 * np.nan_to_num(X[u]), 1.0)
+        np.testing.assert_allclose(W1[u], weighted_nnls_row(obs.astype(float), c, H, 0.4), atol=1e-7)

@@ -12,12 +12,14 @@ so results are bitwise identical whatever the thread count.
 """
 
 from ._als import als_update_rows
+from ._cd import cd_update_rows
 from ._loss import dot_pairs, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
 
 __all__ = [
     "als_update_rows",
+    "cd_update_rows",
     "mu_update_rows",
     "pgd_update_rows",
     "row_sq_errors",
