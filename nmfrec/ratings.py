@@ -421,7 +421,7 @@ def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
         if given not in df.columns:
             raise KeyError(f"{role} column {given!r} not found; the frame has columns "
                            f"{list(df.columns)}.")
-        return given
+        return _unique_column(df, given, role)
     found = [c for c in candidates if c in df.columns]
     if len(found) > 1:
         raise ValueError(f"ambiguous {role} column: the frame has {found}; pass "
@@ -429,7 +429,17 @@ def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
     if not found:
         raise KeyError(f"no {role} column found: expected one of {list(candidates)} or "
                        f"{role}_col=...; the frame has columns {list(df.columns)}.")
-    return found[0]
+    return _unique_column(df, found[0], role)
+
+
+def _unique_column(df: pd.DataFrame, name, role: str):
+    # a label held by several columns (or a MultiIndex level) makes df[name] a DataFrame
+    selected = df[name]
+    if isinstance(selected, pd.DataFrame):
+        raise ValueError(f"{role} column {name!r} selects {selected.shape[1]} column(s) "
+                         "as a DataFrame, not one column; column names must be unique "
+                         "(and single-level).")
+    return name
 
 
 def check_rating_column(df: pd.DataFrame, rcol: str) -> np.ndarray:
