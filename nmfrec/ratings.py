@@ -405,6 +405,13 @@ def _label_array(col: pd.Series, name: str) -> np.ndarray:
         if not np.all(arr == np.round(arr)):
             raise TypeError(f"column {name!r} holds non-integral numbers; ids must be integers "
                             "or strings.")
+        # beyond 2**53 a float no longer holds one exact integer (and inf none at all):
+        # converting would silently merge or mangle ids
+        big = np.flatnonzero(~(np.abs(arr) <= 2.0 ** 53))
+        if big.size:
+            raise ValueError(f"column {name!r} holds {big.size} float ids that are not exact "
+                             f"integers (e.g. {_show(arr[big[0]])} at row "
+                             f"{_show(col.index[big[0]])}); store ids as integers or strings.")
         arr = arr.astype(np.int64)
     try:
         _check_label_kind(arr, f"column {name!r}")
