@@ -390,7 +390,10 @@ def _sorted_unique(labels):
 
 def _label_array(col: pd.Series, name: str) -> np.ndarray:
     if isinstance(col.dtype, pd.CategoricalDtype):
-        col = col.astype(col.cat.categories.dtype)
+        if col.isna().any():   # casting NaN to the (int) categories' dtype fails obscurely
+            col = col.astype(object)
+        else:
+            col = col.astype(col.cat.categories.dtype)
     if pd.api.types.is_bool_dtype(col.dtype):
         raise TypeError(f"column {name!r} must hold integer or string ids; got booleans.")
     if col.isna().any():
