@@ -457,9 +457,10 @@ def check_rating_column(df: pd.DataFrame, rcol: str) -> np.ndarray:
     col = df[rcol]
     if pd.api.types.is_bool_dtype(col.dtype):
         raise TypeError(f"column {rcol!r} must hold numeric ratings; got booleans.")
-    if not pd.api.types.is_numeric_dtype(col.dtype):
+    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
+        # complex is "numeric" to pandas, but the float conversion drops the imaginary part
         raise TypeError(f"column {rcol!r} must hold numeric ratings; got dtype {col.dtype} "
-                        f"(e.g. {col.iloc[0]!r}).")
+                        f"(e.g. {_show(col.iloc[0])}).")
     values = col.to_numpy(dtype=np.float64, na_value=np.nan)
     _check_values(values, None, None, f"column {rcol!r}", index=df.index)
     return values
