@@ -288,7 +288,9 @@ class RatingsMatrix:
                     f"{name} has {dup.size} duplicate coordinates (first at row {rows[j]}, "
                     f"column {cols[j]}); each observed entry must be stored once."
                 )
-        coo = sp.coo_matrix((values.astype(dtype, copy=False), (rows, cols)), shape=(m, n))
+        data = values.astype(dtype, copy=False)
+        _check_magnitude(values, data, name)
+        coo = sp.coo_matrix((data, (rows, cols)), shape=(m, n))
         return cls._from_canonical_coo(coo, users, items)
 
     @classmethod
@@ -492,6 +494,27 @@ def _check_values(values, rows, cols, name, index=None):
             f"{values[bad[0]]!r}); NMF needs non-negative ratings. Shift them first, "
             "e.g. ratings - ratings.min()."
         )
+
+
+def _check_magnitude(values, data, name):
+    """Ratings the solvers can square: finite in the storage dtype, and a finite objective.
+
+    A float64 value above float32's range becomes inf when stored as float32, and above
+    ~1e154 its square (the objective, the ALS Gram terms) overflows float64: both would
+    end as inf/NaN factors, so they are refused here with the way out.
+    """
+    if not values.size:
+        return
+    vmax = float(np.max(values))
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{name}: ratings up to {vmax:g} overflow {data.dtype} (largest "
+                         f"{float(np.finfo(data.dtype).max):g}); rescale them or use "
+                         "dtype='float64'.")
+    with np.errstate(over="ignore"):
+        total = 0.5 * float(np.sum(np.square(values.astype(np.float64))))
+    if not np.isfinite(total):
+        raise ValueError(f"{name}: ratings up to {vmax:g} overflow the squared-error "
+                         f"objective in float64; rescale them first (e.g. divide by {vmax:g}).")
 
 
 def as_ratings_matrix(X, dtype=np.float64, name="X") -> RatingsMatrix:
