@@ -491,7 +491,7 @@ def _check_values(values, rows, cols, name, index=None):
     if bad.size:
         raise ValueError(
             f"{name} contains {bad.size} negative values (first at {where(bad[0])}: "
-            f"{values[bad[0]]!r}); NMF needs non-negative ratings. Shift them first, "
+            f"{_show(values[bad[0]])}); NMF needs non-negative ratings. Shift them first, "
             "e.g. ratings - ratings.min()."
         )
 
