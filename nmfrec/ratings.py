@@ -363,7 +363,7 @@ class RatingsMatrix:
             if duplicates == "raise":
                 pos = int(np.flatnonzero(dup_mask)[0])
                 raise ValueError(
-                    f"{n_dup} duplicate ({ucol}, {icol}) pairs; e.g. row {df.index[pos]!r}: "
+                    f"{n_dup} duplicate ({ucol}, {icol}) pairs; e.g. row {_show(df.index[pos])}: "
                     f"{ucol}={_show(u_raw[pos])}, {icol}={_show(i_raw[pos])}. Pass "
                     "duplicates='last', 'first' or 'mean' to combine them."
                 )
@@ -401,7 +401,7 @@ def _label_array(col: pd.Series, name: str) -> np.ndarray:
     if col.isna().any():
         pos = int(np.flatnonzero(col.isna().to_numpy())[0])
         raise ValueError(f"column {name!r} has {int(col.isna().sum())} missing ids; "
-                         f"e.g. row {col.index[pos]!r}.")
+                         f"e.g. row {_show(col.index[pos])}.")
     if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
         arr = col.to_numpy(dtype=object)
     else:
@@ -476,7 +476,7 @@ def _check_values(values, rows, cols, name, index=None):
 
     def where(pos):
         if index is not None:
-            return f"row {index[pos]!r}"
+            return f"row {_show(index[pos])}"
         return f"row {rows[pos]}, column {cols[pos]}"
 
     bad = np.flatnonzero(np.isnan(values))
