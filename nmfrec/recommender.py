@@ -1032,7 +1032,13 @@ def _as_label_array(labels) -> np.ndarray:
         return _labels_of(labels.to_series())
     if isinstance(labels, (str, bytes)) or np.ndim(labels) == 0:
         return np.array([labels], dtype=object if isinstance(labels, str) else None)
-    arr = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
+    if isinstance(labels, np.ndarray):
+        return labels.ravel()
+    seq = list(labels)
+    arr = np.asarray(seq)
+    if arr.dtype.kind in "US" and not all(isinstance(x, str) for x in seq):
+        # np.asarray([10, "zz"]) gives ["10", "zz"]: the known int id 10 would be lost
+        arr = np.array(seq, dtype=object)
     return arr.ravel()
 
 
