@@ -288,7 +288,8 @@ class RatingsMatrix:
                     f"{name} has {dup.size} duplicate coordinates (first at row {rows[j]}, "
                     f"column {cols[j]}); each observed entry must be stored once."
                 )
-        data = values.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):   # overflow to inf is reported just below
+            data = values.astype(dtype, copy=False)
         _check_magnitude(values, data, name)
         coo = sp.coo_matrix((data, (rows, cols)), shape=(m, n))
         return cls._from_canonical_coo(coo, users, items)
