@@ -30,7 +30,9 @@ SOLVERS = ("als", "mu", "pgd")
 INITS = ("random", "nndsvd", "nndsvda", "nndsvdar", "custom")
 
 # Inner iterations of the row solvers, fixed so results do not depend on hidden knobs.
-_ALS_SWEEPS = 50        # coordinate-descent sweeps per row and ALS iteration (warm start)
+_ALS_SWEEPS = 3         # coordinate-descent sweeps per row and ALS iteration (warm start);
+                        # exact row solutions early on buy nothing: 50 sweeps cost 3x the time
+                        # for the same iterations and test RMSE on ml-100k
 _ALS_SWEEP_TOL = 1e-6   # relative change that ends a row's sweeps early
 _FOLDIN_SWEEPS = 2000   # transform(): solve each new row's NNLS to convergence
 _FOLDIN_TOL = 1e-12
