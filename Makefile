@@ -32,7 +32,9 @@ demo: install
 	$(BIN)/nmfrec evaluate --dataset auto
 
 bench: install-bench
+	$(BIN)/python benchmarks/movielens.py
 	$(BIN)/python benchmarks/bench_solvers.py
+	$(BIN)/python benchmarks/speed.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -6,10 +6,11 @@ Public surface:
 * :class:`MaskedNMF`: scikit-learn-style estimator on matrices with missing entries.
 * :class:`RatingsMatrix`, :class:`Vocabulary`: the validated sparse data model.
 * :mod:`nmfrec.evaluation`, :mod:`nmfrec.datasets`: offline evaluation and MovieLens.
+* :mod:`nmfrec.model_selection`: cross-validated choice of rank and penalties.
 """
 
 from .exceptions import ConvergenceWarning, NotFittedError
-from . import datasets, evaluation
+from . import datasets, evaluation, model_selection
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
 from .recommender import Recommender
@@ -26,5 +27,6 @@ __all__ = [
     "ConvergenceWarning",
     "datasets",
     "evaluation",
+    "model_selection",
     "__version__",
 ]
