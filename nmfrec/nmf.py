@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import svds
+from scipy.sparse.linalg import ArpackError, svds
 from threadpoolctl import threadpool_limits
 
 from . import _kernels as K
@@ -38,8 +38,10 @@ _FOLDIN_SWEEPS = 2000   # transform(): solve each new row's NNLS to convergence
 _FOLDIN_TOL = 1e-12
 _CD_SWEEPS = 2          # implicit ALS: residual coordinate-descent sweeps per row
 _PGD_STEPS = 2          # projected-gradient steps per row and iteration
-_MU_EPS = 1e-12         # keeps MU denominators positive
+_DENSE_SVD_LIMIT = 10_000_000  # NNDSVD's fallback when ARPACK fails: dense only if this small
+_MU_EPS = 1e-12         # keeps MU denominators positive (times the data's scale)
 _MU_FLOOR = 1e-10       # MU cannot move an exact 0; the floor keeps coordinates alive
+                        # (times the scale of a factor entry, sqrt(mean rating / k))
 
 
 class _ParamsMixin:
@@ -533,6 +535,16 @@ class MaskedNMF(_ParamsMixin):
                           "max_iter or tol.", ConvergenceWarning, stacklevel=3)
         return self
 
+    def _mu_constants(self, P: _Problem):
+        """MU's eps and floor in the units of the data (absolute ones would swamp, or be
+        swamped by, ratings far from 1): floor ~ a factor entry, eps ~ a denominator."""
+        level = P.csr.nnz / (P.csr.shape[0] * P.csr.shape[1]) if P.implicit else (
+            float(np.mean(P.csr.data)) if P.csr.nnz else 0.0)
+        if level <= 0:
+            return _MU_EPS, _MU_FLOOR
+        fscale = np.sqrt(level / max(1, self.n_components))
+        return _MU_EPS * level * fscale, _MU_FLOOR * fscale
+
     def _half_step(self, P: _Problem, side, X, Y):
         """Update X (W when side == "W", else H^T) against Y, in place."""
         if side == "W":
@@ -551,15 +563,17 @@ class MaskedNMF(_ParamsMixin):
             K.als_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
                               l1, l2, P.scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
         else:
+            eps, floor = self._mu_constants(P)
             K.mu_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
-                             l1, l2, P.scale, fixed, _MU_EPS, _MU_FLOOR)
+                             l1, l2, P.scale, fixed, eps, floor)
 
     def _run_solver(self, P: _Problem, W, Ht, run=0, n_runs=1):
         if self.solver == "mu":
             # MU multiplies; a coordinate at exactly 0 could never move again
             free_W, free_H = ~P.fixed_W.astype(bool), ~P.fixed_H.astype(bool)
-            W[:, free_W] = np.maximum(W[:, free_W], _MU_FLOOR)
-            Ht[:, free_H] = np.maximum(Ht[:, free_H], _MU_FLOOR)
+            floor = self._mu_constants(P)[1]
+            W[:, free_W] = np.maximum(W[:, free_W], floor)
+            Ht[:, free_H] = np.maximum(Ht[:, free_H], floor)
 
         f = P.loss(W, Ht)[0]
         history = [f]
@@ -661,8 +675,29 @@ class MaskedNMF(_ParamsMixin):
         if implicit:  # the targets are ones on the observed entries
             A = A.copy()
             A.data[:] = 1.0
+        scale = float(abs(A).max()) if A.nnz else 0.0
+        if scale == 0.0:
+            # an all-zero matrix has no singular vectors to start from
+            level = R.density if implicit else R.mean
+            avg = np.sqrt(level / k) if level > 0 else 1.0 / np.sqrt(k)
+            return (np.abs(avg * rng.standard_normal((m, k))),
+                    np.abs(avg * rng.standard_normal((n, k))))
         v0 = rng.uniform(-1.0, 1.0, size=min(m, n))
-        U, S, Vt = svds(A, k=k, v0=v0, solver="arpack")
+        # ARPACK works on the matrix scaled to max 1 (subnormal values would stall it);
+        # divide the data itself, since 1/scale may overflow
+        A = A.copy()
+        A.data /= scale
+        try:
+            U, S, Vt = svds(A, k=k, v0=v0, solver="arpack")
+        except ArpackError:
+            # ARPACK cannot build its factorization when the matrix has rank < k
+            if m * n > _DENSE_SVD_LIMIT:
+                raise ValueError(f"init={variant!r}: the truncated SVD failed (the matrix "
+                                 f"may have rank < n_components={k}); use init='random'.")
+            U, S, Vt = np.linalg.svd(A.toarray(), full_matrices=False)  # small: dense is fine
+            U, S, Vt = U[:, :k], S[:k], Vt[:k]
+        S = S * scale
+        A.data *= scale
         order = np.argsort(S)[::-1]
         U, S, Vt = U[:, order], S[order], Vt[order]
         W = np.zeros((m, k))

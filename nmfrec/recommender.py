@@ -540,7 +540,7 @@ class Recommender(_ParamsMixin):
         scores = np.empty((m, n), dtype=np.float64)
         counts = np.empty(m, dtype=np.int64)
         if m:
-            with _Threads(self.model_.n_threads):
+            with _Threads(self.model_.n_threads, cap_blas=False):  # top-k makes no BLAS call
                 topk_rows(np.ascontiguousarray(Q), np.ascontiguousarray(Y), allowed,
                           np.asarray(ex_indptr, dtype=np.int64),
                           np.asarray(ex_indices, dtype=np.int64), idx, scores, counts)

@@ -164,16 +164,12 @@ def test_all_ratings_zero_with_random_init(solver):
     assert len(rec.recommend(1, k=5)) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="engine: NNDSVD of an all-zero matrix calls svds, "
-                   "which raises ArpackError 'Starting vector is zero'")
 @pytest.mark.parametrize("init", [None, "nndsvda"])
 def test_all_ratings_zero_with_default_or_svd_init(init):
     rec = Recommender(**FAST, init=init).fit(small_frame().assign(rating=0.0))
     assert np.all(rec.model_.W_ >= 0) and rec.predict(1, 12) == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="engine: svds on ratings of ~1e-310 (subnormal) raises "
-                   "ArpackError; NNDSVD should run on X / max(X) and rescale")
 def test_subnormal_ratings_with_default_init():
     df = small_frame().assign(rating=small_frame()["rating"] * 1e-310)
     rec = Recommender(**FAST).fit(df)
@@ -195,9 +191,6 @@ def test_rating_scale_does_not_matter(solver, scale):
     np.testing.assert_allclose(P, P_ref, rtol=1e-6, atol=1e-6)   # without penalties, F scales by s^2
 
 
-@pytest.mark.xfail(strict=True, reason="engine: MU's absolute _MU_EPS=1e-12 and _MU_FLOOR=1e-10 "
-                   "dominate ratings of 1e-12; the factors collapse to the floor and the "
-                   "objective rises from its initial value")
 def test_mu_at_tiny_rating_scale():
     rng = np.random.default_rng(3)
     X = rng.uniform(1, 5, (9, 7))
