@@ -52,7 +52,9 @@ __all__ = [
 def protocols_of(model):
     """The evaluation protocols a model supports, from the methods it has."""
     out = []
-    if callable(getattr(model, "predict", None)):
+    params = model.get_params() if callable(getattr(model, "get_params", None)) else {}
+    # an implicit-feedback model predicts preference scores, not ratings: no RMSE for it
+    if callable(getattr(model, "predict", None)) and params.get("feedback") != "implicit":
         out.append("rating")
     if callable(getattr(model, "recommend_many", None)) or callable(
         getattr(model, "recommend", None)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._kernels._topk import topk_rows
+from ._kernels._topk import topk_rows, topk_rows_serial
 from ._validation import Options, check_params
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF, _ParamsMixin, _Threads
@@ -35,6 +35,9 @@ _META_KEY = "__nmfrec_meta__"
 _CHECKSUM_KEY = "__nmfrec_sha256__"
 
 UNKNOWN_POLICIES = ("nan", "baseline")
+
+#: Batches of fewer query rows than this run the serial top-k kernel (same results).
+_SERIAL_TOPK_BELOW = 16
 
 #: Values the None ("auto") parameters take, by feedback kind.
 _AUTO = {
@@ -543,11 +546,14 @@ class Recommender(_ParamsMixin):
         idx = np.empty((m, n), dtype=np.int64)
         scores = np.empty((m, n), dtype=np.float64)
         counts = np.empty(m, dtype=np.int64)
-        if m:
+        args = (np.ascontiguousarray(Q), np.ascontiguousarray(Y), allowed,
+                np.asarray(ex_indptr, dtype=np.int64), np.asarray(ex_indices, dtype=np.int64),
+                idx, scores, counts)
+        if 0 < m < _SERIAL_TOPK_BELOW:
+            topk_rows_serial(*args)   # a few users: starting threads costs more than the work
+        elif m:
             with _Threads(self.model_.n_threads, cap_blas=False):  # top-k makes no BLAS call
-                topk_rows(np.ascontiguousarray(Q), np.ascontiguousarray(Y), allowed,
-                          np.asarray(ex_indptr, dtype=np.int64),
-                          np.asarray(ex_indices, dtype=np.int64), idx, scores, counts)
+                topk_rows(*args)
         return idx, scores, counts
 
     def _ranking_frame(self, idx, columns):

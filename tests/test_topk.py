@@ -79,3 +79,19 @@ def test_topk_same_for_any_thread_count():
         numba.set_num_threads(prev)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+
+
+def test_serial_and_parallel_kernels_agree():
+    from nmfrec._kernels._topk import topk_rows, topk_rows_serial
+    rng = np.random.default_rng(5)
+    Q, Y = rng.random((7, 4)), rng.integers(0, 3, (30, 4)).astype(float)  # many ties
+    allowed = (rng.random(30) < 0.9).astype(np.uint8)
+    ex_indptr = np.arange(0, 15, 2, dtype=np.int64)
+    ex_indices = np.sort(rng.choice(30, 14, replace=False)).astype(np.int64)
+    out = []
+    for fn in (topk_rows, topk_rows_serial):
+        idx, sc, cnt = np.empty((7, 5), np.int64), np.empty((7, 5)), np.empty(7, np.int64)
+        fn(Q, Y, allowed, ex_indptr, ex_indices, idx, sc, cnt)
+        out.append((idx, sc, cnt))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
