@@ -99,6 +99,7 @@ class _Threads:
 
 
 FEEDBACKS = ("explicit", "implicit")
+PREFERENCES = ("binary", "rating")
 REG_SCALES = ("none", "count")
 
 
@@ -119,11 +120,18 @@ class _Problem:
     fixed_H: np.ndarray
     row_counts: np.ndarray | None
     col_counts: np.ndarray | None
+    miss_w: float = 1.0
+    rating_target: bool = False
 
     def loss(self, W, Ht):
         return K.objective(self.csr.indptr, self.csr.indices, self.csr.data, W, Ht,
                            self.l1_W, self.l2_W, self.l1_H, self.l2_H, self.implicit, self.alpha,
-                           self.fixed_W, self.fixed_H, self.row_counts, self.col_counts)
+                           self.fixed_W, self.fixed_H, self.row_counts, self.col_counts,
+                           self.miss_w, self.rating_target)
+
+    def gram(self, Y):
+        """``miss_w * Y^T Y``, what every implicit row's problem carries."""
+        return self.miss_w * K.gram(Y) if self.implicit else np.zeros((1, 1))
 
 
 class MaskedNMF(_ParamsMixin):
@@ -157,9 +165,12 @@ class MaskedNMF(_ParamsMixin):
       :math:`\sum_u |\Omega_u| (\lambda^W_1 \sum w_u + \tfrac12\lambda^W_2 \|w_u\|^2)`.
     * ``feedback="implicit"`` fits preferences instead of ratings (Hu, Koren & Volinsky
       2008): :math:`\tfrac12\sum_{u,i} c_{ui}(p_{ui} - w_u\cdot h_i)^2` over *all* entries,
-      with :math:`p=1, c=1+\alpha x` on observed entries and :math:`p=0, c=1` elsewhere,
-      computed without the dense matrix by the Gram trick
-      (:math:`\sum_{u,i}(w_u\cdot h_i)^2 = \mathrm{tr}(W^TW\,HH^T)`).
+      with :math:`p=1, c=1+\alpha x` on observed entries and :math:`p=0, c=m` elsewhere
+      (``m = missing_weight``, 1 in Hu et al.), computed without the dense matrix by the
+      Gram trick (:math:`\sum_{u,i}(w_u\cdot h_i)^2 = \mathrm{tr}(W^TW\,HH^T)`). With
+      ``preference="rating"`` the observed entries keep their rating as target,
+      :math:`p=x`, and the missing ones are zeros of small weight: Steck's (2010)
+      weighted zeros, a model that ranks well and still speaks in ratings.
 
     Parameters
     ----------
@@ -208,6 +219,10 @@ class MaskedNMF(_ParamsMixin):
     alpha : float, default=1.0
         Confidence slope of implicit feedback, ``c = 1 + alpha * x``. Ignored for
         explicit feedback.
+    missing_weight : float in (0, 1], default=1.0
+        Implicit feedback: the confidence ``m`` of every unobserved entry's zero.
+    preference : {"binary", "rating"}, default="binary"
+        Implicit feedback: the target of an observed entry, 1 or its rating.
     n_init : int, default=1
         Number of restarts from different random initializations; the fit with the
         lowest objective is kept. Has no effect with deterministic inits.
@@ -284,6 +299,8 @@ class MaskedNMF(_ParamsMixin):
         "reg_scale": [Options(*REG_SCALES)],
         "feedback": [Options(*FEEDBACKS)],
         "alpha": [Interval("real", 0, None)],
+        "missing_weight": [Interval("real", 0, 1, closed="right")],
+        "preference": [Options(*PREFERENCES)],
         "n_init": [Interval("int", 1, None)],
         "random_state": [RandomState()],
         "n_threads": [Options(None), Interval("int", 1, None)],
@@ -293,8 +310,9 @@ class MaskedNMF(_ParamsMixin):
 
     def __init__(self, n_components=10, *, solver="als", init=None, max_iter=200, tol=1e-4,
                  l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0, user_bias=False, item_bias=False,
-                 reg_scale="none", feedback="explicit", alpha=1.0, n_init=1,
-                 random_state=None, n_threads=None, dtype="float64", verbose=0):
+                 reg_scale="none", feedback="explicit", alpha=1.0, missing_weight=1.0,
+                 preference="binary", n_init=1, random_state=None, n_threads=None,
+                 dtype="float64", verbose=0):
         self.n_components = n_components
         self.solver = solver
         self.init = init
@@ -309,6 +327,8 @@ class MaskedNMF(_ParamsMixin):
         self.reg_scale = reg_scale
         self.feedback = feedback
         self.alpha = alpha
+        self.missing_weight = missing_weight
+        self.preference = preference
         self.n_init = n_init
         self.random_state = random_state
         self.n_threads = n_threads
@@ -466,6 +486,7 @@ class MaskedNMF(_ParamsMixin):
             scale=scale, fixed_W=lay["fixed_W"], fixed_H=lay["fixed_H"],
             row_counts=R.row_counts().astype(np.float64) if scale else None,
             col_counts=R.col_counts().astype(np.float64) if scale else None,
+            miss_w=float(self.missing_weight), rating_target=self.preference == "rating",
         )
 
     def _solve_rows(self, indptr, indices, data, W0=None):
@@ -479,11 +500,13 @@ class MaskedNMF(_ParamsMixin):
         else:
             W = np.array(W0, dtype=self._dtype)
         implicit = self.feedback == "implicit"
-        YtY = K.gram(self.H_t_) if implicit else np.zeros((1, 1))
+        miss_w = float(self.missing_weight)
+        YtY = miss_w * K.gram(self.H_t_) if implicit else np.zeros((1, 1))
         with _Threads(self.n_threads):
             K.als_update_rows(indptr, indices, data, W, self.H_t_, YtY, implicit, float(self.alpha),
                               float(self.l1_W), float(self.l2_W), self.reg_scale == "count",
-                              lay["fixed_W"], _FOLDIN_SWEEPS, _FOLDIN_TOL)
+                              lay["fixed_W"], _FOLDIN_SWEEPS, _FOLDIN_TOL, miss_w,
+                              self.preference == "rating")
         return W
 
     def _fit(self, X, W=None, H=None):
@@ -538,8 +561,9 @@ class MaskedNMF(_ParamsMixin):
     def _mu_constants(self, P: _Problem):
         """MU's eps and floor in the units of the data (absolute ones would swamp, or be
         swamped by, ratings far from 1): floor ~ a factor entry, eps ~ a denominator."""
-        level = P.csr.nnz / (P.csr.shape[0] * P.csr.shape[1]) if P.implicit else (
-            float(np.mean(P.csr.data)) if P.csr.nnz else 0.0)
+        mean = float(np.mean(P.csr.data)) if P.csr.nnz else 0.0
+        level = mean if not P.implicit else (
+            P.csr.nnz / (P.csr.shape[0] * P.csr.shape[1]) * (mean if P.rating_target else 1.0))
         if level <= 0:
             return _MU_EPS, _MU_FLOOR
         fscale = np.sqrt(level / max(1, self.n_components))
@@ -554,18 +578,18 @@ class MaskedNMF(_ParamsMixin):
         if self.solver == "pgd":
             K.pgd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, l1, l2, P.scale, fixed, _PGD_STEPS)
             return
-        YtY = K.gram(Y) if P.implicit else np.zeros((1, 1))
+        YtY = P.gram(Y)
         if self.solver == "als" and P.implicit:
             # every row's Gram matrix would carry Y^T Y: sweep on the residuals instead
             K.cd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, True, P.alpha,
-                             l1, l2, P.scale, fixed, _CD_SWEEPS)
+                             l1, l2, P.scale, fixed, _CD_SWEEPS, P.miss_w, P.rating_target)
         elif self.solver == "als":
             K.als_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
                               l1, l2, P.scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
         else:
             eps, floor = self._mu_constants(P)
             K.mu_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
-                             l1, l2, P.scale, fixed, eps, floor)
+                             l1, l2, P.scale, fixed, eps, floor, P.miss_w, P.rating_target)
 
     def _run_solver(self, P: _Problem, W, Ht, run=0, n_runs=1):
         if self.solver == "mu":
@@ -609,8 +633,8 @@ class MaskedNMF(_ParamsMixin):
         nf = len(lay["names"])
         dt = self._dtype
         implicit = self.feedback == "implicit"
-        # the level predictions should start at: mean rating, or the share of ones
-        level = R.density if implicit else R.mean
+        # the level predictions should start at: mean rating, or the mean target overall
+        level = (R.density * (R.mean if self.preference == "rating" else 1.0)) if implicit else R.mean
         if init == "custom":
             Wc, Htc = self._check_custom(W, H, m, n, k, nf)
         elif init == "random":
@@ -672,7 +696,7 @@ class MaskedNMF(_ParamsMixin):
                              f"n_components={k}. Use init='random'.")
         implicit = self.feedback == "implicit"
         A = R.csr.astype(np.float64)
-        if implicit:  # the targets are ones on the observed entries
+        if implicit and self.preference == "binary":  # the targets are ones where observed
             A = A.copy()
             A.data[:] = 1.0
         scale = float(abs(A).max()) if A.nnz else 0.0
@@ -739,7 +763,8 @@ class MaskedNMF(_ParamsMixin):
         pred = np.empty(csr.nnz)
         K.dot_pairs(rows, csr.indices.astype(np.int64), W, Ht, pred)
         if implicit:
-            num, den = float(pred.sum()), float(np.sum(K.gram(W) * K.gram(Ht)))
+            target = csr.data.astype(np.float64) if self.preference == "rating" else 1.0
+            num, den = float(np.sum(target * pred)), float(np.sum(K.gram(W) * K.gram(Ht)))
         else:
             num, den = float(csr.data.astype(np.float64) @ pred), float(pred @ pred)
         if den > 0 and num > 0:

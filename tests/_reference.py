@@ -46,11 +46,13 @@ def random_masked(rng, m, n, density, k=3, scale=1.0):
     return X
 
 
-def dense_objective_implicit(X, W, H, alpha, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0):
-    """1/2 sum_{u,i} c (p - WH)^2 + penalties; p = 1, c = 1 + alpha x where observed."""
+def dense_objective_implicit(X, W, H, alpha, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0,
+                             miss_w=1.0, rating_target=False):
+    """1/2 sum_{u,i} c (p - WH)^2 + penalties; where observed p = 1 (or x), c = 1 + alpha x;
+    elsewhere p = 0, c = miss_w."""
     M = ~np.isnan(X)
-    P = M.astype(float)
-    C = np.where(M, 1.0 + alpha * np.nan_to_num(X), 1.0)
+    P = np.where(M, np.nan_to_num(X), 0.0) if rating_target else M.astype(float)
+    C = np.where(M, 1.0 + alpha * np.nan_to_num(X), miss_w)
     return (0.5 * np.sum(C * (P - W @ H) ** 2) + l1_W * W.sum() + 0.5 * l2_W * np.sum(W ** 2)
             + l1_H * H.sum() + 0.5 * l2_H * np.sum(H ** 2))
 

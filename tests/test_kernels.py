@@ -227,3 +227,37 @@ def test_residual_cd_converges_to_the_weighted_nnls(problem):
         obs = ~np.isnan(X[u])
         c = np.where(obs, 1 + 3.0 * np.nan_to_num(X[u]), 1.0)
         np.testing.assert_allclose(W1[u], weighted_nnls_row(obs.astype(float), c, H, 0.4), atol=1e-7)
+
+
+# ------------------------------------------------------------------ weighted zeros (Steck 2010)
+@pytest.mark.parametrize("rating_target", [False, True])
+def test_weighted_zeros_objective_and_row_solves(problem, rating_target):
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T)
+    m, alpha, l2 = 0.3, 0.5, 0.2
+    f, _ = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, 0.0, l2, 0.0, 0.0,
+                       implicit=True, alpha=alpha, miss_w=m, rating_target=rating_target)
+    assert f == pytest.approx(dense_objective_implicit(X, W, H, alpha, 0.0, l2, 0.0, 0.0, m,
+                                                       rating_target), rel=1e-12)
+    fixed = np.zeros(4, dtype=np.uint8)
+    a, b = W.copy(), W.copy()
+    K.cd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, a, Ht, m * K.gram(Ht), True, alpha,
+                     0.0, l2, False, fixed, 3000, m, rating_target)
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, b, Ht, m * K.gram(Ht), True, alpha,
+                      0.0, l2, False, fixed, 5000, 1e-14, m, rating_target)
+    for u in range(X.shape[0]):
+        obs = ~np.isnan(X[u])
+        c = np.where(obs, 1 + alpha * np.nan_to_num(X[u]), m)
+        target = np.where(obs, np.nan_to_num(X[u]), 0.0) if rating_target else obs.astype(float)
+        ref = weighted_nnls_row(target, c, H, l2)
+        np.testing.assert_allclose(a[u], ref, atol=1e-7)
+        np.testing.assert_allclose(b[u], ref, atol=1e-7)
+    # one MU step is the dense weighted formula
+    W2 = W.copy()
+    K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, m * K.gram(Ht), True, alpha,
+                     0.0, l2, False, fixed, 1e-12, 0.0, m, rating_target)
+    M = ~np.isnan(X)
+    C = np.where(M, 1 + alpha * np.nan_to_num(X), m)
+    P = np.where(M, np.nan_to_num(X), 0.0) if rating_target else M.astype(float)
+    ref = W * ((C * P) @ H.T) / ((C * (W @ H)) @ H.T + l2 * W + 1e-12)
+    np.testing.assert_allclose(W2, ref, rtol=1e-11)

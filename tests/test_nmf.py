@@ -126,8 +126,10 @@ def test_planted_low_rank_is_recovered(planted):
        k=st.integers(1, 4), density=st.floats(0.1, 1.0),
        l1=st.sampled_from([0.0, 0.05, 0.5]), l2=st.sampled_from([0.0, 0.1, 1.0]),
        solver=st.sampled_from(SOLVERS), biases=st.booleans(),
-       reg_scale=st.sampled_from(["none", "count"]), implicit=st.booleans())
-def test_objective_never_increases(seed, m, n, k, density, l1, l2, solver, biases, reg_scale, implicit):
+       reg_scale=st.sampled_from(["none", "count"]), implicit=st.booleans(),
+       missing_weight=st.sampled_from([1.0, 0.3]), preference=st.sampled_from(["binary", "rating"]))
+def test_objective_never_increases(seed, m, n, k, density, l1, l2, solver, biases, reg_scale, implicit,
+                                   missing_weight, preference):
     if implicit and solver == "pgd":
         implicit = False
     rng = np.random.default_rng(seed)
@@ -136,7 +138,8 @@ def test_objective_never_increases(seed, m, n, k, density, l1, l2, solver, biase
         X[0, 0] = 1.0
     model = MaskedNMF(k, solver=solver, init="random", random_state=seed, max_iter=15, tol=0.0,
                       l1_W=l1, l2_W=l2, l1_H=l1 / 2, l2_H=2 * l2, user_bias=biases, item_bias=biases,
-                      reg_scale=reg_scale, feedback="implicit" if implicit else "explicit", alpha=3.0)
+                      reg_scale=reg_scale, feedback="implicit" if implicit else "explicit", alpha=3.0,
+                      missing_weight=missing_weight, preference=preference)
     model.fit(X)
     h = model.loss_history_
     assert np.all(np.isfinite(h)) and len(h) == 16
@@ -479,3 +482,16 @@ def test_transform_with_biases_and_count_scaling_is_the_row_problem():
         ref = nnls_row(target, H[free][:, obs], 0.2 * obs.sum())
         np.testing.assert_allclose(W[u, free], ref, atol=1e-8)
         assert W[u, 4] == 1.0
+
+
+def test_weighted_zeros_fit_is_the_dense_objective_and_decreases():
+    from _reference import dense_objective_implicit
+    rng = np.random.default_rng(8)
+    X = random_masked(rng, 25, 18, 0.25, k=2, scale=4.0)
+    m = MaskedNMF(3, feedback="implicit", preference="rating", missing_weight=0.3, alpha=0.0,
+                  l2_W=0.2, l2_H=0.2, random_state=0, max_iter=25, tol=0.0).fit(X)
+    ref = dense_objective_implicit(X, m.W_, m.components_, 0.0, 0, 0.2, 0, 0.2, 0.3, True)
+    assert m.loss_history_[-1] == pytest.approx(ref, rel=1e-10)
+    assert np.all(np.diff(m.loss_history_) <= 1e-10 * m.loss_history_[:-1])
+    with pytest.raises(ValueError, match=r"missing_weight must be a finite number in \(0, 1\]"):
+        MaskedNMF(2, feedback="implicit", missing_weight=0.0).fit(X)

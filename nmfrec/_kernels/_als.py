@@ -7,8 +7,8 @@ For row u with the other side's factors Y fixed (rows y_i), minimise over w >= 0
   = 1/2 w^T G w - b^T w + const,
 
     explicit:  c = 1, t = x,           G = sum_{Omega_u} y_i y_i^T + r_u l2 I
-    implicit:  c = 1 + alpha x, t = 1, G = Y^T Y + sum_{Omega_u} alpha x_ui y_i y_i^T + r_u l2 I
-               (the Gram trick: every missing entry is a zero of confidence 1)
+    implicit:  c = 1 + alpha x, t = 1 (or x), G = m Y^T Y + sum_{Omega_u} (c_ui - m) y_i y_i^T + r_u l2 I
+               (the Gram trick: every missing entry is a zero of confidence m = miss_w)
     b = sum_{Omega_u} c_ui t_ui y_i - r_u l1,   r_u = |Omega_u| if scale_by_count else 1,
 
 by cyclic coordinate descent, warm-started from the current row:
@@ -75,7 +75,7 @@ def _cd_solve(G, b, w, fixed, max_sweeps, tol):
 
 @njit(parallel=True, cache=True)
 def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
-                    fixed, max_sweeps, tol):
+                    fixed, max_sweeps, tol, miss_w=1.0, rating_target=False):
     """Update every row of ``X`` by its regularized NNLS against ``Y`` (in place).
 
     Parameters
@@ -83,7 +83,7 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, s
     indptr, indices, data : CSR arrays (rows of X) or the CSC arrays (rows of Y^T).
     X : (n_rows, k) C-contiguous float array, mutated.
     Y : (n_cols, k) C-contiguous float array, read only.
-    YtY : (k, k) float64 array, ``Y^T Y``; read only when ``implicit``.
+    YtY : (k, k) float64 array, ``miss_w * Y^T Y``; read only when ``implicit``.
     implicit : bool, implicit-feedback objective (see module docstring).
     alpha : float, confidence slope of implicit feedback, c = 1 + alpha x.
     l1, l2 : float, penalties on X.
@@ -91,6 +91,9 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, s
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     max_sweeps : int, coordinate-descent sweeps per row (warm-started).
     tol : float, per-row stopping tolerance on the largest coordinate change.
+    miss_w : float in (0, 1], weight of every missing entry (implicit; 1 in Hu et al.).
+    rating_target : bool, fit observed entries to their rating instead of to 1
+        (implicit; Steck 2010's weighted zeros).
 
     Returns
     -------
@@ -110,9 +113,11 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, s
             i = indices[start + p]
             x = data[p + start]
             if implicit:
-                # G gets alpha x y y^T: scale the gathered row by sqrt(alpha x); b gets c y
-                sw = np.sqrt(alpha * x)
-                xs[p] = (1.0 + alpha * x) / sw if sw > 0.0 else 0.0
+                # G gets (c - m) y y^T: scale the gathered row by sqrt(c - m); b gets c t y
+                c = 1.0 + alpha * x
+                ct = c * x if rating_target else c
+                sw = np.sqrt(c - miss_w) if c > miss_w else 0.0
+                xs[p] = ct / sw if sw > 0.0 else 0.0
                 for a in range(k):
                     Ys[p, a] = sw * Y[i, a]
             else:
@@ -123,10 +128,13 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, s
         b = np.dot(Ys.T, xs)
         if implicit:
             for p in range(cnt):
-                if xs[p] == 0.0:  # zero confidence increment: its y_i still counts in b
+                x = data[start + p]
+                c = 1.0 + alpha * x
+                if not c > miss_w:  # no confidence beyond m: its c t y still counts in b
+                    ct = c * x if rating_target else c
                     i = indices[start + p]
                     for a in range(k):
-                        b[a] += Y[i, a]
+                        b[a] += ct * Y[i, a]
             for a in range(k):
                 for c in range(k):
                     G[a, c] += YtY[a, c]

@@ -9,8 +9,9 @@ gets its gradient ``g_j`` and curvature ``a_j`` from the row's predictions
 
     explicit:  g_j = sum_p (s_p - x_p) y_pj + r (l2 w_j + l1),
                a_j = sum_p y_pj^2 + r l2
-    implicit:  g_j = (Y^T Y w)_j + sum_p ((c_p - 1) s_p - c_p) y_pj + r (l2 w_j + l1),
-               a_j = (Y^T Y)_jj + sum_p (c_p - 1) y_pj^2 + r l2,      c_p = 1 + alpha x_p
+    implicit:  g_j = m (Y^T Y w)_j + sum_p ((c_p - m) s_p - c_p t_p) y_pj + r (l2 w_j + l1),
+               a_j = m (Y^T Y)_jj + sum_p (c_p - m) y_pj^2 + r l2,
+               c_p = 1 + alpha x_p, t_p = 1 (or x_p with a rating target), m = miss_w
 
 (Pilaszy, Zibriczky & Tikk 2010; He et al. 2016, "eALS"). A sweep costs
 O(|Omega_u| k + k^2) instead of the O(|Omega_u| k^2) of forming G, which is what makes
@@ -25,12 +26,13 @@ from numba import njit, prange
 
 @njit(parallel=True, cache=True)
 def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
-                   fixed, n_sweeps):
+                   fixed, n_sweeps, miss_w=1.0, rating_target=False):
     """``n_sweeps`` coordinate-descent sweeps on every row of ``X`` against ``Y`` (in place).
 
     Parameters are those of :func:`nmfrec._kernels.als_update_rows`, except ``n_sweeps``
     (sweeps per row, warm-started from the current row; no early stop, so the work is
-    fixed and the result does not depend on a tolerance).
+    fixed and the result does not depend on a tolerance). With implicit feedback ``YtY``
+    must already carry the missing-entry weight (``miss_w * Y^T Y``).
     """
     n_rows = X.shape[0]
     k = X.shape[1]
@@ -45,8 +47,9 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, sc
             i = indices[start + p]
             x = data[start + p]
             if implicit:
-                e[p] = alpha * x               # c - 1
-                t[p] = 1.0 + alpha * x         # c * p, p = 1
+                c = 1.0 + alpha * x
+                e[p] = c - miss_w              # confidence beyond the missing-entry weight
+                t[p] = c * x if rating_target else c   # c * p
             else:
                 e[p] = 1.0
                 t[p] = x

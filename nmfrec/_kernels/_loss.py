@@ -4,15 +4,16 @@ Explicit feedback (ratings; only observed entries count):
 
     F(W, H) = 1/2 sum_{(u,i) in Omega} (x_ui - w_u . h_i)^2 + P(W) + P(H)
 
-Implicit feedback (every missing entry is a zero of confidence 1; Hu, Koren & Volinsky):
+Implicit feedback (every missing entry is a zero of confidence m; Hu, Koren & Volinsky
+2008 with m = 1 and p = 1; Steck 2010's weighted zeros with p = x and m < 1):
 
     F(W, H) = 1/2 sum_{u,i} c_ui (p_ui - w_u . h_i)^2 + P(W) + P(H),
-    p = 1, c = 1 + alpha x on Omega;  p = 0, c = 1 elsewhere,
+    p = 1 (or x), c = 1 + alpha x on Omega;  p = 0, c = m elsewhere,
 
 computed without the m x n matrix by the Gram trick:
 
     sum_{u,i} (w_u . h_i)^2 = trace((W^T W)(H^T H)),
-    F = 1/2 [ sum_Omega (c (1 - s)^2 - s^2) + trace((W^T W)(H^T H)) ] + P(W) + P(H).
+    F = 1/2 [ sum_Omega (c (p - s)^2 - m s^2) + m trace((W^T W)(H^T H)) ] + P(W) + P(H).
 
 Penalties, over the free (not fixed) columns, with r_u = |Omega_u| when scaled by count:
 
@@ -26,7 +27,8 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out):
+def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, miss_w=1.0,
+                  rating_target=False):
     """Data term of each row over its observed entries (see module docstring).
 
     Parameters
@@ -35,7 +37,8 @@ def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out):
     X : (n_rows, k) float array, factors of the rows.
     Y : (n_cols, k) float array, factors of the columns.
     implicit : bool; explicit rows give sum (x - s)^2, implicit rows
-        sum (c (1 - s)^2 - s^2) with c = 1 + alpha x.
+        sum (c (t - s)^2 - m s^2) with c = 1 + alpha x, t = 1 (or x when
+        ``rating_target``), m = ``miss_w``.
     out : (n_rows,) float64 array, overwritten.
     """
     n_rows = X.shape[0]
@@ -48,8 +51,9 @@ def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out):
             for a in range(k):
                 pred += X[u, a] * Y[i, a]
             if implicit:
-                r = 1.0 - pred
-                s += (1.0 + alpha * data[p]) * r * r - pred * pred
+                t = data[p] if rating_target else 1.0
+                r = t - pred
+                s += (1.0 + alpha * data[p]) * r * r - miss_w * pred * pred
             else:
                 r = data[p] - pred
                 s += r * r
@@ -96,7 +100,7 @@ def gram(X):
 
 def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0,
               implicit=False, alpha=0.0, fixed_W=None, fixed_H=None,
-              row_counts=None, col_counts=None):
+              row_counts=None, col_counts=None, miss_w=1.0, rating_target=False):
     """The penalized objective F(W, H) (see module docstring).
 
     ``indptr, indices, data`` are the CSR arrays of the observed matrix. ``row_counts``
@@ -107,10 +111,10 @@ def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0
     NumPy after the parallel pass, so the value does not depend on the thread count.
     """
     per_row = np.empty(W.shape[0], dtype=np.float64)
-    row_sq_errors(indptr, indices, data, W, Ht, implicit, alpha, per_row)
+    row_sq_errors(indptr, indices, data, W, Ht, implicit, alpha, per_row, miss_w, rating_target)
     sq = float(np.sum(per_row))
     if implicit:
-        sq += float(np.sum(gram(W) * gram(Ht)))
+        sq += miss_w * float(np.sum(gram(W) * gram(Ht)))
     f = (0.5 * sq + penalty(W, l1_W, l2_W, fixed_W, row_counts)
          + penalty(Ht, l1_H, l2_H, fixed_H, col_counts))
     return f, sq

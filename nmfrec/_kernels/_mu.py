@@ -6,8 +6,8 @@ With Y fixed, every free coordinate of row u is multiplied at once by
 
     explicit:  num = sum_{Omega_u} x_ui y_i,
                den = sum_{Omega_u} s_ui y_i + r_u (l2 w + l1),
-    implicit:  num = sum_{Omega_u} c_ui y_i,                     (c = 1 + alpha x)
-               den = (Y^T Y) w + sum_{Omega_u} alpha x_ui s_ui y_i + r_u (l2 w + l1),
+    implicit:  num = sum_{Omega_u} c_ui t_ui y_i,      (c = 1 + alpha x, t = 1 or x)
+               den = m (Y^T Y) w + sum_{Omega_u} (c_ui - m) s_ui y_i + r_u (l2 w + l1),
 
 with s_ui = w . y_i, that is ``W <- W * ((M*X) Y) / ((M*(W Y^T)) Y + l2 W + l1 + eps)``
 restricted to the observed entries, O(|Omega_u| k) per row (plus k^2 for implicit).
@@ -23,7 +23,7 @@ from numba import njit, prange
 
 @njit(parallel=True, cache=True)
 def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
-                   fixed, eps, floor):
+                   fixed, eps, floor, miss_w=1.0, rating_target=False):
     """One multiplicative update of every row of ``X`` against ``Y`` (in place).
 
     Parameters
@@ -31,8 +31,10 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, sc
     indptr, indices, data : CSR arrays of the observed matrix (or the CSC twin).
     X : (n_rows, k) float array, mutated; must be >= floor where not fixed.
     Y : (n_cols, k) float array.
-    YtY : (k, k) float64 array, ``Y^T Y``; read only when ``implicit``.
+    YtY : (k, k) float64 array, ``miss_w * Y^T Y``; read only when ``implicit``.
     implicit, alpha : implicit-feedback objective and its confidence slope.
+    miss_w, rating_target : weight of missing entries and target of observed ones
+        (see :func:`nmfrec._kernels.als_update_rows`).
     l1, l2 : float, penalties on X.
     scale_by_count : bool, multiply row u's penalties by its number of observed entries.
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
@@ -51,8 +53,9 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, sc
                 pred += X[u, a] * Y[i, a]
             x = data[p]
             if implicit:
-                cn = 1.0 + alpha * x
-                cd = alpha * x * pred
+                c = 1.0 + alpha * x
+                cn = c * x if rating_target else c
+                cd = (c - miss_w) * pred
             else:
                 cn = x
                 cd = pred
