@@ -308,8 +308,44 @@ class RatingsMatrix:
     @classmethod
     def from_sparse(cls, X, dtype=np.float64, name="X"):
         """From a scipy sparse matrix/array: stored entries (zeros too) are observed."""
+        fast = cls._from_canonical_csr(X, dtype, name)
+        if fast is not None:
+            return fast
         coo = sp.coo_matrix(X)
         return cls.from_coo(coo.row, coo.col, coo.data, coo.shape, dtype=dtype, name=name)
+
+    @classmethod
+    def _from_canonical_csr(cls, X, dtype, name):
+        """A CSR input with sorted, unique indices and valid values, taken as it is.
+
+        Skips the coordinate round trip (and its duplicate check, which such a matrix
+        cannot fail), whose int64 temporaries dominated the peak memory of large fits.
+        Returns None when the slow path must decide (and word any error).
+        """
+        if not (sp.issparse(X) and X.format == "csr"):
+            return None
+        data = np.asarray(X.data)
+        if data.dtype.kind not in "iuf" or data.dtype.kind == "b":
+            return None
+        indptr, indices = X.indptr, X.indices
+        if X.nnz:
+            # strictly increasing column indices within every row: sorted and no duplicates
+            step = np.diff(indices.astype(np.int64))
+            starts = indptr[1:-1] - 1            # positions where a new row begins
+            starts = starts[(starts >= 0) & (starts < step.size)]
+            step[starts] = 1
+            if np.any(step <= 0) or indices.min() < 0 or indices.max() >= X.shape[1]:
+                return None
+            if not np.all(np.isfinite(data)) or data.min() < 0:
+                return None
+        dtype = _check_dtype(dtype)
+        with np.errstate(over="ignore"):   # overflow to inf is reported just below
+            values = data.astype(dtype, copy=True)
+        _check_magnitude(data, values, name)
+        csr = sp.csr_matrix((values, indices.copy(), indptr.copy()), shape=X.shape)
+        csc = csr.tocsc()   # keeps explicit zeros; scipy's csr -> csc yields sorted indices
+        csc.sort_indices()
+        return cls(csr, csc)
 
     @classmethod
     def from_dense(cls, X, dtype=np.float64, name="X"):

@@ -146,3 +146,24 @@ def test_vocabulary_round_trip_and_unknown():
         Vocabulary([1, 1])
     w = v.extend(["u9", "u1"])
     assert len(w) == 4 and w.number("u9") == 3 and w.number("u1") == 0
+
+
+def test_canonical_csr_fast_path_equals_the_coordinate_path():
+    X = sp.random(40, 30, density=0.2, format="csr", random_state=1)
+    X.data[::7] = 0.0                        # explicit zeros stay observations
+    fast = RatingsMatrix.from_sparse(X)
+    slow = RatingsMatrix.from_sparse(X.tocoo())
+    for a, b in ((fast.csr, slow.csr), (fast.csc, slow.csc)):
+        np.testing.assert_array_equal(a.indptr, b.indptr)
+        np.testing.assert_array_equal(a.indices, b.indices)
+        np.testing.assert_array_equal(a.data, b.data)
+    assert fast.nnz == X.nnz and fast.csr.data is not X.data     # a copy, not the caller's
+    # an unsorted CSR, a CSR with a duplicate and a negative value take the checked path
+    unsorted = sp.csr_matrix((np.array([1.0, 2.0]), np.array([2, 0]), np.array([0, 2, 2])), shape=(2, 3))
+    assert RatingsMatrix.from_sparse(unsorted).csr.indices.tolist() == [0, 2]
+    dup = sp.csr_matrix((np.array([1.0, 2.0]), np.array([1, 1]), np.array([0, 2, 2])), shape=(2, 3))
+    with pytest.raises(ValueError, match="duplicate coordinates"):
+        RatingsMatrix.from_sparse(dup)
+    neg = sp.csr_matrix((np.array([1.0, -2.0]), np.array([0, 1]), np.array([0, 1, 2])), shape=(2, 3))
+    with pytest.raises(ValueError, match=r"negative values \(first at row 1, column 1"):
+        RatingsMatrix.from_sparse(neg)
