@@ -696,10 +696,11 @@ class MaskedNMF(_ParamsMixin):
                              f"n_components < min(n_rows, n_cols) = {min(m, n)}; got "
                              f"n_components={k}. Use init='random'.")
         implicit = self.feedback == "implicit"
-        A = R.csr.astype(np.float64)
-        if implicit and self.preference == "binary":  # the targets are ones where observed
-            A = A.copy()
-            A.data[:] = 1.0
+        binary = implicit and self.preference == "binary"   # targets are ones where observed
+        csr = R.csr
+        # one new data array, sharing the index arrays (no copy of the whole matrix)
+        A = sp.csr_matrix((np.ones(csr.nnz) if binary else csr.data.astype(np.float64),
+                           csr.indices, csr.indptr), shape=csr.shape)
         scale = float(abs(A).max()) if A.nnz else 0.0
         if scale == 0.0:
             # an all-zero matrix has no singular vectors to start from
@@ -710,7 +711,6 @@ class MaskedNMF(_ParamsMixin):
         v0 = rng.uniform(-1.0, 1.0, size=min(m, n))
         # ARPACK works on the matrix scaled to max 1 (subnormal values would stall it);
         # divide the data itself, since 1/scale may overflow
-        A = A.copy()
         A.data /= scale
         try:
             U, S, Vt = svds(A, k=k, v0=v0, solver="arpack")
@@ -759,15 +759,10 @@ class MaskedNMF(_ParamsMixin):
         # The SVD saw missing entries as zeros, which shrinks the factors when few entries
         # are observed. Rescale by the least-squares factor c = <t, s> / <s, s>: over the
         # observed entries for ratings, over all entries (Gram trick) for implicit targets.
-        csr = R.csr
-        rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(csr.indptr))
-        pred = np.empty(csr.nnz)
-        K.dot_pairs(rows, csr.indices.astype(np.int64), W, Ht, pred)
-        if implicit:
-            target = csr.data.astype(np.float64) if self.preference == "rating" else 1.0
-            num, den = float(np.sum(target * pred)), float(np.sum(K.gram(W) * K.gram(Ht)))
-        else:
-            num, den = float(csr.data.astype(np.float64) @ pred), float(pred @ pred)
+        stats = np.empty((m, 2))
+        K.fit_stats(csr.indptr, csr.indices, csr.data, W, Ht, binary, stats)
+        num = float(np.sum(stats[:, 0]))
+        den = float(np.sum(K.gram(W) * K.gram(Ht))) if implicit else float(np.sum(stats[:, 1]))
         if den > 0 and num > 0:
             c = num / den
             W *= np.sqrt(c)

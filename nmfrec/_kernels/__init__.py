@@ -13,7 +13,7 @@ so results are bitwise identical whatever the thread count.
 
 from ._als import als_update_rows
 from ._cd import cd_update_rows
-from ._loss import dot_pairs, gram, objective, penalty, row_sq_errors
+from ._loss import dot_pairs, fit_stats, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
 
@@ -24,6 +24,7 @@ __all__ = [
     "pgd_update_rows",
     "row_sq_errors",
     "dot_pairs",
+    "fit_stats",
     "objective",
     "gram",
     "penalty",

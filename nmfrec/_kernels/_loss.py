@@ -61,6 +61,26 @@ def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, miss_w=1.0,
 
 
 @njit(parallel=True, cache=True)
+def fit_stats(indptr, indices, data, X, Y, binary, out):
+    """Per row u: ``out[u, 0] = sum_i t_ui s_ui`` and ``out[u, 1] = sum_i s_ui^2`` over the
+    observed entries, with ``s = X[u] . Y[i]`` and ``t = 1`` (binary) or the data value.
+    (What a least-squares rescale of the factors needs, without an nnz-long array.)"""
+    k = X.shape[1]
+    for u in prange(X.shape[0]):
+        ts = 0.0
+        ss = 0.0
+        for p in range(indptr[u], indptr[u + 1]):
+            i = indices[p]
+            s = 0.0
+            for a in range(k):
+                s += X[u, a] * Y[i, a]
+            ts += s if binary else data[p] * s
+            ss += s * s
+        out[u, 0] = ts
+        out[u, 1] = ss
+
+
+@njit(parallel=True, cache=True)
 def dot_pairs(rows, cols, X, Y, out):
     """``out[t] = X[rows[t]] . Y[cols[t]]`` for every pair t (no bounds checks)."""
     k = X.shape[1]
