@@ -701,7 +701,7 @@ class MaskedNMF(_ParamsMixin):
         # one new data array, sharing the index arrays (no copy of the whole matrix)
         A = sp.csr_matrix((np.ones(csr.nnz) if binary else csr.data.astype(np.float64),
                            csr.indices, csr.indptr), shape=csr.shape)
-        scale = float(abs(A).max()) if A.nnz else 0.0
+        scale = float(np.abs(A.data).max()) if A.nnz else 0.0   # abs(A) would copy A
         if scale == 0.0:
             # an all-zero matrix has no singular vectors to start from
             level = R.density if implicit else R.mean
