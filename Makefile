@@ -28,8 +28,10 @@ install-bench: $(VENV)/.installed-bench
 test: install
 	$(BIN)/python -m pytest
 
+# rating prediction with the default model, then ranking with the implicit one
 demo: install
-	$(BIN)/nmfrec evaluate --dataset auto
+	$(BIN)/nmfrec evaluate --dataset auto --protocol rating
+	$(BIN)/nmfrec evaluate --dataset auto --protocol ranking --feedback implicit --baselines
 
 bench: install-bench
 	$(BIN)/python benchmarks/movielens.py

@@ -236,7 +236,11 @@ def _convert(name, raw, default, flag):
 def _describe_params(params):
     base = Recommender().get_params()
     changed = {k: v for k, v in params.items() if base.get(k) != v}
-    core = f"k={params.get('n_components')}, solver={params.get('solver')}"
+    try:  # the values a fit will use, with the None ("auto") ones resolved
+        k = Recommender(**params).resolved_params()["n_components"]
+    except Exception:  # unknown parameters are reported elsewhere
+        k = params.get("n_components")
+    core = f"k={k}, solver={params.get('solver')}"
     rest = ", ".join(f"{k}={v!r}" for k, v in changed.items()
                      if k not in ("n_components", "solver"))
     return core + (f", {rest}" if rest else "")
