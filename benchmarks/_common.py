@@ -1,4 +1,4 @@
-"""Shared helpers of the speed scripts (``bench_solvers.py``, ``speed.py``).
+"""Shared helpers of the benchmark scripts: machine and run records, data location.
 
 Timing conventions used by both scripts:
 
@@ -52,7 +52,8 @@ def blas_info():
         return None
 
 
-def machine_info():
+def machine_info(packages=PACKAGES):
+    """CPU, cores, RAM, threads, BLAS and the versions of ``packages``."""
     info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "platform": platform.platform(), "python": platform.python_version()}
     try:
@@ -78,7 +79,7 @@ def machine_info():
                                                    "NUMBA_NUM_THREADS", "OMP_NUM_THREADS")
                    if os.environ.get(k) is not None}
     versions = {}
-    for pkg in PACKAGES:
+    for pkg in packages:
         try:
             versions[pkg] = _md.version(pkg)
         except _md.PackageNotFoundError:
@@ -111,6 +112,19 @@ def git_commit():
         return out.stdout.strip() or None
     except Exception:
         return None
+
+
+def find_data_home(flag):
+    """--data-home, else $NMFREC_DATA, else ../shared/data beside the repo, else None
+    (nmfrec's default data directory)."""
+    if flag:
+        return Path(flag)
+    if os.environ.get("NMFREC_DATA"):
+        return Path(os.environ["NMFREC_DATA"])
+    shared = ROOT.parent / "shared" / "data"
+    if (shared / "ml-100k").is_dir():
+        return shared
+    return None
 
 
 def now():

@@ -34,15 +34,11 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import importlib
-import importlib.metadata as _md
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -58,6 +54,7 @@ from nmfrec import datasets  # noqa: E402
 from nmfrec.evaluation import GlobalMean, Popularity, evaluate  # noqa: E402
 
 import peers  # noqa: E402
+from _common import find_data_home, git_commit, loadavg, machine_info  # noqa: E402
 
 SEED = 0
 K = 10
@@ -137,83 +134,6 @@ def log(msg):
 
 
 # ---------------------------------------------------------------------------- data
-def find_data_home(flag):
-    """--data-home, else $NMFREC_DATA, else ../shared/data beside the repo, else default."""
-    if flag:
-        return Path(flag)
-    if os.environ.get("NMFREC_DATA"):
-        return Path(os.environ["NMFREC_DATA"])
-    shared = ROOT.parent / "shared" / "data"
-    if (shared / "ml-100k").is_dir():
-        return shared
-    return None  # nmfrec's default data directory
-
-
-# ---------------------------------------------------------------------------- machine
-def machine_info():
-    info = {
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal"):
-                    info["ram_gb"] = round(int(line.split()[1]) / 2**20, 1)
-                    break
-    except OSError:
-        pass
-    try:
-        import numba
-
-        info["numba_threads"] = numba.get_num_threads()
-    except Exception:  # pragma: no cover
-        pass
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["blas"] = [
-            {k: p.get(k) for k in ("internal_api", "version", "num_threads")}
-            for p in threadpool_info() if p.get("user_api") == "blas"
-        ]
-    except Exception:  # pragma: no cover
-        pass
-    versions = {}
-    for pkg in PACKAGES:
-        try:
-            versions[pkg] = _md.version(pkg)
-        except _md.PackageNotFoundError:
-            versions[pkg] = None
-    info["versions"] = versions
-    return info
-
-
-def _loadavg():
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:  # pragma: no cover - not on every platform
-        return None
-
-
-def git_commit():
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or None
-    except Exception:
-        return None
-
-
 # ---------------------------------------------------------------------------- running
 def missing_requirement(model):
     for mod in model.requires:
@@ -361,7 +281,7 @@ def main(argv=None):
         f"{home if home else datasets.get_data_home()}")
     folds = datasets.ml100k_folds(data_home=home, folds=fold_names)
 
-    load_start = _loadavg()
+    load_start = loadavg()
     t0 = time.perf_counter()
     results = []
     for model in chosen:
@@ -383,8 +303,8 @@ def main(argv=None):
         "wall_time_s": wall,
         # other processes share the cores: the 1/5/15-min load averages around the run
         "loadavg_start": load_start,
-        "loadavg_end": _loadavg(),
-        "machine": machine_info(),
+        "loadavg_end": loadavg(),
+        "machine": machine_info(PACKAGES),
         "models": results,
     }
     md = markdown(result)

@@ -30,11 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import importlib.metadata as _md
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -43,12 +39,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # this checkout's nmfrec, not an installed one
+sys.path.insert(1, str(HERE))
 
 import numpy as np  # noqa: E402
 
 from nmfrec import Recommender, datasets  # noqa: E402
 from nmfrec.evaluation import evaluate  # noqa: E402
 from nmfrec.model_selection import select_rank  # noqa: E402
+
+from _common import find_data_home, git_commit, loadavg, machine_info  # noqa: E402
+
+PACKAGES = ("nmfrec", "numpy", "scipy", "pandas", "numba", "matplotlib")
 
 SEED = 0
 RANKS = (2, 5, 10, 20, 30, 50, 80)
@@ -61,60 +62,6 @@ FOLD = "u1"
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
-
-
-def find_data_home(flag):
-    """--data-home, else $NMFREC_DATA, else ../shared/data beside the repo, else default."""
-    if flag:
-        return Path(flag)
-    if os.environ.get("NMFREC_DATA"):
-        return Path(os.environ["NMFREC_DATA"])
-    shared = ROOT.parent / "shared" / "data"
-    if (shared / "ml-100k").is_dir():
-        return shared
-    return None
-
-
-def machine_info():
-    info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "platform": platform.platform(), "python": platform.python_version()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        import numba
-
-        info["numba_threads"] = numba.get_num_threads()
-    except Exception:  # pragma: no cover
-        pass
-    info["versions"] = {}
-    for pkg in ("nmfrec", "numpy", "scipy", "pandas", "numba", "matplotlib"):
-        try:
-            info["versions"][pkg] = _md.version(pkg)
-        except _md.PackageNotFoundError:
-            info["versions"][pkg] = None
-    return info
-
-
-def loadavg():
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:  # pragma: no cover
-        return None
-
-
-def git_commit():
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or None
-    except Exception:
-        return None
 
 
 def one_se_rank(table, n_splits):
@@ -307,7 +254,7 @@ def main(argv=None):
         "test_rmse_best": chosen[test_best]["test_rmse"],
         "ranks": rows,
         "cv_folds": json.loads(search.fold_results_.to_json(orient="records")),
-        "machine": machine_info(),
+        "machine": machine_info(PACKAGES),
         "git_commit": git_commit(),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python", "benchmarks/rank_selection.py"] + sys.argv[1:]),
