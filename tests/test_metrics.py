@@ -118,7 +118,7 @@ def test_coverage_hand_computed():
     [
         (lambda: M.precision_at_k([[1, 1, 2]], [{1}], k=3), ValueError, "repeat items"),
         (lambda: M.precision_at_k([[1]], [{1}, {2}], k=1), ValueError, "same users"),
-        (lambda: M.precision_at_k([[1]], [{1}], k=0), ValueError, "k must be a positive"),
+        (lambda: M.precision_at_k([[1]], [{1}], k=0), ValueError, "k must be an integer >= 1"),
         (lambda: M.precision_at_k([[0.5, 1.5]], [{1}], k=2), TypeError, "floating-point"),
         (lambda: M.precision_at_k([1, 2], [{1}, {2}], k=2), ValueError, "scalar"),
         (lambda: M.coverage_at_k([[1]], 0, k=1), ValueError, "catalog size"),
