@@ -23,11 +23,36 @@ import numpy as np
 import pandas as pd
 
 
+_IS_SATISFIED_DOC = """Whether ``x`` meets the constraint.
+
+        Parameters
+        ----------
+        x : object
+            The value to check.
+
+        Returns
+        -------
+        bool
+        """
+
+
 class Interval:
-    """A numeric constraint ``low <= x <= high`` (bounds optional, open or closed)."""
+    """A numeric constraint ``low <= x <= high`` (bounds optional, open or closed).
+
+    Booleans never satisfy it; real numbers must be finite.
+
+    Parameters
+    ----------
+    kind : {"int", "real"}
+        Integers only (Python or NumPy), or any real number.
+    low, high : number, optional
+        The bounds; None leaves that side open-ended.
+    closed : {"both", "left", "right", "neither"}, default "both"
+        Which bounds belong to the interval.
+    """
 
     def __init__(self, kind, low=None, high=None, closed="both"):
-        self.kind = kind  # "int" or "real"
+        self.kind = kind
         self.low, self.high, self.closed = low, high, closed
 
     def is_satisfied_by(self, x):
@@ -42,6 +67,8 @@ class Interval:
         lo_ok = self.low is None or (x >= self.low if self.closed in ("both", "left") else x > self.low)
         hi_ok = self.high is None or (x <= self.high if self.closed in ("both", "right") else x < self.high)
         return lo_ok and hi_ok
+
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
 
     def __str__(self):
         what = "an integer" if self.kind == "int" else "a finite number"
@@ -59,7 +86,13 @@ class Interval:
 
 
 class Options:
-    """One of a fixed set of values."""
+    """One of a fixed set of values (equal and of the same type, or the same object).
+
+    Parameters
+    ----------
+    *values : object
+        The allowed values.
+    """
 
     def __init__(self, *values):
         self.values = values
@@ -69,6 +102,8 @@ class Options:
             return any(x is v or (v is not None and x == v and type(x) is type(v)) for v in self.values)
         except Exception:  # pragma: no cover - exotic __eq__
             return False
+
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
 
     def __str__(self):
         if len(self.values) == 1:
@@ -83,16 +118,22 @@ class RandomState:
         return (x is None or isinstance(x, (np.random.Generator, np.random.RandomState))
                 or (isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= 0))
 
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
+
     def __str__(self):
         return "None, a non-negative integer seed or a numpy Generator"
 
 
 class Dtype:
+    """A floating-point dtype the solvers support: float32 or float64 (any spelling)."""
+
     def is_satisfied_by(self, x):
         try:
             return np.dtype(x) in (np.dtype(np.float32), np.dtype(np.float64))
         except TypeError:
             return False
+
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
 
     def __str__(self):
         return "'float32' or 'float64'"
@@ -151,7 +192,24 @@ def check_int(value, name, low=1) -> int:
 
 
 def check_positive_int(value, name) -> int:
-    """:func:`check_int` with ``low=1``: a count or a list length such as ``k``."""
+    """A count or a list length such as ``k``: :func:`check_int` with ``low=1``.
+
+    Parameters
+    ----------
+    value : object
+        The argument.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``"{name} must be an integer >= 1; got {value!r}."``
+    """
     return check_int(value, name, 1)
 
 
@@ -194,8 +252,17 @@ def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
 
 
 def show(value) -> str:
-    """``repr`` of a value for a message, NumPy scalars as plain Python ones (``1``, not
-    ``np.int64(1)``)."""
+    """``repr`` of a value for a message, NumPy scalars as plain Python ones.
+
+    Parameters
+    ----------
+    value : object
+        E.g. a label taken from an array: ``np.int64(1)`` shows as ``1``.
+
+    Returns
+    -------
+    str
+    """
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
@@ -254,7 +321,18 @@ def check_unique_pairs(df, user_col, item_col, name="ratings", why=""):
 
 
 def check_random_state(seed) -> np.random.Generator:
-    """Turn ``seed`` into a ``np.random.Generator`` (the only randomness source)."""
+    """Turn ``seed`` into a ``np.random.Generator`` (the only randomness source).
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.Generator or numpy.random.RandomState
+        A Generator is returned as is; a RandomState seeds a new Generator; None or an
+        int are passed to ``np.random.default_rng``.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, np.random.RandomState):
