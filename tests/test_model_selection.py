@@ -399,3 +399,40 @@ def test_rating_scores_need_a_model_that_predicts_ratings():
                            random_state=0).fit(df)
     assert mixed.best_params_ == {"c": 3.0}
     assert np.isnan(mixed.results_.loc[1, "mean_score"]) and mixed.results_.loc[1, "rank"] == 2
+
+
+class _NoParams:
+    def fit(self, train):
+        return self
+
+
+class _NoFit:
+    def get_params(self, deep=True):
+        return {"c": 1}
+
+    def set_params(self, **params):
+        return self
+
+
+def test_more_search_errors():
+    df = stars()
+    folds = user_kfold(df, 2, random_state=0)
+    with pytest.raises(TypeError, match=r"fold 'x' of cv is not a \(train, test\) pair; got "
+                                        "DataFrame"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv={"x": df}).fit(df)
+    with pytest.raises(TypeError, match="cv must be a number of folds .* got int"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv=lambda ratings: 5).fit(df)
+    with pytest.raises(TypeError, match="_NoParams has no get_params/set_params"):
+        GridSearch(_NoParams(), {"c": [1]}).fit(df)
+    with pytest.raises(TypeError, match="_NoFit has no fit method"):
+        GridSearch(_NoFit(), {"c": [1]}).fit(df)
+    with pytest.raises(TypeError, match="param_grid entries must be dicts; got list"):
+        GridSearch(small_rec(), [["n_components"]]).fit(df)
+    with pytest.raises(ValueError, match=r"scoring='rmse' needs the 'rating' protocol, but "
+                                         r"protocols=\('ranking',\)"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv=folds,
+                   protocols="ranking").fit(df)
+    with pytest.raises(TypeError, match="ranks must be a sequence of positive integers; got 5"):
+        select_rank(small_rec(), df, ranks=5)
+    with pytest.raises(ValueError, match=r"ranks has repeated values: \[2, 2\]"):
+        select_rank(small_rec(), df, ranks=(2, 2))

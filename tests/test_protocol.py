@@ -460,3 +460,27 @@ def test_protocols_describe_the_models():
     assert isinstance(Popularity(), SupportsPredict) and isinstance(Popularity(), SupportsRecommend)
     assert isinstance(GlobalMean(), SupportsPredict)
     assert not isinstance(GlobalMean(), SupportsRecommend)
+
+
+class _Stranger(Popularity):
+    def recommend_many(self, users, k=10, exclude_seen=True):
+        recs = super().recommend_many(users, k, exclude_seen)
+        recs.loc[0, "user"] = -5
+        return recs
+
+
+class _Short(Popularity):
+    def predict(self, pairs):
+        return super().predict(pairs)[:-1]
+
+
+def test_protocol_refuses_wrong_answers(split):
+    train, test = split
+    with pytest.raises(ValueError, match=r"the model returned 1 recommendations for users it "
+                                         r"was not asked about \(e\.g\. user -5\)"):
+        evaluate(_Stranger(), train, test, protocols="ranking")
+    with pytest.raises(ValueError, match=rf"_Short.predict returned {len(test) - 1} values "
+                                         rf"for {len(test)} test rows"):
+        evaluate(_Short(), train, test, protocols="rating")
+    with pytest.raises(TypeError, match="cross_validate always fits; do not pass fit="):
+        cross_validate(Popularity, [split], fit=False)

@@ -163,6 +163,13 @@ def test_random_split_reports_cold_rows_without_dropping(ratings):
         (lambda df: temporal_split(df.drop(columns="timestamp")), ValueError, "timestamp"),
         (lambda df: last_n_split(df, n=0), ValueError, "n must be an integer >= 1"),
         (lambda df: kfold(df, n_splits=1), ValueError, "n_splits must be an integer >= 2"),
+        (lambda df: kfold(df.iloc[:3], n_splits=4), ValueError,
+         "n_splits=4 is more than the 3 ratings"),
+        (lambda df: random_split(df, "0.2"), TypeError,
+         r"test_size must be a float in \(0, 1\) or an int; got '0.2'"),
+        (lambda df: random_split(df, True), TypeError,
+         r"test_size must be a float in \(0, 1\) or an int; got True"),
+        (lambda df: user_split(df, 1.0), ValueError, r"test_size must be in \(0, 1\); got 1.0"),
     ],
 )
 def test_split_errors(ratings, call, exc, match):

@@ -116,7 +116,9 @@ class Split(NamedTuple):
     test: pd.DataFrame
 
     def cold_start(self) -> ColdStartReport:
-        """:func:`cold_start_report` of this split."""
+        """:func:`cold_start_report` of this split, its columns found by their usual
+        names (call :func:`cold_start_report` with ``user_col``/``item_col`` for
+        others)."""
         return cold_start_report(self.train, self.test)
 
 
