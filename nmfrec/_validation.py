@@ -1,7 +1,18 @@
-"""Parameter validation: one declarative table per estimator, checked in ``fit``.
+"""Validation written once: parameter constraints, integer arguments and frame checks.
+
+* Estimator parameters: one declarative table per estimator (``{name: [constraint, ...]}``
+  of :class:`Interval`, :class:`Options`, ...), checked in ``fit`` by :func:`check_params`.
+* Single integer arguments of functions and methods (``k``, ``n_splits``, ``n_test``):
+  :func:`check_int` and :func:`check_positive_int`, with the same wording as the tables.
+* DataFrames: :func:`check_frame` (type, named columns, not empty),
+  :func:`check_no_missing` (no NA in id columns) and :func:`check_unique_pairs` (one row
+  per (user, item) pair). Which column plays which role (user, item, rating) is decided
+  by :func:`nmfrec.ratings.resolve_column`, not here; these checks take resolved names.
 
 Error wording is parameter, then constraint, then value:
 ``"n_components must be an integer >= 1; got 0."``
+
+This module imports nothing from the rest of nmfrec, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -9,13 +20,39 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
+
+
+_IS_SATISFIED_DOC = """Whether ``x`` meets the constraint.
+
+        Parameters
+        ----------
+        x : object
+            The value to check.
+
+        Returns
+        -------
+        bool
+        """
 
 
 class Interval:
-    """A numeric constraint ``low <= x <= high`` (bounds optional, open or closed)."""
+    """A numeric constraint ``low <= x <= high`` (bounds optional, open or closed).
+
+    Booleans never satisfy it; real numbers must be finite.
+
+    Parameters
+    ----------
+    kind : {"int", "real"}
+        Integers only (Python or NumPy), or any real number.
+    low, high : number, optional
+        The bounds; None leaves that side open-ended.
+    closed : {"both", "left", "right", "neither"}, default "both"
+        Which bounds belong to the interval.
+    """
 
     def __init__(self, kind, low=None, high=None, closed="both"):
-        self.kind = kind  # "int" or "real"
+        self.kind = kind
         self.low, self.high, self.closed = low, high, closed
 
     def is_satisfied_by(self, x):
@@ -30,6 +67,8 @@ class Interval:
         lo_ok = self.low is None or (x >= self.low if self.closed in ("both", "left") else x > self.low)
         hi_ok = self.high is None or (x <= self.high if self.closed in ("both", "right") else x < self.high)
         return lo_ok and hi_ok
+
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
 
     def __str__(self):
         what = "an integer" if self.kind == "int" else "a finite number"
@@ -47,7 +86,13 @@ class Interval:
 
 
 class Options:
-    """One of a fixed set of values."""
+    """One of a fixed set of values (equal and of the same type, or the same object).
+
+    Parameters
+    ----------
+    *values : object
+        The allowed values.
+    """
 
     def __init__(self, *values):
         self.values = values
@@ -57,6 +102,8 @@ class Options:
             return any(x is v or (v is not None and x == v and type(x) is type(v)) for v in self.values)
         except Exception:  # pragma: no cover - exotic __eq__
             return False
+
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
 
     def __str__(self):
         if len(self.values) == 1:
@@ -71,32 +118,221 @@ class RandomState:
         return (x is None or isinstance(x, (np.random.Generator, np.random.RandomState))
                 or (isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= 0))
 
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
+
     def __str__(self):
         return "None, a non-negative integer seed or a numpy Generator"
 
 
 class Dtype:
+    """A floating-point dtype the solvers support: float32 or float64 (any spelling)."""
+
     def is_satisfied_by(self, x):
         try:
             return np.dtype(x) in (np.dtype(np.float32), np.dtype(np.float64))
         except TypeError:
             return False
 
+    is_satisfied_by.__doc__ = _IS_SATISFIED_DOC
+
     def __str__(self):
         return "'float32' or 'float64'"
 
 
 def check_params(params: dict, table: dict):
-    """Validate ``params`` against ``table`` {name: [constraint, ...]} (any may match)."""
+    """Validate ``params`` against a constraint table.
+
+    Parameters
+    ----------
+    params : dict
+        Parameter name -> value (e.g. an estimator's ``get_params()``).
+    table : dict
+        Parameter name -> list of constraints; a value is valid when any of them accepts
+        it. Every name of ``table`` must be a key of ``params``.
+
+    Raises
+    ------
+    ValueError
+        Naming the first invalid parameter, what it must be and the value it has.
+    """
     for name, constraints in table.items():
-        value = params[name]
-        if not any(c.is_satisfied_by(value) for c in constraints):
-            wanted = " or ".join(str(c) for c in constraints)
-            raise ValueError(f"{name} must be {wanted}; got {value!r}.")
+        _check_one(name, params[name], constraints)
+
+
+def _check_one(name, value, constraints):
+    if not any(c.is_satisfied_by(value) for c in constraints):
+        wanted = " or ".join(str(c) for c in constraints)
+        raise ValueError(f"{name} must be {wanted}; got {value!r}.")
+
+
+def check_int(value, name, low=1) -> int:
+    """An integer argument at least ``low``, as a Python ``int``.
+
+    Parameters
+    ----------
+    value : object
+        The argument. Python and NumPy integers are accepted; booleans, floats (even
+        integral ones) and anything else are not.
+    name : str
+        The argument's name, for the message.
+    low : int, default 1
+        Smallest valid value.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``"{name} must be an integer >= {low}; got {value!r}."``
+    """
+    _check_one(name, value, [Interval("int", low, None, closed="left")])
+    return int(value)
+
+
+def check_positive_int(value, name) -> int:
+    """A count or a list length such as ``k``: :func:`check_int` with ``low=1``.
+
+    Parameters
+    ----------
+    value : object
+        The argument.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``"{name} must be an integer >= 1; got {value!r}."``
+    """
+    return check_int(value, name, 1)
+
+
+def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
+    """Check that ``df`` is a DataFrame with the given columns and, by default, rows.
+
+    Parameters
+    ----------
+    df : object
+        The value to check.
+    name : str, default "ratings"
+        What the caller calls it (``"train"``, ``"test of fold 2"``), for the message.
+    columns : sequence of str, default ()
+        Column names that must be present (already resolved: see
+        :func:`nmfrec.ratings.resolve_column` for finding them by role).
+    allow_empty : bool, default False
+        Accept a frame without rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself.
+
+    Raises
+    ------
+    TypeError
+        ``df`` is not a DataFrame.
+    ValueError
+        A column is missing (the message lists the frame's columns), or the frame is
+        empty and ``allow_empty`` is False.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}.")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(df.columns)}.")
+    if not allow_empty and len(df) == 0:
+        raise ValueError(f"{name} is empty.")
+    return df
+
+
+def show(value) -> str:
+    """``repr`` of a value for a message, NumPy scalars as plain Python ones.
+
+    Parameters
+    ----------
+    value : object
+        E.g. a label taken from an array: ``np.int64(1)`` shows as ``1``.
+
+    Returns
+    -------
+    str
+    """
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def check_no_missing(df, columns, name="ratings"):
+    """Check that the ``columns`` of ``df`` hold no missing value (NaN, None, NA).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    columns : sequence of str
+        Column names present in ``df`` (e.g. the user, item and timestamp columns).
+    name : str, default "ratings"
+        What the caller calls the frame, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the column, how many values are missing and the first row label.
+    """
+    for col in columns:
+        na = df[col].isna().to_numpy()
+        if na.any():
+            row = df.index[na][0]
+            raise ValueError(f"{name}: column {col!r} has {int(na.sum())} missing values "
+                             f"(first at row {show(row)}).")
+
+
+def check_unique_pairs(df, user_col, item_col, name="ratings", why=""):
+    """Check that no (user, item) pair occurs twice in ``df``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    user_col, item_col : str
+        The user and item columns of ``df``.
+    name : str, default "ratings"
+        What the caller calls the frame, for the message.
+    why : str, default ""
+        Why duplicates are a problem here, appended to the message (e.g. ``"which
+        would leak between train and test"``).
+
+    Raises
+    ------
+    ValueError
+        With the number of duplicated pairs and the first one.
+    """
+    dup = df.duplicated([user_col, item_col], keep="first").to_numpy()
+    if dup.any():
+        row = df.loc[dup].iloc[0]
+        because = f", {why}" if why else ""
+        raise ValueError(
+            f"{name} has {int(dup.sum())} duplicate ({user_col}, {item_col}) pairs{because} "
+            f"(e.g. {user_col}={show(row[user_col])}, {item_col}={show(row[item_col])}); aggregate "
+            "them first."
+        )
 
 
 def check_random_state(seed) -> np.random.Generator:
-    """Turn ``seed`` into a ``np.random.Generator`` (the only randomness source)."""
+    """Turn ``seed`` into a ``np.random.Generator`` (the only randomness source).
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.Generator or numpy.random.RandomState
+        A Generator is returned as is; a RandomState seeds a new Generator; None or an
+        int are passed to ``np.random.default_rng``.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, np.random.RandomState):

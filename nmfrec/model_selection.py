@@ -6,12 +6,15 @@ ratings held out from the fit, and take the best (or the elbow of the curve).
 one-line version for the rank.
 
 The search sees only the frame given to ``fit``: the default folds are drawn from it
-(:func:`user_kfold`), so when that frame is a training set, the chosen parameters
-depend on training data alone and the test set stays untouched for the final score.
+(:func:`nmfrec.evaluation.user_kfold`), so when that frame is a training set, the chosen
+parameters depend on training data alone and the test set stays untouched for the final
+score. Frames may name their columns as ``Recommender.fit`` recognises them
+(``user``/``userId``, ``item``/``movieId``, ``rating``, ...).
 
 Like :mod:`nmfrec.evaluation`, on whose :func:`~nmfrec.evaluation.evaluate` it is built,
 this module uses only an estimator's public surface (``get_params``, ``set_params``,
-``fit``, ``predict``, ``recommend_many``/``recommend``), so it tunes nmfrec's
+``fit``, ``predict``, ``recommend_many``/``recommend``, and the ``predicts_ratings``
+convention of :func:`nmfrec.evaluation.predicts_ratings`), so it tunes nmfrec's
 :class:`~nmfrec.Recommender` and any peer behind a thin adapter alike. It imports
 neither the factorization engine nor its kernels.
 
@@ -26,16 +29,28 @@ from __future__ import annotations
 import difflib
 import itertools
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
-from .evaluation import evaluate
-from .evaluation.splits import Split
+from ._validation import Interval
+from .evaluation import evaluate, predicts_ratings
+from .evaluation import user_kfold as _user_kfold
+from .evaluation._frames import canonical, frame_columns
 
-__all__ = ["GridSearch", "select_rank", "user_kfold", "SCORINGS"]
+__all__ = ["GridSearch", "select_rank", "SCORINGS"]
+
+
+def __getattr__(name):
+    if name == "user_kfold":
+        warnings.warn("nmfrec.model_selection.user_kfold is deprecated and will be removed; "
+                      "use nmfrec.evaluation.user_kfold (it moved beside the other "
+                      "splitters).", DeprecationWarning, stacklevel=2)
+        return _user_kfold
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Named scores and whether greater is better.
 SCORINGS = {
@@ -61,85 +76,12 @@ _RULES = ("best", "one_se")
 # --------------------------------------------------------------------------------------
 
 
-def user_kfold(ratings, n_splits=3, random_state=None):
-    """Per-user k-fold split: each user's ratings are dealt into ``n_splits`` folds.
-
-    Each user's ratings are shuffled and dealt round-robin into the folds, starting at
-    a random fold, so every fold holds about ``1/n_splits`` of every user's ratings and
-    of all ratings. A user with a single rating is never held out. Hence every user of a
-    test set keeps at least one training rating (the model can predict for every test
-    user), and every rating of a user with two or more ratings is in exactly one test
-    set. Items may occur in a test set only (they are cold for that fold; see
-    :func:`nmfrec.evaluation.cold_start_report`).
-
-    Parameters
-    ----------
-    ratings : DataFrame
-        Columns ``user``, ``item``, ``rating``; unique (user, item) pairs.
-    n_splits : int >= 2, default 3
-    random_state : None, int or numpy.random.Generator
-
-    Returns
-    -------
-    list of Split
-        ``n_splits`` (train, test) pairs; both frames keep the input's columns, index and
-        row order.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3], "item": [1, 2, 3, 1, 2, 3],
-    ...                    "rating": [5.0, 3.0, 4.0, 2.0, 1.0, 4.0]})
-    >>> folds = user_kfold(df, n_splits=2, random_state=0)
-    >>> sorted(len(test) for train, test in folds)   # user 3 has one rating: never held out
-    [2, 3]
-    >>> all(set(test.user) <= set(train.user) for train, test in folds)
-    True
-    """
-    if isinstance(n_splits, bool) or not isinstance(n_splits, Integral) or n_splits < 2:
-        raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}.")
-    _check_ratings_frame(ratings, "ratings")
-    dup = ratings.duplicated(["user", "item"]).to_numpy()
-    if dup.any():
-        row = ratings.loc[dup].iloc[0]
-        raise ValueError(f"ratings has {int(dup.sum())} duplicate (user, item) pairs, which "
-                         f"would leak between folds (e.g. user={row['user']!r}, "
-                         f"item={row['item']!r}); aggregate them first.")
-    n_splits = int(n_splits)
-    rng = np.random.default_rng(random_state)
-    users, _ = pd.factorize(ratings["user"], sort=False)
-    users = users.astype(np.int64)
-    counts = np.bincount(users)
-    # rank of each rating within its user, in a random order
-    order = np.lexsort((rng.random(len(ratings)), users))
-    starts = np.flatnonzero(np.r_[True, users[order][1:] != users[order][:-1]])
-    within = np.empty(len(ratings), dtype=np.int64)
-    within[order] = np.arange(len(ratings)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    # a random first fold per user balances the folds when users have few ratings
-    offset = rng.integers(0, n_splits, size=counts.size)
-    fold = (within + offset[users]) % n_splits
-    fold[counts[users] < 2] = -1        # never held out
-    return [Split(ratings.loc[fold != f], ratings.loc[fold == f]) for f in range(n_splits)]
-
-
-def _check_ratings_frame(df, name):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame with user, item and rating "
-                        f"columns; got {type(df).__name__}.")
-    missing = [c for c in ("user", "item", "rating") if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(df.columns)} "
-                         "(rename them to user, item, rating).")
-    if len(df) == 0:
-        raise ValueError(f"{name} is empty.")
-
-
-def _resolve_cv(cv, ratings, random_state):
+def _resolve_cv(cv, ratings, random_state, columns):
     """The folds, as a list of (name, train, test)."""
     if isinstance(cv, Integral) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv as a number of folds must be >= 2; got {cv}.")
-        folds = user_kfold(ratings, int(cv), random_state=random_state)
+        folds = _user_kfold(ratings, int(cv), random_state=random_state, **columns)
         return [(f, tr, te) for f, (tr, te) in enumerate(folds)]
     if isinstance(cv, bool) or cv is None or isinstance(cv, (str, bytes, pd.DataFrame)):
         raise TypeError("cv must be a number of folds (int >= 2), a sequence of (train, test) "
@@ -164,8 +106,8 @@ def _resolve_cv(cv, ratings, random_state):
         except (TypeError, ValueError):
             raise TypeError(f"fold {name!r} of cv is not a (train, test) pair; got "
                             f"{type(pair).__name__}.") from None
-        _check_ratings_frame(train, f"train of fold {name!r}")
-        _check_ratings_frame(test, f"test of fold {name!r}")
+        frame_columns(train, f"train of fold {name!r}", **columns)
+        frame_columns(test, f"test of fold {name!r}", **columns)
         out.append((name, train, test))
     return out
 
@@ -191,8 +133,13 @@ def _new_model(estimator, params):
     return model
 
 
+def _prototype(estimator):
+    """An instance to inspect: the estimator itself, or a fresh one from a factory."""
+    return estimator() if _is_factory(estimator) else estimator
+
+
 def _valid_params(estimator):
-    proto = estimator() if _is_factory(estimator) else estimator
+    proto = _prototype(estimator)
     if not (hasattr(proto, "get_params") and hasattr(proto, "set_params")):
         raise TypeError(f"{type(proto).__name__} has no get_params/set_params, so its "
                         "parameters cannot be searched.")
@@ -246,11 +193,6 @@ def _check_scoring(scoring):
     return scoring, SCORINGS[scoring]
 
 
-def _supports_ranking(estimator):
-    proto = estimator() if _is_factory(estimator) else estimator
-    return hasattr(proto, "recommend_many") or hasattr(proto, "recommend")
-
-
 def _fmt_params(params):
     return ", ".join(f"{k}={v!r}" for k, v in params.items())
 
@@ -282,9 +224,9 @@ class GridSearch:
         ``{name: [values, ...]}``: every combination is tried (the last name varies
         fastest). A list of such dicts searches the union of their grids.
     cv : int, sequence of (train, test), mapping or callable, default 3
-        An int is the number of folds of :func:`user_kfold` on the frame given to
-        :meth:`fit`, seeded by ``random_state`` (every user keeps a training rating in
-        every fold). A sequence or a mapping ``name -> (train, test)`` gives the folds
+        An int is the number of folds of :func:`nmfrec.evaluation.user_kfold` on the
+        frame given to :meth:`fit`, seeded by ``random_state`` (every user keeps a
+        training rating in every fold). A sequence or a mapping ``name -> (train, test)`` gives the folds
         explicitly; a callable ``cv(ratings)`` returns them (e.g.
         ``lambda df: nmfrec.evaluation.kfold(df, 5, random_state=0)``).
     scoring : str or callable, default "rmse"
@@ -306,9 +248,13 @@ class GridSearch:
         :meth:`fit`, as ``best_estimator_``.
     protocols : tuple of {"rating", "ranking"} or None, default None
         What :func:`~nmfrec.evaluation.evaluate` computes on each fold. None: the rating
-        protocol, plus the ranking protocol when the estimator can rank (has
-        ``recommend_many`` or ``recommend``), so the table shows both kinds of metric.
-        ``("rating",)`` skips ranking and is faster for an RMSE search.
+        protocol when the estimator predicts ratings (it has ``predict`` and no
+        ``predicts_ratings`` attribute that is False; see
+        :func:`nmfrec.evaluation.predicts_ratings`), plus the ranking protocol when it
+        can rank (has ``recommend_many`` or ``recommend``), so the table shows both kinds
+        of metric. ``("rating",)`` skips ranking and is faster for an RMSE search. A
+        combination whose fitted model turns out not to predict ratings gets a NaN
+        rating score (ranked last) and a warning from ``evaluate``.
 
     Attributes
     ----------
@@ -380,14 +326,20 @@ class GridSearch:
         self.protocols = protocols
 
     # ------------------------------------------------------------------ fit
-    def fit(self, ratings):
+    def fit(self, ratings, user_col=None, item_col=None, rating_col=None):
         """Score every combination on every fold; pick and (optionally) refit the best.
 
         Parameters
         ----------
         ratings : DataFrame
-            Columns ``user``, ``item``, ``rating`` (one row per pair). The default folds
-            are drawn from it and the refit uses all of it; pass training data only.
+            One (user, item, rating) per row, columns named as ``Recommender.fit``
+            recognises them (``user``/``userId``, ``item``/``movieId``, ``rating``, ...).
+            The default folds are drawn from it and the refit uses all of it; pass
+            training data only.
+        user_col, item_col, rating_col : str, optional
+            Column names in ``ratings`` and in the folds; by default the usual names are
+            recognised. Every model, the refit one included, is fitted on frames with
+            these columns renamed ``user``, ``item``, ``rating``.
 
         Returns
         -------
@@ -406,8 +358,9 @@ class GridSearch:
         candidates = _expand_grid(self.param_grid, valid, owner)
         name, greater = _check_scoring(self.scoring)
         protocols = self._protocols(name)
-        _check_ratings_frame(ratings, "ratings")
-        folds = _resolve_cv(self.cv, ratings, self.random_state)
+        columns = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
+        found = frame_columns(ratings, "ratings", **columns)
+        folds = _resolve_cv(self.cv, ratings, self.random_state, columns)
 
         rows = []
         t_start = time.perf_counter()
@@ -417,9 +370,10 @@ class GridSearch:
                 model = _new_model(self.estimator, params)
                 res = evaluate(model, train, test, k=self.k,
                                relevance_threshold=self.relevance_threshold,
-                               protocols=protocols)
+                               protocols=protocols, **columns)
+                # a model that skipped the rating protocol (see evaluate) scores NaN
                 score = (float(self.scoring(model, train, test)) if callable(self.scoring)
-                         else float(res[name]))
+                         else float(res.get(name, np.nan)))
                 scores.append(score)
                 rows.append({"candidate": c, "fold": fold, "score": score, **res})
                 if self.verbose >= 2:
@@ -442,7 +396,8 @@ class GridSearch:
         self.n_splits_ = len(folds)
         if self.refit:
             t0 = time.perf_counter()
-            self.best_estimator_ = _new_model(self.estimator, self.best_params_).fit(ratings)
+            self.best_estimator_ = _new_model(self.estimator, self.best_params_).fit(
+                canonical(ratings, found))
             self.refit_time_ = time.perf_counter() - t0
         return self
 
@@ -455,11 +410,18 @@ class GridSearch:
                 raise ValueError(f"scoring={name!r} needs the {need!r} protocol, but "
                                  f"protocols={p!r}.")
             return p
-        ranking = _supports_ranking(self.estimator)
+        proto = _prototype(self.estimator)
+        ranking = hasattr(proto, "recommend_many") or hasattr(proto, "recommend")
+        rating = predicts_ratings(proto)
         if name in SCORINGS and name not in _RATING_SCORES and not ranking:
             raise ValueError(f"scoring={name!r} is a ranking score, but the estimator has "
                              "neither recommend_many nor recommend.")
-        return ("rating", "ranking") if ranking else ("rating",)
+        if name in _RATING_SCORES and not rating:
+            raise ValueError(f"scoring={name!r} needs rating predictions, but "
+                             f"{type(proto).__name__}.predict does not return ratings (no "
+                             "predict method, or predicts_ratings is False); choose a "
+                             "ranking score such as 'precision'.")
+        return ("rating",) * rating + ("ranking",) * ranking
 
     def _table(self, candidates, greater):
         per = self.fold_results_
@@ -622,7 +584,8 @@ def _pyplot():
 
 def select_rank(estimator, ratings, ranks=(5, 10, 20, 40, 80), *, param="n_components",
                 rule="best", cv=3, scoring="rmse", k=10, relevance_threshold=4.0,
-                random_state=None, verbose=0, protocols=None, return_search=False):
+                random_state=None, verbose=0, protocols=None, return_search=False,
+                user_col=None, item_col=None, rating_col=None):
     """Choose the rank by cross-validation: the "try several k, keep the best" advice.
 
     Runs :class:`GridSearch` over ``{param: ranks}`` (no refit) and applies ``rule``:
@@ -635,17 +598,42 @@ def select_rank(estimator, ratings, ranks=(5, 10, 20, 40, 80), *, param="n_compo
     Parameters
     ----------
     estimator : estimator instance, class or factory
-        As in :class:`GridSearch`; its other parameters are kept.
+        An instance is cloned for every fit (its other parameters are kept); a class or
+        a zero-argument callable is called for a fresh model.
     ratings : DataFrame
-        Columns ``user``, ``item``, ``rating``; training data only.
+        One (user, item, rating) per row, columns named as ``Recommender.fit``
+        recognises them (``user``/``userId``, ``item``/``movieId``, ``rating``, ...);
+        training data only.
     ranks : sequence of int, default (5, 10, 20, 40, 80)
+        The ranks to try (positive, distinct).
     param : str, default "n_components"
         The estimator's rank parameter.
     rule : {"best", "one_se"}, default "best"
-    cv, scoring, k, relevance_threshold, random_state, verbose, protocols
-        As in :class:`GridSearch`.
+        How the rank is chosen from the scores, see above.
+    cv : int, sequence of (train, test), mapping or callable, default 3
+        The folds: an int is the number of folds of
+        :func:`nmfrec.evaluation.user_kfold` on ``ratings``, seeded by
+        ``random_state``; otherwise the folds themselves, or ``cv(ratings)`` returning
+        them.
+    scoring : str or callable, default "rmse"
+        ``"rmse"``, ``"mae"`` (lower is better), ``"precision"``, ``"recall"``,
+        ``"ndcg"``, ``"map"``, ``"hit_rate"``, ``"coverage"`` (higher is better), or
+        ``scoring(model, train, test) -> float`` (higher is better).
+    k : int, default 10
+        List length of the ranking metrics.
+    relevance_threshold : float, default 4.0
+        A test rating at least this large is relevant (ranking metrics).
+    random_state : None, int or numpy.random.Generator
+        Seeds the default folds (``cv`` an int) only.
+    verbose : int, default 0
+        1 prints a line per rank, 2 also a line per fold.
+    protocols : tuple of {"rating", "ranking"} or None, default None
+        What is computed on each fold; None: the rating protocol when the estimator
+        predicts ratings, plus the ranking protocol when it can rank.
     return_search : bool, default False
         Also return the fitted :class:`GridSearch` (for its ``plot``).
+    user_col, item_col, rating_col : str, optional
+        Column names in ``ratings``; by default the usual names are recognised.
 
     Returns
     -------
@@ -676,15 +664,16 @@ def select_rank(estimator, ratings, ranks=(5, 10, 20, 40, 80), *, param="n_compo
     ranks = list(ranks)
     if not ranks:
         raise ValueError("ranks is empty; give at least one rank, e.g. (5, 10, 20).")
-    bad = [r for r in ranks
-           if isinstance(r, bool) or not isinstance(r, Integral) or r < 1]
+    positive = Interval("int", 1, None, closed="left")
+    bad = [r for r in ranks if not positive.is_satisfied_by(r)]
     if bad:
         raise ValueError(f"ranks must be positive integers; got {bad[0]!r}.")
     if len(set(ranks)) != len(ranks):
         raise ValueError(f"ranks has repeated values: {ranks}.")
     search = GridSearch(estimator, {param: ranks}, cv=cv, scoring=scoring, k=k,
                         relevance_threshold=relevance_threshold, random_state=random_state,
-                        verbose=verbose, refit=False, protocols=protocols).fit(ratings)
+                        verbose=verbose, refit=False, protocols=protocols).fit(
+        ratings, user_col=user_col, item_col=item_col, rating_col=rating_col)
     col = f"param_{param}"
     table = search.results_.sort_values(col, kind="stable").drop(columns=["params"])
     table[col] = table[col].astype(np.int64)

@@ -34,6 +34,7 @@ def test_missing_predictions_raise_with_count_or_are_ignored():
         ([1.0, 2.0], [1.0], "same length"),
         ([1.0, np.nan], [1.0, 1.0], "y_true has 1 NaN"),
         ([1.0], [np.nan], "missing predictions"),
+        ([1.0, 2.0], [1.0, np.inf], "y_pred has 1 infinite values"),
     ],
 )
 def test_rating_metric_errors(y, p, match):
@@ -118,11 +119,18 @@ def test_coverage_hand_computed():
     [
         (lambda: M.precision_at_k([[1, 1, 2]], [{1}], k=3), ValueError, "repeat items"),
         (lambda: M.precision_at_k([[1]], [{1}, {2}], k=1), ValueError, "same users"),
-        (lambda: M.precision_at_k([[1]], [{1}], k=0), ValueError, "k must be a positive"),
+        (lambda: M.precision_at_k([[1]], [{1}], k=0), ValueError, "k must be an integer >= 1"),
         (lambda: M.precision_at_k([[0.5, 1.5]], [{1}], k=2), TypeError, "floating-point"),
         (lambda: M.precision_at_k([1, 2], [{1}, {2}], k=2), ValueError, "scalar"),
         (lambda: M.coverage_at_k([[1]], 0, k=1), ValueError, "catalog size"),
         (lambda: M.limited_auc_at_k([[1]], [{1, 2}], n_items=2, k=1), ValueError, "n_items"),
+        (lambda: M.precision_at_k(np.zeros((1, 2, 2), int), [{1}], k=2), ValueError,
+         "recommended must be a 2-D array or a sequence of 1-D arrays"),
+        (lambda: M.precision_at_k([[[1, 2]]], [{1}], k=2), ValueError,
+         r"recommended\[0\] must be 1-D; got shape \(1, 2\)"),
+        (lambda: M.precision_at_k([np.array([1, "a"], dtype=object)], [{1}], k=2), TypeError,
+         "item labels must be mutually comparable"),
+        (lambda: M.coverage_at_k([[1]], [], k=1), ValueError, "catalog is empty"),
     ],
 )
 def test_ranking_errors(call, exc, match):

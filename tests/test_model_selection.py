@@ -2,6 +2,7 @@
 evaluate(), hand-computed scores of constant predictors, and the fold invariants."""
 
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,8 @@ import pytest
 
 from nmfrec import Recommender
 from nmfrec.evaluation import evaluate
-from nmfrec.model_selection import SCORINGS, GridSearch, select_rank, user_kfold
+from nmfrec.evaluation import user_kfold
+from nmfrec.model_selection import SCORINGS, GridSearch, select_rank
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
@@ -248,7 +250,7 @@ def test_bad_scoring_cv_and_data():
     with pytest.raises(ValueError, match="cv gave no folds"):
         GridSearch(small_rec(), {"n_components": [2]}, cv=[]).fit(df)
     with pytest.raises(ValueError, match=r"missing column\(s\) \['user'\]"):
-        GridSearch(small_rec(), {"n_components": [2]}).fit(df.rename(columns={"user": "uid"}))
+        GridSearch(small_rec(), {"n_components": [2]}).fit(df.rename(columns={"user": "customer"}))
     with pytest.raises(ValueError, match="'precision' needs the 'ranking' protocol"):
         GridSearch(small_rec(), {"n_components": [2]}, scoring="precision",
                    protocols=("rating",)).fit(df)
@@ -304,3 +306,133 @@ def test_plot_without_matplotlib(fitted_search, monkeypatch):
 def test_plot_before_fit():
     with pytest.raises(AttributeError, match="not fitted yet"):
         GridSearch(small_rec(), GRID).plot()
+
+
+# ------------------------------------------------------------------------------ moved, renamed
+def test_user_kfold_moved_to_evaluation_with_a_deprecated_alias():
+    import nmfrec.evaluation
+    import nmfrec.model_selection as ms
+
+    with pytest.warns(DeprecationWarning, match=r"nmfrec.model_selection.user_kfold is "
+                                                r"deprecated.*use nmfrec.evaluation.user_kfold"):
+        old = ms.user_kfold
+    assert old is nmfrec.evaluation.user_kfold is user_kfold
+    with pytest.warns(DeprecationWarning):
+        from nmfrec.model_selection import user_kfold as again   # noqa: F401
+    with pytest.raises(AttributeError, match="module 'nmfrec.model_selection' has no "
+                                             "attribute 'kfold'"):
+        ms.kfold
+    assert "user_kfold" not in ms.__all__
+
+
+# ------------------------------------------------------------------------------ column names
+ML = {"user": "userId", "item": "movieId"}
+
+
+def test_search_reads_movielens_and_given_names():
+    df = stars()
+    ref = GridSearch(small_rec(), {"n_components": [2, 3]}, random_state=0).fit(df)
+    ml = GridSearch(small_rec(), {"n_components": [2, 3]}, random_state=0).fit(
+        df.rename(columns=ML))
+    own = GridSearch(small_rec(), {"n_components": [2, 3]}, random_state=0).fit(
+        df.rename(columns={"user": "who", "rating": "stars"}), user_col="who",
+        rating_col="stars")
+    for other in (ml, own):
+        np.testing.assert_allclose(other.results_["mean_score"], ref.results_["mean_score"],
+                                   rtol=1e-12)
+        np.testing.assert_allclose(other.results_["mean_precision"],
+                                   ref.results_["mean_precision"], rtol=1e-12)
+        assert other.best_params_ == ref.best_params_
+        np.testing.assert_array_equal(other.best_estimator_.predict(df[["user", "item"]]),
+                                      ref.best_estimator_.predict(df[["user", "item"]]))
+    best, table = select_rank(small_rec(), df.rename(columns=ML), ranks=(1, 2),
+                              random_state=0, protocols=("rating",))
+    best_ref, table_ref = select_rank(small_rec(), df, ranks=(1, 2), random_state=0,
+                                      protocols=("rating",))
+    assert best == best_ref
+    np.testing.assert_allclose(table["mean_score"], table_ref["mean_score"], rtol=1e-12)
+    own_best, _ = select_rank(small_rec(), df.rename(columns={"item": "thing"}), ranks=(1, 2),
+                              random_state=0, protocols=("rating",), item_col="thing")
+    assert own_best == best_ref
+
+
+def test_fold_frames_are_checked_before_any_fit():
+    df = stars()
+    folds = user_kfold(df, 2, random_state=0)
+    bad = [folds[0], (folds[1].train, folds[1].test.drop(columns="item"))]
+    with pytest.raises(ValueError, match=r"test of fold 1 is missing column\(s\) \['item'\]"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv=bad).fit(df)
+
+
+# ------------------------------------------------------------------------------ honesty
+class ScorePredictor(ConstantPredictor):
+    """Predicts scores, not ratings, and ranks by them: declares predicts_ratings."""
+
+    @property
+    def predicts_ratings(self):
+        return self.c < 10
+
+    def fit(self, train):
+        super().fit(train)
+        self.items_ = np.sort(train["item"].unique())
+        self.seen_ = train.groupby("user")["item"].agg(set).to_dict()
+        return self
+
+    def recommend(self, user, k):
+        items = [i for i in self.items_ if i not in self.seen_[user]][:k]
+        return pd.DataFrame({"item": items, "score": 1.0})
+
+
+def test_rating_scores_need_a_model_that_predicts_ratings():
+    df = stars()
+    with pytest.raises(ValueError, match=r"scoring='rmse' needs rating predictions, but "
+                                         r"ScorePredictor.predict does not return ratings"):
+        GridSearch(ScorePredictor(c=50.0), {"c": [20.0]}).fit(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # no protocol is skipped: rating is not asked
+        search = GridSearch(ScorePredictor(c=50.0), {"c": [20.0, 30.0]}, scoring="precision",
+                            random_state=0).fit(df)
+    assert "mean_rmse" not in search.results_ and search.results_["mean_precision"].notna().all()
+    # a grid that crosses into scores: those combinations score NaN and rank last
+    with pytest.warns(UserWarning, match="rating protocol skipped"):
+        mixed = GridSearch(ScorePredictor(c=3.0), {"c": [3.0, 40.0]}, scoring="rmse",
+                           random_state=0).fit(df)
+    assert mixed.best_params_ == {"c": 3.0}
+    assert np.isnan(mixed.results_.loc[1, "mean_score"]) and mixed.results_.loc[1, "rank"] == 2
+
+
+class _NoParams:
+    def fit(self, train):
+        return self
+
+
+class _NoFit:
+    def get_params(self, deep=True):
+        return {"c": 1}
+
+    def set_params(self, **params):
+        return self
+
+
+def test_more_search_errors():
+    df = stars()
+    folds = user_kfold(df, 2, random_state=0)
+    with pytest.raises(TypeError, match=r"fold 'x' of cv is not a \(train, test\) pair; got "
+                                        "DataFrame"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv={"x": df}).fit(df)
+    with pytest.raises(TypeError, match="cv must be a number of folds .* got int"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv=lambda ratings: 5).fit(df)
+    with pytest.raises(TypeError, match="_NoParams has no get_params/set_params"):
+        GridSearch(_NoParams(), {"c": [1]}).fit(df)
+    with pytest.raises(TypeError, match="_NoFit has no fit method"):
+        GridSearch(_NoFit(), {"c": [1]}).fit(df)
+    with pytest.raises(TypeError, match="param_grid entries must be dicts; got list"):
+        GridSearch(small_rec(), [["n_components"]]).fit(df)
+    with pytest.raises(ValueError, match=r"scoring='rmse' needs the 'rating' protocol, but "
+                                         r"protocols=\('ranking',\)"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv=folds,
+                   protocols="ranking").fit(df)
+    with pytest.raises(TypeError, match="ranks must be a sequence of positive integers; got 5"):
+        select_rank(small_rec(), df, ranks=5)
+    with pytest.raises(ValueError, match=r"ranks has repeated values: \[2, 2\]"):
+        select_rank(small_rec(), df, ranks=(2, 2))

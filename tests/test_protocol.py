@@ -1,6 +1,9 @@
 """Protocols A and B on the baselines, checked against brute-force NumPy."""
 
+import importlib
 import math
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,9 +13,12 @@ from nmfrec.evaluation import (
     CVResult,
     GlobalMean,
     Popularity,
+    SupportsPredict,
+    SupportsRecommend,
     cross_validate,
     evaluate,
     kfold,
+    predicts_ratings,
     user_split,
 )
 
@@ -167,7 +173,7 @@ def test_recommending_seen_items_is_an_error(split):
     "kwargs, exc, match",
     [
         ({"protocols": ("speed",)}, ValueError, "protocols must be"),
-        ({"k": 0}, ValueError, "k must be a positive"),
+        ({"k": 0}, ValueError, "k must be an integer >= 1"),
         ({"missing": "zero"}, ValueError, "missing must be one of"),
     ],
 )
@@ -201,3 +207,280 @@ def test_cross_validate_table_mean_and_std(split):
         cross_validate(Popularity(), folds)
     with pytest.raises(ValueError, match="folds is empty"):
         cross_validate(Popularity, [])
+
+
+# ------------------------------------------------------------------------------ column names
+ML = {"user": "userId", "item": "movieId"}
+
+
+def test_evaluate_reads_movielens_names(split):
+    train, test = split
+    ref = evaluate(Popularity(), train, test, k=5)
+    ml = evaluate(Popularity(), train.rename(columns=ML), test.rename(columns=ML), k=5)
+    assert _same_but_times(ref, ml)
+    own = {"user": "who", "item": "what", "rating": "stars"}
+    named = evaluate(Popularity(), train.rename(columns=own), test.rename(columns=own), k=5,
+                     user_col="who", item_col="what", rating_col="stars")
+    assert _same_but_times(ref, named)
+    cv = cross_validate(Popularity, [(train.rename(columns=ML), test.rename(columns=ML))],
+                        k=5)
+    assert cv.folds["precision"].iloc[0] == pytest.approx(ref["precision"])
+
+
+def _same_but_times(a, b):
+    keys = [k for k in a if not k.endswith("_time")]
+    assert sorted(keys) == sorted(k for k in b if not k.endswith("_time"))
+    for key in keys:
+        assert a[key] == pytest.approx(b[key]), key
+    return True
+
+
+class _Spy(Popularity):
+    """Records the frames the protocol hands to the model."""
+
+    def fit(self, ratings):
+        self.fit_columns = list(ratings.columns)
+        return super().fit(ratings)
+
+    def predict(self, pairs):
+        self.predict_columns = list(pairs.columns)
+        return super().predict(pairs)
+
+
+def test_model_gets_frames_named_user_item_rating(split):
+    train, test = split
+    extra = train.assign(timestamp=1, user_id=train["user"]).rename(columns=ML)
+    spy = _Spy()
+    evaluate(spy, extra, test.rename(columns=ML), k=5, user_col="userId")
+    # the other user column is dropped, so that the model resolves one column per role
+    assert spy.fit_columns == ["user", "item", "rating", "timestamp"]
+    assert spy.predict_columns == ["user", "item"]
+
+
+class _MovieLensRecs(Popularity):
+    """Returns recommendation frames named like MovieLens, without a rank column."""
+
+    def recommend_many(self, users, k=10, exclude_seen=True):
+        recs = super().recommend_many(users, k, exclude_seen)
+        return recs.drop(columns="rank").rename(columns=ML)
+
+
+def test_recommendation_frames_may_use_movielens_names(split):
+    train, test = split
+    a = evaluate(Popularity(), train, test, k=5, protocols="ranking")
+    b = evaluate(_MovieLensRecs(), train, test, k=5, protocols="ranking")
+    assert _same_but_times(a, b)
+
+
+def test_evaluate_column_errors(split):
+    train, test = split
+    with pytest.raises(ValueError, match=r"train is missing column\(s\) \['user'\]; it has "
+                                         r"\['customer', 'item', 'rating'\] \(a user column "
+                                         r"is one of \['user', 'userId'"):
+        evaluate(Popularity(), train.rename(columns={"user": "customer"}), test)
+    with pytest.raises(ValueError, match="ambiguous item column"):
+        evaluate(Popularity(), train.assign(movieId=train["item"]), test)
+    with pytest.raises(ValueError, match=r"the frame returned by _NoItem\.recommend_many is "
+                                         r"missing column\(s\) \['item'\]"):
+        evaluate(_NoItem(), train, test, protocols="ranking")
+    with pytest.raises(TypeError, match=r"the frame returned by _NotAFrame\.recommend\(\d+, 10\) "
+                                        "must be a pandas DataFrame; got list"):
+        evaluate(_NotAFrame(), train, test, protocols="ranking")
+
+
+class _NoItem(Popularity):
+    def recommend_many(self, users, k=10, exclude_seen=True):
+        return super().recommend_many(users, k, exclude_seen).drop(columns="item")
+
+
+class _NotAFrame:
+    def fit(self, train):
+        return self
+
+    def recommend(self, user, k):
+        return [1, 2, 3]
+
+
+# ------------------------------------------------------------------------------ baselines
+def test_baselines_read_movielens_and_given_names(split):
+    train, test = split
+    ml_train, ml_test = train.rename(columns=ML), test.rename(columns=ML)
+    ref = Popularity().fit(train)
+    ml = Popularity().fit(ml_train)
+    np.testing.assert_array_equal(ml.predict(ml_test), ref.predict(test))
+    np.testing.assert_array_equal(ml.predict(test), ref.predict(test))   # usual names too
+    pd.testing.assert_frame_equal(ml.recommend(3, 5), ref.recommend(3, 5))
+    own = Popularity().fit(train.rename(columns={"item": "thing", "rating": "stars"}),
+                           item_col="thing", rating_col="stars")
+    np.testing.assert_array_equal(own.predict(test.rename(columns={"item": "thing"})),
+                                  ref.predict(test))
+    np.testing.assert_array_equal(own.predict(test.rename(columns={"item": "x"}),
+                                              item_col="x"), ref.predict(test))
+    gm = GlobalMean().fit(train.rename(columns={"rating": "stars"}), rating_col="stars")
+    assert gm.mean_ == pytest.approx(train["rating"].mean())
+    assert GlobalMean().fit(train.rename(columns={"rating": "score"})).mean_ == gm.mean_
+
+
+def test_baseline_errors(split):
+    train, test = split
+    for call in (lambda: Popularity().predict(test), lambda: Popularity().recommend(3),
+                 lambda: GlobalMean().predict(test)):
+        with pytest.raises(AttributeError, match=r"is not fitted yet; call fit\(ratings\) "
+                                                 "before (predict|recommend)"):
+            call()
+    pop = Popularity().fit(train)
+    with pytest.raises(KeyError, match="user 12345 is not in the training data"):
+        pop.recommend(np.int64(12345))
+    with pytest.raises(ValueError, match="k must be an integer >= 1; got 0"):
+        pop.recommend(3, k=0)
+    with pytest.raises(ValueError, match=r"Popularity.fit: ratings is missing column\(s\) "
+                                         r"\['rating'\]"):
+        Popularity().fit(train.drop(columns="rating"))
+    with pytest.raises(ValueError, match="damping must be >= 0; got -1"):
+        Popularity(damping=-1).fit(train)
+    with pytest.raises(ValueError, match=r"GlobalMean.fit: ratings is missing column\(s\) "
+                                         r"\['rating'\]"):
+        GlobalMean().fit(train.drop(columns="rating"))
+    with pytest.raises(TypeError, match="GlobalMean.predict: pairs must be a pandas DataFrame"):
+        GlobalMean().fit(train).predict(test.to_numpy())
+
+
+# ------------------------------------------------------------------------------ honesty
+class _Scores:
+    """Ranks by a fixed score; ``predict`` returns that score, not a rating."""
+
+    predicts_ratings = False
+
+    def fit(self, train):
+        self.pop = Popularity().fit(train)
+        return self
+
+    def predict(self, pairs):
+        return 100.0 * self.pop.predict(pairs)
+
+    def recommend_many(self, users, k=10, exclude_seen=True):
+        return self.pop.recommend_many(users, k, exclude_seen)
+
+
+class _ModeScores(_Scores):
+    """Declares through a property that depends on a parameter."""
+
+    def __init__(self, mode="scores"):
+        self.mode = mode
+
+    @property
+    def predicts_ratings(self):
+        return self.mode == "ratings"
+
+
+class _FittedScores(_Scores):
+    """Declares through an attribute set by fit (undeclared before fit)."""
+
+    predicts_ratings = property(lambda self: self.__dict__.get("kind_", "rating") == "rating")
+
+    def fit(self, train):
+        self.kind_ = "score"
+        return super().fit(train)
+
+
+class _RankOnly:
+    def fit(self, train):
+        self.pop = Popularity().fit(train)
+        return self
+
+    def recommend_many(self, users, k=10, exclude_seen=True):
+        return self.pop.recommend_many(users, k, exclude_seen)
+
+
+@pytest.mark.parametrize("make, reason", [
+    (_Scores, r"_Scores.predict does not return ratings \(_Scores.predicts_ratings is False\)"),
+    (_ModeScores, r"_ModeScores.predict does not return ratings"),
+    (_FittedScores, r"_FittedScores.predict does not return ratings"),
+    (_RankOnly, "_RankOnly has no predict method"),
+])
+def test_rating_protocol_skips_models_that_do_not_predict_ratings(split, make, reason):
+    train, test = split
+    with pytest.warns(UserWarning, match="rating protocol skipped \\(no RMSE or MAE\\): "
+                                         + reason):
+        res = evaluate(make(), train, test, k=5)
+    assert not {"rmse", "mae", "n_pred_missing", "predict_time"} & set(res)
+    assert list(res["skipped"]) == ["rating"]
+    assert re.search(reason, res["skipped"]["rating"])
+    ref = evaluate(Popularity(), train, test, k=5)
+    assert res["precision"] == pytest.approx(ref["precision"])   # ranking still scored
+    with pytest.warns(UserWarning, match="rating protocol skipped"):
+        cv = cross_validate(make, [split, split], k=5)
+    assert "rmse" not in cv.mean and "rmse" not in cv.table
+    assert cv.folds["skipped"].iloc[1] == {"rating": res["skipped"]["rating"]}
+
+
+def test_models_that_predict_ratings_are_scored(split):
+    train, test = split
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = evaluate(_ModeScores("ratings"), train, test, k=5)
+    err = test["rating"].to_numpy() - np.clip(
+        100 * Popularity().fit(train).predict(test), train["rating"].min(), train["rating"].max())
+    assert res["rmse"] == pytest.approx(np.sqrt(np.mean(err ** 2)))
+    assert "skipped" not in res
+
+
+def test_predicts_ratings_convention():
+    assert predicts_ratings(Popularity()) and predicts_ratings(GlobalMean())
+    assert predicts_ratings(_Const(1.0))                  # predict and no declaration
+    assert not predicts_ratings(_Scores())
+    assert not predicts_ratings(_ModeScores()) and predicts_ratings(_ModeScores("ratings"))
+    assert not predicts_ratings(_RankOnly())
+
+    class Method(_Scores):
+        def predicts_ratings(self):
+            return True
+
+    with pytest.raises(TypeError, match=r"Method.predicts_ratings must be True or False \(a "
+                                        "class attribute, a property or a fitted attribute\\); "
+                                        "got <bound method"):
+        predicts_ratings(Method())
+
+
+# ------------------------------------------------------------------------------ old names
+@pytest.mark.parametrize("module", ["nmfrec.evaluation", "nmfrec.evaluation.protocol"])
+@pytest.mark.parametrize("old, new", [("Recommender", SupportsRecommend),
+                                      ("RatingPredictor", SupportsPredict)])
+def test_old_protocol_names_warn(module, old, new):
+    mod = importlib.import_module(module)
+    with pytest.warns(DeprecationWarning, match=rf"{module}\.{old} is deprecated.*use "
+                                                rf"{module}\.{new.__name__}"):
+        assert getattr(mod, old) is new
+    with pytest.raises(AttributeError, match=f"module '{module}' has no attribute 'Nope'"):
+        getattr(mod, "Nope")
+    assert old not in mod.__all__
+
+
+def test_protocols_describe_the_models():
+    assert isinstance(Popularity(), SupportsPredict) and isinstance(Popularity(), SupportsRecommend)
+    assert isinstance(GlobalMean(), SupportsPredict)
+    assert not isinstance(GlobalMean(), SupportsRecommend)
+
+
+class _Stranger(Popularity):
+    def recommend_many(self, users, k=10, exclude_seen=True):
+        recs = super().recommend_many(users, k, exclude_seen)
+        recs.loc[0, "user"] = -5
+        return recs
+
+
+class _Short(Popularity):
+    def predict(self, pairs):
+        return super().predict(pairs)[:-1]
+
+
+def test_protocol_refuses_wrong_answers(split):
+    train, test = split
+    with pytest.raises(ValueError, match=r"the model returned 1 recommendations for users it "
+                                         r"was not asked about \(e\.g\. user -5\)"):
+        evaluate(_Stranger(), train, test, protocols="ranking")
+    with pytest.raises(ValueError, match=rf"_Short.predict returned {len(test) - 1} values "
+                                         rf"for {len(test)} test rows"):
+        evaluate(_Short(), train, test, protocols="rating")
+    with pytest.raises(TypeError, match="cross_validate always fits; do not pass fit="):
+        cross_validate(Popularity, [split], fit=False)

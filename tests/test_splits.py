@@ -11,6 +11,7 @@ from nmfrec.evaluation import (
     last_n_split,
     random_split,
     temporal_split,
+    user_kfold,
     user_split,
 )
 
@@ -158,12 +159,90 @@ def test_random_split_reports_cold_rows_without_dropping(ratings):
         (lambda df: random_split(df.to_numpy()), TypeError, "pandas DataFrame"),
         (lambda df: random_split(df.iloc[:0]), ValueError, "empty"),
         (lambda df: random_split(pd.concat([df, df.iloc[:3]])), ValueError, "3 duplicate"),
-        (lambda df: user_split(df, n_test=0), ValueError, "n_test must be a positive"),
+        (lambda df: user_split(df, n_test=0), ValueError, "n_test must be an integer >= 1"),
         (lambda df: temporal_split(df.drop(columns="timestamp")), ValueError, "timestamp"),
-        (lambda df: last_n_split(df, n=0), ValueError, "n must be a positive"),
+        (lambda df: last_n_split(df, n=0), ValueError, "n must be an integer >= 1"),
         (lambda df: kfold(df, n_splits=1), ValueError, "n_splits must be an integer >= 2"),
+        (lambda df: kfold(df.iloc[:3], n_splits=4), ValueError,
+         "n_splits=4 is more than the 3 ratings"),
+        (lambda df: random_split(df, "0.2"), TypeError,
+         r"test_size must be a float in \(0, 1\) or an int; got '0.2'"),
+        (lambda df: random_split(df, True), TypeError,
+         r"test_size must be a float in \(0, 1\) or an int; got True"),
+        (lambda df: user_split(df, 1.0), ValueError, r"test_size must be in \(0, 1\); got 1.0"),
     ],
 )
 def test_split_errors(ratings, call, exc, match):
     with pytest.raises(exc, match=match):
         call(ratings)
+
+
+# ------------------------------------------------------------------------------ column names
+ML_NAMES = {"user": "userId", "item": "movieId"}
+ALL_SPLITS = [
+    ("random_split", lambda df, **kw: random_split(df, 0.25, random_state=2, **kw)),
+    ("user_split", lambda df, **kw: user_split(df, 0.3, random_state=2, **kw)),
+    ("temporal_split", lambda df, **kw: temporal_split(df, 0.2, **kw)),
+    ("last_n_split", lambda df, **kw: last_n_split(df, 2, **kw)),
+    ("kfold", lambda df, **kw: next(iter(kfold(df, 3, random_state=2, **kw)))),
+    ("user_kfold", lambda df, **kw: user_kfold(df, 3, random_state=2, **kw)[1]),
+]
+
+
+@pytest.mark.parametrize("name, split", ALL_SPLITS)
+def test_splits_read_movielens_names_and_keep_them(ratings, name, split):
+    ref = split(ratings)
+    ml = split(ratings.rename(columns=ML_NAMES))
+    for a, b in zip(ref, ml):
+        assert list(b.columns) == ["userId", "movieId", "rating", "timestamp"]
+        assert a.index.equals(b.index)   # the same rows, whatever the names
+        pd.testing.assert_frame_equal(a, b.rename(columns={v: k for k, v in ML_NAMES.items()}))
+
+
+@pytest.mark.parametrize("name, split", ALL_SPLITS)
+def test_splits_take_column_names(ratings, name, split):
+    own = {"user": "customer", "item": "product", "rating": "stars", "timestamp": "when"}
+    df = ratings.rename(columns=own)
+    kw = dict(user_col="customer", item_col="product", rating_col="stars")
+    if name in ("temporal_split", "last_n_split"):
+        kw["timestamp_col"] = "when"
+    ref, got = split(ratings), split(df, **kw)
+    for a, b in zip(ref, got):
+        assert a.index.equals(b.index) and list(b.columns) == list(df.columns)
+    with pytest.raises(ValueError, match=r"ratings is missing column\(s\) \['user', 'item', "
+                                         r"'rating'\].*a user column is one of \['user', "
+                                         r"'userId'"):
+        split(df, **{k: v for k, v in kw.items() if k == "timestamp_col"})
+
+
+def test_split_column_errors(ratings):
+    both = ratings.assign(userId=ratings["user"])
+    with pytest.raises(ValueError, match=r"ambiguous user column: the frame has \['user', "
+                                         r"'userId'\]; pass user_col="):
+        random_split(both)
+    assert len(random_split(both, user_col="userId", random_state=0).test) > 0
+    with pytest.raises(ValueError, match=r"ratings is missing column\(s\) \['uid'\]"):
+        random_split(ratings, user_col="uid")
+    with pytest.raises(ValueError, match=r"ratings: the user, item, rating columns must "
+                                         r"differ; got \['user', 'user', 'rating'\]"):
+        random_split(ratings, item_col="user")
+    with pytest.raises(ValueError, match=r"ratings is missing column\(s\) \['when'\]"):
+        temporal_split(ratings, timestamp_col="when")
+    na = ratings.astype({"item": float})
+    na.iloc[3, na.columns.get_loc("item")] = np.nan
+    with pytest.raises(ValueError, match=r"ratings: column 'item' has 1 missing values "
+                                         r"\(first at row \d+\)"):
+        random_split(na)
+
+
+def test_cold_start_report_reads_movielens_names():
+    train = pd.DataFrame({"userId": ["a", "b"], "movieId": ["x", "y"]})
+    test = pd.DataFrame({"user": ["a", "c"], "item": ["z", "x"]})
+    rep = cold_start_report(train, test)
+    assert (rep.n_unknown_user, rep.n_unknown_item, rep.n_unknown) == (1, 1, 2)
+    named = cold_start_report(train.rename(columns={"userId": "u"}),
+                              test.rename(columns={"user": "u"}), user_col="u")
+    assert (named.n_unknown_user, named.n_unknown_item, named.n_unknown) == (1, 1, 2)
+    assert list(named.unknown_users) == ["c"] and list(named.unknown_items) == ["z"]
+    with pytest.raises(ValueError, match=r"test is missing column\(s\) \['item'\]"):
+        cold_start_report(train, test.drop(columns="item"))

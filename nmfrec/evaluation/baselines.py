@@ -1,7 +1,10 @@
 """Two reference models that satisfy the evaluation contract.
 
-They give the floor every real model must beat (EVALUATION.md: "a popularity ranker and a
-global-mean predictor") and let the protocol be tested without the engine.
+They give the floor every real model must beat (a global-mean predictor for ratings, a
+popularity ranker for top-k lists) and let the protocols be tested without the engine.
+Like ``Recommender.fit``, they recognise the usual column names (``user``/``userId``,
+``item``/``movieId``, ``rating``, ...) or take them as ``user_col=``, ``item_col=``,
+``rating_col=``.
 """
 
 from __future__ import annotations
@@ -9,15 +12,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._validation import check_frame, check_positive_int, show
+from ._frames import frame_columns
+
 __all__ = ["GlobalMean", "Popularity"]
 
 
-def _check_frame(df, cols, where):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{where} expects a pandas DataFrame; got {type(df).__name__}.")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{where}: missing column(s) {missing}; got {list(df.columns)}.")
+def _check_fitted(model, method):
+    if not hasattr(model, "mean_"):
+        raise AttributeError(f"this {type(model).__name__} is not fitted yet; call "
+                             f"fit(ratings) before {method}.")
+
+
+def _fitted_columns(model, pairs, where, roles, user_col, item_col):
+    """Resolve the columns of ``pairs``, preferring the names the model was fitted on."""
+    fitted = dict(zip(("user", "item", "rating"), model.columns_))
+    given = {"user": user_col, "item": item_col}
+    for role in roles:
+        if given[role] is None and fitted[role] in getattr(pairs, "columns", ()):
+            given[role] = fitted[role]
+    return frame_columns(pairs, where, roles, user_col=given["user"],
+                         item_col=given["item"], allow_empty=True)
 
 
 class GlobalMean:
@@ -30,17 +45,55 @@ class GlobalMean:
     ----------
     mean_ : float
         Mean of the training ratings.
+    predicts_ratings : bool
+        True: ``predict`` returns ratings (the convention read by
+        :func:`nmfrec.evaluation.predicts_ratings`).
     """
 
-    def fit(self, ratings):
-        _check_frame(ratings, ("rating",), "GlobalMean.fit")
-        if len(ratings) == 0:
-            raise ValueError("GlobalMean.fit: ratings is empty.")
-        self.mean_ = float(ratings["rating"].mean())
+    predicts_ratings = True
+
+    def fit(self, ratings, rating_col=None):
+        """Learn the mean rating.
+
+        Parameters
+        ----------
+        ratings : pandas.DataFrame
+            One rating per row, in a column named as ``Recommender.fit`` recognises it
+            (``rating``, ...) or given by ``rating_col``; the user and item columns are
+            not read.
+        rating_col : str, optional
+            Name of the rating column.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        TypeError
+            ``ratings`` is not a DataFrame.
+        ValueError
+            No rating column, or no rows.
+        """
+        rcol = frame_columns(ratings, "GlobalMean.fit: ratings", ("rating",),
+                             rating_col=rating_col)["rating"]
+        self.mean_ = float(ratings[rcol].mean())
         return self
 
     def predict(self, pairs):
-        _check_frame(pairs, ("user", "item"), "GlobalMean.predict")
+        """The training mean, once per row of ``pairs``.
+
+        Parameters
+        ----------
+        pairs : pandas.DataFrame
+            The (user, item) pairs to predict; only their number matters.
+
+        Returns
+        -------
+        ndarray of float64, shape (len(pairs),)
+        """
+        _check_fitted(self, "predict")
+        check_frame(pairs, "GlobalMean.predict: pairs", allow_empty=True)
         return np.full(len(pairs), self.mean_)
 
 
@@ -50,25 +103,66 @@ class Popularity:
     Ranking: items ordered by training count, most first, ties by item label. Rating
     prediction (so that both protocols run): the item's damped mean
     ``(Σ_u x_ui + damping·μ) / (n_i + damping)`` with ``μ`` the global mean, and ``μ``
-    for items absent from training.
+    for items absent from training. Neither depends on the user, so a user absent from
+    training still gets item means from :meth:`predict` (but :meth:`recommend` raises:
+    it cannot know which items such a user has seen).
 
     Parameters
     ----------
     damping : float, default 5.0
         Pseudo-count pulling rarely rated items towards the global mean.
+
+    Attributes
+    ----------
+    mean_ : float
+        Mean of the training ratings.
+    item_mean_ : pandas.Series
+        Damped mean rating of each training item (index: item label).
+    ranked_items_, ranked_scores_ : ndarray
+        Training items, most rated first, and their rating counts.
+    columns_ : tuple of str
+        The (user, item, rating) column names used by ``fit``.
+    predicts_ratings : bool
+        True: ``predict`` returns ratings (the convention read by
+        :func:`nmfrec.evaluation.predicts_ratings`).
     """
+
+    predicts_ratings = True
 
     def __init__(self, damping=5.0):
         self.damping = damping
 
-    def fit(self, ratings):
-        _check_frame(ratings, ("user", "item", "rating"), "Popularity.fit")
-        if len(ratings) == 0:
-            raise ValueError("Popularity.fit: ratings is empty.")
+    def fit(self, ratings, user_col=None, item_col=None, rating_col=None):
+        """Count each item's ratings and compute its damped mean.
+
+        Parameters
+        ----------
+        ratings : pandas.DataFrame
+            One (user, item, rating) per row, columns named as ``Recommender.fit``
+            recognises them (``user``/``userId``, ``item``/``movieId``, ``rating``, ...)
+            or given below.
+        user_col, item_col, rating_col : str, optional
+            Column names; by default the usual ones are recognised.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        TypeError
+            ``ratings`` is not a DataFrame.
+        ValueError
+            A missing column, no rows, or a negative ``damping``.
+        """
+        cols = frame_columns(ratings, "Popularity.fit: ratings", user_col=user_col,
+                             item_col=item_col, rating_col=rating_col)
         if self.damping < 0:
             raise ValueError(f"damping must be >= 0; got {self.damping}.")
-        self.mean_ = float(ratings["rating"].mean())
-        stats = ratings.groupby("item", sort=True)["rating"].agg(["count", "sum"])
+        ucol, icol, rcol = cols["user"], cols["item"], cols["rating"]
+        self.columns_ = (ucol, icol, rcol)
+        self.mean_ = float(ratings[rcol].mean())
+        stats = ratings.groupby(icol, sort=True)[rcol].agg(["count", "sum"])
         self.item_mean_ = (stats["sum"] + self.damping * self.mean_) / (
             stats["count"] + self.damping
         )
@@ -76,20 +170,58 @@ class Popularity:
         ranked = stats["count"].sort_values(ascending=False, kind="stable")
         self.ranked_items_ = ranked.index.to_numpy()
         self.ranked_scores_ = ranked.to_numpy(dtype=np.float64)
-        self.seen_ = ratings.groupby("user", sort=False)["item"].agg(set).to_dict()
+        self.seen_ = ratings.groupby(ucol, sort=False)[icol].agg(set).to_dict()
         return self
 
-    def predict(self, pairs):
-        _check_frame(pairs, ("user", "item"), "Popularity.predict")
-        pred = self.item_mean_.reindex(pairs["item"].to_numpy()).to_numpy(dtype=np.float64)
+    def predict(self, pairs, *, user_col=None, item_col=None):
+        """Damped item means for (user, item) pairs.
+
+        Parameters
+        ----------
+        pairs : pandas.DataFrame
+            One (user, item) pair per row; only the item column is read.
+        user_col, item_col : str, optional
+            Column names; default: the names used by ``fit``, else the usual ones.
+
+        Returns
+        -------
+        ndarray of float64, shape (len(pairs),)
+            The item's damped mean, the global mean for an item absent from training.
+        """
+        _check_fitted(self, "predict")
+        icol = _fitted_columns(self, pairs, "Popularity.predict: pairs", ("item",),
+                               user_col, item_col)["item"]
+        pred = self.item_mean_.reindex(pairs[icol].to_numpy()).to_numpy(dtype=np.float64)
         return np.where(np.isnan(pred), self.mean_, pred)
 
     def recommend(self, user, k=10, exclude_seen=True):
-        """Top-``k`` items for one user as a DataFrame with columns item, score."""
-        if k <= 0:
-            raise ValueError(f"k must be positive; got {k}.")
+        """Top-``k`` items for one training user.
+
+        Parameters
+        ----------
+        user : label
+            A user of the training data.
+        k : int, default 10
+            Number of items (fewer when fewer are available).
+        exclude_seen : bool, default True
+            Leave out the items the user rated in training.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``item`` and ``score`` (the item's training count), best first.
+
+        Raises
+        ------
+        KeyError
+            The user is not in the training data.
+        ValueError
+            ``k`` is not an integer >= 1.
+        """
+        _check_fitted(self, "recommend")
+        k = check_positive_int(k, "k")
         if user not in self.seen_:
-            raise KeyError(f"user {user!r} is not in the training data")
+            raise KeyError(f"user {show(user)} is not in the training data")
         items, scores = self.ranked_items_, self.ranked_scores_
         if exclude_seen:
             keep = ~np.isin(items, list(self.seen_[user]))
@@ -97,7 +229,23 @@ class Popularity:
         return pd.DataFrame({"item": items[:k], "score": scores[:k]})
 
     def recommend_many(self, users, k=10, exclude_seen=True):
-        """Top-``k`` for several users: DataFrame with columns user, item, score, rank."""
+        """Top-``k`` items for several training users, as one long frame.
+
+        Parameters
+        ----------
+        users : sequence of labels
+            Users of the training data.
+        k : int, default 10
+            Number of items per user.
+        exclude_seen : bool, default True
+            Leave out the items each user rated in training.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``user``, ``item``, ``score``, ``rank`` (1 = best), grouped by user
+            in the order given; the same rows as :meth:`recommend` for each user.
+        """
         frames = []
         for u in users:
             rec = self.recommend(u, k, exclude_seen=exclude_seen)

@@ -1,7 +1,7 @@
 """Accuracy and ranking metrics on plain NumPy arrays.
 
-This module imports NumPy only, so the formulas can be read, tested and reused without
-any model, DataFrame or compiled code.
+This module needs NumPy only (and nmfrec's argument checks), so the formulas can be read,
+tested and reused without any model, DataFrame or compiled code.
 
 Rating metrics take two aligned 1-D arrays. Ranking metrics take, for ``n`` users,
 
@@ -30,6 +30,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+
+from .._validation import check_positive_int
 
 __all__ = [
     "rmse",
@@ -112,7 +114,17 @@ def rmse(y_true, y_pred, missing="error"):
 def mae(y_true, y_pred, missing="error"):
     """Mean absolute error, ``MAE = (1/|T|) Σ_{(u,i)∈T} |x_ui − x̂_ui|``.
 
-    Parameters and missing-value policy as in :func:`rmse`.
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True ratings (must be finite) and predictions.
+    missing : {"error", "ignore"}, default "error"
+        What a NaN prediction means. ``"error"`` raises, naming how many are missing;
+        ``"ignore"`` leaves those ratings out of ``T``.
+
+    Returns
+    -------
+    float
     """
     t, p = _rating_pair(y_true, y_pred, missing)
     return float(np.mean(np.abs(t - p)))
@@ -121,12 +133,6 @@ def mae(y_true, y_pred, missing="error"):
 # --------------------------------------------------------------------------------------
 # ranking: shared preparation
 # --------------------------------------------------------------------------------------
-
-
-def _check_k(k):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
-    return int(k)
 
 
 def _flatten(lists, name, k=None):
@@ -188,7 +194,7 @@ def _hits(recommended, relevant, k):
     n_items_listed : int ndarray of shape (n_users,)
         Length of each list after truncation to ``k``.
     """
-    k = _check_k(k)
+    k = check_positive_int(k, "k")
     n, rec_rows, rec_pos, rec_items = _flatten(recommended, "recommended", k)
     n_rel_users, rel_rows, _, rel_items = _flatten(relevant, "relevant")
     if n_rel_users != n:
@@ -243,6 +249,31 @@ def _finish(values, n_rel, average, name):
     return float(np.mean(values[n_rel > 0]))
 
 
+_RANKING_PARAMETERS = """
+    Parameters
+    ----------
+    recommended : 2-D int array padded with -1, or sequence of 1-D arrays
+        Ranked recommendation lists, one per user; only the first ``k`` entries count.
+    relevant : sequence of sets, lists or 1-D arrays
+        The relevant items of each user, aligned with ``recommended``.
+    k : int, default 10
+        List length: ranks beyond ``k`` are ignored.
+    average : bool, default True
+        If False, return the per-user values (NaN for users without relevant items).
+
+    Returns
+    -------
+    float or ndarray of shape (n_users,)
+"""
+
+
+def _ranking_doc(func):
+    """Append the Parameters and Returns sections shared by the ranking metrics."""
+    if func.__doc__:  # None under python -OO
+        func.__doc__ = func.__doc__.rstrip() + "\n" + _RANKING_PARAMETERS
+    return func
+
+
 def _discounts(k):
     """``1 / log2(j + 1)`` for ranks j = 1..k."""
     return 1.0 / np.log2(np.arange(2, k + 2, dtype=np.float64))
@@ -253,32 +284,21 @@ def _discounts(k):
 # --------------------------------------------------------------------------------------
 
 
+@_ranking_doc
 def precision_at_k(recommended, relevant, k=10, average=True):
     """Precision at k: ``P@k(u) = hits(u) / k``.
 
     The denominator is always ``k``, even when the list is shorter or the user has
-    fewer than ``k`` relevant items (EVALUATION.md protocol B; LensKit's and most
-    papers' definition). The average is the mean over users with at least one relevant
-    item. For implicit's variant see :func:`implicit_precision_at_k`.
-
-    Parameters
-    ----------
-    recommended : 2-D int array padded with -1, or sequence of 1-D arrays
-        Ranked recommendation lists, one per user; only the first ``k`` count.
-    relevant : sequence of sets or 1-D arrays
-        Relevant items per user, aligned with ``recommended``.
-    k : int, default 10
-    average : bool, default True
-        If False, return the per-user values (NaN for users without relevant items).
-
-    Returns
-    -------
-    float or ndarray of shape (n_users,)
+    fewer than ``k`` relevant items (the definition of LensKit and of most papers, and
+    the one the ranking protocol of :func:`nmfrec.evaluation.evaluate` reports). The
+    average is the mean over users with at least one relevant item. For implicit's
+    variant see :func:`implicit_precision_at_k`.
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     return _finish(hits.sum(axis=1) / hits.shape[1], n_rel, average, "precision_at_k")
 
 
+@_ranking_doc
 def implicit_precision_at_k(recommended, relevant, k=10, average=True):
     """Precision at k as defined by ``implicit.evaluation.ranking_metrics_at_k``.
 
@@ -286,9 +306,9 @@ def implicit_precision_at_k(recommended, relevant, k=10, average=True):
     by the summed best achievable hit counts (a micro average), so a user with two
     relevant items and both of them in the list scores 1 even when k = 10.
 
-    Parameters are as in :func:`precision_at_k`. With ``average=False`` the per-user
-    ratios ``hits(u) / min(k, |R_u|)`` are returned; note that the averaged value is
-    their *weighted* mean (weights ``min(k, |R_u|)``), not their plain mean.
+    With ``average=False`` the per-user ratios ``hits(u) / min(k, |R_u|)`` are returned;
+    note that the averaged value is their *weighted* mean (weights ``min(k, |R_u|)``),
+    not their plain mean.
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     k = hits.shape[1]
@@ -302,25 +322,25 @@ def implicit_precision_at_k(recommended, relevant, k=10, average=True):
     return float(h[scored].sum() / best[scored].sum())
 
 
+@_ranking_doc
 def recall_at_k(recommended, relevant, k=10, average=True):
     """Recall at k: ``R@k(u) = hits(u) / |R_u|``, averaged over users with ``|R_u| > 0``.
 
     The denominator is the full number of relevant items, so a user with more than
-    ``k`` relevant items cannot reach 1 (EVALUATION.md protocol B). Parameters as in
-    :func:`precision_at_k`.
+    ``k`` relevant items cannot reach 1.
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     return _finish(hits.sum(axis=1) / np.maximum(n_rel, 1), n_rel, average, "recall_at_k")
 
 
+@_ranking_doc
 def ndcg_at_k(recommended, relevant, k=10, average=True):
     """Normalized discounted cumulative gain at k, binary gains.
 
     ``DCG@k(u) = Σ_{j≤k} hit_j / log2(j + 1)`` and
     ``IDCG@k(u) = Σ_{j ≤ min(k, |R_u|)} 1 / log2(j + 1)`` (all relevant items ranked
     first), ``NDCG@k(u) = DCG@k(u) / IDCG@k(u)``, averaged over users with
-    ``|R_u| > 0``. This is the definition of implicit's ``ndcg`` and of
-    EVALUATION.md protocol B. Parameters as in :func:`precision_at_k`.
+    ``|R_u| > 0``. This is the definition of implicit's ``ndcg``.
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     k = hits.shape[1]
@@ -331,13 +351,14 @@ def ndcg_at_k(recommended, relevant, k=10, average=True):
     return _finish(dcg / idcg, n_rel, average, "ndcg_at_k")
 
 
+@_ranking_doc
 def map_at_k(recommended, relevant, k=10, average=True):
     """Mean average precision at k.
 
     ``AP@k(u) = (1 / min(k, |R_u|)) Σ_{j≤k} hit_j · P@j(u)`` with
     ``P@j(u) = (Σ_{l≤j} hit_l) / j``; MAP@k is the mean of AP@k over users with
     ``|R_u| > 0``. The ``min(k, |R_u|)`` normalization (a perfect list scores 1) is the
-    one implicit uses. Parameters as in :func:`precision_at_k`.
+    one implicit uses.
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     k = hits.shape[1]
@@ -346,9 +367,11 @@ def map_at_k(recommended, relevant, k=10, average=True):
     return _finish(ap, n_rel, average, "map_at_k")
 
 
+@_ranking_doc
 def hit_rate_at_k(recommended, relevant, k=10, average=True):
-    """Hit rate at k: ``HR@k(u) = 1 if hits(u) > 0 else 0``, averaged over users with
-    ``|R_u| > 0``. Parameters as in :func:`precision_at_k`.
+    """Hit rate at k: ``HR@k(u) = 1 if hits(u) > 0 else 0``.
+
+    Averaged over users with ``|R_u| > 0``.
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     return _finish(hits.any(axis=1).astype(np.float64), n_rel, average, "hit_rate_at_k")
@@ -366,8 +389,25 @@ def limited_auc_at_k(recommended, relevant, n_items, k=10, average=True):
     / (P · N)``,
 
     where a missing slot (list shorter than ``k``) counts as a miss, exactly as implicit
-    counts its ``-1`` padding. ``n_items`` is the size of the whole catalog, train
-    items included, as in implicit. Averaged over users with ``P > 0``.
+    counts its ``-1`` padding. Averaged over users with ``P > 0``.
+
+    Parameters
+    ----------
+    recommended : 2-D int array padded with -1, or sequence of 1-D arrays
+        Ranked recommendation lists, one per user; only the first ``k`` entries count.
+    relevant : sequence of sets, lists or 1-D arrays
+        The relevant items of each user, aligned with ``recommended``.
+    n_items : int
+        Size of the whole catalog, train items included, as in implicit; must exceed
+        every user's number of relevant items.
+    k : int, default 10
+        List length: ranks beyond ``k`` are ignored.
+    average : bool, default True
+        If False, return the per-user values (NaN for users without relevant items).
+
+    Returns
+    -------
+    float or ndarray of shape (n_users,)
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     n_items = int(n_items)
@@ -396,16 +436,18 @@ def coverage_at_k(recommended, catalog, k=10):
     Parameters
     ----------
     recommended : 2-D int array padded with -1, or sequence of 1-D arrays
+        Ranked recommendation lists, one per user; only the first ``k`` entries count.
     catalog : int or array-like
         An int ``n`` means the items ``0 … n−1``; otherwise the catalog's item labels
-        (EVALUATION.md: the items present in train).
+        (the ranking protocol passes the items present in train).
     k : int, default 10
+        List length: ranks beyond ``k`` are ignored.
 
     Returns
     -------
     float
     """
-    k = _check_k(k)
+    k = check_positive_int(k, "k")
     _, _, _, items = _flatten(recommended, "recommended", k)
     if isinstance(catalog, (int, np.integer)) and not isinstance(catalog, bool):
         if catalog <= 0:

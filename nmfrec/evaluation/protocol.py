@@ -1,22 +1,30 @@
-"""The offline protocols of EVALUATION.md, for any model with the public surface.
+"""The offline protocols, for any model with the public surface.
 
-The protocol calls only ``fit``, ``predict`` and ``recommend_many`` (or ``recommend``),
+The protocols call only ``fit``, ``predict`` and ``recommend_many`` (or ``recommend``),
 so nmfrec's Recommender, the baselines of :mod:`nmfrec.evaluation.baselines` and a peer
 wrapped in a thin adapter are scored by the same code.
 
 Protocol A (rating prediction): fit on train, predict every test rating, clip the
-predictions to the train rating range, RMSE and MAE over the test ratings.
+predictions to the train rating range, RMSE and MAE over the test ratings. It runs only
+for models whose ``predict`` returns ratings (see :func:`predicts_ratings`); for any
+other model it is skipped, with a warning and a ``skipped`` entry in the result that
+says why.
 
 Protocol B (top-k ranking): for each test user, candidates are the train items minus the
 user's own train items; relevant items are the user's test items rated at least
 ``relevance_threshold``; users without a relevant test item are skipped; precision@k
 (hits/k), recall@k, NDCG@k, MAP@k, hit rate@k, means over users; catalog coverage@k over
 the train items.
+
+Frames may name their columns as ``Recommender.fit`` accepts them (``user``/``userId``,
+``item``/``movieId``, ``rating``, ...); the model is fitted and queried with those
+columns renamed ``user``, ``item``, ``rating``.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol, runtime_checkable
@@ -24,12 +32,15 @@ from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from .._validation import check_positive_int, show
 from . import metrics as _m
+from ._frames import canonical, frame_columns
 from .splits import cold_start_report
 
 __all__ = [
-    "RatingPredictor",
-    "Recommender",
+    "SupportsPredict",
+    "SupportsRecommend",
+    "predicts_ratings",
     "evaluate",
     "cross_validate",
     "CVResult",
@@ -40,12 +51,18 @@ MISSING = ("global_mean", "ignore", "error")
 
 
 @runtime_checkable
-class RatingPredictor(Protocol):
-    """What protocol A needs.
+class SupportsPredict(Protocol):
+    """What protocol A (rating prediction) needs.
 
-    ``fit(train)`` takes a ratings frame (``user, item, rating[, timestamp]``) and
-    returns the model; ``predict(pairs)`` takes a frame with ``user`` and ``item``
-    columns and returns one float per row, NaN where the model cannot predict.
+    ``fit(train)`` takes a ratings frame with columns ``user, item, rating`` (and any
+    other columns of the caller's frame, such as ``timestamp``) and returns the model;
+    ``predict(pairs)`` takes a frame with ``user`` and ``item`` columns and returns one
+    float per row, NaN where the model cannot predict.
+
+    A model whose ``predict`` returns something other than ratings (preference or
+    relevance scores) says so with an attribute ``predicts_ratings = False`` (a class
+    attribute, a property or an attribute set by ``fit``); protocol A then skips it.
+    Without the attribute, a model with ``predict`` is taken to predict ratings.
     """
 
     def fit(self, train: pd.DataFrame) -> Any: ...
@@ -54,14 +71,16 @@ class RatingPredictor(Protocol):
 
 
 @runtime_checkable
-class Recommender(Protocol):
-    """What protocol B needs (besides ``fit``).
+class SupportsRecommend(Protocol):
+    """What protocol B (top-k ranking) needs (besides ``fit``).
 
-    ``recommend_many(users, k, exclude_seen=True)`` returns a frame with columns
-    ``user, item, score, rank`` (rank 1 is best), at most ``k`` rows per user, none of
-    them an item the user rated in train. A model without ``recommend_many`` may instead
-    offer ``recommend(user, k)`` returning a frame with columns ``item, score`` in rank
-    order, which the protocol calls once per user.
+    ``recommend_many(users, k, exclude_seen=True)`` returns a frame with a user column,
+    an item column (named as ``Recommender.fit`` accepts them, e.g. ``user`` and
+    ``item``) and optionally ``score`` and ``rank`` (rank 1 is best; without it the rows
+    of each user are taken in rank order), at most ``k`` rows per user, none of them an
+    item the user rated in train. A model without ``recommend_many`` may instead offer
+    ``recommend(user, k)`` returning a frame with an item column in rank order, which
+    the protocol calls once per user.
     """
 
     def fit(self, train: pd.DataFrame) -> Any: ...
@@ -69,14 +88,85 @@ class Recommender(Protocol):
     def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame: ...
 
 
-def _check_frame(df, name, cols=("user", "item", "rating")):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}.")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(df.columns)}.")
-    if len(df) == 0:
-        raise ValueError(f"{name} is empty.")
+#: Old Protocol name -> (new name, why it changed).
+_DEPRECATED = {
+    "Recommender": ("SupportsRecommend", "so that it is not mistaken for nmfrec.Recommender"),
+    "RatingPredictor": ("SupportsPredict", "like Recommender -> SupportsRecommend"),
+}
+
+
+def _deprecated_alias(module_name, name):
+    """The renamed Protocol behind an old name, with a ``DeprecationWarning``.
+
+    Parameters
+    ----------
+    module_name : str
+        The module whose attribute was asked for (for the message).
+    name : str
+        The attribute asked for.
+
+    Returns
+    -------
+    type
+        The Protocol under its new name (``_DEPRECATED[name][0]``).
+
+    Raises
+    ------
+    AttributeError
+        ``name`` is not an old name.
+    """
+    if name not in _DEPRECATED:
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+    new, why = _DEPRECATED[name]
+    warnings.warn(f"{module_name}.{name} is deprecated and will be removed; use "
+                  f"{module_name}.{new} (renamed {why}).", DeprecationWarning, stacklevel=3)
+    return globals()[new]
+
+
+def __getattr__(name):
+    return _deprecated_alias(__name__, name)
+
+
+def predicts_ratings(model) -> bool:
+    """Whether protocol A may score ``model``: does its ``predict`` return ratings?
+
+    The convention, duck-typed like the rest of the protocol: a model without a callable
+    ``predict`` does not predict ratings; a model with one does, unless it has an
+    attribute ``predicts_ratings`` that is False. The attribute may be a class attribute,
+    a property (e.g. ``return self.feedback != "implicit"`` for a model whose ``predict``
+    returns preference scores in one of its modes) or an attribute set by ``fit``; it is
+    read after ``fit``.
+
+    Parameters
+    ----------
+    model : object
+        A model, fitted or not.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    TypeError
+        ``model.predicts_ratings`` exists but is not a bool (e.g. a method, which would
+        always look true).
+    """
+    if not callable(getattr(model, "predict", None)):
+        return False
+    flag = getattr(model, "predicts_ratings", True)
+    if not isinstance(flag, (bool, np.bool_)):
+        raise TypeError(f"{type(model).__name__}.predicts_ratings must be True or False (a "
+                        f"class attribute, a property or a fitted attribute); got {flag!r}.")
+    return bool(flag)
+
+
+def _why_no_ratings(model):
+    name = type(model).__name__
+    if not callable(getattr(model, "predict", None)):
+        return f"{name} has no predict method"
+    return (f"{name}.predict does not return ratings ({name}.predicts_ratings is False), "
+            "so RMSE and MAE would compare scores with ratings")
 
 
 def _recommend(model, users, k):
@@ -84,26 +174,23 @@ def _recommend(model, users, k):
     if hasattr(model, "recommend_many"):
         recs = model.recommend_many(users, k=k, exclude_seen=True)
         where = f"{type(model).__name__}.recommend_many"
-        if not isinstance(recs, pd.DataFrame):
-            raise TypeError(f"{where} must return a DataFrame; got {type(recs).__name__}.")
-        missing = [c for c in ("user", "item") if c not in recs.columns]
-        if missing:
-            raise ValueError(f"{where} returned no {missing} column(s): {list(recs.columns)}.")
-        recs = recs.copy()
+        cols = frame_columns(recs, f"the frame returned by {where}", ("user", "item"),
+                             allow_empty=True)
+        recs = canonical(recs, cols)
         if "rank" not in recs.columns:
             # rows are taken in the order given, per user
-            recs["rank"] = recs.groupby("user", sort=False).cumcount() + 1
+            recs = recs.assign(rank=recs.groupby("user", sort=False).cumcount() + 1)
         return recs[["user", "item", "rank"]]
     if hasattr(model, "recommend"):
         where = f"{type(model).__name__}.recommend"
         frames = []
         for u in users:
             r = model.recommend(u, k)
-            if not isinstance(r, pd.DataFrame) or "item" not in r.columns:
-                raise ValueError(f"{where}({u!r}, {k}) must return a DataFrame with an 'item' column.")
+            col = frame_columns(r, f"the frame returned by {where}({show(u)}, {k})", ("item",),
+                                allow_empty=True)["item"]
             frames.append(
                 pd.DataFrame(
-                    {"user": u, "item": r["item"].to_numpy(), "rank": np.arange(1, len(r) + 1)}
+                    {"user": u, "item": r[col].to_numpy(), "rank": np.arange(1, len(r) + 1)}
                 )
             )
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
@@ -122,7 +209,7 @@ def _group_lists(frame, users, col, order=None):
         bad = frame["user"].to_numpy()[pos < 0][0]
         raise ValueError(
             f"the model returned {int((pos < 0).sum())} recommendations for users it was "
-            f"not asked about (e.g. user {getattr(bad, 'item', lambda: bad)()!r})."
+            f"not asked about (e.g. user {show(bad)})."
         )
     keys = (pos,) if order is None else (order, pos)
     idx = np.lexsort(keys)
@@ -140,16 +227,34 @@ def evaluate(
     fit=True,
     protocols=PROTOCOLS,
     missing="global_mean",
+    *,
+    user_col=None,
+    item_col=None,
+    rating_col=None,
 ):
-    """Score a model on one train/test split with protocols A and B of EVALUATION.md.
+    """Score a model on one train/test split with the rating and the ranking protocol.
+
+    Rating protocol (A): the model predicts every test pair; predictions are clipped to
+    ``[min, max]`` of the train ratings; RMSE and MAE over the test ratings. Ranking
+    protocol (B): for each test user with at least one relevant test item (rated
+    ``>= relevance_threshold``) who is in train, the model's top ``k`` among the train
+    items the user has not rated; precision@k (hits/k), recall@k (hits/relevant),
+    NDCG@k (binary gains, ideal DCG over ``min(k, relevant)`` items), MAP@k and hit
+    rate@k, means over users; catalog coverage@k (share of train items in at least one
+    list).
 
     Parameters
     ----------
-    model : RatingPredictor and/or Recommender
-        Any object with ``fit``/``predict`` (protocol A) and ``recommend_many`` or
-        ``recommend`` (protocol B); see :class:`RatingPredictor` and :class:`Recommender`.
+    model : SupportsPredict and/or SupportsRecommend
+        Any object with ``fit``/``predict`` (rating protocol) and ``recommend_many`` or
+        ``recommend`` (ranking protocol); see :class:`SupportsPredict` and
+        :class:`SupportsRecommend`. It is fitted on ``train`` and queried with frames
+        whose user, item and rating columns are named ``user``, ``item``, ``rating``.
     train, test : DataFrame
-        Ratings frames with ``user``, ``item``, ``rating`` columns.
+        Ratings frames with a user, an item and a rating column, named as
+        ``Recommender.fit`` recognises them (``user``, ``userId``, ...; ``item``,
+        ``movieId``, ...; ``rating``, ...) or as given by ``user_col``, ``item_col``,
+        ``rating_col``.
     k : int, default 10
         List length for the ranking metrics.
     relevance_threshold : float, default 4.0
@@ -157,10 +262,15 @@ def evaluate(
     fit : bool, default True
         Call ``model.fit(train)`` first; False scores an already fitted model.
     protocols : tuple of {"rating", "ranking"}, default both
+        The protocols to run. The rating protocol is skipped, with a ``UserWarning`` and
+        an entry in ``skipped``, for a model whose ``predict`` does not return ratings
+        (see :func:`predicts_ratings`).
     missing : {"global_mean", "ignore", "error"}, default "global_mean"
         What to do with NaN predictions (unknown users or items): replace them by the
         train mean rating, leave them out of RMSE/MAE, or raise. Their number is
         reported as ``n_pred_missing`` in every case.
+    user_col, item_col, rating_col : str, optional
+        Column names in both frames; by default the usual names are recognised.
 
     Returns
     -------
@@ -174,24 +284,34 @@ def evaluate(
         ``n_users_no_relevant`` (test users skipped for having no relevant item),
         ``n_users_unknown`` (users with a relevant test item but no train rating; the
         model cannot rank for them, so they are skipped and counted here),
-        ``recommend_time``.
+        ``recommend_time``. When a requested protocol was skipped, ``skipped``: a dict
+        protocol -> reason (and that protocol's metrics are absent).
+
+    Raises
+    ------
+    TypeError
+        A frame is not a DataFrame; the ranking protocol is requested for a model with
+        neither ``recommend_many`` nor ``recommend``.
+    ValueError
+        A frame lacks a column or is empty; a bad ``k``, ``protocols`` or ``missing``;
+        the model recommends an item the user rated in train, or returns a wrong number
+        of predictions; ``missing="error"`` and a prediction is NaN.
 
     Notes
     -----
-    Predictions are clipped to ``[min, max]`` of the train ratings before scoring.
     Relevant test items absent from train stay relevant (no model can recommend them,
-    which is part of the score). Recommendations of items the user rated in train
-    violate the protocol and raise.
+    which is part of the score).
     """
-    _check_frame(train, "train")
-    _check_frame(test, "test")
+    cols = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
+    train = canonical(train, frame_columns(train, "train", **cols))
+    test = canonical(test, frame_columns(test, "test", **cols))
     protocols = tuple([protocols] if isinstance(protocols, str) else protocols)
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad or not protocols:
         raise ValueError(f"protocols must be a non-empty subset of {PROTOCOLS}; got {protocols!r}.")
     if missing not in MISSING:
         raise ValueError(f"missing must be one of {MISSING}; got {missing!r}.")
-    k = _m._check_k(k)
+    k = check_positive_int(k, "k")
 
     out: dict[str, Any] = {}
     if fit:
@@ -208,10 +328,18 @@ def evaluate(
         n_test_unknown_user=cold.n_unknown_user,
         n_test_unknown_item=cold.n_unknown_item,
     )
+    skipped = {}
     if "rating" in protocols:
-        out.update(_rating_protocol(model, train, test, missing))
+        if predicts_ratings(model):
+            out.update(_rating_protocol(model, train, test, missing))
+        else:
+            skipped["rating"] = _why_no_ratings(model)
+            warnings.warn(f"rating protocol skipped (no RMSE or MAE): {skipped['rating']}.",
+                          UserWarning, stacklevel=2)
     if "ranking" in protocols:
         out.update(_ranking_protocol(model, train, test, k, relevance_threshold))
+    if skipped:
+        out["skipped"] = skipped
     return out
 
 
@@ -266,7 +394,7 @@ def _ranking_protocol(model, train, test, k, threshold):
         ex = seen.iloc[0]
         raise ValueError(
             f"{type(model).__name__} recommended {len(seen)} items that their users rated "
-            f"in train (e.g. user={ex['user']!r}, item={ex['item']!r}); protocol B ranks "
+            f"in train (e.g. user={show(ex['user'])}, item={show(ex['item'])}); protocol B ranks "
             "only unseen items (exclude_seen=True)."
         )
     recommended = _group_lists(recs, users, "item", order=recs["rank"].to_numpy())
@@ -291,7 +419,8 @@ class CVResult:
     ----------
     folds : DataFrame
         One row per fold (index: fold name or number), one column per result of
-        :func:`evaluate`.
+        :func:`evaluate` (``skipped`` holds a dict protocol -> reason on folds where a
+        requested protocol could not run).
     """
 
     folds: pd.DataFrame
@@ -333,15 +462,25 @@ def cross_validate(
         Called with no argument once per fold, returning an unfitted model
         (e.g. ``lambda: Popularity()`` or the class itself).
     folds : iterable of (train, test), or mapping name -> (train, test)
-        E.g. ``kfold(df)`` or ``nmfrec.datasets.ml100k_folds()``.
+        E.g. ``kfold(df)``, ``user_kfold(df)`` or ``nmfrec.datasets.ml100k_folds()``.
+        The mapping's keys name the rows of the result.
     k : int, default 10
+        List length for the ranking metrics.
     **evaluate_kwargs
-        Passed to :func:`evaluate` (``relevance_threshold``, ``protocols``, ``missing``).
+        Passed to :func:`evaluate`: ``relevance_threshold``, ``protocols``,
+        ``missing``, ``user_col``, ``item_col``, ``rating_col``.
 
     Returns
     -------
     CVResult
         ``.folds`` per-fold table, ``.mean`` and ``.std`` over folds, ``.table`` both.
+
+    Raises
+    ------
+    TypeError
+        ``make_model`` is a model instance rather than a factory, or ``fit=`` is passed.
+    ValueError
+        ``folds`` is empty, or as raised by :func:`evaluate`.
     """
     if not callable(make_model) or (
         hasattr(make_model, "fit") and not isinstance(make_model, type)

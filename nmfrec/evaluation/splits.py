@@ -1,10 +1,13 @@
 """Seeded, leak-free train/test splits of a ratings DataFrame.
 
-Every splitter takes a frame with columns ``user``, ``item``, ``rating`` (and
-``timestamp`` for the temporal ones), one row per (user, item) pair, and returns a
-:class:`Split` — a ``(train, test)`` named tuple, so ``train, test = random_split(df)``
-works. Both frames keep the input's columns, index and row order; each input row lands in
-exactly one of them, so no (user, item) pair is ever in both.
+Every splitter takes a frame with one row per (user, item) pair and a user, an item and a
+rating column (and a timestamp column for the temporal ones). The columns are recognised
+by the names ``Recommender.fit`` recognises (``user``, ``userId``, ``user_id``, ...;
+``item``, ``movieId``, ``item_id``, ...; ``rating``, ...) or named with ``user_col=``,
+``item_col=``, ``rating_col=``. Each splitter returns a :class:`Split`, a ``(train, test)``
+named tuple, so ``train, test = random_split(df)`` works. Both frames keep the input's
+columns (with their names), index and row order; each input row lands in exactly one of
+them, so no (user, item) pair is ever in both.
 
 Randomness comes from one ``numpy.random.Generator`` made by
 ``np.random.default_rng(random_state)``: the same ``random_state`` gives the same split.
@@ -23,6 +26,10 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .._validation import (check_frame, check_int, check_no_missing, check_positive_int,
+                           check_unique_pairs, show)
+from ._frames import frame_columns
+
 __all__ = [
     "Split",
     "ColdStartReport",
@@ -32,9 +39,8 @@ __all__ = [
     "temporal_split",
     "last_n_split",
     "kfold",
+    "user_kfold",
 ]
-
-REQUIRED = ("user", "item", "rating")
 
 
 @dataclass(frozen=True)
@@ -71,29 +77,35 @@ class ColdStartReport:
         )
 
 
-def cold_start_report(train: pd.DataFrame, test: pd.DataFrame) -> ColdStartReport:
+def cold_start_report(train: pd.DataFrame, test: pd.DataFrame, *, user_col=None,
+                      item_col=None) -> ColdStartReport:
     """Count the test rows whose user or item does not occur in ``train``.
 
     Parameters
     ----------
     train, test : DataFrame
-        Frames with ``user`` and ``item`` columns.
+        Frames with a user and an item column (either may be empty).
+    user_col, item_col : str, optional
+        Column names in both frames; by default the usual names are recognised (``user``,
+        ``userId``, ...; ``item``, ``movieId``, ...), each frame on its own.
 
     Returns
     -------
     ColdStartReport
     """
-    for name, frame in (("train", train), ("test", test)):
-        _check_columns(frame, ("user", "item"), name)
-    u_bad = ~test["user"].isin(pd.unique(train["user"])).to_numpy()
-    i_bad = ~test["item"].isin(pd.unique(train["item"])).to_numpy()
+    kw = dict(roles=("user", "item"), user_col=user_col, item_col=item_col, allow_empty=True)
+    tr = frame_columns(train, "train", **kw)
+    te = frame_columns(test, "test", **kw)
+    u_test, i_test = test[te["user"]], test[te["item"]]
+    u_bad = ~u_test.isin(pd.unique(train[tr["user"]])).to_numpy()
+    i_bad = ~i_test.isin(pd.unique(train[tr["item"]])).to_numpy()
     return ColdStartReport(
         n_test=len(test),
         n_unknown_user=int(u_bad.sum()),
         n_unknown_item=int(i_bad.sum()),
         n_unknown=int((u_bad | i_bad).sum()),
-        unknown_users=np.sort(pd.unique(test["user"].to_numpy()[u_bad])),
-        unknown_items=np.sort(pd.unique(test["item"].to_numpy()[i_bad])),
+        unknown_users=np.sort(pd.unique(u_test.to_numpy()[u_bad])),
+        unknown_items=np.sort(pd.unique(i_test.to_numpy()[i_bad])),
     )
 
 
@@ -104,7 +116,9 @@ class Split(NamedTuple):
     test: pd.DataFrame
 
     def cold_start(self) -> ColdStartReport:
-        """:func:`cold_start_report` of this split."""
+        """:func:`cold_start_report` of this split, its columns found by their usual
+        names (call :func:`cold_start_report` with ``user_col``/``item_col`` for
+        others)."""
         return cold_start_report(self.train, self.test)
 
 
@@ -113,34 +127,20 @@ class Split(NamedTuple):
 # --------------------------------------------------------------------------------------
 
 
-def _check_columns(df, columns, name="ratings"):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}.")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{name} is missing column(s) {missing}; it has {list(df.columns)}."
-        )
+def _check_ratings(df, user_col=None, item_col=None, rating_col=None, timestamp_col=None,
+                   why="which would leak between train and test"):
+    """Resolve and check the columns of a frame to split; return role -> column name.
 
-
-def _check_ratings(df, need_timestamp=False):
-    cols = REQUIRED + (("timestamp",) if need_timestamp else ())
-    _check_columns(df, cols)
-    if len(df) == 0:
-        raise ValueError("ratings is empty; nothing to split.")
-    for col in ("user", "item") + (("timestamp",) if need_timestamp else ()):
-        n_na = int(df[col].isna().sum())
-        if n_na:
-            row = df.index[df[col].isna().to_numpy()][0]
-            raise ValueError(f"column {col!r} has {n_na} missing values (first at row {row!r}).")
-    dup = df.duplicated(["user", "item"], keep="first").to_numpy()
-    if dup.any():
-        row = df.loc[dup].iloc[0]
-        raise ValueError(
-            f"ratings has {int(dup.sum())} duplicate (user, item) pairs, which would "
-            f"leak between train and test (e.g. user={row['user']!r}, "
-            f"item={row['item']!r}); aggregate them first."
-        )
+    With ``timestamp_col`` the frame must also have that column (key ``"timestamp"``).
+    """
+    cols = frame_columns(df, "ratings", user_col=user_col, item_col=item_col,
+                         rating_col=rating_col)
+    if timestamp_col is not None:
+        check_frame(df, "ratings", (timestamp_col,))
+        cols["timestamp"] = timestamp_col
+    check_no_missing(df, [c for role, c in cols.items() if role != "rating"])
+    check_unique_pairs(df, cols["user"], cols["item"], why=why)
+    return cols
 
 
 def _rng(random_state):
@@ -166,8 +166,8 @@ def _from_mask(df, test_mask):
     return Split(df.loc[~test_mask], df.loc[test_mask])
 
 
-def _user_codes(df):
-    codes, _ = pd.factorize(df["user"], sort=False)
+def _user_codes(df, user_col):
+    codes, _ = pd.factorize(df[user_col], sort=False)
     return codes.astype(np.int64)
 
 
@@ -176,23 +176,28 @@ def _user_codes(df):
 # --------------------------------------------------------------------------------------
 
 
-def random_split(df, test_size=0.2, random_state=None) -> Split:
+def random_split(df, test_size=0.2, random_state=None, *, user_col=None, item_col=None,
+                 rating_col=None) -> Split:
     """Random holdout: a uniformly random ``test_size`` share of the rows is the test set.
 
     Parameters
     ----------
     df : DataFrame
-        Ratings with ``user``, ``item``, ``rating`` columns and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column and unique (user, item) pairs.
     test_size : float in (0, 1) or int, default 0.2
         Fraction of rows (rounded to the nearest row) or number of rows to hold out.
     random_state : None, int or numpy.random.Generator
+        Seed of the shuffle; the same value gives the same split.
+    user_col, item_col, rating_col : str, optional
+        Column names; by default the usual names are recognised (``user``, ``userId``,
+        ``user_id``, ...; ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...).
 
     Returns
     -------
     Split
         Users or items may end up only in test; see :func:`cold_start_report`.
     """
-    _check_ratings(df)
+    _check_ratings(df, user_col, item_col, rating_col)
     n = len(df)
     n_test = _n_from_size(test_size, n)
     mask = np.zeros(n, dtype=bool)
@@ -200,7 +205,8 @@ def random_split(df, test_size=0.2, random_state=None) -> Split:
     return _from_mask(df, mask)
 
 
-def user_split(df, test_size=0.2, n_test=None, random_state=None) -> Split:
+def user_split(df, test_size=0.2, n_test=None, random_state=None, *, user_col=None,
+               item_col=None, rating_col=None) -> Split:
     """Per-user holdout: each user holds out a random share (or number) of ratings.
 
     A user with ``c`` ratings holds out ``min(round(test_size·c), c − 1)`` ratings, or
@@ -210,25 +216,27 @@ def user_split(df, test_size=0.2, n_test=None, random_state=None) -> Split:
     Parameters
     ----------
     df : DataFrame
-        Ratings with ``user``, ``item``, ``rating`` columns and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column and unique (user, item) pairs.
     test_size : float in (0, 1), default 0.2
         Share of each user's ratings to hold out; ignored when ``n_test`` is given.
     n_test : int, optional
         Number of ratings to hold out per user.
     random_state : None, int or numpy.random.Generator
+        Seed of the per-user shuffles; the same value gives the same split.
+    user_col, item_col, rating_col : str, optional
+        Column names; by default the usual names are recognised (``user``, ``userId``,
+        ``user_id``, ...; ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...).
 
     Returns
     -------
     Split
         Every test user occurs in train; items may not (see :func:`cold_start_report`).
     """
-    _check_ratings(df)
-    users = _user_codes(df)
+    cols = _check_ratings(df, user_col, item_col, rating_col)
+    users = _user_codes(df, cols["user"])
     counts = np.bincount(users)
     if n_test is not None:
-        if isinstance(n_test, bool) or not isinstance(n_test, Integral) or n_test < 1:
-            raise ValueError(f"n_test must be a positive integer; got {n_test!r}.")
-        hold = np.minimum(int(n_test), counts - 1)
+        hold = np.minimum(check_positive_int(n_test, "n_test"), counts - 1)
     else:
         if isinstance(test_size, bool) or not isinstance(test_size, Real) or not (
             0.0 < test_size < 1.0
@@ -239,9 +247,14 @@ def user_split(df, test_size=0.2, n_test=None, random_state=None) -> Split:
     return _from_mask(df, rank < hold[users])
 
 
-def _rank_within(groups, keys):
-    """0-based rank of each row inside its group, ordered by ``keys`` (stable)."""
-    order = np.lexsort((keys, groups))
+def _rank_within(groups, keys=None, order=None):
+    """0-based rank of each row inside its group.
+
+    Rows are ordered by ``keys`` within each group (stable), or by ``order``, a
+    permutation that sorts the rows by group first.
+    """
+    if order is None:
+        order = np.lexsort((keys, groups))
     g = groups[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, g.size])
@@ -250,7 +263,8 @@ def _rank_within(groups, keys):
     return rank
 
 
-def temporal_split(df, test_size=0.2, before=None) -> Split:
+def temporal_split(df, test_size=0.2, before=None, *, user_col=None, item_col=None,
+                   rating_col=None, timestamp_col="timestamp") -> Split:
     """Global temporal cut: train is everything before a time, test everything after.
 
     With ``before``, train holds the rows with ``timestamp < before`` and test the rest.
@@ -262,18 +276,25 @@ def temporal_split(df, test_size=0.2, before=None) -> Split:
     Parameters
     ----------
     df : DataFrame
-        Ratings with ``user``, ``item``, ``rating``, ``timestamp`` columns.
+        Ratings with a user, an item, a rating and a timestamp column and unique
+        (user, item) pairs.
     test_size : float in (0, 1) or int, default 0.2
-    before : scalar comparable with ``timestamp``, optional
+        Fraction of rows (rounded to the nearest row) or number of rows after the cut.
+    before : scalar comparable with the timestamps, optional
         The cut; overrides ``test_size``.
+    user_col, item_col, rating_col : str, optional
+        Column names; by default the usual names are recognised (``user``, ``userId``,
+        ``user_id``, ...; ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...).
+    timestamp_col : str, default "timestamp"
+        The timestamp column (any ordered type: numbers, datetimes).
 
     Returns
     -------
     Split
         Users and items may occur only in test; see :func:`cold_start_report`.
     """
-    _check_ratings(df, need_timestamp=True)
-    ts = df["timestamp"].to_numpy()
+    cols = _check_ratings(df, user_col, item_col, rating_col, timestamp_col)
+    ts = df[cols["timestamp"]].to_numpy()
     if before is None:
         n_test = _n_from_size(test_size, len(df))
         cut = np.sort(ts, kind="stable")[len(df) - n_test]
@@ -282,47 +303,51 @@ def temporal_split(df, test_size=0.2, before=None) -> Split:
     mask = ts >= cut
     if mask.all() or not mask.any():
         raise ValueError(
-            f"temporal cut at {cut!r} leaves {'train' if mask.all() else 'test'} empty "
-            f"(timestamps range from {ts.min()!r} to {ts.max()!r})."
+            f"temporal cut at {show(cut)} leaves {'train' if mask.all() else 'test'} empty "
+            f"(timestamps range from {show(ts.min())} to {show(ts.max())})."
         )
     return _from_mask(df, mask)
 
 
-def last_n_split(df, n=1) -> Split:
+def last_n_split(df, n=1, *, user_col=None, item_col=None, rating_col=None,
+                 timestamp_col="timestamp") -> Split:
     """Per-user temporal holdout: each user's ``n`` most recent ratings are the test set.
 
-    Order is by ``timestamp``; ties are broken deterministically by ``item`` and then by
+    Order is by timestamp; ties are broken deterministically by item label and then by
     row position (the later item label / later row counts as more recent). A user with
     ``c ≤ n`` ratings holds out only ``c − 1``, so every user keeps a training rating.
 
     Parameters
     ----------
     df : DataFrame
-        Ratings with ``user``, ``item``, ``rating``, ``timestamp`` columns.
+        Ratings with a user, an item, a rating and a timestamp column and unique
+        (user, item) pairs.
     n : int, default 1
+        Number of most recent ratings each user holds out.
+    user_col, item_col, rating_col : str, optional
+        Column names; by default the usual names are recognised (``user``, ``userId``,
+        ``user_id``, ...; ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...).
+    timestamp_col : str, default "timestamp"
+        The timestamp column (any ordered type: numbers, datetimes).
 
     Returns
     -------
     Split
     """
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}.")
-    _check_ratings(df, need_timestamp=True)
-    users = _user_codes(df)
+    n = check_positive_int(n, "n")
+    cols = _check_ratings(df, user_col, item_col, rating_col, timestamp_col)
+    users = _user_codes(df, cols["user"])
     counts = np.bincount(users)
-    items, _ = pd.factorize(df["item"], sort=True)
-    ts_rank, _ = pd.factorize(df["timestamp"], sort=True)
+    items, _ = pd.factorize(df[cols["item"]], sort=True)
+    ts_rank, _ = pd.factorize(df[cols["timestamp"]], sort=True)
     # Sort key, most recent first: negate (timestamp, item, position).
     order = np.lexsort((-np.arange(len(df)), -items, -ts_rank, users))
-    g = users[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    rank = np.empty(len(df), dtype=np.int64)
-    rank[order] = np.arange(len(df)) - np.repeat(starts, np.diff(np.r_[starts, g.size]))
-    hold = np.minimum(int(n), counts - 1)
-    return _from_mask(df, rank < hold[users])
+    hold = np.minimum(n, counts - 1)
+    return _from_mask(df, _rank_within(users, order=order) < hold[users])
 
 
-def kfold(df, n_splits=5, random_state=None) -> Iterator[Split]:
+def kfold(df, n_splits=5, random_state=None, *, user_col=None, item_col=None,
+          rating_col=None) -> Iterator[Split]:
     """K-fold cross-validation over ratings.
 
     Rows are shuffled once and cut into ``n_splits`` folds whose sizes differ by at most
@@ -332,17 +357,21 @@ def kfold(df, n_splits=5, random_state=None) -> Iterator[Split]:
     Parameters
     ----------
     df : DataFrame
-        Ratings with ``user``, ``item``, ``rating`` columns and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column and unique (user, item) pairs.
     n_splits : int ≥ 2, default 5
+        Number of folds.
     random_state : None, int or numpy.random.Generator
+        Seed of the shuffle; the same value gives the same folds.
+    user_col, item_col, rating_col : str, optional
+        Column names; by default the usual names are recognised (``user``, ``userId``,
+        ``user_id``, ...; ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...).
 
     Yields
     ------
     Split
     """
-    if isinstance(n_splits, bool) or not isinstance(n_splits, Integral) or n_splits < 2:
-        raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}.")
-    _check_ratings(df)
+    n_splits = check_int(n_splits, "n_splits", 2)
+    _check_ratings(df, user_col, item_col, rating_col)
     n = len(df)
     if n_splits > n:
         raise ValueError(f"n_splits={n_splits} is more than the {n} ratings.")
@@ -351,3 +380,60 @@ def kfold(df, n_splits=5, random_state=None) -> Iterator[Split]:
         fold[chunk] = f
     # A generator would validate lazily; return an iterator over precomputed folds.
     return (_from_mask(df, fold == f) for f in range(n_splits))
+
+
+def user_kfold(ratings, n_splits=3, random_state=None, *, user_col=None, item_col=None,
+               rating_col=None):
+    """Per-user k-fold split: each user's ratings are dealt into ``n_splits`` folds.
+
+    Each user's ratings are shuffled and dealt round-robin into the folds, starting at
+    a random fold, so every fold holds about ``1/n_splits`` of every user's ratings and
+    of all ratings. A user with a single rating is never held out. Hence every user of a
+    test set keeps at least one training rating (the model can predict for every test
+    user), and every rating of a user with two or more ratings is in exactly one test
+    set. Items may occur in a test set only (they are cold for that fold; see
+    :func:`cold_start_report`).
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+    n_splits : int >= 2, default 3
+        Number of folds.
+    random_state : None, int or numpy.random.Generator
+        Seed of the shuffles and of each user's first fold; the same value gives the
+        same folds.
+    user_col, item_col, rating_col : str, optional
+        Column names; by default the usual names are recognised (``user``, ``userId``,
+        ``user_id``, ...; ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...).
+
+    Returns
+    -------
+    list of Split
+        ``n_splits`` (train, test) pairs; both frames keep the input's columns, index and
+        row order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3], "item": [1, 2, 3, 1, 2, 3],
+    ...                    "rating": [5.0, 3.0, 4.0, 2.0, 1.0, 4.0]})
+    >>> folds = user_kfold(df, n_splits=2, random_state=0)
+    >>> sorted(len(test) for train, test in folds)   # user 3 has one rating: never held out
+    [2, 3]
+    >>> all(set(test.user) <= set(train.user) for train, test in folds)
+    True
+    """
+    n_splits = check_int(n_splits, "n_splits", 2)
+    cols = _check_ratings(ratings, user_col, item_col, rating_col,
+                          why="which would leak between folds")
+    rng = _rng(random_state)
+    users = _user_codes(ratings, cols["user"])
+    counts = np.bincount(users)
+    # rank of each rating within its user, in a random order
+    within = _rank_within(users, rng.random(len(ratings)))
+    # a random first fold per user balances the folds when users have few ratings
+    offset = rng.integers(0, n_splits, size=counts.size)
+    fold = (within + offset[users]) % n_splits
+    fold[counts[users] < 2] = -1        # never held out
+    return [_from_mask(ratings, fold == f) for f in range(n_splits)]
