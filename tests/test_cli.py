@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 
 from nmfrec import Recommender
-from nmfrec.cli import _model_params, build_parser, main
+from nmfrec.cli import build_parser, main
+from nmfrec.cli._params import model_params as _model_params
 from nmfrec.datasets import make_ratings
 from nmfrec.evaluation import Popularity, evaluate, kfold
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FAST = ["--n-components", "4", "--max-iter", "5"]
 FAST_PARAMS = dict(n_components=4, max_iter=5, random_state=0)  # the CLI seeds with 0
 
@@ -209,15 +209,13 @@ def test_evaluate_auto_says_synthetic_when_no_movielens(tmp_path, capsys):
 
 
 @pytest.mark.movielens
-@pytest.mark.skipif(not (SHARED_DATA / "ml-100k" / "u1.base").is_file(),
-                    reason="MovieLens 100K not in ../shared/data")
-def test_evaluate_movielens_100k_fold(tmp_path):
-    proc = run("evaluate", "--dataset", "ml-100k", "--data-home", SHARED_DATA,
+def test_evaluate_movielens_100k_fold(tmp_path, movielens_home):
+    proc = run("evaluate", "--dataset", "ml-100k", "--data-home", movielens_home,
                "--folds", "u1", "--max-iter", 5, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert "using MovieLens 100K (real data)" in first and "u1" in first
-    assert str(SHARED_DATA / "ml-100k") in first
+    assert str(movielens_home / "ml-100k") in first
     _, rows = parse_table(proc.stdout)
     assert set(rows) == {"u1", "mean", "± std"}
     assert 0.8 < rows["u1"][0] < 1.2  # RMSE of a real model on real ratings
