@@ -268,7 +268,7 @@ def _movielens_items_format(p: Path, first: str):
     name = p.name.lower()
     if name == "u.item" or first.count("|") == 4 + len(ML100K_GENRES):
         return "100k"
-    if name == "movies.dat" or first.count("::") == 2:
+    if name == "movies.dat" or "::" in first:
         return "dat"
     if name == "movies.csv" or first.strip() == "movieId,title,genres":
         return "csv"

@@ -194,10 +194,10 @@ def prepare(args, say):
         say(f"using {args.ratings}: {len(df):,} ratings, {df['user'].nunique():,} users, "
             f"{df['item'].nunique():,} items; {how}.")
         return {"dataset": str(args.ratings), "split": how}, splits
-    name = args.dataset
+    name, fetched = args.dataset, None
     if name == "auto":
         try:
-            _fetch("ml-100k", args)
+            fetched = _fetch("ml-100k", args)
             name = "ml-100k"
         except datasets.DatasetNotFoundError as e:
             say(f"MovieLens 100K not found: {_not_found(e, args)} Going on with synthetic "
@@ -211,7 +211,7 @@ def prepare(args, say):
 
     rel = datasets.MOVIELENS[name]
     try:
-        folder, why = _fetch(name, args)
+        folder, why = fetched or _fetch(name, args)
     except datasets.DatasetNotFoundError as e:
         raise DataError(f"{rel.title} ({name}) not found: {_not_found(e, args)}") from None
     if name == "ml-100k" and kind in (None, "official"):

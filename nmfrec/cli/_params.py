@@ -54,7 +54,7 @@ _EMPHASIS = re.compile(r"(?<![\w*])\*([^\s*][^*]*?)\*(?![\w*])")
 _REFERENCE = re.compile(r"(see|passed to)\s+\S+(\s+unchanged)?\.?", re.IGNORECASE)
 
 
-_HELP_CHARS = 300
+_HELP_CHARS = 450
 
 
 def _plain(text):
