@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .ratings import ITEM_COLUMNS
+
 __all__ = [
     "RATING_NAMES",
     "check_file",
@@ -44,8 +46,7 @@ ML100K_GENRES = (
 _RATING_DTYPES = dict.fromkeys(RATING_NAMES[:2], "int64") | {"rating": "float64",
                                                               "timestamp": "int64"}
 _TITLE_COLUMNS = ("title", "name", "Title")
-_ITEM_ID_COLUMNS = ("item", "movieId", "item_id", "itemId", "itemid", "movie_id", "movie",
-                    "iid", "id")
+_ITEM_ID_COLUMNS = (*ITEM_COLUMNS, "id")  # the names fit recognises, and a titles file's id
 
 
 # ======================================================================================

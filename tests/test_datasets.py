@@ -499,3 +499,11 @@ def test_a_learned_model_beats_popularity_on_synthetic_data():
     popular = evaluate(Popularity(), train, test, protocols="ranking")
     assert model["precision"] >= 1.3 * popular["precision"], (model["precision"],
                                                                popular["precision"])
+
+
+def test_incomplete_ml100k_folder(tmp_path):
+    folder = write_ml100k(tmp_path)
+    (folder / "u3.test").unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"u3.test is missing; the ml-100k folder is "
+                                                   "incomplete"):
+        ml100k_folds(data_home=tmp_path, folds=("u1", "u3"))

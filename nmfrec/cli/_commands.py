@@ -74,10 +74,10 @@ def _fold_line(res, k):
 def _sample(rec, titles, test, out, n=5):
     """A few recommendations with titles, so a run shows what the model suggests."""
     attach_titles(rec, titles)
-    known = [u for u in pd.unique(test["user"]) if u in set(rec.users_.labels_)]
-    if not known:
+    trained = set(rec.users_.labels_)
+    user = next((u for u in pd.unique(test["user"]) if u in trained), None)
+    if user is None:
         return
-    user = known[0]
     recs = rec.recommend(user, k=n)
     names = [f"{t if isinstance(t, str) else '(no title)'} [{i}]"
              for i, t in zip(recs["item"], recs.get("title", [None] * len(recs)))]
@@ -88,7 +88,7 @@ def _sample(rec, titles, test, out, n=5):
 def cmd_evaluate(args, out, err, progress):
     params = model_params(args)
     _check_k(args.k)
-    titles = read_titles(args.titles) if args.titles else None
+    titles = read_titles(args.titles, args.item_col) if args.titles else None
 
     def say(msg):
         progress.interrupt()

@@ -124,14 +124,12 @@ def split(df, kind, args):
         s = user_split(df, test_size=size, random_state=seed)
         return f"per-user split, {size:g} of each user's ratings held out (seed {seed})", \
             {"per-user": s}
-    if kind == "temporal":
-        if "timestamp" not in df.columns:
-            raise UsageError("--split temporal needs a timestamp column; name it with "
-                             "--timestamp-col.")
-        s = temporal_split(df, test_size=size)
-        return f"temporal split, the latest {size:g} of the ratings held out", {"temporal": s}
-    raise UsageError(f"--split {kind} applies only to MovieLens 100K (its official folds); "
-                     "use --split kfold, random, user or temporal.")
+    # "temporal" ("official" is refused by the callers before they read any data)
+    if "timestamp" not in df.columns:
+        raise UsageError("--split temporal needs a timestamp column; name it with "
+                         "--timestamp-col.")
+    s = temporal_split(df, test_size=size)
+    return f"temporal split, the latest {size:g} of the ratings held out", {"temporal": s}
 
 
 # ------------------------------------------------------------------------- MovieLens
