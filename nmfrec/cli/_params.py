@@ -10,8 +10,9 @@ help. A parameter the Recommender documents only by reference ("See MaskedNMF",
 therefore appears here, documented, without editing this module.
 
 Values are checked by the Recommender itself: ``fit`` validates its parameters before it
-reads any data, so a fit on no data reports a bad value (and nothing else) as a
-ValueError, which is turned into a usage error naming the flag.
+reads any data, so a fit on no data reports a bad value as an error that starts with the
+parameter's name, which is turned into a usage error naming the flag. Should a value get
+through, the same rewording applies to the error of the real fit.
 """
 
 from __future__ import annotations
@@ -274,13 +275,12 @@ def check_params(params, given=None):
     """Validate ``params`` with the Recommender's own check; UsageError naming the flag."""
     try:
         Recommender(**params).fit(None)  # validates the parameters, then refuses None
-    except ValueError as e:
+    except (TypeError, ValueError) as e:
+        # an error naming a parameter is about its value; anything else is the fit
+        # refusing None for data, once the parameters have passed
         err = usage_error_for(str(e), params, given)
         if err is not None:
             raise err from None
-        raise UsageError(str(e)) from None
-    except TypeError:
-        pass  # the parameters passed; no data is not a DataFrame
 
 
 def describe_params(params):
