@@ -1,11 +1,20 @@
 # Two commands do everything on a fresh clone:
-#   make demo   evaluate nmfrec on MovieLens 100K (or on the synthetic set, saying so)
+#   make demo   evaluate nmfrec on MovieLens 100K (downloaded if missing; offline, on the
+#               synthetic set, saying so)
 #   make test   run the test suite
 # Both create .venv and install what they need first.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+
+# Data: nmfrec looks in $NMFREC_DATA, else the user cache (~/.cache/nmfrec), and
+# downloads MovieLens 100K there when it is missing (without a network, demo goes on
+# with synthetic data and says how to get the real set). A development checkout with
+# ../shared/data beside it uses that folder; an NMFREC_DATA of your own wins.
+ifneq ($(wildcard ../shared/data/ml-100k/u.data),)
+export NMFREC_DATA ?= $(abspath ../shared/data)
+endif
 
 .PHONY: demo test install install-bench bench clean
 

@@ -114,17 +114,20 @@ def git_commit():
         return None
 
 
-def find_data_home(flag):
-    """--data-home, else $NMFREC_DATA, else ../shared/data beside the repo, else None
-    (nmfrec's default data directory)."""
-    if flag:
-        return Path(flag)
-    if os.environ.get("NMFREC_DATA"):
-        return Path(os.environ["NMFREC_DATA"])
-    shared = ROOT.parent / "shared" / "data"
-    if (shared / "ml-100k").is_dir():
-        return shared
-    return None
+def ml100k_folds(data_home=None, folds=None):
+    """The official ml-100k folds, found by nmfrec's own data search.
+
+    ``data_home`` (a script's ``--data-home``), else ``$NMFREC_DATA``, else the user
+    cache, where nmfrec downloads ml-100k when it is missing (see
+    ``nmfrec.datasets.get_data_home``). ``make bench`` sets ``NMFREC_DATA`` to
+    ``../shared/data`` when that folder holds the data.
+    """
+    from nmfrec import datasets
+
+    folder = datasets.fetch_movielens("ml-100k", data_home)
+    log(f"data: {folder}")
+    return datasets.ml100k_folds(data_home=folder, folds=folds or datasets.ML100K_DEFAULT_FOLDS,
+                                 download=False)
 
 
 def now():
@@ -132,6 +135,13 @@ def now():
 
 
 # ---------------------------------------------------------------------------- data
+def synthetic(size, seed=0):
+    """Synthetic ratings of a size nmfrec.datasets.synthetic_shape knows (S, M, L, UxIxR)."""
+    from nmfrec import datasets
+
+    return datasets.make_ratings(*datasets.synthetic_shape(size), seed=seed)
+
+
 def ratings_csr(df, shape=None):
     """CSR (users x items) from a 1-based synthetic ratings frame."""
     import scipy.sparse as sp

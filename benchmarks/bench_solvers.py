@@ -42,7 +42,6 @@ import _common as C  # noqa: E402
 
 SOLVERS = ("als", "mu", "pgd")
 KS = (8, 32, 64)
-SIZES = {"S": "ml-100k", "M": "ml-1m"}
 
 COMPILE_CODE = r'''
 import json, time
@@ -175,10 +174,11 @@ def main(argv=None):
                      "t(fit, max_iter=0)) / N, init='random', random_state=0, after a warm-up fit"}
     C.log(C.machine_line(res["machine"]))
     for size in sizes:
-        df = datasets.make_ratings_like(SIZES[size], seed=0)
+        df = C.synthetic(size, seed=0)
         X = C.ratings_csr(df)
         del df
-        res["data"][size] = {"like": SIZES[size], "shape": X.shape, "nnz": int(X.nnz)}
+        res["data"][size] = {"like": datasets.SIZE_ALIASES.get(size, size), "shape": X.shape,
+                             "nnz": int(X.nnz)}
         res["timings"][size] = {}
         C.log(f"{size}: {X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} ratings")
         for solver in SOLVERS:

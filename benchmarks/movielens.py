@@ -19,8 +19,9 @@ fold numbers, machine, versions, date) and ``benchmarks/results/movielens.md`` (
 README includes). A partial run (``--models`` or ``--folds``) only prints its table,
 unless ``--out DIR`` says where to write.
 
-Data: ``--data-home``, else ``$NMFREC_DATA``, else ``../shared/data`` next to the
-repository, else nmfrec's default data directory (download where a network exists).
+Data: nmfrec's own search, ``--data-home``, else ``$NMFREC_DATA``, else the user cache
+(downloaded there where a network exists); ``make bench`` points ``NMFREC_DATA`` at
+``../shared/data`` when that folder holds ml-100k.
 
 Peers that are not installed, or a configuration this nmfrec does not accept, are skipped
 with the reason printed; a model that fails on a fold is reported as failed, and the run
@@ -54,12 +55,12 @@ from nmfrec import datasets  # noqa: E402
 from nmfrec.evaluation import GlobalMean, Popularity, evaluate  # noqa: E402
 
 import peers  # noqa: E402
-from _common import find_data_home, git_commit, loadavg, machine_info  # noqa: E402
+from _common import git_commit, loadavg, machine_info, ml100k_folds  # noqa: E402
 
 SEED = 0
 K = 10
 RELEVANCE = 4.0
-ALL_FOLDS = ("u1", "u2", "u3", "u4", "u5")
+ALL_FOLDS = datasets.ML100K_DEFAULT_FOLDS
 
 
 def _recommender(**params):
@@ -243,7 +244,8 @@ def parse_args(argv=None):
     p.add_argument("--models", default=None,
                    help="comma-separated model names (default: every default model); "
                         "see --list")
-    p.add_argument("--data-home", default=None, help="folder that holds ml-100k/")
+    p.add_argument("--data-home", default=None, help="folder that holds ml-100k/ (default: "
+                   "$NMFREC_DATA, else the user cache)")
     p.add_argument("--out", default=None,
                    help="folder for movielens.json and movielens.md (default: "
                         "benchmarks/results for a full run; a partial run writes only "
@@ -276,10 +278,8 @@ def main(argv=None):
     full = args.models is None and fold_names == ALL_FOLDS
     out_dir = Path(args.out) if args.out else (HERE / "results" if full else None)
 
-    home = find_data_home(args.data_home)
-    log(f"loading ml-100k folds {','.join(fold_names)} from "
-        f"{home if home else datasets.get_data_home()}")
-    folds = datasets.ml100k_folds(data_home=home, folds=fold_names)
+    log(f"loading ml-100k folds {','.join(fold_names)}")
+    folds = ml100k_folds(args.data_home, fold_names)
 
     load_start = loadavg()
     t0 = time.perf_counter()

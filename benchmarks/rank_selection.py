@@ -22,8 +22,9 @@ git commit and load average), ``rank_selection.md`` (the table) and
 ``rank_selection.png`` (CV RMSE ± std over folds and u1.test RMSE against rank). A run
 with non-default ``--ranks``/``--seed``/``--n-splits`` writes only with ``--out``.
 
-Data: ``--data-home``, else ``$NMFREC_DATA``, else ``../shared/data`` beside the
-repository, else nmfrec's default data directory. The data are never copied here.
+Data: nmfrec's own search, ``--data-home``, else ``$NMFREC_DATA``, else the user cache
+(downloaded there where a network exists); ``make bench`` points ``NMFREC_DATA`` at
+``../shared/data`` when that folder holds ml-100k. The data are never copied here.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ sys.path.insert(1, str(HERE))
 
 import numpy as np  # noqa: E402
 
-from nmfrec import Recommender, datasets  # noqa: E402
+from nmfrec import Recommender  # noqa: E402
 from nmfrec.evaluation import evaluate  # noqa: E402
 from nmfrec.model_selection import select_rank  # noqa: E402
 
-from _common import find_data_home, git_commit, loadavg, machine_info  # noqa: E402
+from _common import git_commit, loadavg, machine_info, ml100k_folds  # noqa: E402
 
 PACKAGES = ("nmfrec", "numpy", "scipy", "pandas", "numba", "matplotlib")
 
@@ -161,7 +162,7 @@ def plot(search, result, path):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-home", help="folder holding ml-100k/ (default: $NMFREC_DATA, "
-                   "else ../shared/data beside the repository)")
+                   "else the user cache)")
     p.add_argument("--ranks", default=",".join(map(str, RANKS)),
                    help=f"comma-separated ranks (default {','.join(map(str, RANKS))})")
     p.add_argument("--n-splits", type=int, default=N_SPLITS, help="CV folds (default 3)")
@@ -183,9 +184,7 @@ def main(argv=None):
     out = Path(args.out) if args.out else (HERE / "results" if default_run else None)
     warnings.filterwarnings("ignore", message=".*reached max_iter.*")
 
-    home = find_data_home(args.data_home)
-    log(f"data: {home if home else datasets.get_data_home()}")
-    train, test = datasets.ml100k_folds(data_home=home, folds=(FOLD,))[FOLD]
+    train, test = ml100k_folds(args.data_home, (FOLD,))[FOLD]
     log(f"{FOLD}.base: {len(train)} ratings, {FOLD}.test: {len(test)} ratings")
 
     t_start = time.perf_counter()

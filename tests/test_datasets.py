@@ -1,10 +1,12 @@
 """Loaders on fixtures in each release's exact format; download errors; the generator."""
 
 import dataclasses
+import functools
+import hashlib
+import http.server
 import io
-import os
+import threading
 import time
-import urllib.error
 import zipfile
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pandas as pd
 import pytest
 
 import nmfrec.datasets as ds
+from nmfrec.datasets import movielens, synthetic
 from nmfrec.datasets import (
     DatasetNotFoundError,
     load_movielens,
@@ -21,7 +24,6 @@ from nmfrec.datasets import (
     ml100k_folds,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DTYPES = ["int64", "int64", "float64", "int64"]
 
 # ---------------------------------------------------------------- fixture writers
@@ -185,35 +187,41 @@ def test_missing_without_download_says_where_to_put_it(tmp_path):
     with pytest.raises(DatasetNotFoundError, match=r"ml-1m is not in .*download=False") as e:
         load_movielens("ml-1m", data_home=tmp_path, download=False)
     assert str(tmp_path / "ml-1m" / "ratings.dat") in str(e.value)
+    assert "data_home=" in str(e.value)  # the Python name of the option
+    assert "--data-home" in e.value.advice("--data-home")
+    assert "data_home=" not in e.value.advice("--data-home")
 
 
-def test_offline_download_fails_fast_with_instructions(tmp_path, monkeypatch):
-    calls = []
-
-    def offline(url, timeout=None):
-        calls.append((url, timeout))
-        raise urllib.error.URLError("Name or service not known")
-
-    monkeypatch.setattr(ds.urllib.request, "urlopen", offline)
+def test_offline_download_fails_fast_with_instructions(tmp_path, capsys):
+    # the conftest sandbox refuses every non-local request, as an offline machine does
+    home = tmp_path / "new-home"
     t0 = time.perf_counter()
     with pytest.raises(DatasetNotFoundError, match="downloading .*ml-100k.zip failed") as e:
-        load_movielens("ml-100k", data_home=tmp_path)
+        load_movielens("ml-100k", data_home=home)
     assert time.perf_counter() - t0 < 5
-    assert calls == [(ds.MOVIELENS["ml-100k"].url, ds.DOWNLOAD_TIMEOUT)]
     assert "unzip it so that" in str(e.value) and "NMFREC_DATA" in str(e.value)
-    assert not list(tmp_path.glob("*.part"))  # no partial file left behind
+    assert not home.exists()  # the folder made for the download is gone again
+    assert "downloading MovieLens 100K" in capsys.readouterr().err
 
 
-class _Response(io.BytesIO):
-    def __init__(self, payload, length=None):
-        super().__init__(payload)
-        self.headers = {"Content-Length": str(len(payload) if length is None else length)}
+class _Server:
+    """A local HTTP server for a folder; ``url`` is its base URL."""
 
-    def __enter__(self):
-        return self
+    def __init__(self, folder):
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
 
-    def __exit__(self, *exc):
-        self.close()
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 def _zip_of(folder: Path) -> bytes:
@@ -225,58 +233,116 @@ def _zip_of(folder: Path) -> bytes:
 
 
 @pytest.fixture
-def small_zip(tmp_path, monkeypatch):
-    src = write_ml100k(tmp_path / "src")
-    rel = dataclasses.replace(ds.MOVIELENS["ml-100k"], min_zip_bytes=100)
+def grouplens(tmp_path, monkeypatch):
+    """A local stand-in for GroupLens serving a small ml-100k.zip, its SHA-256 known."""
+    served = tmp_path / "served"
+    served.mkdir()
+    payload = _zip_of(write_ml100k(tmp_path / "src"))
+    (served / "ml-100k.zip").write_bytes(payload)
+    server = _Server(served)
+    monkeypatch.setattr(movielens, "BASE_URL", server.url)
+    rel = dataclasses.replace(ds.MOVIELENS["ml-100k"],
+                              known_hash="sha256:" + hashlib.sha256(payload).hexdigest())
     monkeypatch.setitem(ds.MOVIELENS, "ml-100k", rel)
-    return _zip_of(src)
+    yield served
+    server.close()
 
 
-def test_download_verifies_and_unpacks(tmp_path, monkeypatch, small_zip):
-    monkeypatch.setattr(ds.urllib.request, "urlopen", lambda url, timeout=None: _Response(small_zip))
+def test_download_verifies_unpacks_and_says_where(tmp_path, grouplens, capsys):
     home = tmp_path / "home"
     d = load_movielens("ml-100k", data_home=home)
     assert len(d.ratings) == 5 and d.path == home / "ml-100k"
-    assert not list(home.glob("*.part")) and not list(home.glob("*.zip"))
+    assert d.items.loc[2, "title"] == "Café au lait (1993)"
+    assert not list(home.glob("*.zip")) and not list(home.glob("tmp*"))
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if "Licence" in ln)
+    assert str(home / "ml-100k") in line and "SHA256 verified" in line
+    assert "do not redistribute" in line
+    # found the second time, no download
+    folds = ml100k_folds(data_home=home, folds="u1", download=False)
+    assert len(folds["u1"][0]) == 4
+    assert "downloading" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "make_payload, match",
-    [
-        (lambda z: _Response(z[: len(z) // 2], length=len(z)), "truncated: got"),
-        (lambda z: _Response(b"<html>not found</html>" * 10), "not a zip|valid zip"),
-        (lambda z: _Response(z[:50]), "only 50 bytes"),
-    ],
-)
-def test_download_rejects_bad_archives(tmp_path, monkeypatch, small_zip, make_payload, match):
-    monkeypatch.setattr(
-        ds.urllib.request, "urlopen", lambda url, timeout=None: make_payload(small_zip))
-    with pytest.raises(DatasetNotFoundError, match=match):
+def test_download_goes_to_the_user_cache_by_default(tmp_path, grouplens, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = ds.fetch_movielens("ml-100k")
+    assert folder == tmp_path / "xdg" / "nmfrec" / "ml-100k"
+    assert ds.find_movielens("ml-100k") == folder
+
+
+def test_download_rejects_a_changed_archive(tmp_path, grouplens):
+    (grouplens / "ml-100k.zip").write_bytes(b"PK\x03\x04 not the published archive")
+    home = tmp_path / "home"
+    with pytest.raises(DatasetNotFoundError, match="(?i)sha256 hash .* does not match"):
+        load_movielens("ml-100k", data_home=home)
+    assert not home.exists()  # no partial file, no archive, no folder left
+
+
+def test_download_reports_a_server_error(tmp_path, grouplens):
+    (grouplens / "ml-100k.zip").unlink()
+    with pytest.raises(DatasetNotFoundError, match="404"):
         load_movielens("ml-100k", data_home=tmp_path / "home")
 
 
-def test_download_rejects_crc_error(tmp_path, monkeypatch, small_zip):
-    bad = bytearray(small_zip)
-    # flip a byte inside the first member's compressed data (after its local header)
-    bad[60] ^= 0xFF
-    monkeypatch.setattr(ds.urllib.request, "urlopen", lambda url, timeout=None: _Response(bytes(bad)))
-    with pytest.raises(DatasetNotFoundError, match="corrupt|valid zip"):
+def test_download_rejects_an_archive_without_the_release(tmp_path, grouplens, monkeypatch):
+    other = tmp_path / "other"
+    (other / "something").mkdir(parents=True)
+    (other / "something" / "file.txt").write_text("hello")
+    payload = _zip_of(other / "something")
+    (grouplens / "ml-100k.zip").write_bytes(payload)
+    rel = dataclasses.replace(ds.MOVIELENS["ml-100k"],
+                              known_hash="sha256:" + hashlib.sha256(payload).hexdigest())
+    monkeypatch.setitem(ds.MOVIELENS, "ml-100k", rel)
+    with pytest.raises(DatasetNotFoundError, match="not the expected one"):
         load_movielens("ml-100k", data_home=tmp_path / "home")
+
+
+def test_unzip_stays_inside_the_data_home(tmp_path, grouplens, monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("ml-100k/u.data", "1\t1\t5\t874965758\n")
+        zf.writestr("../escaped.txt", "outside")
+    payload = buf.getvalue()
+    (grouplens / "ml-100k.zip").write_bytes(payload)
+    rel = dataclasses.replace(ds.MOVIELENS["ml-100k"],
+                              known_hash="sha256:" + hashlib.sha256(payload).hexdigest())
+    monkeypatch.setitem(ds.MOVIELENS, "ml-100k", rel)
+    home = tmp_path / "deep" / "home"
+    assert len(load_movielens("ml-100k", data_home=home).ratings) == 1
+    assert not (tmp_path / "deep" / "escaped.txt").exists()
+
+
+def test_every_release_has_a_published_checksum():
+    for rel in ds.MOVIELENS.values():
+        algo, _, digest = rel.known_hash.partition(":")
+        assert (algo, len(digest)) in (("sha256", 64), ("md5", 32)), rel.name
+    assert ds.MOVIELENS["ml-100k"].known_hash.startswith("sha256:")
+
+
+def test_search_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert ds.get_data_home() == tmp_path / "xdg" / "nmfrec"
+    assert ds.data_home_source() == "user cache"
+    monkeypatch.setenv("NMFREC_DATA", str(tmp_path / "env"))
+    assert ds.get_data_home() == tmp_path / "env" and ds.data_home_source() == "NMFREC_DATA"
+    assert ds.get_data_home(tmp_path / "arg") == tmp_path / "arg"
+    assert ds.data_home_source(tmp_path / "arg") == "data_home"
+    # inside the data home: the archive's folder, the short name, or the home itself
+    write_dat(tmp_path / "env", "ml-10m", "1::1::5::1\n", ML10M_MOVIES)
+    assert ds.find_movielens("ml-10m") == tmp_path / "env" / "ml-10m"
+    write_dat(tmp_path / "env", "ml-10M100K", "1::1::5::1\n", ML10M_MOVIES)
+    assert ds.find_movielens("ml-10m") == tmp_path / "env" / "ml-10M100K"
+    assert ds.find_movielens("ml-10m", tmp_path / "env" / "ml-10m") == tmp_path / "env" / "ml-10m"
+    assert ds.find_movielens("ml-1m") is None
 
 
 # ---------------------------------------------------------------- real MovieLens 100K
 
 
-def _real_home():
-    for cand in (os.environ.get("NMFREC_DATA"), SHARED_DATA):
-        if cand and (Path(cand) / "ml-100k" / "u.data").is_file():
-            return Path(cand)
-    pytest.skip("MovieLens 100K not found in NMFREC_DATA or ../shared/data")
-
-
 @pytest.mark.movielens
-def test_real_ml100k():
-    d = load_movielens("ml-100k", data_home=_real_home(), download=False)
+def test_real_ml100k(movielens_home):
+    d = load_movielens("ml-100k", data_home=movielens_home, download=False)
     r = d.ratings
     _check_frame(r)
     assert (len(r), r["user"].nunique(), r["item"].nunique()) == (100_000, 943, 1_682)
@@ -285,8 +351,8 @@ def test_real_ml100k():
 
 
 @pytest.mark.movielens
-def test_real_ml100k_official_folds_partition_u_data():
-    home = _real_home()
+def test_real_ml100k_official_folds_partition_u_data(movielens_home):
+    home = movielens_home
     folds = ml100k_folds(data_home=home, download=False)
     full = load_movielens("ml-100k", data_home=home, download=False).ratings
     tests = pd.concat([te for _, te in folds.values()])
@@ -312,7 +378,7 @@ def test_make_ratings_shape_and_invariants():
     assert set(df["user"]) == set(range(1, 201)) and set(df["item"]) == set(range(1, 301))
     assert set(df["rating"].unique()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
     shares = df["rating"].value_counts(normalize=True).sort_index().to_numpy()
-    np.testing.assert_allclose(shares, ds._STAR_SHARES, atol=0.01)
+    np.testing.assert_allclose(shares, synthetic._STAR_SHARES, atol=0.01)
     counts = df.groupby("item").size()
     assert counts.max() > 5 * counts.median()  # popularity is skewed
 
@@ -340,7 +406,7 @@ def test_noiseless_stars_are_monotone_in_the_planted_score():
 
 def test_alias_sampler_matches_probabilities():
     p = np.array([0.5, 0.25, 0.125, 0.0625, 0.0625])
-    draws = ds._Alias(p).draw(np.random.default_rng(0), 200_000)
+    draws = synthetic._Alias(p).draw(np.random.default_rng(0), 200_000)
     np.testing.assert_allclose(np.bincount(draws, minlength=5) / draws.size, p, atol=0.005)
 
 
@@ -363,3 +429,81 @@ def test_make_ratings_like_sizes():
 def test_make_ratings_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_ratings(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"taste_concentration": 0}, "taste_concentration must be > 0"),
+        ({"selection_bias": 1.5}, r"selection_bias must be in \[0, 1\]"),
+    ],
+)
+def test_make_ratings_taste_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_ratings(30, 40, 400, **kwargs)
+
+
+def test_synthetic_shape():
+    assert ds.synthetic_shape("S") == ds.synthetic_shape("ml-100k") == (943, 1_682, 100_000)
+    assert ds.synthetic_shape("L") == (138_493, 26_744, 20_000_263)
+    assert ds.synthetic_shape("500x800x20_000") == (500, 800, 20_000)
+    assert ds.synthetic_shape((5, 6, 7)) == (5, 6, 7)
+    for bad in ("huge", "5x6", "0x5x5", (1, 2)):
+        with pytest.raises(ValueError, match="size must be one of S, M, L"):
+            ds.synthetic_shape(bad)
+
+
+def test_selection_bias_makes_users_rate_what_they_like():
+    # the planted affinity of the rated pairs is above that of random pairs when the
+    # selection follows taste, and about the same when it does not
+    def lift(b):
+        df, W, H = make_ratings(300, 400, 12_000, seed=4, selection_bias=b,
+                                return_factors=True)
+        rated = np.einsum("ij,ij->i", W[df["user"] - 1], H[df["item"] - 1]).mean()
+        rng = np.random.default_rng(0)
+        u, i = rng.integers(0, 300, 20_000), rng.integers(0, 400, 20_000)
+        return rated / np.einsum("ij,ij->i", W[u], H[i]).mean()
+
+    assert lift(0.8) > 1.5
+    assert abs(lift(0.0) - 1) < 0.25
+
+
+def test_tastes_cluster_the_items():
+    # two items of the same planted cluster share more raters than two of different
+    # ones (cosine of their rater sets), unless the selection ignores taste
+    def ratio(b):
+        df, W, H = make_ratings(400, 200, 10_000, rank=5, seed=2, selection_bias=b,
+                                return_factors=True)
+        cluster = H.argmax(axis=1)
+        X = np.zeros((400, 200))  # a dense reference on a small problem
+        X[df["user"] - 1, df["item"] - 1] = 1
+        X /= np.linalg.norm(X, axis=0, keepdims=True)
+        cos = X.T @ X
+        same = cluster[:, None] == cluster[None, :]
+        off = ~np.eye(200, dtype=bool)
+        return cos[same & off].mean() / cos[~same].mean()
+
+    assert ratio(0.8) > 1.25
+    assert abs(ratio(0.0) - 1) < 0.05
+
+
+@pytest.mark.slow
+def test_a_learned_model_beats_popularity_on_synthetic_data():
+    from nmfrec import Recommender
+    from nmfrec.evaluation import Popularity, evaluate, kfold
+
+    df = make_ratings_like("S", seed=0)
+    train, test = next(iter(kfold(df, n_splits=5, random_state=0)))
+    model = evaluate(Recommender(feedback="implicit", random_state=0), train, test,
+                     protocols="ranking")
+    popular = evaluate(Popularity(), train, test, protocols="ranking")
+    assert model["precision"] >= 1.3 * popular["precision"], (model["precision"],
+                                                               popular["precision"])
+
+
+def test_incomplete_ml100k_folder(tmp_path):
+    folder = write_ml100k(tmp_path)
+    (folder / "u3.test").unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"u3.test is missing; the ml-100k folder is "
+                                                   "incomplete"):
+        ml100k_folds(data_home=tmp_path, folds=("u1", "u3"))

@@ -542,17 +542,9 @@ def test_get_set_params():
 
 
 # --------------------------------------------------------------------- MovieLens
-def _ml100k():
-    root = Path(os.environ.get("NMFREC_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    path = root / "ml-100k" if (root / "ml-100k").is_dir() else root
-    if not (path / "u.data").is_file():
-        pytest.skip(f"MovieLens 100K not found in {path}")
-    return path
-
-
 @pytest.mark.movielens
-def test_movielens_100k_user_196_gets_ten_unrated_titles():
-    path = _ml100k()
+def test_movielens_100k_user_196_gets_ten_unrated_titles(movielens_home):
+    path = movielens_home / "ml-100k"
     ratings = pd.read_csv(path / "u.data", sep="\t", names=["user", "item", "rating", "ts"])
     info = pd.read_csv(path / "u.item", sep="|", encoding="latin-1", header=None)
     titles = pd.Series(info[1].to_numpy(), index=info[0].to_numpy())
@@ -570,8 +562,8 @@ def test_movielens_100k_user_196_gets_ten_unrated_titles():
 
 
 @pytest.mark.movielens
-def test_movielens_100k_u1_beats_the_item_mean_baseline():
-    path = _ml100k()
+def test_movielens_100k_u1_beats_the_item_mean_baseline(movielens_home):
+    path = movielens_home / "ml-100k"
     if not (path / "u1.base").is_file():
         pytest.skip(f"u1.base/u1.test not found in {path}")
     names = ["user", "item", "rating", "ts"]

@@ -1,0 +1,224 @@
+"""The three commands: ``evaluate``, ``fit`` and ``recommend``.
+
+Each takes the parsed arguments and the output and error streams, and returns the exit
+code; failures are raised as :class:`UsageError` or :class:`DataError`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..evaluation import CVResult, GlobalMean, Popularity, evaluate
+from ..io import check_file
+from ..recommender import Recommender
+from ._data import prepare, read_ratings, read_titles
+from ._errors import DataError, UsageError
+from ._output import Progress, format_table, jsonable, table_columns
+from ._params import describe_params, model_params, usage_error_for
+
+
+def message(e):
+    """An exception's text (a KeyError's without the quotes repr adds)."""
+    if isinstance(e, KeyError) and e.args:
+        return str(e.args[0])
+    return str(e)
+
+
+def _check_k(k, name="--k"):
+    if k < 1:
+        raise UsageError(f"{name} must be an integer >= 1; got {k}.")
+
+
+def attach_titles(rec, titles):
+    """Give ``rec`` the titles, keyed like its item vocabulary; the number of titled items."""
+    if rec.items_.is_integer:
+        keys = pd.to_numeric(pd.Series(titles.index), errors="coerce")
+        keep = keys.notna().to_numpy()
+        titles = pd.Series(titles.to_numpy()[keep], index=keys[keep].astype(np.int64).to_numpy())
+    else:
+        titles = pd.Series(titles.to_numpy(), index=[str(x) for x in titles.index])
+    titles = titles[~titles.index.duplicated(keep="last")]
+    rec.set_item_titles(titles)
+    return int(pd.Series(rec.item_titles_).notna().sum())
+
+
+def _user_label(rec, text):
+    if rec.users_.is_integer:
+        try:
+            return int(text)
+        except ValueError:
+            raise DataError(f"user {text!r} is not in the model: its user ids are integers "
+                            f"(e.g. {_examples(rec.users_)}).") from None
+    return text
+
+
+def _examples(vocab, n=3):
+    return ", ".join(str(x) for x in vocab.labels_[:n])
+
+
+# ------------------------------------------------------------------------- evaluate
+def _fold_line(res, k):
+    bits = []
+    if "rmse" in res:
+        bits.append(f"RMSE {res['rmse']:.4f}")
+    if "precision" in res:
+        bits.append(f"P@{k} {res['precision']:.4f}")
+    return ", ".join(bits)
+
+
+def _sample(rec, titles, test, out, n=5):
+    """A few recommendations with titles, so a run shows what the model suggests."""
+    attach_titles(rec, titles)
+    trained = set(rec.users_.labels_)
+    user = next((u for u in pd.unique(test["user"]) if u in trained), None)
+    if user is None:
+        return
+    recs = rec.recommend(user, k=n)
+    names = [f"{t if isinstance(t, str) else '(no title)'} [{i}]"
+             for i, t in zip(recs["item"], recs.get("title", [None] * len(recs)))]
+    print(f"example: top {len(recs)} for user {user!r} (model of the last fold): "
+          + "; ".join(names), file=out)
+
+
+def cmd_evaluate(args, out, err, progress):
+    params = model_params(args)
+    _check_k(args.k)
+    titles = read_titles(args.titles, args.item_col) if args.titles else None
+
+    def say(msg):
+        progress.interrupt()
+        print(f"nmfrec evaluate: {msg}", file=out, flush=True)
+
+    source, splits = prepare(args, say)
+    protocols = ("rating", "ranking") if args.protocol == "both" else (args.protocol,)
+    say(f"model: Recommender({describe_params(params)}); protocol {args.protocol}, "
+        f"k={args.k}, relevant = rating >= {args.threshold:g}.")
+    models = [("nmfrec", lambda: Recommender(**params), protocols)]
+    if args.baselines:
+        models += [("popularity", Popularity, protocols),
+                   ("global mean", GlobalMean, tuple(p for p in protocols if p == "rating"))]
+    results, last = {}, None
+    n = len(splits)
+    t_all = time.perf_counter()
+    for label, make, protos in models:
+        if not protos:
+            continue
+        rows, names = [], []
+        for f, (fold, (train, test)) in enumerate(splits.items(), start=1):
+            progress.begin(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} ratings, "
+                           f"testing on {len(test):,} ...")
+            t0 = time.perf_counter()
+            model = make()
+            try:
+                res = evaluate(model, train, test, k=args.k,
+                               relevance_threshold=args.threshold, protocols=protos)
+            except ValueError as e:
+                err_ = usage_error_for(str(e), params)
+                if label == "nmfrec" and err_ is not None:
+                    raise err_ from None
+                raise
+            progress.end(f" {_fold_line(res, args.k)}, {time.perf_counter() - t0:.1f}s")
+            rows.append(res)
+            names.append(fold)
+            if label == "nmfrec":
+                last = (model, test)
+        results[label] = CVResult(pd.DataFrame(rows, index=pd.Index(names, name="fold")))
+    elapsed = time.perf_counter() - t_all
+
+    main_res = results["nmfrec"]
+    table_rows = [(str(name), row) for name, row in main_res.folds.iterrows()]
+    table_rows += [("mean", main_res.mean), ("± std", main_res.std)]
+    for label in results:
+        if label != "nmfrec":
+            table_rows += [(f"{label} mean", results[label].mean),
+                           (f"{label} ± std", results[label].std)]
+    print("", file=out)
+    print(format_table(table_rows, table_columns(args.protocol, args.k)), file=out)
+    print(f"\n{n} fold(s), {elapsed:.1f}s in all; '± std' is the sample standard deviation "
+          "over folds. The first fit of a process includes loading (or, on a first run, "
+          "compiling) the Numba kernels.", file=out, flush=True)
+    if titles is not None and last is not None:
+        _sample(last[0], titles, last[1], out)
+    if args.json:
+        doc = {"source": source, "params": params, "protocol": args.protocol, "k": args.k,
+               "threshold": args.threshold,
+               "models": {label: {"folds": r.folds.reset_index().to_dict(orient="records"),
+                                  "mean": r.mean.to_dict(), "std": r.std.to_dict()}
+                          for label, r in results.items()}}
+        try:
+            Path(args.json).write_text(json.dumps(jsonable(doc), indent=2) + "\n")
+        except OSError as e:
+            raise DataError(f"cannot write --json {args.json}: {e.strerror or e}") from None
+        print(f"results written to {args.json}", file=out)
+    return 0
+
+
+# ------------------------------------------------------------------------- fit
+def cmd_fit(args, out, err, progress):
+    params = model_params(args)
+    df = read_ratings(args)
+    titles = read_titles(args.titles, args.item_col) if args.titles else None
+    print(f"nmfrec fit: {len(df):,} rows from {args.ratings} (columns {list(df.columns)}); "
+          f"fitting Recommender({describe_params(params)}) ...", file=err, flush=True)
+    rec = Recommender(**params)
+    t0 = time.perf_counter()
+    try:
+        rec.fit(df, user_col=args.user_col, item_col=args.item_col,
+                rating_col=args.rating_col, duplicates=args.duplicates)
+    except (KeyError, ValueError, TypeError) as e:
+        raise DataError(f"{args.ratings}: {message(e)}") from None
+    took = time.perf_counter() - t0
+    n_titled = attach_titles(rec, titles) if titles is not None else 0
+    out_path = Path(args.output)
+    if out_path.parent and not out_path.parent.exists():
+        raise DataError(f"cannot write {args.output}: folder {str(out_path.parent)!r} does "
+                        "not exist.")
+    try:
+        rec.save(out_path)
+    except OSError as e:
+        raise DataError(f"cannot write {args.output}: {e.strerror or e}") from None
+    m = rec.model_
+    state = "converged" if getattr(m, "converged_", False) else "stopped at max_iter"
+    print(f"fitted {len(rec.users_):,} users x {len(rec.items_):,} items "
+          f"({rec.ratings_.nnz:,} ratings, columns {', '.join(rec.columns_)}) in {took:.1f}s: "
+          f"{getattr(m, 'n_iter_', '?')} iterations, {state}"
+          + (f"; titles for {n_titled:,} items" if titles is not None else "")
+          + f"; saved to {out_path}", file=out)
+    return 0
+
+
+# ------------------------------------------------------------------------- recommend
+def cmd_recommend(args, out, err, progress):
+    _check_k(args.k)
+    try:
+        rec = Recommender.load(check_file(args.model, "model file"))
+    except ValueError as e:
+        raise DataError(message(e)) from None
+    if args.titles:
+        attach_titles(rec, read_titles(args.titles, rec.columns_[1]))
+    user = _user_label(rec, args.user)
+    try:
+        recs = rec.recommend(user, k=args.k, exclude_seen=args.exclude_seen)
+    except KeyError as e:
+        raise DataError(f"{message(e)} (the model knows {len(rec.users_):,} users, e.g. "
+                        f"{_examples(rec.users_)}).") from None
+    recs.insert(0, "rank", np.arange(1, len(recs) + 1))
+    if args.format == "csv":
+        recs.to_csv(out, index=False)
+    elif args.format == "json":
+        out.write(recs.to_json(orient="records", double_precision=15) + "\n")
+    else:
+        seen = "excluding" if args.exclude_seen else "including"
+        print(f"top {len(recs)} for user {user!r} ({seen} the "
+              f"{rec.ratings_[rec.users_.number(user)].nnz} items they rated):", file=out)
+        shown = recs.copy()
+        shown["score"] = shown["score"].map(lambda s: f"{s:.4f}")
+        if "title" in shown.columns:
+            shown["title"] = shown["title"].fillna("")
+        print(shown.to_string(index=False), file=out)
+    return 0

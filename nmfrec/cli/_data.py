@@ -1,0 +1,228 @@
+"""The data a command runs on: the user's files, MovieLens, or the synthetic stand-in.
+
+Where MovieLens is looked for is :func:`nmfrec.datasets.get_data_home`'s search order
+(``--data-home``, else ``$NMFREC_DATA``, else the user cache); this module only words it
+for the command line.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from .. import datasets
+from ..evaluation import kfold, random_split, temporal_split, user_split
+from ..io import read_ratings_file, read_titles_file
+from ..ratings import ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, resolve_column
+from ._errors import DataError, UsageError
+
+#: How ``evaluate`` splits the ratings (``--split``).
+SPLITS = ("official", "kfold", "random", "user", "temporal")
+#: The data sets ``evaluate --dataset`` accepts.
+DATASETS = ("auto", *datasets.MOVIELENS, "synthetic")
+
+_SOURCE = {"data_home": "--data-home", datasets.ENV_VAR: f"${datasets.ENV_VAR}",
+           "user cache": "the user cache"}
+
+
+# ------------------------------------------------------------------------- user files
+def read_ratings(args):
+    """The ratings file named by ``args.ratings`` (with ``--sep`` and ``--names``)."""
+    try:
+        return read_ratings_file(args.ratings, sep=args.sep, names=args.names)
+    except ValueError as e:
+        if str(e).startswith("names "):
+            raise UsageError("--" + str(e)) from None
+        raise DataError(str(e)) from None
+
+
+def read_titles(path, item_col=None):
+    """Titles from ``--titles``: a Series item -> title."""
+    try:
+        return read_titles_file(path, item_col)
+    except ValueError as e:
+        raise DataError(str(e)) from None
+
+
+def _canonical(df, args):
+    """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``."""
+    try:
+        cols = {"user": resolve_column(df, args.user_col, USER_COLUMNS, "user"),
+                "item": resolve_column(df, args.item_col, ITEM_COLUMNS, "item"),
+                "rating": resolve_column(df, args.rating_col, RATING_COLUMNS, "rating")}
+    except (KeyError, ValueError) as e:
+        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+        raise DataError(f"{args.ratings}: {msg.replace('_col=', '-col ')}") from None
+    ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
+    if ts is not None:
+        if ts not in df.columns:
+            raise DataError(f"{args.ratings}: timestamp column {ts!r} not found; the file has "
+                            f"columns {list(df.columns)}.")
+        cols["timestamp"] = ts
+    out = pd.DataFrame({role: df[col].to_numpy() for role, col in cols.items()})
+    pairs = out.duplicated(["user", "item"], keep=False)
+    if pairs.any():
+        if args.duplicates == "raise":
+            first = out[pairs].iloc[0]
+            raise DataError(f"{args.ratings}: {int(pairs.sum())} rows repeat a (user, item) pair "
+                            f"(first: user {first['user']!r}, item {first['item']!r}); pass "
+                            "--duplicates last, first or mean.")
+        if args.duplicates in ("first", "last"):
+            out = out.drop_duplicates(["user", "item"], keep=args.duplicates)
+        else:
+            how = {"rating": "mean"} | ({"timestamp": "max"} if "timestamp" in out else {})
+            out = out.groupby(["user", "item"], as_index=False, sort=False).agg(how)
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------- splits
+def check_split_args(args):
+    """Refuse contradictory split flags before any data is read; the split to use."""
+    if args.kfold is not None and args.kfold < 2:
+        raise UsageError(f"--kfold must be an integer >= 2; got {args.kfold}.")
+    if args.folds is not None and args.kfold is not None:
+        raise UsageError("give either --folds (official ml-100k folds) or --kfold N, not both.")
+    if not 0 < args.test_size < 1:
+        raise UsageError(f"--test-size must be a number in (0, 1); got {args.test_size}.")
+    split = args.split
+    if args.kfold is not None:
+        if split not in (None, "kfold"):
+            raise UsageError(f"--kfold N goes with --split kfold, not --split {split}.")
+        split = "kfold"
+    if args.folds is not None:
+        if split not in (None, "official"):
+            raise UsageError(f"--folds names official ml-100k folds; it goes with --split "
+                             f"official, not --split {split}.")
+        split = "official"
+    return split
+
+
+def parse_folds(text):
+    """``"u1,u2"`` -> ``("u1", "u2")``, official ml-100k fold names only."""
+    folds = tuple(f.strip() for f in text.split(",") if f.strip())
+    bad = [f for f in folds if f not in datasets.ML100K_FOLDS]
+    if bad or not folds:
+        raise UsageError(f"--folds must be comma-separated official ml-100k folds from "
+                         f"{', '.join(datasets.ML100K_FOLDS)}; got {text!r}.")
+    return folds
+
+
+def split(df, kind, args):
+    """``(description, {name: (train, test)})`` of one of the generic splits."""
+    seed = args.seed
+    if kind in (None, "kfold"):
+        n = args.kfold or 5
+        return f"{n}-fold random split (seed {seed})", {
+            f"fold{f + 1}": (s.train, s.test)
+            for f, s in enumerate(kfold(df, n_splits=n, random_state=seed))}
+    size = args.test_size
+    if kind == "random":
+        s = random_split(df, test_size=size, random_state=seed)
+        return f"random split, {size:g} of the ratings held out (seed {seed})", {"random": s}
+    if kind == "user":
+        s = user_split(df, test_size=size, random_state=seed)
+        return f"per-user split, {size:g} of each user's ratings held out (seed {seed})", \
+            {"per-user": s}
+    # "temporal" ("official" is refused by the callers before they read any data)
+    if "timestamp" not in df.columns:
+        raise UsageError("--split temporal needs a timestamp column; name it with "
+                         "--timestamp-col.")
+    s = temporal_split(df, test_size=size)
+    return f"temporal split, the latest {size:g} of the ratings held out", {"temporal": s}
+
+
+# ------------------------------------------------------------------------- MovieLens
+def _not_found(e, args):
+    """A DatasetNotFoundError in the command line's words."""
+    reason = e.reason
+    if not args.download:
+        reason = f"{e.release.name} is not in {e.data_home} and --no-download was given."
+    return f"{reason} {e.advice('--data-home')}"
+
+
+def _fetch(name, args):
+    """(folder, how it was found) of a release, downloading it unless --no-download."""
+    found = datasets.find_movielens(name, args.data_home)
+    if found is not None:
+        return found, _SOURCE[datasets.data_home_source(args.data_home)]
+    folder = datasets.fetch_movielens(name, args.data_home, download=args.download)
+    return folder, "downloaded"
+
+
+def _synthetic_shape(args):
+    try:
+        return datasets.synthetic_shape(args.synthetic_size or "S")
+    except ValueError as e:  # "size must be ..."
+        raise UsageError("--synthetic-size" + str(e)[len("size"):]) from None
+
+
+def _synthetic(args, kind, say):
+    n_users, n_items, n_ratings = _synthetic_shape(args)
+    t0 = time.perf_counter()
+    try:
+        df = datasets.make_ratings(n_users, n_items, n_ratings, seed=args.seed)
+    except ValueError as e:
+        raise UsageError(f"--synthetic-size {args.synthetic_size}: {e}") from None
+    how, splits = split(df, kind, args)
+    say(f"using the SYNTHETIC MovieLens-shaped ratings (not real data): {n_users:,} "
+        f"users x {n_items:,} items, {len(df):,} ratings, seed {args.seed}; {how}; "
+        f"generated in {time.perf_counter() - t0:.1f}s.")
+    return {"dataset": "synthetic", "shape": [n_users, n_items, n_ratings],
+            "seed": args.seed, "split": how}, splits
+
+
+def prepare(args, say):
+    """Resolve ``--ratings``/``--dataset`` and the split flags into the folds to score.
+
+    Returns ``(source, splits)``: a dict describing the data for the JSON output, and
+    ``{fold name: (train, test)}``.
+    """
+    kind = check_split_args(args)
+    folds = parse_folds(args.folds) if args.folds is not None else None
+    _synthetic_shape(args)  # checked even when unused
+    if args.ratings is not None:
+        if args.dataset != "auto":
+            raise UsageError("give either --ratings FILE or --dataset NAME, not both.")
+        if kind == "official":
+            raise UsageError("--folds and --split official name MovieLens 100K's folds; a "
+                             "ratings file is split by --split kfold, random, user or temporal.")
+        df = _canonical(read_ratings(args), args)
+        how, splits = split(df, kind, args)
+        say(f"using {args.ratings}: {len(df):,} ratings, {df['user'].nunique():,} users, "
+            f"{df['item'].nunique():,} items; {how}.")
+        return {"dataset": str(args.ratings), "split": how}, splits
+    name, fetched = args.dataset, None
+    if name == "auto":
+        try:
+            fetched = _fetch("ml-100k", args)
+            name = "ml-100k"
+        except datasets.DatasetNotFoundError as e:
+            say(f"MovieLens 100K not found: {_not_found(e, args)} Going on with synthetic "
+                "data.")
+            name = "synthetic"
+    if name == "synthetic":
+        if kind == "official":
+            raise UsageError("--folds names official MovieLens 100K folds, which the "
+                             "synthetic set does not have; use --kfold N or --split.")
+        return _synthetic(args, kind, say)
+
+    rel = datasets.MOVIELENS[name]
+    try:
+        folder, why = fetched or _fetch(name, args)
+    except datasets.DatasetNotFoundError as e:
+        raise DataError(f"{rel.title} ({name}) not found: {_not_found(e, args)}") from None
+    if name == "ml-100k" and kind in (None, "official"):
+        folds = folds or datasets.ML100K_DEFAULT_FOLDS
+        splits = datasets.ml100k_folds(data_home=folder, folds=folds, download=False)
+        say(f"using {rel.title} (real data), official folds {','.join(folds)}, from {folder} "
+            f"(found via {why}).")
+        return {"dataset": name, "path": str(folder), "split": ",".join(folds)}, splits
+    if kind == "official":
+        raise UsageError(f"--folds names official MovieLens 100K folds; {name} has none, "
+                         "use --kfold N or --split.")
+    ds = datasets.load_movielens(name, data_home=folder, download=False)
+    how, splits = split(ds.ratings, kind, args)
+    say(f"using {rel.title} (real data): {len(ds.ratings):,} ratings, {ds.n_users:,} users, "
+        f"{ds.n_items:,} items, from {ds.path} (found via {why}); {how}.")
+    return {"dataset": name, "path": str(ds.path), "split": how}, splits

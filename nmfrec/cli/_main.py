@@ -1,0 +1,78 @@
+"""``main``: run one command, turn every failure into one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from ..datasets import DatasetNotFoundError
+from ._commands import message
+from ._errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, DataError, UsageError
+from ._output import Progress
+from ._parser import PROG, build_parser
+
+
+def main(argv=None) -> int:
+    """Run the ``nmfrec`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 success, 1 a data error (a missing or unreadable file, a bad
+        column, an unknown user), 2 a usage error (a bad flag or parameter value), 130
+        interrupted. Errors print one line ``nmfrec: error: ...`` on stderr; with
+        ``--debug`` the traceback is raised instead.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    out, err = sys.stdout, sys.stderr
+    progress = Progress(err)
+
+    def one_line_warning(msg, category, filename, lineno, file=None, line=None):
+        progress.interrupt()
+        print(f"{PROG}: warning: {msg}", file=err)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = one_line_warning
+        return _run(argv, debug, out, err, progress)
+
+
+def _run(argv, debug, out, err, progress):
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help / --version
+            return int(e.code or 0)
+        if args.command is None:
+            parser.print_help(out)
+            return EXIT_USAGE
+        return int(args.func(args, out, err, progress) or 0)
+    except UsageError as e:
+        if debug:
+            raise
+        progress.interrupt()
+        print(f"{PROG}: error: {e}", file=err)
+        return EXIT_USAGE
+    except (DataError, DatasetNotFoundError, FileNotFoundError, PermissionError,
+            KeyError, ValueError, TypeError) as e:
+        if debug:
+            raise
+        progress.interrupt()
+        print(f"{PROG}: error: {message(e)}", file=err)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - last resort: one line, not a traceback
+        if debug:
+            raise
+        progress.interrupt()
+        print(f"{PROG}: error: unexpected {type(e).__name__}: {e} (rerun with --debug for "
+              "the traceback)", file=err)
+        return EXIT_DATA

@@ -1,0 +1,100 @@
+"""What the command prints: the metrics table, JSON results, progress lines."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def table_columns(protocol, k):
+    """(result key, header) pairs of the evaluate table for a protocol."""
+    cols = []
+    if protocol in ("rating", "both"):
+        cols += [("rmse", "RMSE"), ("mae", "MAE")]
+    if protocol in ("ranking", "both"):
+        cols += [("precision", f"P@{k}"), ("recall", f"R@{k}"), ("ndcg", f"NDCG@{k}"),
+                 ("map", f"MAP@{k}"), ("coverage", "coverage")]
+    cols.append(("fit_time", "fit(s)"))
+    return cols
+
+
+def _fmt(value, key):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.2f}" if key == "fit_time" else f"{value:.4f}"
+
+
+def format_table(rows, columns):
+    """Text table: rows are (label, {key: value}); numbers right-aligned, "-" for missing.
+
+    A rule is drawn under the header and above the row labelled ``mean``.
+    """
+    header = ["", *[h for _, h in columns]]
+    body = [[label, *[_fmt(vals.get(key), key) for key, _ in columns]] for label, vals in rows]
+    widths = [max(len(r[j]) for r in [header, *body]) for j in range(len(header))]
+
+    def line(r):
+        return "  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])])
+
+    rule = "  ".join("-" * w for w in widths)
+    out = [line(header), rule]
+    for (label, _), r in zip(rows, body):
+        if label == "mean":
+            out.append(rule)
+        out.append(line(r))
+    return "\n".join(out)
+
+
+def jsonable(x):
+    """``x`` with numpy scalars as Python numbers and NaN as None (for ``json.dumps``)."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return None if math.isnan(x) else x
+    return x
+
+
+def isatty(stream):
+    """Whether ``stream`` is a terminal (False for anything that cannot say)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """One line per fold on stderr; on a terminal, begun before the fit and ended after.
+
+    ``pending`` is True while a begun line waits for its end, so that a warning printed
+    in between starts on a new line (see :meth:`interrupt`).
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.pending = False
+        self._head = ""
+
+    def begin(self, head):
+        self._head = head
+        if isatty(self.stream):
+            print(head, file=self.stream, end="", flush=True)
+            self.pending = True
+
+    def end(self, tail):
+        if self.pending:
+            print(tail, file=self.stream, flush=True)
+            self.pending = False
+        else:
+            print(self._head + tail, file=self.stream, flush=True)
+
+    def interrupt(self):
+        """End a begun line before something else is printed."""
+        if self.pending:
+            print("", file=self.stream)
+            self.pending = False

@@ -1,0 +1,447 @@
+"""Reading ratings and item-title files.
+
+Two kinds of readers:
+
+* :func:`read_ratings_file` and :func:`read_titles_file` take the files people have:
+  CSV/TSV with or without a header, ``::``-separated files, Parquet, MovieLens files.
+  They return the columns as found (ratings) or a Series item -> title (titles).
+* :func:`read_movielens_ratings` and :func:`read_movielens_items` parse the exact formats
+  of the MovieLens releases into typed frames; :mod:`nmfrec.datasets` loads every release
+  with them, and :func:`read_titles_file` reads ``u.item``, ``movies.dat`` and
+  ``movies.csv`` with them too.
+
+Every error is a :class:`FileNotFoundError` (no such file) or a :class:`ValueError`
+whose message names the file and, where one line is at fault, the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .ratings import ITEM_COLUMNS
+
+__all__ = [
+    "RATING_NAMES",
+    "check_file",
+    "ML100K_GENRES",
+    "read_ratings_file",
+    "read_titles_file",
+    "read_movielens_ratings",
+    "read_movielens_items",
+]
+
+#: Column names given to a headerless ratings file, in order.
+RATING_NAMES = ("user", "item", "rating", "timestamp")
+
+#: The 19 genre flags of ml-100k's ``u.item``, in column order (as listed in ``u.genre``).
+ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+    "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)
+
+_RATING_DTYPES = dict.fromkeys(RATING_NAMES[:2], "int64") | {"rating": "float64",
+                                                              "timestamp": "int64"}
+_TITLE_COLUMNS = ("title", "name", "Title")
+_ITEM_ID_COLUMNS = (*ITEM_COLUMNS, "id")  # the names fit recognises, and a titles file's id
+
+
+# ======================================================================================
+# generic files
+# ======================================================================================
+
+def check_file(path, what="file") -> Path:
+    """``path`` as a Path, after checking that it is an existing file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    what : str, default="file"
+        How the messages name it, e.g. ``"ratings file"``.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is a directory.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist.")
+    if p.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a directory, not a file.")
+    return p
+
+
+def _first_line(p: Path) -> str:
+    with open(p, "rb") as f:
+        for raw in f:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if line.strip():
+                return line
+    return ""
+
+
+def _decode_sep(sep):
+    if sep is None:
+        return None
+    if sep.lower() in ("tab", "\\t"):
+        return "\t"
+    if sep.lower() in ("space", " "):
+        return " "
+    return sep.encode("utf-8").decode("unicode_escape")
+
+
+def _guess_sep(p: Path, first: str) -> str:
+    name, suffix = p.name.lower(), p.suffix.lower()
+    if suffix == ".tsv" or name == "u.data" or suffix in (".base", ".test", ".data"):
+        return "\t"
+    if "::" in first:
+        return "::"
+    if suffix == ".csv":
+        return ","
+    counts = {s: first.count(s) for s in ("\t", ",", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _int_or_str(x):
+    try:
+        return int(x)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def _check_names(names):
+    if isinstance(names, str):
+        names = names.split(",")
+    names = [str(n).strip() for n in names if str(n).strip()]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"names must be distinct column names; got {','.join(names)!r}.")
+    return names
+
+
+def read_ratings_file(path, sep=None, names=None) -> pd.DataFrame:
+    """Read a ratings table as it is in the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV/TSV file with or without a header, a ``::``-separated file (MovieLens
+        ``ratings.dat``), MovieLens ``u.data`` (tab-separated), or a Parquet file
+        (``.parquet``/``.pq``, needs pyarrow or fastparquet).
+    sep : str, optional
+        Field separator; ``"tab"`` or ``"\\t"`` for tabs, ``"space"`` for spaces.
+        None: guessed from the file name and its first line.
+    names : str or sequence of str, optional
+        Column names of a headerless file (a comma-separated string or a list). None:
+        a file whose first line is all numbers is read as headerless with the columns
+        ``user, item, rating[, timestamp]``; any other file has a header.
+
+    Returns
+    -------
+    DataFrame
+        The columns of the file, unchanged; picking the user, item and rating columns
+        is up to the caller (:meth:`nmfrec.Recommender.fit` recognises the usual names).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is a directory, empty, has no data rows or does not parse (the message
+        names the file and, from the parser, the line); ``names`` repeats a name or
+        does not match a Parquet file's columns; Parquet without an engine installed.
+    """
+    p = check_file(path, "ratings file")
+    if names is not None:
+        names = _check_names(names)
+    if p.suffix.lower() in (".parquet", ".pq"):
+        try:
+            df = pd.read_parquet(p)
+        except ImportError as e:
+            raise ValueError(f"cannot read {p}: reading Parquet needs pyarrow or fastparquet, "
+                             f"which is not installed ({str(e).splitlines()[0]}). Install "
+                             "pyarrow, or convert the file to CSV.") from None
+        except Exception as e:
+            raise ValueError(f"cannot read {p} as Parquet: {e}") from None
+        if names is not None:
+            if len(names) != df.shape[1]:
+                raise ValueError(f"names gives {len(names)} names but {p} has "
+                                 f"{df.shape[1]} columns {list(df.columns)}.")
+            df.columns = names
+        return df
+    first = _first_line(p)
+    if not first:
+        raise ValueError(f"ratings file {str(p)!r} is empty.")
+    sep = _decode_sep(sep) or _guess_sep(p, first)
+    fields = first.split(sep)
+    if names is None and all(_is_number(f.strip()) for f in fields):
+        names = list(RATING_NAMES[:len(fields)]) + [f"col{j}" for j in
+                                                   range(len(RATING_NAMES), len(fields))]
+    kw = dict(sep=sep, engine="python" if len(sep) > 1 else "c")
+    if names is not None:
+        kw.update(header=None, names=names, index_col=False)
+    try:
+        try:
+            df = pd.read_csv(p, **kw)
+        except UnicodeDecodeError:
+            df = pd.read_csv(p, encoding="latin-1", **kw)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+        raise ValueError(f"cannot parse {p} (separator {sep!r}): {str(e).strip()}") from None
+    if len(df) == 0:
+        raise ValueError(f"ratings file {str(p)!r} has no data rows.")
+    return df
+
+
+def read_titles_file(path, item_col=None) -> pd.Series:
+    """Read item titles.
+
+    Parameters
+    ----------
+    path : str or path-like
+        MovieLens ``u.item``, ``movies.dat`` or ``movies.csv`` (read by
+        :func:`read_movielens_items`), or a CSV/TSV with a header holding an item
+        column and a title column (``title`` or ``name``).
+    item_col : str, optional
+        The item column of a CSV/TSV. None: a recognised name (``item``, ``movieId``,
+        ``item_id``, ``id``, ...), or the other column of a two-column file.
+
+    Returns
+    -------
+    Series
+        Titles indexed by item id (ints where the ids are integers, else strings).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is a directory, empty or does not parse, or has no item or no title
+        column; the message names the file (and the line, where one is at fault).
+    """
+    p = check_file(path, "titles file")
+    first = _first_line(p)
+    if not first:
+        raise ValueError(f"titles file {str(p)!r} is empty.")
+    fmt = _movielens_items_format(p, first)
+    if fmt is not None:
+        items = read_movielens_items(p, fmt)
+        return pd.Series(items["title"].to_numpy(dtype=object), index=items.index.to_numpy())
+    sep = _guess_sep(p, first)
+    try:
+        try:
+            df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False)
+        except UnicodeDecodeError:
+            df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, encoding="latin-1")
+    except (pd.errors.ParserError, ValueError) as e:
+        raise ValueError(f"cannot parse titles file {p}: {str(e).strip()}") from None
+    tcol = next((c for c in _TITLE_COLUMNS if c in df.columns), None)
+    icol = next((c for c in (item_col, *_ITEM_ID_COLUMNS) if c in df.columns), None)
+    if icol is None and tcol is not None and df.shape[1] == 2:
+        icol = next(c for c in df.columns if c != tcol)  # "song,title": the other one
+    if icol is None or tcol is None:
+        raise ValueError(f"titles file {p} needs an item column ({', '.join(_ITEM_ID_COLUMNS)}) "
+                         f"and a title column (title or name); it has columns "
+                         f"{list(df.columns)}.")
+    return pd.Series(df[tcol].to_numpy(), index=[_int_or_str(x) for x in df[icol]])
+
+
+def _movielens_items_format(p: Path, first: str):
+    """"100k", "dat" or "csv" when the file is a MovieLens items file, else None."""
+    name = p.name.lower()
+    if name == "u.item" or first.count("|") == 4 + len(ML100K_GENRES):
+        return "100k"
+    if name == "movies.dat" or "::" in first:
+        return "dat"
+    if name == "movies.csv" or first.strip() == "movieId,title,genres":
+        return "csv"
+    return None
+
+
+# ======================================================================================
+# MovieLens formats
+# ======================================================================================
+
+def _read_table(path: Path, **kw) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, **kw)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"could not parse {path}: {exc}") from None
+
+
+def _finish_ratings(df: pd.DataFrame, path: Path, header_lines: int) -> pd.DataFrame:
+    """Typed ratings; a missing or non-numeric field is reported with its line."""
+    numeric = df.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna().any(axis=1).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        what = "missing" if df.iloc[row].isna().any() else "non-numeric"
+        raise ValueError(
+            f"{path}, line {row + 1 + header_lines}: {what} field(s) in "
+            f"{df.iloc[row].tolist()}; {int(bad.sum())} such row(s) in all.")
+    return numeric.astype(_RATING_DTYPES).reset_index(drop=True)
+
+
+def _ratings_format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".dat"):
+        return "dat"
+    if name.endswith(".csv"):
+        return "csv"
+    return "100k"
+
+
+def read_movielens_ratings(path, fmt=None) -> pd.DataFrame:
+    """Read a MovieLens ratings file into a typed frame.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    fmt : {"100k", "dat", "csv"}, optional
+        ``"100k"``: ml-100k's tab-separated ``user item rating timestamp`` without a
+        header (``u.data``, ``u1.base``, ``ua.test``, ...). ``"dat"``: ml-1m's and
+        ml-10m's ``UserID::MovieID::Rating::Timestamp``. ``"csv"``: ml-20m and later,
+        header ``userId,movieId,rating,timestamp``. None: from the file name
+        (``*.dat``, ``*.csv``, anything else ``"100k"``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``user`` int64, ``item`` int64, ``rating`` float64, ``timestamp``
+        int64 (Unix seconds), in file order.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        Unknown ``fmt``, a file that does not parse, a wrong header, a missing or
+        non-numeric field (the message names the file and the line).
+    """
+    p = check_file(path, "ratings file")
+    fmt = _ratings_format(p) if fmt is None else fmt
+    if fmt == "100k":
+        df = _read_table(p, sep="\t", header=None, names=list(_RATING_DTYPES), engine="c")
+        return _finish_ratings(df, p, 0)
+    if fmt == "dat":
+        # The fields are numbers, so the fast C parser reads "::" as ":" with empty
+        # fields in between (columns 0, 2, 4, 6).
+        df = _read_table(p, sep=":", header=None, usecols=[0, 2, 4, 6], engine="c")
+        df.columns = list(_RATING_DTYPES)
+        return _finish_ratings(df, p, 0)
+    if fmt == "csv":
+        df = _read_table(p, engine="c")
+        cols = ["userId", "movieId", "rating", "timestamp"]
+        if list(df.columns[:4]) != cols:
+            raise ValueError(f"{p}: expected header {','.join(cols)} on line 1; got "
+                             f"{list(df.columns)}.")
+        df = df[cols]
+        df.columns = list(_RATING_DTYPES)
+        return _finish_ratings(df, p, 1)
+    raise ValueError(f"fmt must be one of '100k', 'dat', 'csv'; got {fmt!r}.")
+
+
+def _items_frame(ids, titles, genres) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"title": pd.array(titles, dtype="string"), "genres": pd.array(genres, dtype="string")},
+        index=pd.Index(np.asarray(ids, dtype=np.int64), name="item"),
+    )
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # ml-1m's movies.dat is Latin-1
+        return raw.decode("latin-1")
+
+
+def read_movielens_items(path, fmt=None) -> pd.DataFrame:
+    """Read a MovieLens items file (titles and genres).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    fmt : {"100k", "dat", "csv"}, optional
+        ``"100k"``: ``u.item``, Latin-1, ``|``-separated
+        ``id|title|release|video release|url|`` then 19 genre flags. ``"dat"``:
+        ``movies.dat``, ``MovieID::Title::Genres``, UTF-8 if it decodes, else Latin-1
+        (ml-1m). ``"csv"``: ``movies.csv``, header ``movieId,title,genres``, UTF-8,
+        titles quoted where needed. None: from the file name and first line.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``item`` (int64), columns ``title`` and ``genres`` (genre names
+        joined by ``|``; empty for none and for "(no genres listed)").
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        A file that does not parse, a line with the wrong number of fields or a wrong
+        header (the message names the file and the line).
+    """
+    p = check_file(path, "items file")
+    if fmt is None:
+        fmt = _movielens_items_format(p, _first_line(p))
+    if fmt == "100k":
+        df = _read_table(p, sep="|", header=None, encoding="latin-1", engine="c",
+                         dtype={1: str}, keep_default_na=False)
+        want = 5 + len(ML100K_GENRES)
+        if df.shape[1] != want:
+            raise ValueError(f"{p}: expected {want} '|'-separated fields per line; got "
+                             f"{df.shape[1]}.")
+        bad = pd.to_numeric(df[0], errors="coerce").isna().to_numpy()
+        if bad.any():
+            n = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{p}, line {n + 1}: the item id {df.iloc[n, 0]!r} is not an "
+                             "integer.")
+        flags = df.iloc[:, 5:].to_numpy(dtype=np.int64) == 1
+        names = np.array(ML100K_GENRES, dtype=object)
+        genres = ["|".join(names[row]) for row in flags]
+        return _items_frame(df[0], df[1], genres)
+    if fmt == "dat":
+        ids, titles, genres = [], [], []
+        for n, line in enumerate(_decode(p).splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = line.split("::")
+            if len(parts) != 3 or not parts[0].strip().isdigit():
+                raise ValueError(f"{p}, line {n}: expected MovieID::Title::Genres; got "
+                                 f"{line!r}.")
+            ids.append(int(parts[0]))
+            titles.append(parts[1])
+            genres.append("" if parts[2] == "(no genres listed)" else parts[2])
+        return _items_frame(ids, titles, genres)
+    if fmt == "csv":
+        df = _read_table(p, engine="c", dtype={"title": str, "genres": str},
+                         keep_default_na=False)
+        if list(df.columns[:3]) != ["movieId", "title", "genres"]:
+            raise ValueError(f"{p}: expected header movieId,title,genres on line 1; got "
+                             f"{list(df.columns)}.")
+        genres = df["genres"].where(df["genres"] != "(no genres listed)", "")
+        return _items_frame(df["movieId"], df["title"], genres)
+    raise ValueError(f"{p}: not a MovieLens items file (u.item, movies.dat or movies.csv); "
+                     f"fmt must be one of '100k', 'dat', 'csv'; got {fmt!r}.")

@@ -1,0 +1,71 @@
+"""Shared fixtures: where the real MovieLens 100K is, and a sandbox that keeps tests offline.
+
+* ``movielens_home``: the folder holding ``ml-100k/``, from ``$NMFREC_DATA`` or, on a
+  development machine, ``../shared/data`` beside the checkout; tests that need it are
+  skipped with the reason when neither holds it. The library itself knows neither path
+  convention beyond ``NMFREC_DATA``: tests pass the folder explicitly.
+* Every test runs with the user cache in a temporary folder, without ``NMFREC_DATA``,
+  and with HTTP(S) requests to anything but this machine refused (raised as
+  ``requests.ConnectionError``, what an offline machine gives), so no test writes into
+  ``~/.cache`` or reaches the network. Downloads are tested against a local server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+
+from nmfrec.datasets import ENV_VAR, find_movielens
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _find_movielens_home():
+    """``$NMFREC_DATA`` if it holds ml-100k, else ``../shared/data`` beside the checkout."""
+    for cand in (os.environ.get(ENV_VAR), ROOT.parent / "shared" / "data"):
+        if cand and find_movielens("ml-100k", cand) is not None:
+            folder = find_movielens("ml-100k", cand)
+            return folder.parent if folder.name == "ml-100k" else folder
+    return None
+
+
+# decided once, before any test changes the environment
+MOVIELENS_HOME = _find_movielens_home()
+
+
+@pytest.fixture(scope="session")
+def movielens_home() -> Path:
+    """The data home holding the real ``ml-100k/`` (skips the test when there is none)."""
+    if MOVIELENS_HOME is None:
+        pytest.skip(f"MovieLens 100K not found: set {ENV_VAR} to the folder holding "
+                    "ml-100k/, or put it in ../shared/data beside the checkout")
+    return MOVIELENS_HOME
+
+
+def _is_local(url):
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _offline_sandbox(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    original = requests.Session.request
+
+    def local_only(self, method, url, *args, **kwargs):
+        if not _is_local(url):
+            raise requests.ConnectionError(f"network disabled in tests: {method} {url}")
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", local_only)

@@ -1,0 +1,164 @@
+"""nmfrec.io: the readers of ratings and titles files, and their errors (file and line named)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nmfrec.io import (check_file, read_movielens_items, read_movielens_ratings,
+                       read_ratings_file, read_titles_file)
+
+U_ITEM_LINE = "{i}|Caf\xe9 {i} (1995)|01-Jan-1995||http://x|" + "|".join(["0"] * 18) + "|1\n"
+
+
+# --------------------------------------------------------------------------- ratings files
+def test_headerless_numbers_get_the_default_names(tmp_path):
+    p = tmp_path / "u.data"
+    p.write_text("1\t10\t5\t881250949\n2\t20\t3\t881250950\n")
+    df = read_ratings_file(p)
+    assert list(df.columns) == ["user", "item", "rating", "timestamp"]
+    assert df.values.tolist() == [[1, 10, 5, 881250949], [2, 20, 3, 881250950]]
+
+
+def test_header_separator_and_names(tmp_path):
+    p = tmp_path / "r.txt"
+    p.write_text("a;b;c\n1;2;3.5\n")
+    assert read_ratings_file(p).to_dict("list") == {"a": [1], "b": [2], "c": [3.5]}
+    q = tmp_path / "r.dat"
+    q.write_text("7::8::4::99\n")
+    assert read_ratings_file(q).values.tolist() == [[7, 8, 4, 99]]
+    t = tmp_path / "r.tsv"
+    t.write_text("9\t8\t1\n")
+    assert list(read_ratings_file(t, names="u,i,r").columns) == ["u", "i", "r"]
+    assert list(read_ratings_file(t, sep="tab", names=["x", "y", "z"]).columns) == [
+        "x", "y", "z"]
+
+
+@pytest.mark.parametrize("content, kwargs, err, match", [
+    (None, {}, FileNotFoundError, r"ratings file '.*nope.csv' does not exist"),
+    ("", {}, ValueError, r"ratings file '.*r.csv' is empty"),
+    ("user,item,rating\n", {}, ValueError, r"'.*r.csv' has no data rows"),
+    ("1,2,3\n1,2,3,4,5\n", {}, ValueError, r"cannot parse .*r.csv \(separator ','\).*line 2"),
+    ("1,2,3\n", {"names": "a,a,b"}, ValueError, "names must be distinct column names"),
+])
+def test_ratings_file_errors(tmp_path, content, kwargs, err, match):
+    p = tmp_path / ("nope.csv" if content is None else "r.csv")
+    if content is not None:
+        p.write_text(content)
+    with pytest.raises(err, match=match):
+        read_ratings_file(p, **kwargs)
+
+
+def test_a_directory_is_not_a_file(tmp_path):
+    with pytest.raises(ValueError, match="is a directory, not a file"):
+        read_ratings_file(tmp_path)
+    with pytest.raises(ValueError, match="model file .* is a directory"):
+        check_file(tmp_path, "model file")
+    assert check_file(__file__) .name == "test_io.py"
+
+
+def test_parquet(tmp_path):
+    pytest.importorskip("pyarrow")
+    p = tmp_path / "r.parquet"
+    pd.DataFrame({"u": [1], "i": [2], "r": [3.0]}).to_parquet(p)
+    assert list(read_ratings_file(p, names="user,item,rating").columns) == [
+        "user", "item", "rating"]
+    with pytest.raises(ValueError, match="names gives 2 names but .* has 3 columns"):
+        read_ratings_file(p, names="a,b")
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet")
+    with pytest.raises(ValueError, match="cannot read .*bad.parquet as Parquet"):
+        read_ratings_file(bad)
+
+
+# --------------------------------------------------------------------------- titles files
+def test_titles_from_each_format(tmp_path):
+    u_item = tmp_path / "u.item"
+    u_item.write_bytes("".join(U_ITEM_LINE.format(i=i) for i in (1, 2)).encode("latin-1"))
+    assert read_titles_file(u_item).to_dict() == {1: "Café 1 (1995)", 2: "Café 2 (1995)"}
+    dat = tmp_path / "movies.dat"
+    dat.write_bytes("5::Léon: The Professional (1994)::Drama\n".encode("latin-1"))
+    assert read_titles_file(dat).to_dict() == {5: "Léon: The Professional (1994)"}
+    mcsv = tmp_path / "movies.csv"
+    mcsv.write_text('movieId,title,genres\n11,"President, The (1995)",Comedy\n')
+    assert read_titles_file(mcsv).to_dict() == {11: "President, The (1995)"}
+    own = tmp_path / "songs.csv"
+    own.write_text("song,title\na,Alpha\n7,Seven\n")
+    assert read_titles_file(own).to_dict() == {"a": "Alpha", 7: "Seven"}
+    piped = tmp_path / "t.txt"  # a generic '|' file is not u.item
+    piped.write_text("item|title|year\n1|One|1999\n")
+    assert read_titles_file(piped).to_dict() == {1: "One"}
+
+
+@pytest.mark.parametrize("content, match", [
+    ("", "titles file .* is empty"),
+    ("id,year\n1,1999\n", r"needs an item column .* it has columns \['id', 'year'\]"),
+    ('a,b\n"1,x\n', "cannot parse titles file"),
+    ("1::Only two fields\n2::Title::Drama::extra\n", r"t.csv, line 1: expected MovieID::Title"),
+])
+def test_titles_file_errors(tmp_path, content, match):
+    p = tmp_path / "t.csv"
+    p.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        read_titles_file(p)
+    with pytest.raises(FileNotFoundError, match="titles file .* does not exist"):
+        read_titles_file(tmp_path / "none.csv")
+
+
+# --------------------------------------------------------------------------- MovieLens formats
+def test_movielens_ratings_are_typed(tmp_path):
+    p = tmp_path / "u1.base"
+    p.write_text("1\t2\t3\t4\n5\t6\t7\t8\n")
+    df = read_movielens_ratings(p)
+    assert [str(t) for t in df.dtypes] == ["int64", "int64", "float64", "int64"]
+    assert df.values.tolist() == [[1, 2, 3.0, 4], [5, 6, 7.0, 8]]
+
+
+@pytest.mark.parametrize("name, content, match", [
+    ("u.data", "1\t2\t3\t4\n5\t6\t\t8\n", r"u.data, line 2: missing field\(s\)"),
+    ("u.data", "1\t2\t3\t4\n5\tsix\t7\t8\n", r"u.data, line 2: non-numeric field\(s\)"),
+    ("ratings.csv", "userId,movieId,rating,timestamp\n1,2,3,4\n1,x,3,4\n",
+     r"ratings.csv, line 3: non-numeric"),
+    ("ratings.csv", "user,item,rating,timestamp\n1,2,3,4\n",
+     r"ratings.csv: expected header userId,movieId,rating,timestamp on line 1"),
+    ("ratings.dat", "1::1::5\n", "could not parse .*ratings.dat"),
+])
+def test_movielens_ratings_errors_name_file_and_line(tmp_path, name, content, match):
+    p = tmp_path / name
+    p.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        read_movielens_ratings(p)
+
+
+def test_movielens_format_names(tmp_path):
+    p = tmp_path / "x.txt"
+    p.write_text("1\t2\t3\t4\n")
+    with pytest.raises(ValueError, match="fmt must be one of '100k', 'dat', 'csv'; got 'xml'"):
+        read_movielens_ratings(p, fmt="xml")
+    with pytest.raises(ValueError, match="not a MovieLens items file"):
+        read_movielens_items(p)
+
+
+@pytest.mark.parametrize("name, content, match", [
+    ("u.item", "1|Title|x\n", r"u.item: expected 24 '\|'-separated fields per line; got 3"),
+    ("u.item", U_ITEM_LINE.format(i=1) + U_ITEM_LINE.format(i="x"),
+     r"u.item, line 2: the item id 'x' is not an integer"),
+    ("movies.dat", "1::A::Drama\nx::B::Drama\n", r"movies.dat, line 2: expected MovieID"),
+    ("movies.csv", "id,title,genres\n1,A,B\n",
+     "movies.csv: expected header movieId,title,genres on line 1"),
+])
+def test_movielens_items_errors_name_file_and_line(tmp_path, name, content, match):
+    p = tmp_path / name
+    p.write_bytes(content.encode("latin-1"))
+    with pytest.raises(ValueError, match=match):
+        read_movielens_items(p)
+
+
+def test_movielens_items_genres(tmp_path):
+    p = tmp_path / "u.item"
+    p.write_bytes(U_ITEM_LINE.format(i=3).encode("latin-1"))
+    items = read_movielens_items(p)
+    assert items.index.tolist() == [3] and items.index.name == "item"
+    assert items.loc[3, "genres"] == "Western" and items.loc[3, "title"] == "Café 3 (1995)"
+    assert np.dtype(items.index.dtype) == np.int64
