@@ -9,13 +9,12 @@ Public surface:
 * :mod:`nmfrec.model_selection`: cross-validated choice of rank and penalties.
 """
 
+from ._version import __version__
 from .exceptions import ConvergenceWarning, NotFittedError
 from . import datasets, evaluation, model_selection
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
 from .recommender import Recommender
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "Recommender",
