@@ -16,6 +16,7 @@ from ._cd import cd_update_rows
 from ._loss import dot_pairs, fit_stats, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
+from ._topk import topk_rows, topk_rows_serial
 
 __all__ = [
     "als_update_rows",
@@ -28,4 +29,6 @@ __all__ = [
     "objective",
     "gram",
     "penalty",
+    "topk_rows",
+    "topk_rows_serial",
 ]
