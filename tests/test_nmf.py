@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nmfrec import ConvergenceWarning, MaskedNMF, NotFittedError, RatingsMatrix
+from nmfrec._init import initialize_components
 
 from _reference import dense_objective, nnls_row, random_masked
 
@@ -85,7 +86,7 @@ def test_nndsvd_init_is_sklearns_up_to_scale():
     rng = np.random.default_rng(1)
     X = rng.random((30, 4)) @ rng.random((4, 20))
     Wr, Hr = _initialize_nmf(X, 3, init="nndsvd")
-    W, Ht = MaskedNMF(3)._initialize(RatingsMatrix.from_dense(X), "nndsvd", np.random.default_rng(0))
+    W, Ht = initialize_components(RatingsMatrix.from_dense(X), 3, "nndsvd", np.random.default_rng(0))
     c = np.sum(W * Wr) / np.sum(Wr * Wr)
     np.testing.assert_allclose(W, c * Wr, atol=1e-8)
     np.testing.assert_allclose(Ht.T, c * Hr, atol=1e-8)
@@ -385,7 +386,7 @@ def test_biases_are_extra_columns_paired_with_fixed_ones(medium):
     np.testing.assert_array_equal(m.item_bias_, m.components_[4])
     assert np.all(m.W_ >= 0) and np.all(m.components_ >= 0)
     rows, cols = medium.nonzero()
-    manual = (np.einsum("ij,ij->i", m.W_[rows, :3], m.H_t_[cols, :3])
+    manual = (np.einsum("ij,ij->i", m.W_[rows, :3], m.components_.T[cols, :3])
               + m.user_bias_[rows] + m.item_bias_[cols])
     np.testing.assert_allclose(m.predict(rows, cols), manual, rtol=1e-12)
     # the penalty leaves the constant columns out: the objective is the NumPy reference
