@@ -3,7 +3,7 @@
 Public surface:
 
 * :class:`Recommender`: fit a ratings DataFrame, predict, recommend, explain, save.
-* :class:`MaskedNMF`: scikit-learn-style estimator on matrices with missing entries.
+* :class:`MaskedNMF`: a scikit-learn transformer for matrices with missing entries.
 * :class:`RatingsMatrix`, :class:`Vocabulary`: the validated sparse data model.
 * :mod:`nmfrec.evaluation`, :mod:`nmfrec.datasets`: offline evaluation and MovieLens.
 * :mod:`nmfrec.model_selection`: cross-validated choice of rank and penalties.

@@ -628,3 +628,57 @@ def test_biased_recommend_equals_bruteforce():
         order = cand[np.lexsort((cand, -S[u, cand]))][:4]
         got = rec.recommend(rec.users_.labels_[u], k=4)
         np.testing.assert_array_equal(got["item"].to_numpy(), rec.items_.labels_[order])
+
+
+# ------------------------------------------------------------------------ the newcomer's view
+def test_convergence_warning_points_at_the_callers_line():
+    with pytest.warns(ConvergenceWarning, match="max_iter=1") as record:
+        Recommender(**{**PARAMS, "max_iter": 1, "tol": 1e-12}).fit(make_ratings())
+    assert record[0].filename == __file__
+
+
+def test_an_id_of_the_other_kind_is_named_with_examples():
+    rec = Recommender(**PARAMS).fit(make_ratings(string_ids=True))
+    with pytest.raises(KeyError, match=r"user 1 is not in the training data, whose user ids "
+                                       r"are strings \(e\.g\. 'u00', 'u01'\)"):
+        rec.recommend(1)
+    rec = Recommender(**PARAMS).fit(make_ratings())
+    with pytest.raises(KeyError, match=r"user '100' is not in the training data, whose user "
+                                       r"ids are integers \(e\.g\. 100, 103\)"):
+        rec.recommend("100")
+    with pytest.raises(KeyError, match=r"item 'x' is not in the training data, whose item ids "
+                                       r"are integers"):
+        rec.similar_items("x")
+
+
+def test_resolved_params_show_only_what_the_model_uses():
+    explicit = Recommender().resolved_params()
+    assert not {"alpha", "missing_weight", "preference"} & set(explicit)
+    assert explicit["n_components"] == 30 and explicit["reg_scale"] == "count"
+    implicit = Recommender(feedback="implicit").resolved_params()
+    assert (implicit["alpha"], implicit["missing_weight"], implicit["preference"]) == (0.0, 0.3, "rating")
+    binary = Recommender(feedback="implicit", preference="binary").resolved_params()
+    assert (binary["alpha"], binary["missing_weight"]) == (1.0, 1.0)
+    # the explicit fit is the model it was before: MaskedNMF's defaults for the unused ones
+    rec = Recommender(**PARAMS).fit(make_ratings())
+    assert (rec.model_.alpha, rec.model_.missing_weight, rec.model_.preference) == (1.0, 1.0, "binary")
+
+
+@pytest.mark.parametrize("string_ids", [False, True], ids=["int_ids", "str_ids"])
+def test_item_factors_mirror_user_factors(string_ids):
+    rec = Recommender(**BIASED).fit(make_ratings(string_ids=string_ids))
+    H = rec.model_.components_.T
+    labels = rec.items_.labels_
+    np.testing.assert_array_equal(rec.item_factors(), H)
+    np.testing.assert_array_equal(rec.item_factors(labels[3]), H[3])
+    np.testing.assert_array_equal(rec.item_factors(list(labels[[4, 1]])), H[[4, 1]])
+    u, i = rec.users_.labels_[2], labels[5]
+    assert rec.user_factors(u) @ rec.item_factors(i) == pytest.approx(rec.predict(u, i, clip=False),
+                                                                      rel=1e-12)
+    copy = rec.item_factors()
+    copy[:] = -1
+    assert np.all(rec.model_.components_ >= 0)          # a copy, not the model's array
+    with pytest.raises(KeyError, match="is not in the training data"):
+        rec.item_factors("nope" if string_ids else 31337)
+    with pytest.raises(NotFittedError, match="call fit before item_factors"):
+        Recommender().item_factors()
