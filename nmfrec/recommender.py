@@ -393,7 +393,9 @@ class Recommender(ParamsBase):
         Parameters
         ----------
         user : label, sequence of labels or pandas.DataFrame
-        item : label or sequence of labels, optional (not with a frame)
+            One user, the users of several pairs, or a frame of (user, item) pairs.
+        item : label or sequence of labels, optional
+            The item(s) paired with ``user``, one per user; not with a frame.
         clip : bool, default=True
             Clip to the training rating range (explicit feedback only; implicit
             preference scores are never clipped).
@@ -706,9 +708,35 @@ class Recommender(ParamsBase):
                       duplicates="raise"):
         """Top-``k`` items for a new user described by their ratings, without refitting.
 
-        The user's factors are :meth:`fold_in` ``(ratings)``; ``exclude_seen`` leaves
-        out the rated items. Other parameters and the result are as in
-        :meth:`recommend`.
+        The user's factors are :meth:`fold_in` ``(ratings)``; the ranking is that of
+        :meth:`recommend` for a user with those factors.
+
+        Parameters
+        ----------
+        ratings : dict, pandas.Series or pandas.DataFrame
+            The new user's ratings, item label -> rating, as :meth:`fold_in` takes them.
+        k : int, default=10
+            Number of items (fewer when fewer candidates exist).
+        exclude_seen : bool, default=True
+            Leave out the items in ``ratings``.
+        items : sequence of labels, optional
+            Whitelist: only these items are candidates. Unknown labels raise KeyError.
+        exclude : sequence of labels, optional
+            Blacklist: never return these items (unknown labels are ignored).
+        duplicates : {"raise", "last", "first", "mean"}, default="raise"
+            For ratings that rate an item more than once.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``item`` and ``score``, best first; plus ``title`` when titles are set.
+
+        Raises
+        ------
+        KeyError
+            An item of ``ratings`` (or of the whitelist) is not in the training data.
+        ValueError
+            ``ratings`` is empty or holds invalid ratings, or ``k`` is not an integer >= 1.
         """
         self._check_fitted("recommend_new")
         k = _check_positive_int(k, "k")
@@ -907,6 +935,7 @@ class Recommender(ParamsBase):
         component : int or str
             Component index ``0..k-1`` or name (``"c3"``, see ``component_names_``).
         n : int, default=10
+            Number of items.
 
         Returns
         -------
