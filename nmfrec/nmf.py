@@ -504,7 +504,8 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
         """
         self._check_fitted("predict")
         if cols is None:
-            return self.inverse_transform(self.transform(rows))
+            W = self._solve_rows(self._as_matrix(rows, "predict").csr)
+            return W @ self.components_
         r = np.asarray(rows)
         c = np.asarray(cols)
         if r.shape != c.shape:

@@ -702,7 +702,8 @@ class Recommender(ParamsBase):
         ndarray of shape (n_components,)
         """
         self._check_fitted("fold_in")
-        return self.model_.transform(self._new_user_row(ratings, duplicates))[0]
+        # np.asarray: scikit-learn's set_config(transform_output="pandas") may be on
+        return np.asarray(self.model_.transform(self._new_user_row(ratings, duplicates)))[0]
 
     def recommend_new(self, ratings, k=10, exclude_seen=True, items=None, exclude=None,
                       duplicates="raise"):
@@ -741,7 +742,7 @@ class Recommender(ParamsBase):
         self._check_fitted("recommend_new")
         k = _check_positive_int(k, "k")
         row = self._new_user_row(ratings, duplicates)
-        w = self.model_.transform(row)
+        w = np.asarray(self.model_.transform(row))
         allowed = self._allowed(items, exclude)
         if exclude_seen:
             ex_indptr, ex_indices = row.csr.indptr, row.csr.indices

@@ -226,6 +226,18 @@ def test_set_output_pandas_and_pipeline(masked):
     np.testing.assert_allclose(Z, scaler.transform(alone.transform(masked[:7])), rtol=1e-12)
 
 
+def test_recommender_works_under_a_global_pandas_output():
+    from sklearn import config_context
+    df = _frame()
+    rec = Recommender(n_components=2, random_state=0, max_iter=5).fit(df)
+    new = {101: 4.0, 102: 1.0}
+    w, top = rec.fold_in(new), rec.recommend_new(new, k=3)
+    with config_context(transform_output="pandas"):
+        assert isinstance(rec.model_.transform(np.full((1, len(rec.items_)), np.nan)), pd.DataFrame)
+        np.testing.assert_array_equal(rec.fold_in(new), w)
+        pd.testing.assert_frame_equal(rec.recommend_new(new, k=3), top)
+
+
 def test_negative_input_is_named_in_scikit_learns_words():
     with pytest.raises(ValueError, match=r"Negative values in data passed to MaskedNMF\.fit: "
                                          r"X contains 1 negative values \(first at row 0, "
