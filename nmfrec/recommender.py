@@ -452,6 +452,13 @@ class Recommender(ParamsBase):
             pred = np.clip(pred, lo, hi)
         return float(pred[0]) if scalar else pred
 
+    @property
+    def predicts_ratings(self):
+        """Whether :meth:`predict` returns ratings (explicit feedback) rather than
+        preference scores (implicit feedback): evaluation scores RMSE only for the former.
+        """
+        return self.feedback != "implicit"
+
     def _frame_columns(self, frame, roles, user_col=None, item_col=None, rating_col=None):
         """Columns of ``frame`` for ``roles``: the given names, else those of ``fit``
         when present, else the usual names."""
@@ -496,7 +503,7 @@ class Recommender(ParamsBase):
             raise TypeError(f"score takes a ratings DataFrame; got {type(X).__name__}.")
         if len(X) == 0:
             raise ValueError("X is empty: there are no ratings to score.")
-        if self.model_.feedback == "explicit":
+        if self.model_.feedback != "implicit":
             ucol, icol, rcol = self._frame_columns(X, ("user", "item", "rating"))
             pred = self.predict(X, unknown="baseline", user_col=ucol, item_col=icol)
             truth = X[rcol].to_numpy(dtype=np.float64)

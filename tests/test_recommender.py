@@ -651,6 +651,11 @@ def test_an_id_of_the_other_kind_is_named_with_examples():
         rec.similar_items("x")
 
 
+def test_the_model_says_whether_predict_gives_ratings():
+    assert Recommender().predicts_ratings is True
+    assert Recommender(feedback="implicit").predicts_ratings is False
+
+
 def test_resolved_params_show_only_what_the_model_uses():
     explicit = Recommender().resolved_params()
     assert not {"alpha", "missing_weight", "preference"} & set(explicit)
