@@ -3,19 +3,18 @@
 Public surface:
 
 * :class:`Recommender`: fit a ratings DataFrame, predict, recommend, explain, save.
-* :class:`MaskedNMF`: scikit-learn-style estimator on matrices with missing entries.
+* :class:`MaskedNMF`: a scikit-learn transformer for matrices with missing entries.
 * :class:`RatingsMatrix`, :class:`Vocabulary`: the validated sparse data model.
 * :mod:`nmfrec.evaluation`, :mod:`nmfrec.datasets`: offline evaluation and MovieLens.
 * :mod:`nmfrec.model_selection`: cross-validated choice of rank and penalties.
 """
 
+from ._version import __version__
 from .exceptions import ConvergenceWarning, NotFittedError
 from . import datasets, evaluation, model_selection
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
 from .recommender import Recommender
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "Recommender",

@@ -1,31 +1,49 @@
-"""A minimal progress bar for long fits (no dependency)."""
+"""The progress bar of long fits: tqdm's, which knows terminals, log files and notebooks."""
 
 import sys
-import time
+
+from tqdm.auto import tqdm
 
 
 class Progress:
-    """Prints ``[#####-----] it/total  objective ...`` on one refreshed line of stderr."""
+    """A bar of ``total`` iterations with the current figures (objective, ...) beside it.
 
-    def __init__(self, total, desc="fit", stream=None, width=24, min_interval=0.1):
-        self.total, self.desc, self.width = total, desc, width
-        self.stream = stream if stream is not None else sys.stderr
-        self.min_interval = min_interval
-        self.start = time.perf_counter()
-        self._last = 0.0
+    Built on ``tqdm.auto``: a refreshed line in a terminal, a widget in a Jupyter
+    notebook. When the stream is not a terminal (a log file, a CI log) the bar is
+    redrawn at most every ``log_interval`` seconds and once at the end, so a log gets a
+    few lines, not thousands of carriage returns.
+
+    Parameters
+    ----------
+    total : int
+        Number of iterations the bar spans (``max_iter``).
+    desc : str, default="fit"
+        Label shown before the bar.
+    stream : file-like, optional
+        Where the bar is written; default ``sys.stderr``.
+    min_interval : float, default=0.1
+        Seconds between redraws on a terminal.
+    log_interval : float, default=10.0
+        Seconds between redraws when ``stream`` is not a terminal.
+    """
+
+    def __init__(self, total, desc="fit", stream=None, min_interval=0.1, log_interval=10.0):
+        stream = stream if stream is not None else sys.stderr
+        is_tty = hasattr(stream, "isatty") and stream.isatty()
+        self._bar = tqdm(total=total, desc=desc, file=stream, leave=True,
+                         mininterval=min_interval if is_tty else log_interval,
+                         dynamic_ncols=is_tty)
 
     def update(self, it, **info):
-        now = time.perf_counter()
-        if now - self._last < self.min_interval and it < self.total:
-            return
-        self._last = now
-        frac = min(1.0, it / self.total) if self.total else 1.0
-        filled = int(round(frac * self.width))
-        bar = "#" * filled + "-" * (self.width - filled)
-        extra = "  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items())
-        self.stream.write(f"\r{self.desc} [{bar}] {it}/{self.total}  {extra}  {now - self.start:.1f}s")
-        self.stream.flush()
+        """Move the bar to iteration ``it`` and show ``info`` (name -> value) beside it."""
+        self._bar.set_postfix({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                               for k, v in info.items()}, refresh=False)
+        self._bar.update(it - self._bar.n)
 
     def close(self, message=""):
-        self.stream.write(f"  {message}\n" if message else "\n")
-        self.stream.flush()
+        """Finish the bar (drawn in its final state), with ``message`` after the figures."""
+        if message:
+            postfix = self._bar.postfix
+            self._bar.set_postfix_str(f"{postfix}, {message}" if postfix else message,
+                                      refresh=False)
+        self._bar.close()

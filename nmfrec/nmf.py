@@ -2,32 +2,35 @@
 
 The estimator owns the math, the parameters and the convergence loop. It sees arrays and
 sparse matrices (never DataFrames or ids); the Numba kernels in :mod:`nmfrec._kernels` do
-the per-row work.
+the per-row work and :mod:`nmfrec._init` computes the starting factors.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
-import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
-import numba
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import ArpackError, svds
-from threadpoolctl import threadpool_limits
+import pandas as pd
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_array
 
 from . import _kernels as K
+from ._base import ParamsBase, ThreadLimits, warn
+from ._init import INITS, initialize_components, target_level
 from ._progress import Progress
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
 from .exceptions import ConvergenceWarning, NotFittedError
 from .ratings import RatingsMatrix, as_ratings_matrix
 
-__all__ = ["MaskedNMF"]
+__all__ = ["MaskedNMF", "FactorLayout", "SOLVERS", "INITS", "FEEDBACKS", "PREFERENCES",
+           "REG_SCALES"]
 
 SOLVERS = ("als", "mu", "pgd")
-INITS = ("random", "nndsvd", "nndsvda", "nndsvdar", "custom")
+FEEDBACKS = ("explicit", "implicit")
+PREFERENCES = ("binary", "rating")
+REG_SCALES = ("none", "count")
 
 # Inner iterations of the row solvers, fixed so results do not depend on hidden knobs.
 _ALS_SWEEPS = 3         # coordinate-descent sweeps per row and ALS iteration (warm start);
@@ -39,103 +42,133 @@ _FOLDIN_TOL = 1e-12
 _CD_SWEEPS = 1          # implicit ALS: residual coordinate-descent sweeps per row (2 gave
                         # the same ranking on ml-100k, P@10 0.317, for more work per row)
 _PGD_STEPS = 2          # projected-gradient steps per row and iteration
-_DENSE_SVD_LIMIT = 10_000_000  # NNDSVD's fallback when ARPACK fails: dense only if this small
 _MU_EPS = 1e-12         # keeps MU denominators positive (times the data's scale)
 _MU_FLOOR = 1e-10       # MU cannot move an exact 0; the floor keeps coordinates alive
                         # (times the scale of a factor entry, sqrt(mean rating / k))
 
 
-class _ParamsMixin:
-    """``get_params``/``set_params``/``repr`` in scikit-learn's manner (no dependency)."""
+@dataclass(frozen=True)
+class FactorLayout:
+    """The columns of ``W`` and of ``H^T``: the k components, then the bias columns.
 
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind != p.VAR_KEYWORD]
+    A user bias is a column of ``W`` paired with a fixed column of ones in ``H^T``; an
+    item bias is a column of ``H^T`` paired with a fixed column of ones in ``W``, so that
+    ``(W H)[u, i] = w_u . h_i + b_u + b_i``.
 
-    def get_params(self, deep=True):
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}; "
-                                 f"valid parameters are {valid}.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
-                   if not (defaults.get(k) is v or (type(defaults.get(k)) is type(v) and defaults.get(k) == v))]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-
-class _Threads:
-    """Set numba's thread count for a block, cap BLAS at one thread, always restore both.
-
-    The ALS kernel calls BLAS (``np.dot``) from inside numba's parallel loop; letting
-    BLAS start its own threads there oversubscribes the cores (measured 8x slower at
-    k=64 on 2 cores), so BLAS runs single-threaded within every fit.
+    Parameters
+    ----------
+    n_components : int
+        Rank k: columns ``0 .. k-1`` are the components ``c0 .. c{k-1}``.
+    user_bias, item_bias : bool, default=False
+        Whether the ``user_bias`` column (then the ``item_bias`` column) follows.
     """
 
-    def __init__(self, n, cap_blas=True):
-        self.n = n
-        self.cap_blas = cap_blas
+    n_components: int
+    user_bias: bool = False
+    item_bias: bool = False
 
-    def __enter__(self):
-        self.prev = numba.get_num_threads()
-        self._blas = threadpool_limits(limits=1, user_api="blas") if self.cap_blas else None
-        if self.n is not None:
-            numba.set_num_threads(min(int(self.n), numba.config.NUMBA_NUM_THREADS))
-        return self
+    @cached_property
+    def names(self) -> list:
+        """``"c0" .. "c{k-1}"``, then ``"user_bias"`` and/or ``"item_bias"``."""
+        names = [f"c{j}" for j in range(self.n_components)]
+        if self.user_bias:
+            names.append("user_bias")
+        if self.item_bias:
+            names.append("item_bias")
+        return names
 
-    def __exit__(self, *exc):
-        numba.set_num_threads(self.prev)
-        if self._blas is not None:
-            self._blas.restore_original_limits()
-        return False
+    @property
+    def n_factors(self) -> int:
+        """Number of columns: rank plus bias columns."""
+        return len(self.names)
 
+    @property
+    def user_bias_col(self):
+        """Column of the user bias (in ``W``; ones in ``H^T``), or None."""
+        return self.n_components if self.user_bias else None
 
-FEEDBACKS = ("explicit", "implicit")
-PREFERENCES = ("binary", "rating")
-REG_SCALES = ("none", "count")
+    @property
+    def item_bias_col(self):
+        """Column of the item bias (in ``H^T``; ones in ``W``), or None."""
+        return self.n_components + int(self.user_bias) if self.item_bias else None
+
+    @cached_property
+    def fixed_W(self) -> np.ndarray:
+        """(n_factors,) uint8: the columns of ``W`` the solvers leave alone (its ones)."""
+        fixed = np.zeros(self.n_factors, dtype=np.uint8)
+        if self.item_bias:
+            fixed[self.item_bias_col] = 1
+        return fixed
+
+    @cached_property
+    def fixed_H(self) -> np.ndarray:
+        """(n_factors,) uint8: the columns of ``H^T`` the solvers leave alone (its ones)."""
+        fixed = np.zeros(self.n_factors, dtype=np.uint8)
+        if self.user_bias:
+            fixed[self.user_bias_col] = 1
+        return fixed
+
+    def assemble(self, W, Ht, level, shrink=True):
+        """Full starting factors from the components (float64, new arrays).
+
+        ``W`` (n_rows, k) and ``Ht`` (n_cols, k) are placed in the component columns,
+        the biases start at a tenth of ``level`` each and, with ``shrink``, the
+        components are scaled to carry the other 80% of it. Factors that already have
+        every column (custom ones) are copied as they are. The fixed columns of ones
+        are set either way.
+        """
+        k, nf = self.n_components, self.n_factors
+        if W.shape[1] == nf:
+            Wf, Htf = W.astype(np.float64, copy=True), Ht.astype(np.float64, copy=True)
+        else:
+            Wf = np.zeros((W.shape[0], nf))
+            Htf = np.zeros((Ht.shape[0], nf))
+            scale = np.sqrt(0.8) if shrink and nf > k else 1.0
+            Wf[:, :k] = scale * W
+            Htf[:, :k] = scale * Ht
+            if self.user_bias:
+                Wf[:, self.user_bias_col] = 0.1 * level
+            if self.item_bias:
+                Htf[:, self.item_bias_col] = 0.1 * level
+        if self.user_bias:
+            Htf[:, self.user_bias_col] = 1.0
+        if self.item_bias:
+            Wf[:, self.item_bias_col] = 1.0
+        return Wf, Htf
 
 
 @dataclass
 class _Problem:
     """Everything a solver iteration needs, prepared once per fit."""
 
-    csr: sp.csr_matrix
-    csc: sp.csc_matrix
+    csr: object
+    csc: object
+    layout: FactorLayout
     implicit: bool
     alpha: float
     l1_W: float
     l2_W: float
     l1_H: float
     l2_H: float
-    scale: bool
-    fixed_W: np.ndarray
-    fixed_H: np.ndarray
+    reg_scale_count: bool
     row_counts: np.ndarray | None
     col_counts: np.ndarray | None
-    miss_w: float = 1.0
-    rating_target: bool = False
+    missing_weight: float = 1.0
+    preference_rating: bool = False
 
     def loss(self, W, Ht):
+        """``(F, data term)`` of the factors (see :func:`nmfrec._kernels.objective`)."""
         return K.objective(self.csr.indptr, self.csr.indices, self.csr.data, W, Ht,
                            self.l1_W, self.l2_W, self.l1_H, self.l2_H, self.implicit, self.alpha,
-                           self.fixed_W, self.fixed_H, self.row_counts, self.col_counts,
-                           self.miss_w, self.rating_target)
+                           self.layout.fixed_W, self.layout.fixed_H, self.row_counts,
+                           self.col_counts, self.missing_weight, self.preference_rating)
 
     def gram(self, Y):
-        """``miss_w * Y^T Y``, what every implicit row's problem carries."""
-        return self.miss_w * K.gram(Y) if self.implicit else np.zeros((1, 1))
+        """``missing_weight * Y^T Y``, what every implicit row's problem carries."""
+        return self.missing_weight * K.gram(Y) if self.implicit else np.zeros((1, 1))
 
 
-class MaskedNMF(_ParamsMixin):
+class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
     r"""Non-negative matrix factorization with missing entries.
 
     Finds non-negative ``W`` (n_rows x k) and ``H`` (k x n_cols) that minimise, over
@@ -235,7 +268,16 @@ class MaskedNMF(_ParamsMixin):
     dtype : {"float64", "float32"}, default="float64"
         Storage type of data and factors (kernels accumulate in float64).
     verbose : int, default=0
-        ``>= 1`` shows a progress bar with the current objective on stderr.
+        ``>= 1`` shows a progress bar with the current objective on stderr (in a
+        notebook, a notebook widget).
+
+    Notes
+    -----
+    ``MaskedNMF`` is a scikit-learn transformer: ``clone``, ``Pipeline``,
+    ``GridSearchCV``, ``cross_val_score``, ``set_output`` and ``check_is_fitted`` work
+    on it, and its tags say that it takes sparse input, non-negative values only, and NaN
+    (as missing). In a search, :meth:`score` compares candidates by how well the fitted
+    ``H`` reconstructs held-out rows.
 
     Attributes
     ----------
@@ -243,13 +285,14 @@ class MaskedNMF(_ParamsMixin):
         Row factors of the training matrix (the ``W`` that ``fit_transform`` returns),
         bias columns last when there are biases.
     components_ : ndarray of shape (n_factors_, n_cols)
-        ``H``. A transposed view of the row-major item factors ``H_t_``.
-    H_t_ : ndarray of shape (n_cols, n_factors_)
-        Column factors stored row-major (what the kernels use).
+        ``H``, the column factors (item factors of a ratings matrix), bias rows last.
+        It is the transposed view of a row-major (n_cols, n_factors_) array, the layout
+        the kernels work on: ``components_.T`` is C-contiguous. (``H_t_``, that array's
+        former name, is deprecated.)
     factor_names_ : list of str
         ``"c0" .. "c{k-1}"``, then ``"user_bias"`` and/or ``"item_bias"``.
     user_bias_, item_bias_ : ndarray or None
-        The fitted biases (views into ``W_`` and ``H_t_``), None when disabled.
+        The fitted biases (views into ``W_`` and ``components_``), None when disabled.
     reconstruction_err_ : float
         Explicit feedback: Frobenius norm of the residual on the observed entries,
         ``sqrt(sum_{Omega} (x - WH)^2)``. Implicit: ``sqrt(sum_{u,i} c (p - WH)^2)``.
@@ -261,6 +304,8 @@ class MaskedNMF(_ParamsMixin):
         Whether ``tol`` was reached before ``max_iter``.
     n_components_, n_factors_, n_features_in_ : int
         Rank, rank plus bias columns, and number of columns seen in ``fit``.
+    init_ : str
+        The initialization used (``init``, or the one None chose).
     fit_time_ : float
         Seconds spent in ``fit`` (all restarts).
 
@@ -336,7 +381,19 @@ class MaskedNMF(_ParamsMixin):
         self.dtype = dtype
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ public API
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True        # NaN marks a missing entry
+        tags.input_tags.positive_only = True
+        try:
+            # the factors' type is the dtype parameter, whatever the input's
+            tags.transformer_tags.preserves_dtype = [np.dtype(self.dtype).name]
+        except TypeError:
+            pass
+        return tags
+
+    # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None, W=None, H=None):
         """Learn W and H from the observed entries of ``X``.
 
@@ -345,6 +402,7 @@ class MaskedNMF(_ParamsMixin):
         X : scipy sparse matrix, array-like with NaN for missing, or RatingsMatrix
             Shape (n_rows, n_cols). Observed values must be finite and >= 0.
         y : ignored
+            Not used, present for scikit-learn's API.
         W, H : ndarray, optional
             Initial factors, shapes (n_rows, k) and (k, n_cols), or with the bias columns
             and rows included (their fixed ones are reset to 1); only with
@@ -358,7 +416,18 @@ class MaskedNMF(_ParamsMixin):
         return self
 
     def fit_transform(self, X, y=None, W=None, H=None):
-        """Fit and return ``W`` (n_rows, n_factors_)."""
+        """Fit and return ``W`` (n_rows, n_factors_), as :meth:`fit` does.
+
+        Parameters
+        ----------
+        X, y, W, H
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        W : ndarray of shape (n_rows, n_factors_)
+            ``W_``, the fitted row factors.
+        """
         self._fit(X, W, H)
         return self.W_
 
@@ -380,144 +449,343 @@ class MaskedNMF(_ParamsMixin):
         W : ndarray of shape (n_new_rows, n_factors_)
         """
         self._check_fitted("transform")
-        R = as_ratings_matrix(X, dtype=self._dtype)
-        if R.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {R.shape[1]} columns, but MaskedNMF was fitted with "
-                             f"{self.n_features_in_} columns.")
-        return self._solve_rows(R.csr.indptr, R.csr.indices, R.csr.data)
+        R = self._as_matrix(X, "transform")
+        return self._solve_rows(R.csr)
 
-    def predict(self, rows, cols):
-        """Model values ``W[rows] . H[:, cols]`` at the given positions (biases included).
+    def inverse_transform(self, X):
+        """The matrix that row factors stand for: ``X @ components_``, dense.
 
         Parameters
         ----------
-        rows, cols : array-like of int, same shape
-            Row and column indices in the training matrix.
+        X : array-like or sparse of shape (n_rows, n_factors_)
+            Row factors, e.g. from :meth:`transform` or :meth:`fit_transform`.
 
         Returns
         -------
-        ndarray of float, shape of ``rows``.
+        ndarray of shape (n_rows, n_features_in_)
+            The model's value of every entry of those rows, biases included.
+        """
+        self._check_fitted("inverse_transform")
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+        if X.shape[1] != self.n_factors_:
+            raise ValueError(f"X has {X.shape[1]} columns, but MaskedNMF has "
+                             f"{self.n_factors_} factors ({self.factor_names_[0]} .. "
+                             f"{self.factor_names_[-1]}).")
+        return np.asarray(X @ self.components_)
+
+    def predict(self, rows, cols=None):
+        """Model values: at positions of the training matrix, or every entry of new rows.
+
+        ``predict(rows, cols)`` gives ``W_[rows] . H[:, cols]`` (biases included) for
+        row and column indices of the training matrix, the way to fill in its missing
+        entries. ``predict(X)`` gives the completed matrix of new rows,
+        ``inverse_transform(transform(X))``.
+
+        Parameters
+        ----------
+        rows : array-like of int, or matrix
+            With ``cols``: row indices in the training matrix. Without: new rows, as
+            :meth:`transform` takes them (sparse, dense with NaN, or RatingsMatrix).
+        cols : array-like of int, same shape as ``rows``, optional
+            Column indices in the training matrix.
+
+        Returns
+        -------
+        ndarray
+            Float, the shape of ``rows`` (with ``cols``); else (n_new_rows, n_cols).
+
+        Raises
+        ------
+        ValueError
+            ``rows`` and ``cols`` differ in shape, or ``X`` is not a valid matrix with
+            ``n_features_in_`` columns.
+        IndexError, TypeError
+            An index out of range, or indices that are not integers.
         """
         self._check_fitted("predict")
+        if cols is None:
+            W = self._solve_rows(self._as_matrix(rows, "predict").csr)
+            return W @ self.components_
         r = np.asarray(rows)
         c = np.asarray(cols)
         if r.shape != c.shape:
             raise ValueError(f"rows and cols must have the same shape; got {r.shape} and {c.shape}.")
-        for name, arr, n in (("rows", r, self.W_.shape[0]), ("cols", c, self.H_t_.shape[0])):
+        Ht = self._item_factors()
+        for name, arr, n in (("rows", r, self.W_.shape[0]), ("cols", c, Ht.shape[0])):
             if arr.size and arr.dtype.kind not in "iu":
                 raise TypeError(f"{name} must be integer indices; got dtype {arr.dtype}.")
             if arr.size and (arr.min() < 0 or arr.max() >= n):
                 bad = arr[(arr < 0) | (arr >= n)].ravel()[0]
                 raise IndexError(f"{name} index {bad} is out of range for {n} {name}.")
         out = np.empty(r.size, dtype=np.float64)
-        with _Threads(self.n_threads, cap_blas=False):
-            K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, self.H_t_, out)
+        with ThreadLimits(self.n_threads, cap_blas=False):
+            K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, Ht, out)
         return out.reshape(r.shape)
+
+    def score(self, X, y=None):
+        """Minus the data term of the masked objective on the rows of ``X``.
+
+        The rows are folded in (:meth:`transform`) and scored against the fitted ``H``:
+        ``-1/2 sum_{(u,i) observed} (x_ui - w_u . h_i)^2`` for explicit feedback, minus
+        the weighted sum over every entry for implicit feedback (see the objective in the
+        class docstring). The penalties are left out, so that models with different
+        penalties compare by how well they reconstruct the data; greater is better, as
+        scikit-learn's model selection (``GridSearchCV``, ``cross_val_score``) expects.
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (n_rows, n_features_in_)
+            Rows to score, e.g. held-out rows of the training matrix.
+        y : ignored
+            Not used, present for scikit-learn's API.
+
+        Returns
+        -------
+        float
+            ``-reconstruction_error**2 / 2`` of the folded-in rows, <= 0.
+        """
+        self._check_fitted("score")
+        R = self._as_matrix(X, "score")
+        W = self._solve_rows(R.csr)
+        _, data_term = self._problem(R, self._layout).loss(W, self._item_factors())
+        return -0.5 * data_term
 
     def objective(self, X, W=None):
         """F(W, H) of the fitted factors on ``X`` (training shape), with ``W_`` by default.
 
-        Pass ``W=transform(X_new)`` to score new rows.
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (n_rows, n_features_in_)
+            The matrix whose entries the objective sums over.
+        W : ndarray of shape (n_rows, n_factors_), optional
+            Row factors, e.g. ``transform(X_new)`` to score new rows; default ``W_``.
+
+        Returns
+        -------
+        float
+            The penalized objective F, as reported in ``loss_history_``.
         """
         self._check_fitted("objective")
-        R = as_ratings_matrix(X, dtype=self._dtype)
+        R = self._as_matrix(X, "objective")
         W = self.W_ if W is None else np.ascontiguousarray(W, dtype=self._dtype)
-        if R.shape != (W.shape[0], self.H_t_.shape[0]):
-            raise ValueError(f"X has shape {R.shape}; expected {(W.shape[0], self.H_t_.shape[0])}.")
-        return self._problem(R).loss(W, self.H_t_)[0]
+        Ht = self._item_factors()
+        if R.shape != (W.shape[0], Ht.shape[0]):
+            raise ValueError(f"X has shape {R.shape}; expected {(W.shape[0], Ht.shape[0])}.")
+        return self._problem(R, self._layout).loss(W, Ht)[0]
 
+    def refit_rows(self, X, rows):
+        """Re-solve some rows of ``W_`` (existing or new) from their data, H held fixed.
+
+        Each row gets the factors :meth:`transform` gives it; rows past the end of
+        ``W_`` are appended (with the factors of an empty row where ``rows`` skips one).
+        ``components_`` and the fit statistics stay as they are: only a refit moves them.
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (len(rows), n_features_in_)
+            All the observed entries of each of those rows.
+        rows : array-like of int
+            Row indices in ``W_`` (>= 0, distinct), one per row of ``X``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_fitted("refit_rows")
+        R = self._as_matrix(X, "refit_rows")
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        if rows.size != R.shape[0]:
+            raise ValueError(f"rows has {rows.size} indices but X has {R.shape[0]} rows.")
+        if rows.size and (rows.min() < 0 or np.unique(rows).size != rows.size):
+            raise ValueError("rows must be distinct indices >= 0.")
+        n_old = self.W_.shape[0]
+        n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
+        W = np.concatenate([self.W_, self._empty_rows(n_rows - n_old)])
+        W[rows] = self._solve_rows(R.csr)
+        self.W_ = W
+        return self
+
+    # ------------------------------------------------------------------ fitted state
+    def get_fitted_state(self) -> dict:
+        """The fitted model as arrays and plain values, e.g. to write it to a file.
+
+        Returns
+        -------
+        dict
+            ``"W"`` (n_rows, n_factors_) and ``"H_t"`` (n_cols, n_factors_, row-major)
+            arrays and the ``"loss_history"`` array; ``"n_iter"``, ``"converged"``,
+            ``"reconstruction_err"``, ``"init"`` and ``"fit_time"``. The arrays are the
+            model's own (not copies). :meth:`set_fitted_state` takes the dict back.
+        """
+        self._check_fitted("get_fitted_state")
+        return {
+            "W": self.W_,
+            "H_t": self._item_factors(),
+            "loss_history": np.asarray(self.loss_history_),
+            "n_iter": int(self.n_iter_),
+            "converged": bool(self.converged_),
+            "reconstruction_err": float(self.reconstruction_err_),
+            "init": self.init_,
+            "fit_time": float(self.fit_time_),
+        }
+
+    def set_fitted_state(self, state: dict) -> "MaskedNMF":
+        """Make this estimator the fitted model that ``state`` describes.
+
+        Parameters
+        ----------
+        state : dict
+            As :meth:`get_fitted_state` returns it, from a model with the same
+            parameters (``n_components``, ``user_bias`` and ``item_bias`` decide the
+            factor columns).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            The factors' widths differ from each other or from the parameters' layout.
+        KeyError
+            A key of the state is missing.
+        """
+        layout = self._new_layout()
+        W = np.ascontiguousarray(state["W"])
+        Ht = np.ascontiguousarray(state["H_t"])
+        if W.ndim != 2 or Ht.ndim != 2 or W.shape[1] != Ht.shape[1]:
+            raise ValueError(f"factor shapes {W.shape} and {Ht.shape} do not share one "
+                             "number of columns.")
+        if W.shape[1] != layout.n_factors:
+            raise ValueError(f"{W.shape[1]} factor columns do not match the parameters' "
+                             f"layout {layout.names}")
+        self._set_fitted(layout, W, Ht, n_iter=state["n_iter"],
+                         loss_history=state["loss_history"], converged=state["converged"],
+                         reconstruction_err=state["reconstruction_err"], init=state["init"],
+                         fit_time=state["fit_time"])
+        return self
+
+    # ------------------------------------------------------------------ fitted attributes
     @property
-    def components_(self):
-        self._check_fitted("components_")
-        return self.H_t_.T
+    def H_t_(self):
+        """Deprecated: the row-major column factors, ``components_.T``."""
+        self._check_fitted("H_t_")
+        warn("MaskedNMF.H_t_ is deprecated and will be removed; use components_.T, the "
+             "same row-major array.", DeprecationWarning)
+        return self.components_.T
+
+    @H_t_.setter
+    def H_t_(self, value):
+        warn("MaskedNMF.H_t_ is deprecated and will be removed; set components_ "
+             "(n_factors_, n_cols) instead.", DeprecationWarning)
+        self.components_ = np.asarray(value).T
 
     @property
     def user_bias_(self):
         self._check_fitted("user_bias_")
-        j = self._layout()["user_bias"]
+        j = self._layout.user_bias_col
         return None if j is None else self.W_[:, j]
 
     @property
     def item_bias_(self):
         self._check_fitted("item_bias_")
-        j = self._layout()["item_bias"]
-        return None if j is None else self.H_t_[:, j]
+        j = self._layout.item_bias_col
+        return None if j is None else self.components_[j]
+
+    @property
+    def _n_features_out(self):
+        """Width of ``transform``'s output, for ``get_feature_names_out``."""
+        return self.n_factors_
+
+    def __sklearn_is_fitted__(self):
+        return "components_" in self.__dict__ and "W_" in self.__dict__
 
     # ------------------------------------------------------------------ internals
     @property
     def _dtype(self):
         return np.dtype(self.dtype)
 
+    def _item_factors(self):
+        """The column factors row-major, (n_cols, n_factors_): ``components_.T``, which
+        is C-contiguous unless ``components_`` was replaced by another array."""
+        return np.ascontiguousarray(self.components_.T)
+
     def _check_fitted(self, what):
-        if "H_t_" not in self.__dict__:
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(f"This MaskedNMF instance is not fitted yet; call fit before {what}.")
 
     def _validate_params(self):
-        check_params(self.get_params(), self._parameter_constraints)
+        check_params(self.get_params(deep=False), self._parameter_constraints)
         if self.solver == "pgd" and self.feedback == "implicit":
             raise ValueError("solver='pgd' does not handle feedback='implicit'; use solver='als' "
                              "or 'mu'.")
 
-    def _layout(self):
-        """Column layout of W and H^T: components, then the bias columns."""
-        k = self.n_components
-        names = [f"c{j}" for j in range(k)]
-        ub = ib = None
-        if self.user_bias:
-            ub = len(names)
-            names.append("user_bias")
-        if self.item_bias:
-            ib = len(names)
-            names.append("item_bias")
-        fixed_W = np.zeros(len(names), dtype=np.uint8)
-        fixed_H = np.zeros(len(names), dtype=np.uint8)
-        if ib is not None:
-            fixed_W[ib] = 1   # W's column of ones paired with the item bias
-        if ub is not None:
-            fixed_H[ub] = 1   # H's row of ones paired with the user bias
-        return {"names": names, "user_bias": ub, "item_bias": ib,
-                "fixed_W": fixed_W, "fixed_H": fixed_H}
+    def _new_layout(self):
+        """The factor layout the current parameters ask for."""
+        return FactorLayout(int(self.n_components), bool(self.user_bias), bool(self.item_bias))
 
-    def _problem(self, R):
-        lay = self._layout()
-        scale = self.reg_scale == "count"
+    def _as_matrix(self, X, method):
+        """``X`` as a RatingsMatrix in the model's dtype, checked as scikit-learn checks.
+
+        Array-likes go through scikit-learn's ``check_array`` first (2-D, not empty, not
+        complex, object arrays made numeric) without its finiteness check: NaN marks a
+        missing entry, and :func:`~nmfrec.ratings.as_ratings_matrix` words the other
+        problems. After ``fit`` the number of columns must be ``n_features_in_``.
+        """
+        if not isinstance(X, (RatingsMatrix, pd.DataFrame)):
+            X = check_array(X, accept_sparse=True, dtype="numeric", ensure_all_finite=False,
+                            input_name="X")
+        R = as_ratings_matrix(X, dtype=self._dtype, context=f"MaskedNMF.{method}")
+        if method != "fit" and R.shape[1] != self.n_features_in_:
+            c, n = R.shape[1], self.n_features_in_
+            raise ValueError(f"X has {c} columns, but MaskedNMF was fitted with {n} columns "
+                             f"(X has {c} features, but MaskedNMF is expecting {n} features "
+                             "as input).")
+        return R
+
+    def _problem(self, R, layout):
+        count = self.reg_scale == "count"
         return _Problem(
-            csr=R.csr, csc=R.csc, implicit=self.feedback == "implicit", alpha=float(self.alpha),
-            l1_W=float(self.l1_W), l2_W=float(self.l2_W), l1_H=float(self.l1_H), l2_H=float(self.l2_H),
-            scale=scale, fixed_W=lay["fixed_W"], fixed_H=lay["fixed_H"],
-            row_counts=R.row_counts().astype(np.float64) if scale else None,
-            col_counts=R.col_counts().astype(np.float64) if scale else None,
-            miss_w=float(self.missing_weight), rating_target=self.preference == "rating",
+            csr=R.csr, csc=R.csc, layout=layout, implicit=self.feedback == "implicit",
+            alpha=float(self.alpha), l1_W=float(self.l1_W), l2_W=float(self.l2_W),
+            l1_H=float(self.l1_H), l2_H=float(self.l2_H), reg_scale_count=count,
+            row_counts=R.row_counts().astype(np.float64) if count else None,
+            col_counts=R.col_counts().astype(np.float64) if count else None,
+            missing_weight=float(self.missing_weight),
+            preference_rating=self.preference == "rating",
         )
 
-    def _solve_rows(self, indptr, indices, data, W0=None):
+    def _empty_rows(self, n):
+        """Factors of ``n`` rows without observations: zeros, and the item-bias ones."""
+        W = np.zeros((n, self._layout.n_factors), dtype=self._dtype)
+        if self._layout.item_bias:
+            W[:, self._layout.item_bias_col] = 1.0
+        return W
+
+    def _solve_rows(self, csr):
         """Exact row problems of new rows against the fitted H (see ``transform``)."""
-        lay = self._layout()
-        n = len(indptr) - 1
-        if W0 is None:
-            W = np.zeros((n, self.H_t_.shape[1]), dtype=self._dtype)
-            if lay["item_bias"] is not None:
-                W[:, lay["item_bias"]] = 1.0
-        else:
-            W = np.array(W0, dtype=self._dtype)
+        layout = self._layout
+        Ht = self._item_factors()
+        W = self._empty_rows(csr.shape[0])   # solved from zero
         implicit = self.feedback == "implicit"
-        miss_w = float(self.missing_weight)
-        YtY = miss_w * K.gram(self.H_t_) if implicit else np.zeros((1, 1))
-        with _Threads(self.n_threads):
-            K.als_update_rows(indptr, indices, data, W, self.H_t_, YtY, implicit, float(self.alpha),
-                              float(self.l1_W), float(self.l2_W), self.reg_scale == "count",
-                              lay["fixed_W"], _FOLDIN_SWEEPS, _FOLDIN_TOL, miss_w,
-                              self.preference == "rating")
+        missing_weight = float(self.missing_weight)
+        YtY = missing_weight * K.gram(Ht) if implicit else np.zeros((1, 1))
+        with ThreadLimits(self.n_threads):
+            K.als_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, YtY, implicit,
+                              float(self.alpha), float(self.l1_W), float(self.l2_W),
+                              self.reg_scale == "count", layout.fixed_W, _FOLDIN_SWEEPS,
+                              _FOLDIN_TOL, missing_weight, self.preference == "rating")
         return W
 
     def _fit(self, X, W=None, H=None):
         self._validate_params()
         t0 = time.perf_counter()
-        R = as_ratings_matrix(X, dtype=self._dtype)
+        R = self._as_matrix(X, "fit")
         m, n = R.shape
         if R.nnz == 0:
             raise ValueError(f"X has no observed entries (shape {R.shape}); there is nothing to fit.")
         k = self.n_components
+        layout = self._new_layout()
         init = self.init
         if init is None:
             init = "nndsvda" if k < min(m, n) else "random"
@@ -527,44 +795,61 @@ class MaskedNMF(_ParamsMixin):
         rng = check_random_state(self.random_state)
         n_init = self.n_init
         if n_init > 1 and init in ("nndsvd", "nndsvda", "custom"):
-            warnings.warn(f"n_init={n_init} has no effect with the deterministic init={init!r}; "
-                          "running once.", UserWarning, stacklevel=3)
+            warn(f"n_init={n_init} has no effect with the deterministic init={init!r}; "
+                 "running once.", UserWarning)
             n_init = 1
 
-        problem = self._problem(R)
+        implicit = self.feedback == "implicit"
+        preference_rating = self.preference == "rating"
+        level = target_level(R, implicit, preference_rating)
+        problem = self._problem(R, layout)
         best = None
-        with _Threads(self.n_threads):
+        with ThreadLimits(self.n_threads):
             for run in range(n_init):
-                W0, Ht0 = self._initialize(R, init, rng, W, H)
+                Wc, Htc = initialize_components(R, k, init, rng, implicit=implicit,
+                                                preference_rating=preference_rating,
+                                                W=W, H=H, n_factors=layout.n_factors)
+                W0, Ht0 = layout.assemble(Wc, Htc, level, shrink=init != "custom")
+                W0 = np.ascontiguousarray(W0, dtype=self._dtype)
+                Ht0 = np.ascontiguousarray(Ht0, dtype=self._dtype)
                 result = self._run_solver(problem, W0, Ht0, run, n_init)
                 if best is None or result[3][-1] < best[3][-1]:
                     best = result
             W_, Ht_, n_iter, history, converged = best
             _, data_term = problem.loss(W_, Ht_)
-        self.W_ = W_
-        self.H_t_ = Ht_
-        self.n_iter_ = n_iter
-        self.loss_history_ = np.asarray(history, dtype=np.float64)
-        self.converged_ = converged
-        self.reconstruction_err_ = float(np.sqrt(max(data_term, 0.0)))
-        self.factor_names_ = self._layout()["names"]
-        self.n_components_ = k
-        self.n_factors_ = len(self.factor_names_)
-        self.n_features_in_ = n
-        self.init_ = init
-        self.fit_time_ = time.perf_counter() - t0
+        self._set_fitted(layout, W_, Ht_, n_iter=n_iter, loss_history=history,
+                         converged=converged,
+                         reconstruction_err=float(np.sqrt(max(data_term, 0.0))), init=init,
+                         fit_time=time.perf_counter() - t0)
         if not converged and self.max_iter > 0 and self.tol > 0:
-            warnings.warn(f"MaskedNMF (solver={self.solver!r}) reached max_iter={self.max_iter} "
-                          f"before the relative decrease fell below tol={self.tol}; increase "
-                          "max_iter or tol.", ConvergenceWarning, stacklevel=3)
+            warn(f"MaskedNMF (solver={self.solver!r}) reached max_iter={self.max_iter} "
+                 f"before the relative decrease fell below tol={self.tol}; increase "
+                 "max_iter or tol.", ConvergenceWarning)
         return self
+
+    def _set_fitted(self, layout, W, Ht, *, n_iter, loss_history, converged,
+                    reconstruction_err, init, fit_time):
+        """Every fitted attribute at once (a failed fit leaves the previous ones)."""
+        self._layout = layout
+        self.W_ = W
+        self.components_ = Ht.T            # a view: Ht stays the row-major store
+        self.n_iter_ = int(n_iter)
+        self.loss_history_ = np.asarray(loss_history, dtype=np.float64)
+        self.converged_ = bool(converged)
+        self.reconstruction_err_ = float(reconstruction_err)
+        self.factor_names_ = list(layout.names)
+        self.n_components_ = layout.n_components
+        self.n_factors_ = layout.n_factors
+        self.n_features_in_ = Ht.shape[0]
+        self.init_ = init
+        self.fit_time_ = float(fit_time)
 
     def _mu_constants(self, P: _Problem):
         """MU's eps and floor in the units of the data (absolute ones would swamp, or be
         swamped by, ratings far from 1): floor ~ a factor entry, eps ~ a denominator."""
         mean = float(np.mean(P.csr.data)) if P.csr.nnz else 0.0
         level = mean if not P.implicit else (
-            P.csr.nnz / (P.csr.shape[0] * P.csr.shape[1]) * (mean if P.rating_target else 1.0))
+            P.csr.nnz / (P.csr.shape[0] * P.csr.shape[1]) * (mean if P.preference_rating else 1.0))
         if level <= 0:
             return _MU_EPS, _MU_FLOOR
         fscale = np.sqrt(level / max(1, self.n_components))
@@ -573,29 +858,32 @@ class MaskedNMF(_ParamsMixin):
     def _half_step(self, P: _Problem, side, X, Y):
         """Update X (W when side == "W", else H^T) against Y, in place."""
         if side == "W":
-            mat, l1, l2, fixed = P.csr, P.l1_W, P.l2_W, P.fixed_W
+            mat, l1, l2, fixed = P.csr, P.l1_W, P.l2_W, P.layout.fixed_W
         else:
-            mat, l1, l2, fixed = P.csc, P.l1_H, P.l2_H, P.fixed_H
+            mat, l1, l2, fixed = P.csc, P.l1_H, P.l2_H, P.layout.fixed_H
         if self.solver == "pgd":
-            K.pgd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, l1, l2, P.scale, fixed, _PGD_STEPS)
+            K.pgd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, l1, l2, P.reg_scale_count,
+                              fixed, _PGD_STEPS)
             return
         YtY = P.gram(Y)
         if self.solver == "als" and P.implicit:
             # every row's Gram matrix would carry Y^T Y: sweep on the residuals instead
             K.cd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, True, P.alpha,
-                             l1, l2, P.scale, fixed, _CD_SWEEPS, P.miss_w, P.rating_target)
+                             l1, l2, P.reg_scale_count, fixed, _CD_SWEEPS, P.missing_weight,
+                             P.preference_rating)
         elif self.solver == "als":
             K.als_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
-                              l1, l2, P.scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
+                              l1, l2, P.reg_scale_count, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
         else:
             eps, floor = self._mu_constants(P)
             K.mu_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
-                             l1, l2, P.scale, fixed, eps, floor, P.miss_w, P.rating_target)
+                             l1, l2, P.reg_scale_count, fixed, eps, floor, P.missing_weight,
+                             P.preference_rating)
 
     def _run_solver(self, P: _Problem, W, Ht, run=0, n_runs=1):
         if self.solver == "mu":
             # MU multiplies; a coordinate at exactly 0 could never move again
-            free_W, free_H = ~P.fixed_W.astype(bool), ~P.fixed_H.astype(bool)
+            free_W, free_H = ~P.layout.fixed_W.astype(bool), ~P.layout.fixed_H.astype(bool)
             floor = self._mu_constants(P)[1]
             W[:, free_W] = np.maximum(W[:, free_W], floor)
             Ht[:, free_H] = np.maximum(Ht[:, free_H], floor)
@@ -608,163 +896,21 @@ class MaskedNMF(_ParamsMixin):
             bar = Progress(self.max_iter, desc=desc)
         converged = False
         it = 0
-        for it in range(1, self.max_iter + 1):
-            self._half_step(P, "W", W, Ht)
-            self._half_step(P, "H", Ht, W)
-            f_new = P.loss(W, Ht)[0]
-            history.append(f_new)
-            rel = (f - f_new) / f if f > 0 else 0.0
-            f = f_new
-            if bar is not None:
-                bar.update(it, objective=f_new, rel_decrease=rel)
-            # tol = 0 asks for exactly max_iter iterations
-            if self.tol > 0 and rel < self.tol:
-                converged = True
-                break
-        if bar is not None:
-            bar.close("converged" if converged else "max_iter reached")
-        return W, Ht, it, history, converged
-
-    # ------------------------------------------------------------------ initialization
-    def _initialize(self, R: RatingsMatrix, init, rng, W=None, H=None):
-        """Initial (W, H^T) with bias columns laid out as in ``_layout``."""
-        m, n = R.shape
-        k = self.n_components
-        lay = self._layout()
-        nf = len(lay["names"])
-        dt = self._dtype
-        implicit = self.feedback == "implicit"
-        # the level predictions should start at: mean rating, or the mean target overall
-        level = (R.density * (R.mean if self.preference == "rating" else 1.0)) if implicit else R.mean
-        if init == "custom":
-            Wc, Htc = self._check_custom(W, H, m, n, k, nf)
-        elif init == "random":
-            avg = np.sqrt(level / k) if level > 0 else 1.0 / np.sqrt(k)
-            Htc = np.abs(avg * rng.standard_normal((n, k)))
-            Wc = np.abs(avg * rng.standard_normal((m, k)))
-        else:
-            Wc, Htc = self._nndsvd(R, init, rng)
-        if Wc.shape[1] == nf:  # custom factors that already hold the bias columns
-            Wf, Htf = Wc.astype(np.float64, copy=True), Htc.astype(np.float64, copy=True)
-        else:
-            Wf = np.zeros((m, nf))
-            Htf = np.zeros((n, nf))
-            shrink = 1.0
-            if nf > k and init != "custom":
-                # components carry 80% of the level, the biases 10% each
-                shrink = np.sqrt(0.8)
-            Wf[:, :k] = shrink * Wc
-            Htf[:, :k] = shrink * Htc
-            b0 = 0.1 * level
-            if lay["user_bias"] is not None:
-                Wf[:, lay["user_bias"]] = b0
-            if lay["item_bias"] is not None:
-                Htf[:, lay["item_bias"]] = b0
-        if lay["user_bias"] is not None:
-            Htf[:, lay["user_bias"]] = 1.0
-        if lay["item_bias"] is not None:
-            Wf[:, lay["item_bias"]] = 1.0
-        return np.ascontiguousarray(Wf, dtype=dt), np.ascontiguousarray(Htf, dtype=dt)
-
-    @staticmethod
-    def _check_custom(W, H, m, n, k, nf):
-        if W is None or H is None:
-            raise ValueError("init='custom' needs both W and H passed to fit.")
-        W = np.asarray(W)
-        H = np.asarray(H)
-        ok_w = (m, k) if nf == k else f"{(m, k)} or {(m, nf)}"
-        ok_h = (k, n) if nf == k else f"{(k, n)} or {(nf, n)}"
-        if W.shape not in ((m, k), (m, nf)):
-            raise ValueError(f"W must have shape {ok_w} (n_rows, n_components); got {W.shape}.")
-        if H.shape not in ((k, n), (nf, n)):
-            raise ValueError(f"H must have shape {ok_h} (n_components, n_cols); got {H.shape}.")
-        if W.shape[1] != H.shape[0]:
-            raise ValueError(f"W has {W.shape[1]} columns but H has {H.shape[0]} rows.")
-        for name, A in (("W", W), ("H", H)):
-            if not np.all(np.isfinite(A)):
-                raise ValueError(f"initial {name} contains NaN or infinite values.")
-            if np.any(A < 0):
-                raise ValueError(f"initial {name} contains negative values; NMF factors must be >= 0.")
-        return W.astype(np.float64), np.ascontiguousarray(H.T, dtype=np.float64)
-
-    def _nndsvd(self, R, variant, rng):
-        """NNDSVD of the zero-filled sparse matrix, then fitted to the objective's scale."""
-        m, n = R.shape
-        k = self.n_components
-        if k >= min(m, n):
-            raise ValueError(f"init={variant!r} computes a truncated SVD and needs "
-                             f"n_components < min(n_rows, n_cols) = {min(m, n)}; got "
-                             f"n_components={k}. Use init='random'.")
-        implicit = self.feedback == "implicit"
-        binary = implicit and self.preference == "binary"   # targets are ones where observed
-        csr = R.csr
-        # one new data array, sharing the index arrays (no copy of the whole matrix)
-        A = sp.csr_matrix((np.ones(csr.nnz) if binary else csr.data.astype(np.float64),
-                           csr.indices, csr.indptr), shape=csr.shape)
-        scale = float(np.abs(A.data).max()) if A.nnz else 0.0   # abs(A) would copy A
-        if scale == 0.0:
-            # an all-zero matrix has no singular vectors to start from
-            level = R.density if implicit else R.mean
-            avg = np.sqrt(level / k) if level > 0 else 1.0 / np.sqrt(k)
-            return (np.abs(avg * rng.standard_normal((m, k))),
-                    np.abs(avg * rng.standard_normal((n, k))))
-        v0 = rng.uniform(-1.0, 1.0, size=min(m, n))
-        # ARPACK works on the matrix scaled to max 1 (subnormal values would stall it);
-        # divide the data itself, since 1/scale may overflow
-        A.data /= scale
         try:
-            U, S, Vt = svds(A, k=k, v0=v0, solver="arpack")
-        except ArpackError:
-            # ARPACK cannot build its factorization when the matrix has rank < k
-            if m * n > _DENSE_SVD_LIMIT:
-                raise ValueError(f"init={variant!r}: the truncated SVD failed (the matrix "
-                                 f"may have rank < n_components={k}); use init='random'.")
-            U, S, Vt = np.linalg.svd(A.toarray(), full_matrices=False)  # small: dense is fine
-            U, S, Vt = U[:, :k], S[:k], Vt[:k]
-        S = S * scale
-        A.data *= scale
-        order = np.argsort(S)[::-1]
-        U, S, Vt = U[:, order], S[order], Vt[order]
-        W = np.zeros((m, k))
-        H = np.zeros((k, n))
-        W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
-        H[0, :] = np.sqrt(S[0]) * np.abs(Vt[0, :])
-        for j in range(1, k):
-            x, y = U[:, j], Vt[j, :]
-            xp, yp = np.maximum(x, 0), np.maximum(y, 0)
-            xn, yn = np.abs(np.minimum(x, 0)), np.abs(np.minimum(y, 0))
-            xpn, ypn = np.linalg.norm(xp), np.linalg.norm(yp)
-            xnn, ynn = np.linalg.norm(xn), np.linalg.norm(yn)
-            mp, mn = xpn * ypn, xnn * ynn
-            if mp > mn:
-                u, v, sigma = (xp / xpn if xpn else xp), (yp / ypn if ypn else yp), mp
-            else:
-                u, v, sigma = (xn / xnn if xnn else xn), (yn / ynn if ynn else yn), mn
-            lbd = np.sqrt(S[j] * sigma)
-            W[:, j] = lbd * u
-            H[j, :] = lbd * v
-        eps = 1e-6
-        W[W < eps] = 0
-        H[H < eps] = 0
-        if variant == "nndsvda":
-            avg = A.sum() / (m * n)
-            W[W == 0] = avg
-            H[H == 0] = avg
-        elif variant == "nndsvdar":
-            avg = A.sum() / (m * n)
-            W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
-            H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
-        Ht = np.ascontiguousarray(H.T)
-        W = np.ascontiguousarray(W)
-        # The SVD saw missing entries as zeros, which shrinks the factors when few entries
-        # are observed. Rescale by the least-squares factor c = <t, s> / <s, s>: over the
-        # observed entries for ratings, over all entries (Gram trick) for implicit targets.
-        stats = np.empty((m, 2))
-        K.fit_stats(csr.indptr, csr.indices, csr.data, W, Ht, binary, stats)
-        num = float(np.sum(stats[:, 0]))
-        den = float(np.sum(K.gram(W) * K.gram(Ht))) if implicit else float(np.sum(stats[:, 1]))
-        if den > 0 and num > 0:
-            c = num / den
-            W *= np.sqrt(c)
-            Ht *= np.sqrt(c)
-        return W, Ht
+            for it in range(1, self.max_iter + 1):
+                self._half_step(P, "W", W, Ht)
+                self._half_step(P, "H", Ht, W)
+                f_new = P.loss(W, Ht)[0]
+                history.append(f_new)
+                rel = (f - f_new) / f if f > 0 else 0.0
+                f = f_new
+                if bar is not None:
+                    bar.update(it, objective=f_new, rel_decrease=rel)
+                # tol = 0 asks for exactly max_iter iterations
+                if self.tol > 0 and rel < self.tol:
+                    converged = True
+                    break
+        finally:
+            if bar is not None:
+                bar.close("converged" if converged else "max_iter reached")
+        return W, Ht, it, history, converged

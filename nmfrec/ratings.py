@@ -30,12 +30,17 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "DUPLICATE_POLICIES"]
+__all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "resolve_column",
+           "resolve_columns", "USER_COLUMNS", "ITEM_COLUMNS", "RATING_COLUMNS", "ROLE_COLUMNS",
+           "DUPLICATE_POLICIES"]
 
 #: Column names recognised without arguments, in order of preference.
 USER_COLUMNS = ("user", "userId", "user_id", "userid", "UserId", "uid")
 ITEM_COLUMNS = ("item", "movieId", "item_id", "itemId", "itemid", "movie_id", "movie", "iid")
 RATING_COLUMNS = ("rating", "ratings", "score")
+
+#: The candidate names of each role, by role.
+ROLE_COLUMNS = {"user": USER_COLUMNS, "item": ITEM_COLUMNS, "rating": RATING_COLUMNS}
 
 DUPLICATE_POLICIES = ("raise", "last", "first", "mean")
 
@@ -124,10 +129,27 @@ class Vocabulary:
             if bad.size:
                 first = arr[bad[0]]
                 more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
-                raise KeyError(f"{kind} {_show(first)} is not in the training data{more}")
+                raise KeyError(f"{kind} {_show(first)} is not in the training data{more}"
+                               f"{self._kind_hint(first, kind)}")
         elif missing != "negative":
             raise ValueError(f"missing must be 'raise' or 'negative'; got {missing!r}.")
         return idx[0] if scalar else idx
+
+    def _kind_hint(self, label, kind):
+        """``", whose user ids are strings (e.g. '1', '2')"`` when ``label`` is of the
+        other kind than the vocabulary's labels (an int asked of string ids, or the
+        reverse), else ``""``."""
+        if isinstance(label, (bool, np.bool_)) or not len(self):
+            return ""
+        if self.is_integer and isinstance(label, str):
+            kinds = "integers"
+        elif not self.is_integer and isinstance(label, numbers.Integral):
+            kinds = "strings"
+        else:
+            return ""
+        what = f"{kind} ids" if kind != "label" else "labels"
+        examples = ", ".join(_show(x) for x in self._index[:2])
+        return f", whose {what} are {kinds} (e.g. {examples})"
 
     def number(self, label, kind="label") -> int:
         """Inner index of one label; ``KeyError`` naming it if unknown."""
@@ -203,12 +225,15 @@ class RatingsMatrix:
         The same matrix by columns (items), for item-side updates.
     users, items : Vocabulary or None
         Raw labels of rows and columns when built from a DataFrame.
+    columns : tuple of str or None
+        The frame's (user, item, rating) column names when built from a DataFrame.
     """
 
     csr: sp.csr_matrix
     csc: sp.csc_matrix
     users: Vocabulary | None = None
     items: Vocabulary | None = None
+    columns: tuple | None = None
 
     # -- shape and summary
     @property
@@ -251,11 +276,43 @@ class RatingsMatrix:
         """Number of observed entries in each column."""
         return np.diff(self.csc.indptr)
 
+    def row_means(self, default=None) -> np.ndarray:
+        """Mean observed value of each row (a user's mean rating), float64.
+
+        Parameters
+        ----------
+        default : float, optional
+            The value of rows without observations; by default the overall mean
+            :attr:`mean`.
+        """
+        return _means(self.csr, self.mean if default is None else default)
+
+    def col_means(self, default=None) -> np.ndarray:
+        """Mean observed value of each column (an item's mean rating), float64.
+
+        Parameters
+        ----------
+        default : float, optional
+            The value of columns without observations; by default :attr:`mean`.
+        """
+        return _means(self.csc, self.mean if default is None else default)
+
     def astype(self, dtype) -> "RatingsMatrix":
         dtype = _check_dtype(dtype)
         if dtype == self.dtype:
             return self
-        return RatingsMatrix(self.csr.astype(dtype), self.csc.astype(dtype), self.users, self.items)
+        return RatingsMatrix(self.csr.astype(dtype), self.csc.astype(dtype), self.users,
+                             self.items, self.columns)
+
+    def with_labels(self, users=None, items=None) -> "RatingsMatrix":
+        """The same matrix with row and column vocabularies; each one not given (or None
+        so far) becomes the indices ``0..n-1``, so that rows and columns have labels."""
+        m, n = self.shape
+        users = users if users is not None else self.users
+        items = items if items is not None else self.items
+        users = users if users is not None else Vocabulary(np.arange(m, dtype=np.int64))
+        items = items if items is not None else Vocabulary(np.arange(n, dtype=np.int64))
+        return RatingsMatrix(self.csr, self.csc, users, items, self.columns)
 
     def __repr__(self):
         m, n = self.shape
@@ -264,8 +321,12 @@ class RatingsMatrix:
     # -- constructors
     @classmethod
     def from_coo(cls, rows, cols, values, shape, dtype=np.float64, users=None, items=None,
-                 name="X"):
-        """From coordinate arrays; duplicates and bad values are errors."""
+                 name="X", columns=None, context=None):
+        """From coordinate arrays; duplicates and bad values are errors.
+
+        ``name`` is what messages call the data; ``context`` the method it was passed
+        to (see :func:`as_ratings_matrix`).
+        """
         dtype = _check_dtype(dtype)
         rows = np.asarray(rows, dtype=np.int64)
         cols = np.asarray(cols, dtype=np.int64)
@@ -276,7 +337,7 @@ class RatingsMatrix:
                              f"{rows.shape}, {cols.shape}, {values.shape}.")
         if rows.size and (rows.min() < 0 or rows.max() >= m or cols.min() < 0 or cols.max() >= n):
             raise ValueError(f"{name}: coordinates out of bounds for shape {(m, n)}.")
-        _check_values(values, rows, cols, name)
+        _check_values(values, rows, cols, name, context=context)
         # duplicate coordinates would be summed silently by scipy: refuse them
         if rows.size:
             key = rows * n + cols
@@ -292,10 +353,10 @@ class RatingsMatrix:
             data = values.astype(dtype, copy=False)
         _check_magnitude(values, data, name)
         coo = sp.coo_matrix((data, (rows, cols)), shape=(m, n))
-        return cls._from_canonical_coo(coo, users, items)
+        return cls._from_canonical_coo(coo, users, items, columns)
 
     @classmethod
-    def _from_canonical_coo(cls, coo, users=None, items=None):
+    def _from_canonical_coo(cls, coo, users=None, items=None, columns=None):
         # coo -> csr/csc keeps explicit zeros (only duplicates are summed, and there are none)
         csr = coo.tocsr()
         csr.sort_indices()
@@ -303,16 +364,17 @@ class RatingsMatrix:
         csc.sort_indices()
         if csr.nnz != coo.nnz or csc.nnz != coo.nnz:  # pragma: no cover - scipy contract
             raise RuntimeError("internal error: observed entries were lost converting to CSR/CSC")
-        return cls(csr, csc, users, items)
+        return cls(csr, csc, users, items, columns)
 
     @classmethod
-    def from_sparse(cls, X, dtype=np.float64, name="X"):
+    def from_sparse(cls, X, dtype=np.float64, name="X", context=None):
         """From a scipy sparse matrix/array: stored entries (zeros too) are observed."""
         fast = cls._from_canonical_csr(X, dtype, name)
         if fast is not None:
             return fast
         coo = sp.coo_matrix(X)
-        return cls.from_coo(coo.row, coo.col, coo.data, coo.shape, dtype=dtype, name=name)
+        return cls.from_coo(coo.row, coo.col, coo.data, coo.shape, dtype=dtype, name=name,
+                            context=context)
 
     @classmethod
     def _from_canonical_csr(cls, X, dtype, name):
@@ -348,7 +410,7 @@ class RatingsMatrix:
         return cls(csr, csc)
 
     @classmethod
-    def from_dense(cls, X, dtype=np.float64, name="X"):
+    def from_dense(cls, X, dtype=np.float64, name="X", context=None):
         """From a dense 2-D array: ``np.nan`` marks missing, every other value is observed."""
         X = np.asarray(X)
         if X.dtype.kind == "b" or X.dtype.kind not in "biuf":
@@ -357,7 +419,8 @@ class RatingsMatrix:
             raise ValueError(f"{name} must be 2-D (rows x columns); got {X.ndim}-D, shape {X.shape}.")
         X = X.astype(np.float64, copy=False)
         rows, cols = np.nonzero(~np.isnan(X))
-        return cls.from_coo(rows, cols, X[rows, cols], X.shape, dtype=dtype, name=name)
+        return cls.from_coo(rows, cols, X[rows, cols], X.shape, dtype=dtype, name=name,
+                            context=context)
 
     @classmethod
     def from_frame(cls, df, user_col=None, item_col=None, rating_col=None, duplicates="raise",
@@ -368,24 +431,34 @@ class RatingsMatrix:
         ----------
         df : pandas.DataFrame
         user_col, item_col, rating_col : str, optional
-            Column names. When omitted, the usual names are recognised (``user``,
-            ``userId``, ``user_id``; ``item``, ``movieId``, ``item_id``; ``rating``);
-            a frame with two candidates for one role is ambiguous and refused.
+            Column names. When omitted, the usual names are recognised (see
+            :func:`resolve_columns`); a frame with two candidates for one role is
+            ambiguous and refused. The names used are kept in ``columns``.
         duplicates : {"raise", "last", "first", "mean"}
             What to do with a (user, item) pair rated more than once.
+        dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+            Storage type of the ratings.
         users, items : Vocabulary, optional
             Fixed vocabularies (e.g. the training ones); labels not in them are an error.
             By default each is built from the frame, labels sorted.
+
+        Raises
+        ------
+        KeyError
+            A named column is missing, or no column is recognised for a role; a label
+            is not in a given vocabulary.
+        ValueError
+            Ambiguous or repeated columns, an empty frame, missing ids, NaN, infinite or
+            negative ratings, duplicate pairs with ``duplicates="raise"``.
+        TypeError
+            Not a DataFrame, non-numeric ratings, ids that are neither integers nor
+            strings.
         """
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"ratings must be a pandas DataFrame; got {type(df).__name__}.")
         if duplicates not in DUPLICATE_POLICIES:
             raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}; got {duplicates!r}.")
-        ucol = resolve_column(df, user_col, USER_COLUMNS, "user")
-        icol = resolve_column(df, item_col, ITEM_COLUMNS, "item")
-        rcol = resolve_column(df, rating_col, RATING_COLUMNS, "rating")
-        if len({ucol, icol, rcol}) < 3:
-            raise ValueError(f"user, item and rating columns must differ; got {ucol!r}, {icol!r}, {rcol!r}.")
+        ucol, icol, rcol = resolve_columns(df, user_col, item_col, rating_col)
         if len(df) == 0:
             raise ValueError("the ratings frame is empty: there is nothing to fit.")
         ratings = check_rating_column(df, rcol)
@@ -416,7 +489,8 @@ class RatingsMatrix:
         rows = users.index(u_raw, kind="user")
         cols = items.index(i_raw, kind="item")
         return cls.from_coo(rows, cols, ratings, (len(users), len(items)), dtype=dtype,
-                            users=users, items=items, name=f"column {rcol!r}")
+                            users=users, items=items, name=f"column {rcol!r}",
+                            columns=(ucol, icol, rcol))
 
 
 def _sorted_unique(labels):
@@ -427,22 +501,45 @@ def _sorted_unique(labels):
         return uniq
 
 
+def as_labels(labels) -> np.ndarray:
+    """Raw labels as a 1-D NumPy array, whatever container they come in.
+
+    Accepts a scalar, a sequence, a NumPy array, a pandas Series or Index. Categorical
+    columns give their categories' values; pandas string columns and mixed sequences
+    give an object array (so that ``[10, "zz"]`` keeps the integer 10). Nothing is
+    validated here: unknown or missing labels are the caller's business.
+    """
+    if isinstance(labels, pd.Index):
+        labels = labels.to_series()
+    if isinstance(labels, pd.Series):
+        col = labels
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            # casting NaN to (int) categories fails obscurely: objects keep it
+            col = col.astype(object if col.isna().any() else col.cat.categories.dtype)
+        if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+            return col.to_numpy(dtype=object)
+        return col.to_numpy()
+    if isinstance(labels, (str, bytes)) or np.ndim(labels) == 0:
+        return np.array([labels], dtype=object if isinstance(labels, str) else None)
+    if isinstance(labels, np.ndarray):
+        return labels.ravel()
+    seq = list(labels)
+    arr = np.asarray(seq)
+    if arr.dtype.kind in "US" and not all(isinstance(x, str) for x in seq):
+        # np.asarray([10, "zz"]) gives ["10", "zz"]: the known int id 10 would be lost
+        arr = np.array(seq, dtype=object)
+    return arr.ravel()
+
+
 def _label_array(col: pd.Series, name: str) -> np.ndarray:
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        if col.isna().any():   # casting NaN to the (int) categories' dtype fails obscurely
-            col = col.astype(object)
-        else:
-            col = col.astype(col.cat.categories.dtype)
-    if pd.api.types.is_bool_dtype(col.dtype):
+    """The ids of a frame column, validated: integers or strings, none missing."""
+    arr = as_labels(col)
+    if arr.dtype.kind == "b" or pd.api.types.is_bool_dtype(col.dtype):
         raise TypeError(f"column {name!r} must hold integer or string ids; got booleans.")
     if col.isna().any():
         pos = int(np.flatnonzero(col.isna().to_numpy())[0])
         raise ValueError(f"column {name!r} has {int(col.isna().sum())} missing ids; "
                          f"e.g. row {_show(col.index[pos])}.")
-    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
-        arr = col.to_numpy(dtype=object)
-    else:
-        arr = col.to_numpy()
     if arr.dtype.kind == "f":
         if not np.all(arr == np.round(arr)):
             raise TypeError(f"column {name!r} holds non-integral numbers; ids must be integers "
@@ -464,8 +561,74 @@ def _label_array(col: pd.Series, name: str) -> np.ndarray:
     return arr
 
 
+def resolve_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=None, *,
+                    roles=("user", "item", "rating"), prefer=None) -> tuple:
+    """Names of the columns of ``df`` that play the user, item and rating roles.
+
+    The one resolver of column roles: ``Recommender.fit``, ``predict`` on a frame,
+    fold-in and ``update`` all find their columns here.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A ratings frame.
+    user_col, item_col, rating_col : str, optional
+        Names chosen by the caller; they must exist. A role without a name is
+        recognised among its usual names, in order of preference: ``USER_COLUMNS``
+        (``user``, ``userId``, ``user_id``, ...), ``ITEM_COLUMNS`` (``item``,
+        ``movieId``, ``item_id``, ...) and ``RATING_COLUMNS`` (``rating``, ...).
+    roles : sequence of {"user", "item", "rating"}, default all three
+        The roles to resolve, in the order of the result.
+    prefer : dict, optional
+        Role -> column name used for that role when no name is given and ``df`` has
+        that column (e.g. the columns a model was fitted with), before the usual names
+        are tried.
+
+    Returns
+    -------
+    tuple of str
+        One column name per role of ``roles``.
+
+    Raises
+    ------
+    KeyError
+        A given column does not exist, or no column is recognised for a role.
+    ValueError
+        Two recognised columns for one role (ambiguous; pass its ``*_col``), one
+        column for two roles, or a name that selects several columns.
+    """
+    given = {"user": user_col, "item": item_col, "rating": rating_col}
+    prefer = prefer or {}
+    names = []
+    for role in roles:
+        name = given[role]
+        if name is None and prefer.get(role) is not None and prefer[role] in df.columns:
+            name = prefer[role]
+        names.append(resolve_column(df, name, ROLE_COLUMNS[role], role))
+    if len(set(names)) < len(names):
+        listed = ", ".join(roles[:-1]) + f" and {roles[-1]}"
+        raise ValueError(f"{listed} columns must differ; got {', '.join(map(repr, names))}.")
+    return tuple(names)
+
+
 def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
-    """Name of the column playing ``role`` ("user", "item", "rating")."""
+    """Name of the column playing ``role`` ("user", "item", "rating").
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    given : str or None
+        The caller's name for the column (must exist), or None to recognise it.
+    candidates : sequence of str
+        Names recognised when ``given`` is None, in order of preference (e.g.
+        ``USER_COLUMNS``); exactly one of them may be present.
+    role : str
+        The role, for messages and the ``{role}_col=`` hint.
+
+    Returns
+    -------
+    str
+    """
     if given is not None:
         if given not in df.columns:
             raise KeyError(f"{role} column {given!r} not found; the frame has columns "
@@ -505,8 +668,12 @@ def check_rating_column(df: pd.DataFrame, rcol: str) -> np.ndarray:
     return values
 
 
-def _check_values(values, rows, cols, name, index=None):
-    """Finite and non-negative, else a message with the count and the first offender."""
+def _check_values(values, rows, cols, name, index=None, context=None):
+    """Finite and non-negative, else a message with the count and the first offender.
+
+    ``context`` (e.g. ``"MaskedNMF.fit"``) starts the negative-values message with
+    scikit-learn's words, ``"Negative values in data passed to {context}: "``.
+    """
     if values.dtype.kind == "b" or values.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers; got dtype {values.dtype}.")
     values = values.astype(np.float64, copy=False)
@@ -527,7 +694,8 @@ def _check_values(values, rows, cols, name, index=None):
     bad = np.flatnonzero(values < 0)
     if bad.size:
         raise ValueError(
-            f"{name} contains {bad.size} negative values (first at {where(bad[0])}: "
+            (f"Negative values in data passed to {context}: " if context else "")
+            + f"{name} contains {bad.size} negative values (first at {where(bad[0])}: "
             f"{_show(values[bad[0]])}); NMF needs non-negative ratings. Shift them first, "
             "e.g. ratings - ratings.min()."
         )
@@ -554,17 +722,48 @@ def _check_magnitude(values, data, name):
                          f"objective in float64; rescale them first (e.g. divide by {vmax:g}).")
 
 
-def as_ratings_matrix(X, dtype=np.float64, name="X") -> RatingsMatrix:
+def _means(M, default):
+    """Mean stored value of each row of a CSR (or column of a CSC); ``default`` if none."""
+    counts = np.diff(M.indptr)
+    rows = np.repeat(np.arange(counts.size), counts)
+    sums = np.bincount(rows, weights=M.data.astype(np.float64), minlength=counts.size)
+    out = np.full(counts.size, float(default))
+    has = counts > 0
+    out[has] = sums[has] / counts[has]
+    return out
+
+
+def as_ratings_matrix(X, dtype=np.float64, name="X", context=None) -> RatingsMatrix:
     """Validate ``X`` into a :class:`RatingsMatrix`.
 
-    ``X`` may be a RatingsMatrix, a scipy sparse matrix/array (stored entries are
-    observed, explicit zeros included) or a dense array-like (``np.nan`` = missing).
+    Parameters
+    ----------
+    X : RatingsMatrix, scipy sparse matrix/array or array-like
+        A RatingsMatrix is taken as it is (converted to ``dtype`` if needed). Of a
+        sparse matrix the stored entries are observed, explicit zeros included; of a
+        dense array every entry but ``np.nan``.
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Storage type.
+    name : str, default="X"
+        What messages call the data.
+    context : str, optional
+        The method the data was passed to (``"MaskedNMF.fit"``); a negative value is
+        then reported as scikit-learn does, ``"Negative values in data passed to
+        MaskedNMF.fit: ..."``, followed by the count and the first one.
+
+    Raises
+    ------
+    ValueError
+        NaN (in sparse input), infinite, negative or too large values, duplicate
+        coordinates, or a dense array that is not 2-D.
+    TypeError
+        A DataFrame (use :meth:`RatingsMatrix.from_frame`), or values that are not numbers.
     """
     if isinstance(X, RatingsMatrix):
         return X.astype(dtype)
     if sp.issparse(X):
-        return RatingsMatrix.from_sparse(X, dtype=dtype, name=name)
+        return RatingsMatrix.from_sparse(X, dtype=dtype, name=name, context=context)
     if isinstance(X, pd.DataFrame):
         raise TypeError(f"{name} is a DataFrame; MaskedNMF takes matrices. Use "
                         "nmfrec.Recommender for ratings tables, or RatingsMatrix.from_frame.")
-    return RatingsMatrix.from_dense(X, dtype=dtype, name=name)
+    return RatingsMatrix.from_dense(X, dtype=dtype, name=name, context=context)

@@ -2,37 +2,28 @@
 
 This layer owns what the estimator deliberately does not know about: raw user and item
 ids (a :class:`~nmfrec.Vocabulary` each way, never mixed with inner indices), the items
-each user has already rated, the unknown-user policy, new users, explanations and the
-on-disk format. All the math is :class:`~nmfrec.MaskedNMF`'s.
+each user has already rated, the unknown-user policy, new users and explanations. All
+the math is :class:`~nmfrec.MaskedNMF`'s; the file format is :mod:`nmfrec._persist`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import numbers
-import os
-import tempfile
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._kernels._topk import topk_rows, topk_rows_serial
+from ._base import ParamsBase, ThreadLimits
+from ._kernels import topk_rows, topk_rows_serial
+from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
+                       read_npz, write_npz)
 from ._validation import Options, check_params
 from .exceptions import NotFittedError
-from .nmf import MaskedNMF, _ParamsMixin, _Threads
-from .ratings import (ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, RatingsMatrix, Vocabulary,
-                      resolve_column)
+from .nmf import MaskedNMF
+from .ratings import RatingsMatrix, Vocabulary, as_labels, resolve_columns
 
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
-
-#: Name and version of the ``save`` format. Bump the version on any incompatible change;
-#: ``load`` refuses files whose version is newer than the one it knows.
-FORMAT_NAME = "nmfrec.Recommender"
-FORMAT_VERSION = 1
-_META_KEY = "__nmfrec_meta__"
-_CHECKSUM_KEY = "__nmfrec_sha256__"
 
 UNKNOWN_POLICIES = ("nan", "baseline")
 
@@ -53,8 +44,14 @@ _AUTO = {
     "missing_weight": {"explicit": 1.0, "implicit": 1.0},
 }
 
+#: Parameters that only the implicit-feedback objective reads.
+_IMPLICIT_ONLY = ("alpha", "missing_weight", "preference")
 
-class Recommender(_ParamsMixin):
+#: Number of recommendations per user that ``score`` counts for implicit feedback.
+_SCORE_K = 10
+
+
+class Recommender(ParamsBase):
     r"""Recommendations from a ratings table by non-negative matrix factorization.
 
     ``fit`` learns non-negative user factors ``W`` (n_users x k) and item factors
@@ -63,16 +60,17 @@ class Recommender(_ParamsMixin):
 
     .. math::
 
-        \hat x_{ui} = w_u \cdot h_i = \sum_{j=1}^{k} W_{uj} H_{ji} \;\ge 0,
+        \hat x_{ui} = w_u \cdot h_i = \sum_{j} W_{uj} H_{ji} \;\ge 0,
 
-    a sum of non-negative parts, one per component (biases, when the model gets them,
-    will be further named parts of the same sum): :meth:`explain` returns them.
+    a sum of non-negative parts, one per component and one per bias (user and item
+    biases are further columns of W and rows of H): :meth:`explain` returns them.
 
     Policies
     --------
     * **Ids.** Users and items are raw labels (ints or strings) as in the training frame;
       with a scipy sparse matrix they are its row and column indices. Inner indices are
-      never exposed.
+      never exposed. Asking for an id of the other kind (``recommend(1)`` when the ids
+      are strings) is a ``KeyError`` that says which kind the ids are, with examples.
     * **Rating predictions** (:meth:`predict`) are clipped to the training rating range
       ``rating_range_`` by default (``clip=False`` gives the raw score).
     * **Missing titles** are None in ``item_titles_`` and NA in the ``title`` column.
@@ -90,62 +88,102 @@ class Recommender(_ParamsMixin):
     * **New users** are folded in: their factors solve the same regularized NNLS row
       problem that ALS solves for a training user, against the fixed item factors
       (:meth:`fold_in`, :meth:`recommend_new`, :meth:`update`).
+    * **Model selection.** ``Recommender`` is a scikit-learn estimator: ``clone``,
+      ``GridSearchCV``, ``cross_val_score`` and ``check_is_fitted`` work on it with a
+      ratings frame as ``X``, scored by :meth:`score`.
 
     Parameters
     ----------
     n_components : int or None, default=None
-        Rank k. None: 30 for explicit feedback, 80 for implicit.
+        Rank k, the number of components (biases come on top). None: 30 for explicit
+        feedback, 80 for implicit.
     solver : {"als", "mu", "pgd"}, default="als"
-        See :class:`~nmfrec.MaskedNMF`. ALS converges in few iterations and is the
-        solver whose row problem the fold-in of new users solves exactly.
-    init : str or None, default=None
-        See :class:`~nmfrec.MaskedNMF` (None: NNDSVDa when k < min(n_users, n_items)).
+        How the factors are fitted: ``"als"``, alternating non-negative least squares
+        (each user's, then each item's, factors exactly minimise their own regularized
+        problem; converges in few iterations, and is the problem the fold-in of new
+        users solves); ``"mu"``, multiplicative updates; ``"pgd"``, projected gradient
+        (explicit feedback only). All three never increase the objective.
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar"} or None, default=None
+        Starting factors: scaled random values, or the non-negative SVD start (NNDSVD;
+        ``"a"`` fills its zeros with the mean, ``"ar"`` with small random values).
+        None: ``"nndsvda"`` when k < min(n_users, n_items), else ``"random"``.
     max_iter : int, default=50
-        ALS typically reaches ``tol`` well before 50 iterations on MovieLens.
+        Maximum number of iterations (one update of the user factors and one of the item
+        factors each). A fit that stops here before ``tol`` warns with a
+        ``ConvergenceWarning``.
     tol : float, default=1e-4
-    l1_W, l1_H : float, default=0.0
-    l2_W, l2_H : float or None, default=None
-        L2 penalties. None, explicit feedback: ``0.1`` on users and ``0.15`` on items
-        *per rating* (``reg_scale="count"``, ALS-WR), so the strength grows with each
-        row's evidence and carries over between data sets of different sizes. None,
-        implicit feedback: ``30`` on both, unscaled (the implicit objective spans every
-        item of every row, so per-rating scaling fits it less well: with binary
-        preferences, P@10 0.292 against 0.306 on MovieLens 100K at k=80).
-    user_bias, item_bias : bool or None, default=None
-        Non-negative user and item biases (see :class:`~nmfrec.MaskedNMF`). None: on for
+        Stop when an iteration lowers the objective by less than this fraction of its
+        value, ``(F_prev - F) / F_prev < tol``. 0 runs exactly ``max_iter`` iterations.
+    l1_W : float, default=0.0
+        L1 penalty on the user factors (times each user's number of ratings with
+        ``reg_scale="count"``); larger values set more factors exactly to zero.
+    l2_W : float or None, default=None
+        L2 penalty on the user factors (times each user's number of ratings with
+        ``reg_scale="count"``). None: 0.1 for explicit feedback, 30 for implicit.
+    l1_H : float, default=0.0
+        L1 penalty on the item factors (times each item's number of ratings with
+        ``reg_scale="count"``).
+    l2_H : float or None, default=None
+        L2 penalty on the item factors (times each item's number of ratings with
+        ``reg_scale="count"``). None: 0.15 for explicit feedback, 30 for implicit.
+    user_bias : bool or None, default=None
+        Give each user a non-negative bias, a named part of every score. None: on for
+        explicit feedback, off for implicit.
+    item_bias : bool or None, default=None
+        Give each item a non-negative bias, a named part of every score. None: on for
         explicit feedback, off for implicit.
     reg_scale : {"none", "count"} or None, default=None
-        None: ``"count"`` for explicit feedback (penalties times each row's number of
-        ratings), ``"none"`` for implicit.
+        ``"count"`` multiplies each user's (item's) penalties by its number of ratings
+        (ALS-WR), so that the penalty grows with the evidence and carries over between
+        data sets of different sizes; ``"none"`` applies them as they are. None:
+        ``"count"`` for explicit feedback, ``"none"`` for implicit.
     feedback : {"explicit", "implicit"}, default="explicit"
         ``"explicit"`` fits the ratings (rating prediction, :meth:`predict` gives ratings
         clipped to the training range). ``"implicit"`` fits every entry: each rated item
         its preference (see ``preference``), each unrated item a zero of low confidence;
-        this ranks far better (see the README's MovieLens table), and :meth:`predict`
-        then gives preference scores, not ratings (never clipped).
+        this ranks far better, and :meth:`predict` then gives preference scores, not
+        ratings (never clipped).
     alpha : float or None, default=None
-        Confidence slope of implicit feedback, ``c = 1 + alpha * rating``. None: 0 with
-        ``preference="rating"``, 1 with ``"binary"``.
+        Implicit feedback: the confidence slope, a rated item weighs
+        ``1 + alpha * rating``. None: 0 with ``preference="rating"``, 1 with
+        ``"binary"``. Not used with explicit feedback.
     missing_weight : float in (0, 1] or None, default=None
         Implicit feedback: the confidence of every unrated item's zero. None: 0.3 with
-        ``preference="rating"``, 1 with ``"binary"``.
+        ``preference="rating"``, 1 with ``"binary"``. Not used with explicit feedback.
     preference : {"binary", "rating"} or None, default=None
         Implicit feedback: what a rated item is fitted to. ``"binary"``: 1 (Hu, Koren &
         Volinsky 2008). ``"rating"``: its rating, with the unrated items as zeros of
-        weight ``missing_weight`` (Steck 2010), which ranks best on MovieLens 100K
-        (P@10 0.317 against 0.306 for binary, same rank and penalty). None: ``"rating"``.
-    The None defaults were chosen on MovieLens 100K (small grids over rank, penalties
-    and alpha, scored on the official folds; ``benchmarks/movielens.py`` reproduces the
-    scores). On other data, choose them with :mod:`nmfrec.model_selection`;
-    ``resolved_params()`` shows the values a fit uses.
-    n_init, random_state, n_threads, dtype, verbose
-        Passed to :class:`~nmfrec.MaskedNMF` unchanged.
+        weight ``missing_weight`` (Steck 2010). None: ``"rating"``. Not used with
+        explicit feedback.
+    n_init : int, default=1
+        Number of fits from different random starts; the one with the lowest objective
+        is kept. Only random starts differ (``init="random"`` or ``"nndsvdar"``).
+    random_state : int, numpy Generator or None, default=None
+        Seed of every random choice; the same seed and thread count give identical
+        factors.
+    n_threads : int or None, default=None
+        Threads for the parallel kernels (fitting, fold-in, top-k); None uses numba's
+        default. Results do not depend on it.
+    dtype : {"float64", "float32"}, default="float64"
+        Storage type of the ratings and factors (sums are accumulated in float64);
+        float32 halves the memory.
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar with the objective while fitting (on stderr, or
+        in a notebook).
+
+    Notes
+    -----
+    The None defaults were chosen on MovieLens 100K training data (small grids over
+    rank, penalties and alpha). On other data, choose them with
+    :mod:`nmfrec.model_selection` or scikit-learn's ``GridSearchCV``;
+    :meth:`resolved_params` shows the values a fit uses.
 
     Attributes
     ----------
     model_ : MaskedNMF
         The fitted factorization; ``model_.W_`` are user factors (rows follow
-        ``users_``), ``model_.H_t_`` item factors (rows follow ``items_``).
+        ``users_``), ``model_.components_`` item factors (columns follow ``items_``).
+        :meth:`user_factors` and :meth:`item_factors` read them by label.
     users_, items_ : Vocabulary
         Raw user and item labels, in inner-index order.
     ratings_ : scipy.sparse.csr_matrix, shape (n_users, n_items)
@@ -242,28 +280,36 @@ class Recommender(_ParamsMixin):
         TypeError
             Non-numeric ratings, ids that are neither integers nor strings.
         """
-        check_params(self.get_params(), self._parameter_constraints)
-        R, columns = self._as_ratings(ratings, user_col, item_col, rating_col, duplicates)
+        check_params(self.get_params(deep=False), self._parameter_constraints)
+        R = self._as_ratings(ratings, user_col, item_col, rating_col, duplicates)
         model = MaskedNMF(**self._model_params())
         model.fit(R)
         self.model_ = model
         self.users_ = R.users
         self.items_ = R.items
-        self.columns_ = columns
+        self.columns_ = R.columns
         self.ratings_ = R.csr.copy()
         self.rating_range_ = R.rating_range
         self.global_mean_ = R.mean
-        self.item_means_ = _means(R.csc, self.global_mean_)
-        self.user_means_ = _means(R.csr, self.global_mean_)
+        self.item_means_ = R.col_means()
+        self.user_means_ = R.row_means()
         self.item_titles_ = None
         if item_titles is not None:
             self.set_item_titles(item_titles)
         return self
 
     def resolved_params(self):
-        """The parameters a fit uses: ``get_params()`` with every None ("auto") value
-        replaced by its default for the chosen ``feedback``."""
-        params = self.get_params()
+        """The parameters a fit uses, with every None ("auto") value resolved.
+
+        ``get_params()`` with each None replaced by its default for the chosen
+        ``feedback``, without the parameters that this model does not read (``alpha``,
+        ``missing_weight`` and ``preference`` only matter for implicit feedback).
+
+        Returns
+        -------
+        dict
+        """
+        params = self.get_params(deep=False)
         kind = params["feedback"] if params["feedback"] in ("explicit", "implicit") else "explicit"
         for name, by_kind in _AUTO.items():
             if params.get(name) is None:
@@ -274,21 +320,21 @@ class Recommender(_ParamsMixin):
                 params["alpha"] = 0.0
             if self.missing_weight is None:
                 params["missing_weight"] = 0.3
+        if kind == "explicit":
+            for name in _IMPLICIT_ONLY:
+                del params[name]
         return params
 
     def _model_params(self):
         mine = self.resolved_params()
-        return {p: mine[p] for p in MaskedNMF._param_names() if p in mine}
+        return {p: mine[p] for p in MaskedNMF().get_params(deep=False) if p in mine}
 
     def _as_ratings(self, ratings, user_col, item_col, rating_col, duplicates):
+        """The training data as a RatingsMatrix with labels and column names."""
         dtype = np.dtype(self.dtype)
         if isinstance(ratings, pd.DataFrame):
-            ucol = resolve_column(ratings, user_col, USER_COLUMNS, "user")
-            icol = resolve_column(ratings, item_col, ITEM_COLUMNS, "item")
-            rcol = resolve_column(ratings, rating_col, RATING_COLUMNS, "rating")
-            R = RatingsMatrix.from_frame(ratings, ucol, icol, rcol, duplicates=duplicates,
-                                         dtype=dtype)
-            return R, (ucol, icol, rcol)
+            return RatingsMatrix.from_frame(ratings, user_col, item_col, rating_col,
+                                            duplicates=duplicates, dtype=dtype)
         if sp.issparse(ratings):
             R = RatingsMatrix.from_sparse(ratings, dtype=dtype, name="ratings")
         elif isinstance(ratings, RatingsMatrix):
@@ -298,11 +344,9 @@ class Recommender(_ParamsMixin):
                             f"sparse matrix or a RatingsMatrix; got {type(ratings).__name__}. "
                             "For a dense array with NaN for missing, use "
                             "RatingsMatrix.from_dense(X).")
-        m, n = R.shape
-        users = R.users if R.users is not None else Vocabulary(np.arange(m, dtype=np.int64))
-        items = R.items if R.items is not None else Vocabulary(np.arange(n, dtype=np.int64))
-        R = RatingsMatrix(R.csr, R.csc, users, items)
-        return R, ("user", "item", "rating")
+        R = R.with_labels()
+        return R if R.columns is not None else RatingsMatrix(R.csr, R.csc, R.users, R.items,
+                                                             ("user", "item", "rating"))
 
     def set_item_titles(self, titles):
         """Attach item titles, shown as a ``title`` column in every ranking.
@@ -319,10 +363,10 @@ class Recommender(_ParamsMixin):
         """
         self._check_fitted("set_item_titles")
         if isinstance(titles, dict):
-            labels = np.asarray(list(titles.keys()))
+            labels = as_labels(list(titles.keys()))
             values = list(titles.values())
         elif isinstance(titles, pd.Series):
-            labels = _labels_of(titles.index.to_series())
+            labels = as_labels(titles.index)
             values = titles.tolist()
         else:
             raise TypeError("titles must be a dict or a pandas Series mapping item labels to "
@@ -349,7 +393,9 @@ class Recommender(_ParamsMixin):
         Parameters
         ----------
         user : label, sequence of labels or pandas.DataFrame
-        item : label or sequence of labels, optional (not with a frame)
+            One user, the users of several pairs, or a frame of (user, item) pairs.
+        item : label or sequence of labels, optional
+            The item(s) paired with ``user``, one per user; not with a frame.
         clip : bool, default=True
             Clip to the training rating range (explicit feedback only; implicit
             preference scores are never clipped).
@@ -376,16 +422,16 @@ class Recommender(_ParamsMixin):
             if item is not None:
                 raise TypeError("predict(frame) takes no item argument; the items are a "
                                 "column of the frame.")
-            ucol, icol = self._pair_columns(user, user_col, item_col)
-            users, items = _labels_of(user[ucol]), _labels_of(user[icol])
+            ucol, icol = self._frame_columns(user, ("user", "item"), user_col, item_col)
+            users, items = as_labels(user[ucol]), as_labels(user[icol])
             scalar = False
         else:
             if item is None:
                 raise TypeError("predict needs an item: predict(user, item) or "
                                 "predict(frame_with_user_and_item_columns).")
             scalar = np.ndim(user) == 0 and np.ndim(item) == 0
-            users = _as_label_array(user)
-            items = _as_label_array(item)
+            users = as_labels(user)
+            items = as_labels(item)
             if users.shape != items.shape:
                 raise ValueError(f"user and item must have the same length; got {users.size} "
                                  f"users and {items.size} items.")
@@ -406,14 +452,71 @@ class Recommender(_ParamsMixin):
             pred = np.clip(pred, lo, hi)
         return float(pred[0]) if scalar else pred
 
-    def _pair_columns(self, frame, user_col, item_col):
-        fitted_u, fitted_i = self.columns_[0], self.columns_[1]
-        if user_col is None and fitted_u in frame.columns:
-            user_col = fitted_u
-        if item_col is None and fitted_i in frame.columns:
-            item_col = fitted_i
-        return (resolve_column(frame, user_col, USER_COLUMNS, "user"),
-                resolve_column(frame, item_col, ITEM_COLUMNS, "item"))
+    @property
+    def predicts_ratings(self):
+        """Whether :meth:`predict` returns ratings (explicit feedback) rather than
+        preference scores (implicit feedback): evaluation scores RMSE only for the former.
+        """
+        return self.feedback != "implicit"
+
+    def _frame_columns(self, frame, roles, user_col=None, item_col=None, rating_col=None):
+        """Columns of ``frame`` for ``roles``: the given names, else those of ``fit``
+        when present, else the usual names."""
+        fitted = dict(zip(("user", "item", "rating"), self.columns_))
+        return resolve_columns(frame, user_col, item_col, rating_col, roles=roles,
+                               prefer=fitted)
+
+    def score(self, X, y=None):
+        """How well the model does on held-out ratings ``X``: greater is better.
+
+        The score scikit-learn's model selection uses (``GridSearchCV``,
+        ``cross_val_score`` with ``X`` a ratings frame).
+
+        * Explicit feedback: minus the RMSE of :meth:`predict` over the rows of ``X``,
+          with its defaults for ratings (clipped to the training range) and
+          ``unknown="baseline"``, so every rating of ``X`` is scored.
+        * Implicit feedback: precision@10 of the rankings, the share of each user's ten
+          :meth:`recommend` items (rated items excluded) that the user has in ``X``,
+          averaged over the users of ``X`` that the model knows.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Held-out ratings, one (user, item, rating) per row; columns as in
+            :meth:`fit` (the implicit score needs no rating column).
+        y : ignored
+            Not used, present for scikit-learn's API.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        TypeError
+            ``X`` is not a DataFrame.
+        ValueError
+            ``X`` is empty, or (implicit feedback) has no user the model knows.
+        """
+        self._check_fitted("score")
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"score takes a ratings DataFrame; got {type(X).__name__}.")
+        if len(X) == 0:
+            raise ValueError("X is empty: there are no ratings to score.")
+        if self.model_.feedback != "implicit":
+            ucol, icol, rcol = self._frame_columns(X, ("user", "item", "rating"))
+            pred = self.predict(X, unknown="baseline", user_col=ucol, item_col=icol)
+            truth = X[rcol].to_numpy(dtype=np.float64)
+            return -float(np.sqrt(np.mean((pred - truth) ** 2)))
+        ucol, icol = self._frame_columns(X, ("user", "item"))
+        held = pd.DataFrame({"user": as_labels(X[ucol]), "item": as_labels(X[icol])})
+        held = held[self.users_.index(held["user"].to_numpy(), missing="negative") >= 0]
+        if len(held) == 0:
+            raise ValueError("X has no user that the model knows: there is nothing to rank.")
+        users = pd.unique(held["user"].to_numpy())
+        recs = self.recommend_many(users, k=_SCORE_K)[["user", "item"]]
+        hits = recs.merge(held.drop_duplicates(), on=["user", "item"]).groupby("user").size()
+        return float(hits.reindex(users, fill_value=0).mean() / _SCORE_K)
 
     # ================================================================== ranking
     def recommend(self, user, k=10, exclude_seen=True, items=None, exclude=None):
@@ -452,7 +555,7 @@ class Recommender(_ParamsMixin):
         u = self.users_.number(user, kind="user")
         allowed = self._allowed(items, exclude)
         ex_indptr, ex_indices = self._seen_rows(np.array([u]), exclude_seen)
-        idx, scores, counts = self._topk(self.model_.W_[[u]], self.model_.H_t_, allowed,
+        idx, scores, counts = self._topk(self.model_.W_[[u]], self._item_factors(), allowed,
                                          ex_indptr, ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
@@ -487,15 +590,16 @@ class Recommender(_ParamsMixin):
         if users is None:
             uidx = np.arange(len(self.users_), dtype=np.int64)
         else:
-            labels = _as_label_array(users)
+            labels = as_labels(users)
             uidx = (self.users_.index(labels, kind="user") if labels.size
                     else np.zeros(0, dtype=np.int64))
         allowed = self._allowed(items, exclude)
+        Ht = self._item_factors()
         out_u, out_i, out_s, out_r = [], [], [], []
         for start in range(0, uidx.size, batch_size):
             ub = uidx[start:start + batch_size]
             ex_indptr, ex_indices = self._seen_rows(ub, exclude_seen)
-            idx, scores, counts = self._topk(self.model_.W_[ub], self.model_.H_t_, allowed,
+            idx, scores, counts = self._topk(self.model_.W_[ub], Ht, allowed,
                                              ex_indptr, ex_indices, k)
             keep = np.arange(idx.shape[1])[None, :] < counts[:, None]
             out_u.append(np.repeat(ub, counts))
@@ -531,7 +635,7 @@ class Recommender(_ParamsMixin):
         self._check_fitted("similar_items")
         k = _check_positive_int(k, "k")
         i = self.items_.number(item, kind="item")
-        H = self.model_.H_t_.astype(np.float64)
+        H = self._item_factors().astype(np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", H, H))
         unit = np.divide(H, norms[:, None], out=np.zeros_like(H), where=norms[:, None] > 0)
         allowed = self._allowed(items, exclude)
@@ -543,12 +647,12 @@ class Recommender(_ParamsMixin):
     def _allowed(self, items, exclude):
         allowed = np.ones(len(self.items_), dtype=np.uint8)
         if items is not None:
-            labels = _as_label_array(items)
+            labels = as_labels(items)
             allowed[:] = 0
             if labels.size:
                 allowed[self.items_.index(labels, kind="item")] = 1
         if exclude is not None:
-            labels = _as_label_array(exclude)
+            labels = as_labels(exclude)
             if labels.size:
                 idx = self.items_.index(labels, missing="negative")
                 allowed[idx[idx >= 0]] = 0
@@ -573,7 +677,7 @@ class Recommender(_ParamsMixin):
         if 0 < m < _SERIAL_TOPK_BELOW:
             topk_rows_serial(*args)   # a few users: starting threads costs more than the work
         elif m:
-            with _Threads(self.model_.n_threads, cap_blas=False):  # top-k makes no BLAS call
+            with ThreadLimits(self.model_.n_threads, cap_blas=False):  # top-k makes no BLAS call
                 topk_rows(*args)
         return idx, scores, counts
 
@@ -605,27 +709,54 @@ class Recommender(_ParamsMixin):
         ndarray of shape (n_components,)
         """
         self._check_fitted("fold_in")
-        csr = self._new_user_row(ratings, duplicates)
-        return self.model_._solve_rows(csr.indptr, csr.indices, csr.data)[0]
+        # np.asarray: scikit-learn's set_config(transform_output="pandas") may be on
+        return np.asarray(self.model_.transform(self._new_user_row(ratings, duplicates)))[0]
 
     def recommend_new(self, ratings, k=10, exclude_seen=True, items=None, exclude=None,
                       duplicates="raise"):
         """Top-``k`` items for a new user described by their ratings, without refitting.
 
-        The user's factors are :meth:`fold_in` ``(ratings)``; ``exclude_seen`` leaves
-        out the rated items. Other parameters and the result are as in
-        :meth:`recommend`.
+        The user's factors are :meth:`fold_in` ``(ratings)``; the ranking is that of
+        :meth:`recommend` for a user with those factors.
+
+        Parameters
+        ----------
+        ratings : dict, pandas.Series or pandas.DataFrame
+            The new user's ratings, item label -> rating, as :meth:`fold_in` takes them.
+        k : int, default=10
+            Number of items (fewer when fewer candidates exist).
+        exclude_seen : bool, default=True
+            Leave out the items in ``ratings``.
+        items : sequence of labels, optional
+            Whitelist: only these items are candidates. Unknown labels raise KeyError.
+        exclude : sequence of labels, optional
+            Blacklist: never return these items (unknown labels are ignored).
+        duplicates : {"raise", "last", "first", "mean"}, default="raise"
+            For ratings that rate an item more than once.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``item`` and ``score``, best first; plus ``title`` when titles are set.
+
+        Raises
+        ------
+        KeyError
+            An item of ``ratings`` (or of the whitelist) is not in the training data.
+        ValueError
+            ``ratings`` is empty or holds invalid ratings, or ``k`` is not an integer >= 1.
         """
         self._check_fitted("recommend_new")
         k = _check_positive_int(k, "k")
-        csr = self._new_user_row(ratings, duplicates)
-        w = self.model_._solve_rows(csr.indptr, csr.indices, csr.data)
+        row = self._new_user_row(ratings, duplicates)
+        w = np.asarray(self.model_.transform(row))
         allowed = self._allowed(items, exclude)
         if exclude_seen:
-            ex_indptr, ex_indices = csr.indptr, csr.indices
+            ex_indptr, ex_indices = row.csr.indptr, row.csr.indices
         else:
             ex_indptr, ex_indices = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        idx, scores, counts = self._topk(w, self.model_.H_t_, allowed, ex_indptr, ex_indices, k)
+        idx, scores, counts = self._topk(w, self._item_factors(), allowed, ex_indptr,
+                                         ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
@@ -639,26 +770,52 @@ class Recommender(_ParamsMixin):
 
         Returns
         -------
-        ndarray of shape (n_components,) for one label, else (n_users, n_components)
+        ndarray of shape (n_factors,) for one label, else (n_users, n_factors)
+            One value per part of a score, in ``component_names_`` order (the
+            components, then the bias columns).
+
+        Raises
+        ------
+        KeyError
+            A user is not in the training data.
         """
         self._check_fitted("user_factors")
-        if users is None:
-            return self.model_.W_.copy()
-        if np.ndim(users) == 0:
-            return self.model_.W_[self.users_.number(users, kind="user")].copy()
-        return self.model_.W_[self.users_.index(_as_label_array(users), kind="user")].copy()
+        return _rows_of(self.model_.W_, self.users_, users, "user")
+
+    def item_factors(self, items=None):
+        """Factors of known items (columns of ``model_.components_``), a copy.
+
+        Parameters
+        ----------
+        items : label or sequence of labels, optional
+            Default: all items in inner-index order.
+
+        Returns
+        -------
+        ndarray of shape (n_factors,) for one label, else (n_items, n_factors)
+            One value per part of a score, in ``component_names_`` order; the score of
+            an item for a user is the dot product of their factors.
+
+        Raises
+        ------
+        KeyError
+            An item is not in the training data.
+        """
+        self._check_fitted("item_factors")
+        return _rows_of(self._item_factors(), self.items_, items, "item")
+
+    def _item_factors(self):
+        """Item factors row-major, (n_items, n_factors): what the kernels take."""
+        return self.model_.components_.T
 
     def _new_user_row(self, ratings, duplicates):
         if isinstance(ratings, dict):
             frame = pd.DataFrame({"item": list(ratings.keys()), "rating": list(ratings.values())})
         elif isinstance(ratings, pd.Series):
-            frame = pd.DataFrame({"item": _labels_of(ratings.index.to_series()),
+            frame = pd.DataFrame({"item": as_labels(ratings.index),
                                   "rating": ratings.to_numpy()})
         elif isinstance(ratings, pd.DataFrame):
-            icol = self.columns_[1] if self.columns_[1] in ratings.columns else None
-            rcol = self.columns_[2] if self.columns_[2] in ratings.columns else None
-            icol = resolve_column(ratings, icol, ITEM_COLUMNS, "item")
-            rcol = resolve_column(ratings, rcol, RATING_COLUMNS, "rating")
+            icol, rcol = self._frame_columns(ratings, ("item", "rating"))
             frame = pd.DataFrame({"item": ratings[icol].to_numpy(),
                                   "rating": ratings[rcol].to_numpy()})
         else:
@@ -669,12 +826,12 @@ class Recommender(_ParamsMixin):
                              "folded in.")
         frame["user"] = 0
         try:
-            R = RatingsMatrix.from_frame(frame, "user", "item", "rating", duplicates=duplicates,
-                                         dtype=self.model_.H_t_.dtype,
-                                         users=Vocabulary(np.array([0])), items=self.items_)
+            return RatingsMatrix.from_frame(frame, "user", "item", "rating",
+                                            duplicates=duplicates,
+                                            dtype=self.model_.components_.dtype,
+                                            users=Vocabulary(np.array([0])), items=self.items_)
         except KeyError as e:
             raise KeyError(_no_new_items(e)) from None
-        return R.csr
 
     def update(self, ratings, user_col=None, item_col=None, rating_col=None, *,
                duplicates="raise"):
@@ -703,13 +860,8 @@ class Recommender(_ParamsMixin):
         self._check_fitted("update")
         if not isinstance(ratings, pd.DataFrame):
             raise TypeError(f"update takes a ratings DataFrame; got {type(ratings).__name__}.")
-        fu, fi, fr = self.columns_
-        user_col = user_col if user_col is not None or fu not in ratings.columns else fu
-        item_col = item_col if item_col is not None or fi not in ratings.columns else fi
-        rating_col = rating_col if rating_col is not None or fr not in ratings.columns else fr
-        ucol = resolve_column(ratings, user_col, USER_COLUMNS, "user")
-        icol = resolve_column(ratings, item_col, ITEM_COLUMNS, "item")
-        rcol = resolve_column(ratings, rating_col, RATING_COLUMNS, "rating")
+        ucol, icol, rcol = self._frame_columns(ratings, ("user", "item", "rating"), user_col,
+                                               item_col, rating_col)
         try:
             R = RatingsMatrix.from_frame(ratings, ucol, icol, rcol, duplicates=duplicates,
                                          dtype=self.ratings_.dtype, items=self.items_)
@@ -728,19 +880,15 @@ class Recommender(_ParamsMixin):
         merged = RatingsMatrix.from_coo(
             np.concatenate([old.row[keep], new_rows]), np.concatenate([old.col[keep], new.col]),
             np.concatenate([old.data[keep], new.data]), (n_users, n_items),
-            dtype=self.ratings_.dtype, name="ratings").csr
+            dtype=self.ratings_.dtype, name="ratings")
 
         touched = np.unique(g)
-        sub = merged[touched]
+        sub = merged.csr[touched]
         sub.sort_indices()
-        W = np.zeros((n_users, self.model_.W_.shape[1]), dtype=self.model_.W_.dtype)
-        W[: self.model_.W_.shape[0]] = self.model_.W_
-        W[touched] = self.model_._solve_rows(sub.indptr, sub.indices, sub.data)
-
-        self.model_.W_ = W
+        self.model_.refit_rows(sub, touched)
         self.users_ = users
-        self.ratings_ = merged
-        self.user_means_ = _means(merged, self.global_mean_)
+        self.ratings_ = merged.csr
+        self.user_means_ = merged.row_means(self.global_mean_)
         return self
 
     # ================================================================== explanations
@@ -775,7 +923,7 @@ class Recommender(_ParamsMixin):
         u = self.users_.number(user, kind="user")
         i = self.items_.number(item, kind="item")
         # products in the model dtype, as dot_pairs forms them, summed in float64
-        parts = (self.model_.W_[u] * self.model_.H_t_[i]).astype(np.float64)
+        parts = (self.model_.W_[u] * self._item_factors()[i]).astype(np.float64)
         total = float(self.model_.predict(np.array([u]), np.array([i]))[0])
         share = parts / total if total > 0 else np.zeros_like(parts)
         frame = pd.DataFrame({"component": self.component_names_, "contribution": parts,
@@ -795,6 +943,7 @@ class Recommender(_ParamsMixin):
         component : int or str
             Component index ``0..k-1`` or name (``"c3"``, see ``component_names_``).
         n : int, default=10
+            Number of items.
 
         Returns
         -------
@@ -816,7 +965,7 @@ class Recommender(_ParamsMixin):
             j = int(component)
         else:
             raise TypeError(f"component must be an int or a name; got {component!r}.")
-        weights = self.model_.H_t_[:, j].astype(np.float64)
+        weights = self.model_.components_[j].astype(np.float64)
         order = np.lexsort((np.arange(weights.size), -weights))[:n]
         return self._ranking_frame(order, {"weight": weights[order]})
 
@@ -842,74 +991,54 @@ class Recommender(_ParamsMixin):
             The path written.
         """
         self._check_fitted("save")
-        from . import __version__
-
-        path = os.fspath(path)
-        model = self.model_
+        state = self.model_.get_fitted_state()
         arrays = {
-            "W": model.W_,
-            "H_t": model.H_t_,
+            "W": state["W"],
+            "H_t": state["H_t"],
             "ratings_indptr": self.ratings_.indptr.astype(np.int64),
             "ratings_indices": self.ratings_.indices.astype(np.int64),
             "ratings_data": self.ratings_.data,
             "item_means": self.item_means_,
             "user_means": self.user_means_,
-            "loss_history": np.asarray(getattr(model, "loss_history_", np.zeros(0))),
+            "loss_history": state["loss_history"],
         }
         labels_meta = {}
         for role, vocab in (("user", self.users_), ("item", self.items_)):
-            arrays[f"{role}_labels"], labels_meta[role] = _encode_labels(vocab)
+            arrays[f"{role}_labels"], labels_meta[role] = encode_labels(vocab)
         if self.item_titles_ is not None:
             missing = np.array([t is None for t in self.item_titles_], dtype=bool)
             arrays["item_titles"] = np.array(["" if t is None else t for t in self.item_titles_],
                                              dtype=str)
             arrays["item_titles_missing"] = missing
         meta = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "nmfrec_version": __version__,
-            "params": _json_params(self.get_params()),
+            "params": json_params(self.get_params(deep=False)),
             "labels": labels_meta,
             "columns": list(self.columns_),
             "rating_range": [float(x) for x in self.rating_range_],
             "global_mean": float(self.global_mean_),
             "n_users": len(self.users_),
             "n_items": len(self.items_),
-            "n_components": int(model.W_.shape[1]),
+            "n_components": int(state["W"].shape[1]),
             "has_titles": self.item_titles_ is not None,
-            "model": {
-                "n_iter": int(getattr(model, "n_iter_", 0)),
-                "converged": bool(getattr(model, "converged_", False)),
-                "reconstruction_err": float(getattr(model, "reconstruction_err_", np.nan)),
-                "init": getattr(model, "init_", None),
-                "fit_time": float(getattr(model, "fit_time_", np.nan)),
-            },
+            "model": {key: state[key] for key in _MODEL_META},
         }
-        meta_json = json.dumps(meta, sort_keys=True)
-        digest = _digest(meta_json, arrays)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".nmfrec-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays, **{_META_KEY: np.array(meta_json),
-                                         _CHECKSUM_KEY: np.array(digest)})
-                f.flush()
-                os.fsync(f.fileno())
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)   # mkstemp creates 0600; give a normal file's mode
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        return path
+        return write_npz(path, meta, arrays)
 
     @classmethod
     def load(cls, path):
         """Read a recommender written by :meth:`save`.
+
+        Files written by earlier nmfrec versions load as they were saved.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        Recommender
+            Fitted, with the parameters, factors, ratings, vocabularies and titles that
+            were saved: it predicts and ranks exactly as the saved model did.
 
         Raises
         ------
@@ -920,85 +1049,27 @@ class Recommender(_ParamsMixin):
             (unreadable, or its checksum does not match), an npz that is not an nmfrec
             model, or a format version newer than this nmfrec can read.
         """
-        path = os.fspath(path)
+        meta, arrays = read_npz(path)
         try:
-            npz = np.load(path, allow_pickle=False)
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
-            raise
-        except Exception as e:
-            raise ValueError(f"{path}: cannot be read as an nmfrec model file; it is not an "
-                             f"npz archive, or it is truncated or corrupted "
-                             f"({type(e).__name__}: {e}).") from e
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path}: not an nmfrec model file (a single .npy array, not an "
-                             ".npz archive written by Recommender.save).")
-        try:
-            with npz:
-                names = list(npz.files)
-                if _META_KEY not in names:
-                    raise _FileProblem(
-                        f"not an nmfrec model file: the npz has no {_META_KEY!r} entry (it "
-                        f"holds {names[:6]}{' ...' if len(names) > 6 else ''}).")
-                meta_json = str(npz[_META_KEY][()])
-                meta = json.loads(meta_json)
-                if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-                    found = meta.get("format") if isinstance(meta, dict) else None
-                    raise _FileProblem(f"not an nmfrec Recommender file (format {found!r}, "
-                                       f"expected {FORMAT_NAME!r}).")
-                version = meta.get("format_version")
-                if not isinstance(version, int):
-                    raise _FileProblem(f"corrupted: format_version is {version!r}.")
-                if version > FORMAT_VERSION:
-                    raise _FileProblem(
-                        f"written in format version {version} (nmfrec "
-                        f"{meta.get('nmfrec_version')}), newer than the version "
-                        f"{FORMAT_VERSION} this nmfrec reads; upgrade nmfrec to load it.")
-                arrays = {name: npz[name] for name in names
-                          if name not in (_META_KEY, _CHECKSUM_KEY)}
-                stored = str(npz[_CHECKSUM_KEY][()]) if _CHECKSUM_KEY in names else None
-        except _FileProblem as e:
-            raise ValueError(f"{path}: {e}") from None
-        except Exception as e:
-            raise ValueError(f"{path}: cannot be read as an nmfrec model file; it is "
-                             f"truncated or corrupted ({type(e).__name__}: {e}).") from e
-        if stored != _digest(meta_json, arrays):
-            raise ValueError(f"{path}: corrupted: the SHA-256 checksum of its contents does "
-                             "not match the one recorded at save time.")
-        try:
-            return cls._from_saved(meta, arrays)
+            return cls._from_file(meta, arrays)
         except Exception as e:  # a consistent checksum over inconsistent contents
             raise ValueError(f"{path}: corrupted or inconsistent model file "
                              f"({type(e).__name__}: {e}).") from e
 
     @classmethod
-    def _from_saved(cls, meta, arrays):
-        params = meta["params"]
-        rec = cls(**params)
-        model = MaskedNMF(**rec._model_params())
+    def _from_file(cls, meta, arrays):
+        rec = cls(**meta["params"])
         n_users, n_items, k = meta["n_users"], meta["n_items"], meta["n_components"]
         W, Ht = arrays["W"], arrays["H_t"]
         if W.shape != (n_users, k) or Ht.shape != (n_items, k):
             raise ValueError(f"factor shapes {W.shape}, {Ht.shape} do not match "
                              f"{n_users} users, {n_items} items, {k} components")
-        model.W_ = np.ascontiguousarray(W)
-        model.H_t_ = np.ascontiguousarray(Ht)
-        info = meta["model"]
-        model.n_iter_ = info["n_iter"]
-        model.converged_ = info["converged"]
-        model.reconstruction_err_ = info["reconstruction_err"]
-        model.init_ = info["init"]
-        model.fit_time_ = info["fit_time"]
-        model.loss_history_ = arrays["loss_history"]
-        model.factor_names_ = model._layout()["names"]
-        if len(model.factor_names_) != k:
-            raise ValueError(f"{k} factor columns do not match the parameters' layout "
-                             f"{model.factor_names_}")
-        model.n_components_ = int(model.n_components)
-        model.n_factors_ = k
-        model.n_features_in_ = n_items
+        model = MaskedNMF(**rec._model_params())
+        model.set_fitted_state({"W": W, "H_t": Ht, "loss_history": arrays["loss_history"],
+                                **{key: meta["model"][key] for key in _MODEL_META}})
         rec.model_ = model
-        rec.users_ = _decode_labels(arrays["user_labels"], meta["labels"]["user"])
-        rec.items_ = _decode_labels(arrays["item_labels"], meta["labels"]["item"])
+        rec.users_ = decode_labels(arrays["user_labels"], meta["labels"]["user"])
+        rec.items_ = decode_labels(arrays["item_labels"], meta["labels"]["item"])
         rec.ratings_ = sp.csr_matrix((arrays["ratings_data"], arrays["ratings_indices"],
                                       arrays["ratings_indptr"]), shape=(n_users, n_items))
         rec.columns_ = tuple(meta["columns"])
@@ -1014,14 +1085,17 @@ class Recommender(_ParamsMixin):
         return rec
 
     # ================================================================== helpers
+    def __sklearn_is_fitted__(self):
+        return "model_" in self.__dict__
+
     def _check_fitted(self, what):
-        if not hasattr(self, "model_"):
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(f"This Recommender instance is not fitted yet; call fit "
                                  f"before {what}.")
 
 
-class _FileProblem(Exception):
-    """A load failure whose message is already complete (wrapped into ValueError)."""
+#: The fit statistics of MaskedNMF's fitted state that a model file keeps as metadata.
+_MODEL_META = ("n_iter", "converged", "reconstruction_err", "init", "fit_time")
 
 
 def _no_new_items(err):
@@ -1030,80 +1104,16 @@ def _no_new_items(err):
             "cannot be folded in. Refit to include new items.")
 
 
-def _means(M, default):
-    """Mean stored value of each row of a CSR (or column of a CSC); ``default`` if none."""
-    counts = np.diff(M.indptr)
-    rows = np.repeat(np.arange(counts.size), counts)
-    sums = np.bincount(rows, weights=M.data.astype(np.float64), minlength=counts.size)
-    out = np.full(counts.size, float(default))
-    has = counts > 0
-    out[has] = sums[has] / counts[has]
-    return out
-
-
 def _check_positive_int(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
     return int(value)
 
 
-def _labels_of(col: pd.Series) -> np.ndarray:
-    """Labels of a frame column as a NumPy array (strings as objects)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        col = col.astype(col.cat.categories.dtype)
-    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
-        return col.to_numpy(dtype=object)
-    return col.to_numpy()
-
-
-def _as_label_array(labels) -> np.ndarray:
-    if isinstance(labels, pd.Series):
-        return _labels_of(labels)
-    if isinstance(labels, pd.Index):
-        return _labels_of(labels.to_series())
-    if isinstance(labels, (str, bytes)) or np.ndim(labels) == 0:
-        return np.array([labels], dtype=object if isinstance(labels, str) else None)
-    if isinstance(labels, np.ndarray):
-        return labels.ravel()
-    seq = list(labels)
-    arr = np.asarray(seq)
-    if arr.dtype.kind in "US" and not all(isinstance(x, str) for x in seq):
-        # np.asarray([10, "zz"]) gives ["10", "zz"]: the known int id 10 would be lost
-        arr = np.array(seq, dtype=object)
-    return arr.ravel()
-
-
-def _encode_labels(vocab: Vocabulary):
-    labels = vocab.labels_
-    if vocab.is_integer:
-        return labels.astype(np.int64), {"kind": "int", "dtype": str(labels.dtype)}
-    return np.array([str(x) for x in labels], dtype=str), {"kind": "str"}
-
-
-def _decode_labels(arr, info):
-    if info["kind"] == "int":
-        return Vocabulary(arr.astype(np.dtype(info["dtype"])))
-    return Vocabulary(arr.astype(object))
-
-
-def _json_params(params):
-    out = {}
-    for key, value in params.items():
-        if key == "random_state" and not (value is None or isinstance(value, numbers.Integral)):
-            value = None   # a Generator has no portable form; the fit is already done
-        elif key == "dtype":
-            value = np.dtype(value).name
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
-    return out
-
-
-def _digest(meta_json, arrays):
-    """SHA-256 over the metadata and every array's name, dtype, shape and bytes."""
-    h = hashlib.sha256(meta_json.encode("utf-8"))
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"\0{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+def _rows_of(factors, vocab, labels, kind):
+    """Copy of the rows of ``factors`` for ``labels`` (all rows when None)."""
+    if labels is None:
+        return factors.copy()
+    if np.ndim(labels) == 0:
+        return factors[vocab.number(labels, kind=kind)].copy()
+    return factors[vocab.index(as_labels(labels), kind=kind)].copy()

@@ -11,8 +11,9 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nmfrec import MaskedNMF, NotFittedError
+from nmfrec import MaskedNMF, NotFittedError, RatingsMatrix
 from nmfrec import _progress
+from nmfrec._persist import digest
 from nmfrec.recommender import Recommender
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
@@ -71,7 +72,7 @@ def _assert_same_state(before, obj):
 @pytest.mark.parametrize("solver", ["als", "mu", "pgd"])
 def test_interrupted_fresh_fit_stays_unfitted(monkeypatch, solver, capsys):
     calls = _interrupt_at(monkeypatch, 3)
-    X = Recommender(**PARAMS)._as_ratings(ratings(), None, None, None, "raise")[0]
+    X = RatingsMatrix.from_frame(ratings())
     model = MaskedNMF(3, solver=solver, max_iter=10, tol=0.0, verbose=1, random_state=0)
     with pytest.raises(KeyboardInterrupt):
         model.fit(X)
@@ -104,7 +105,7 @@ def test_interrupted_refit_keeps_the_previous_fit(monkeypatch, solver, tmp_path)
     pd.testing.assert_frame_equal(rec.recommend(0), top_before)
     # still consistent: factors agree with the vocabularies and round-trip unchanged
     assert rec.model_.W_.shape[0] == len(rec.users_) == rec.ratings_.shape[0]
-    assert rec.model_.H_t_.shape[0] == len(rec.items_) == rec.ratings_.shape[1]
+    assert rec.model_.components_.shape[1] == len(rec.items_) == rec.ratings_.shape[1]
     rec.save(tmp_path / "after.npz")
     again = Recommender.load(tmp_path / "after.npz")
     np.testing.assert_array_equal(again.model_.W_, Recommender.load(tmp_path / "before.npz").model_.W_)
@@ -173,7 +174,7 @@ def saved_bytes(fitted, tmp_path_factory):
 
 def _same_model(a, b):
     np.testing.assert_array_equal(a.model_.W_, b.model_.W_)
-    np.testing.assert_array_equal(a.model_.H_t_, b.model_.H_t_)
+    np.testing.assert_array_equal(a.model_.components_, b.model_.components_)
     assert a.users_ == b.users_ and a.items_ == b.items_
 
 
@@ -233,13 +234,12 @@ def test_wellformed_npz_with_bad_contents_is_refused(saved_bytes, tmp_path):
         with pytest.raises(ValueError, match=rf"{name}\.npz: "):
             Recommender.load(path)
     # a consistent checksum over inconsistent contents: shapes that do not match the meta
-    from nmfrec.recommender import _digest
     meta_json = str(arrays["__nmfrec_meta__"])
     bad = {k: v for k, v in arrays.items() if not k.startswith("__")}
     bad["W"] = bad["W"][:-1]
     path = tmp_path / "inconsistent.npz"
     np.savez(path, **bad, __nmfrec_meta__=np.array(meta_json),
-             __nmfrec_sha256__=np.array(_digest(meta_json, bad)))
+             __nmfrec_sha256__=np.array(digest(meta_json, bad)))
     with pytest.raises(ValueError, match=r"inconsistent\.npz: corrupted or inconsistent.*factor shapes"):
         Recommender.load(path)
     meta = json.loads(meta_json)
@@ -248,7 +248,7 @@ def test_wellformed_npz_with_bad_contents_is_refused(saved_bytes, tmp_path):
     path = tmp_path / "nokeys.npz"
     good_arrays = {k: v for k, v in arrays.items() if not k.startswith("__")}
     np.savez(path, **good_arrays, __nmfrec_meta__=np.array(mj),
-             __nmfrec_sha256__=np.array(_digest(mj, good_arrays)))
+             __nmfrec_sha256__=np.array(digest(mj, good_arrays)))
     with pytest.raises(ValueError, match=r"nokeys\.npz: corrupted or inconsistent.*KeyError"):
         Recommender.load(path)
 

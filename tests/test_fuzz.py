@@ -120,7 +120,7 @@ def test_fit_on_any_frame_fits_or_raises_a_documented_error(df, duplicates, solv
         assert str(e), f"{type(e).__name__} without a message"
         return
     # a fitted model: finite non-negative factors, every rating kept, sane outputs
-    W, Ht = rec.model_.W_, rec.model_.H_t_
+    W, Ht = rec.model_.W_, rec.model_.components_.T
     assert np.all(np.isfinite(W)) and np.all(W >= 0)
     assert np.all(np.isfinite(Ht)) and np.all(Ht >= 0)
     n_pairs = len(df) if duplicates == "raise" else len(df.drop_duplicates(list(rec.columns_[:2])))

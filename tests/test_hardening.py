@@ -151,7 +151,7 @@ def test_single_user_single_item_and_one_rating_each():
 def test_all_ratings_equal(solver):
     rec = Recommender(**FAST, solver=solver).fit(small_frame().assign(rating=3.0))
     assert rec.predict(1, 12) == 3.0                          # range [3, 3]
-    assert np.all(np.isfinite(rec.model_.W_)) and np.all(rec.model_.H_t_ >= 0)
+    assert np.all(np.isfinite(rec.model_.W_)) and np.all(rec.model_.components_.T >= 0)
     assert np.all(np.abs(rec.predict(small_frame(), clip=False) - 3.0) < 1.0)
 
 
@@ -331,8 +331,8 @@ def test_factors_finite_nonnegative_and_objective_monotone(seed, m, n, density, 
                       dtype=dtype, user_bias=biases, item_bias=biases, l1_W=l1, l2_W=l2,
                       l1_H=l1, l2_H=l2)
     model.fit(X)
-    assert model.W_.dtype == np.dtype(dtype) and model.H_t_.dtype == np.dtype(dtype)
-    for A in (model.W_, model.H_t_):
+    assert model.W_.dtype == np.dtype(dtype) and model.components_.T.dtype == np.dtype(dtype)
+    for A in (model.W_, model.components_.T):
         assert np.all(np.isfinite(A)) and np.all(A >= 0)
     h = model.loss_history_
     assert len(h) == 11 and np.all(np.isfinite(h))
@@ -396,7 +396,7 @@ def test_users_and_items_without_ratings(solver, init):
                           user_bias=biases, item_bias=biases, reg_scale=scale, l2_W=0.1, l2_H=0.1)
         model.fit(X)
         assert np.all(np.isfinite(model.W_)) and np.all(model.W_ >= 0)
-        assert np.all(np.isfinite(model.H_t_)) and np.all(model.H_t_ >= 0)
+        assert np.all(np.isfinite(model.components_.T)) and np.all(model.components_.T >= 0)
         assert np.all(np.isfinite(model.loss_history_))
     rec = Recommender(n_components=2, solver=solver, init=init, max_iter=10, random_state=0).fit(X)
     assert np.isfinite(rec.predict(2, 3))
@@ -412,8 +412,8 @@ def test_components_that_die_out_leave_no_nan(solver):
     model = MaskedNMF(4, solver=solver, init="random", max_iter=30, random_state=0,
                       l1_W=50.0, l1_H=50.0)
     model.fit(X)
-    assert np.all(np.isfinite(model.W_)) and np.all(np.isfinite(model.H_t_))
-    assert np.all(model.W_ >= 0) and np.all(model.H_t_ >= 0)
+    assert np.all(np.isfinite(model.W_)) and np.all(np.isfinite(model.components_.T))
+    assert np.all(model.W_ >= 0) and np.all(model.components_.T >= 0)
     assert np.all(model.W_ < 1e-6) or np.any(np.all(model.W_ < 1e-6, axis=0))  # something died
     rec = Recommender(n_components=4, solver=solver, init="random", max_iter=30,
                       random_state=0, l1_W=50.0, l1_H=50.0, user_bias=False,
@@ -431,7 +431,7 @@ def test_mu_with_zero_numerators_and_denominators():
                   [np.nan, 2.0, 1.0, np.nan]])
     model = MaskedNMF(2, solver="mu", init="custom", max_iter=20, tol=0.0)
     model.fit(X, W=np.zeros((4, 2)), H=np.zeros((2, 4)))
-    for A in (model.W_, model.H_t_):
+    for A in (model.W_, model.components_.T):
         assert np.all(np.isfinite(A)) and np.all(A >= 0)
     assert np.all(np.isfinite(model.loss_history_))
     assert np.all(np.diff(model.loss_history_) <= 1e-12)

@@ -236,7 +236,8 @@ def test_weighted_zeros_objective_and_row_solves(problem, rating_target):
     Ht = np.ascontiguousarray(H.T)
     m, alpha, l2 = 0.3, 0.5, 0.2
     f, _ = K.objective(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, 0.0, l2, 0.0, 0.0,
-                       implicit=True, alpha=alpha, miss_w=m, rating_target=rating_target)
+                       implicit=True, alpha=alpha, missing_weight=m,
+                       preference_rating=rating_target)
     assert f == pytest.approx(dense_objective_implicit(X, W, H, alpha, 0.0, l2, 0.0, 0.0, m,
                                                        rating_target), rel=1e-12)
     fixed = np.zeros(4, dtype=np.uint8)

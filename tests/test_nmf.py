@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nmfrec import ConvergenceWarning, MaskedNMF, NotFittedError, RatingsMatrix
+from nmfrec._init import initialize_components
 
 from _reference import dense_objective, nnls_row, random_masked
 
@@ -85,7 +86,7 @@ def test_nndsvd_init_is_sklearns_up_to_scale():
     rng = np.random.default_rng(1)
     X = rng.random((30, 4)) @ rng.random((4, 20))
     Wr, Hr = _initialize_nmf(X, 3, init="nndsvd")
-    W, Ht = MaskedNMF(3)._initialize(RatingsMatrix.from_dense(X), "nndsvd", np.random.default_rng(0))
+    W, Ht = initialize_components(RatingsMatrix.from_dense(X), 3, "nndsvd", np.random.default_rng(0))
     c = np.sum(W * Wr) / np.sum(Wr * Wr)
     np.testing.assert_allclose(W, c * Wr, atol=1e-8)
     np.testing.assert_allclose(Ht.T, c * Hr, atol=1e-8)
@@ -385,7 +386,7 @@ def test_biases_are_extra_columns_paired_with_fixed_ones(medium):
     np.testing.assert_array_equal(m.item_bias_, m.components_[4])
     assert np.all(m.W_ >= 0) and np.all(m.components_ >= 0)
     rows, cols = medium.nonzero()
-    manual = (np.einsum("ij,ij->i", m.W_[rows, :3], m.H_t_[cols, :3])
+    manual = (np.einsum("ij,ij->i", m.W_[rows, :3], m.components_.T[cols, :3])
               + m.user_bias_[rows] + m.item_bias_[cols])
     np.testing.assert_allclose(m.predict(rows, cols), manual, rtol=1e-12)
     # the penalty leaves the constant columns out: the objective is the NumPy reference
@@ -495,3 +496,89 @@ def test_weighted_zeros_fit_is_the_dense_objective_and_decreases():
     assert np.all(np.diff(m.loss_history_) <= 1e-10 * m.loss_history_[:-1])
     with pytest.raises(ValueError, match=r"missing_weight must be a finite number in \(0, 1\]"):
         MaskedNMF(2, feedback="implicit", missing_weight=0.0).fit(X)
+
+
+# ------------------------------------------------------------------ warnings name the caller
+def test_warnings_point_at_the_callers_line(medium):
+    with pytest.warns(ConvergenceWarning) as record:
+        MaskedNMF(3, max_iter=1, tol=1e-12).fit(medium)
+    assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="no effect") as record:
+        MaskedNMF(3, init="nndsvd", n_init=2, max_iter=1, tol=0.0).fit(medium)
+    assert record[0].filename == __file__
+
+
+def test_h_t_is_a_deprecated_alias_of_components_transposed(medium):
+    m = MaskedNMF(3, random_state=0, max_iter=5).fit(medium)
+    with pytest.warns(DeprecationWarning, match=r"H_t_ is deprecated.*components_\.T") as record:
+        Ht = m.H_t_
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(Ht, m.components_.T)
+    assert Ht.flags.c_contiguous and np.shares_memory(Ht, m.components_)
+    new = np.ascontiguousarray(2 * Ht)
+    with pytest.warns(DeprecationWarning, match="set components_"):
+        m.H_t_ = new
+    np.testing.assert_array_equal(m.components_, new.T)
+    with pytest.raises(NotFittedError, match="before H_t_"):
+        MaskedNMF(3).H_t_
+
+
+# ------------------------------------------------------------------ state in and out
+def test_fitted_state_round_trips_into_a_new_estimator(medium):
+    a = MaskedNMF(3, user_bias=True, item_bias=True, random_state=0, max_iter=10).fit(medium)
+    state = a.get_fitted_state()
+    assert set(state) == {"W", "H_t", "loss_history", "n_iter", "converged",
+                          "reconstruction_err", "init", "fit_time"}
+    b = MaskedNMF(**a.get_params()).set_fitted_state(state)
+    rows, cols = medium.nonzero()
+    np.testing.assert_array_equal(b.predict(rows, cols), a.predict(rows, cols))
+    np.testing.assert_array_equal(b.transform(medium[:5]), a.transform(medium[:5]))
+    for name in ("n_iter_", "converged_", "reconstruction_err_", "init_", "fit_time_",
+                 "factor_names_", "n_components_", "n_factors_", "n_features_in_"):
+        assert getattr(b, name) == getattr(a, name), name
+    np.testing.assert_array_equal(b.user_bias_, a.user_bias_)
+    with pytest.raises(ValueError, match=r"5 factor columns do not match the parameters' "
+                                         r"layout \['c0', 'c1', 'c2'\]"):
+        MaskedNMF(3).set_fitted_state(state)
+    with pytest.raises(ValueError, match="do not share one number of columns"):
+        MaskedNMF(3).set_fitted_state({**state, "H_t": state["H_t"][:, :2]})
+
+
+def test_refit_rows_solves_existing_and_new_rows_like_transform():
+    rng = np.random.default_rng(6)
+    X = random_masked(rng, 30, 20, 0.5, k=2, scale=4.0)
+    m = MaskedNMF(3, item_bias=True, random_state=0, l2_W=0.2, max_iter=20).fit(X)
+    W_before = m.W_.copy()
+    new = random_masked(rng, 3, 20, 0.5, k=2, scale=4.0)
+    m.refit_rows(new, [4, 30, 32])               # one existing row, two appended, 31 skipped
+    assert m.W_.shape == (33, 4)
+    np.testing.assert_array_equal(m.W_[[4, 30, 32]], m.transform(new))
+    np.testing.assert_array_equal(m.W_[31], [0, 0, 0, 1])   # an empty row: its item-bias one
+    untouched = [j for j in range(30) if j != 4]
+    np.testing.assert_array_equal(m.W_[untouched], W_before[untouched])
+    with pytest.raises(ValueError, match="rows has 2 indices but X has 3 rows"):
+        m.refit_rows(new, [1, 2])
+    with pytest.raises(ValueError, match="rows must be distinct indices >= 0"):
+        m.refit_rows(new, [1, 1, 2])
+
+
+def test_factor_layout_places_components_then_biases():
+    from nmfrec.nmf import FactorLayout
+    lay = FactorLayout(2, user_bias=True, item_bias=True)
+    assert lay.names == ["c0", "c1", "user_bias", "item_bias"] and lay.n_factors == 4
+    assert (lay.user_bias_col, lay.item_bias_col) == (2, 3)
+    np.testing.assert_array_equal(lay.fixed_W, [0, 0, 0, 1])    # W's ones pair with item bias
+    np.testing.assert_array_equal(lay.fixed_H, [0, 0, 1, 0])
+    # biases start at a tenth of the level, the components carry 80% of it
+    W, Ht = lay.assemble(np.ones((3, 2)), 2 * np.ones((5, 2)), level=20.0)
+    np.testing.assert_allclose(W, [[np.sqrt(0.8)] * 2 + [2.0, 1.0]] * 3)
+    np.testing.assert_allclose(Ht, [[2 * np.sqrt(0.8)] * 2 + [1.0, 2.0]] * 5)
+    assert FactorLayout(2).names == ["c0", "c1"] and FactorLayout(2, item_bias=True).item_bias_col == 2
+
+
+def test_progress_in_a_log_file_is_a_few_lines(medium, capsys):
+    """Not a terminal (a log file, CI): the bar is drawn at the start and the end only."""
+    MaskedNMF(3, max_iter=40, tol=0.0, verbose=1).fit(medium)
+    err = capsys.readouterr().err
+    assert err.count("\r") <= 2 and err.endswith("\n")
+    assert "40/40" in err and "max_iter reached" in err

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from nmfrec.ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
+from nmfrec.ratings import (ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, RatingsMatrix, Vocabulary,
+                            as_labels, as_ratings_matrix, resolve_column, resolve_columns)
 
 
 def test_dense_nan_is_missing_and_zero_is_observed():
@@ -167,3 +168,89 @@ def test_canonical_csr_fast_path_equals_the_coordinate_path():
     neg = sp.csr_matrix((np.array([1.0, -2.0]), np.array([0, 1]), np.array([0, 1, 2])), shape=(2, 3))
     with pytest.raises(ValueError, match=r"negative values \(first at row 1, column 1"):
         RatingsMatrix.from_sparse(neg)
+
+
+# ------------------------------------------------------------------ statistics of the data
+def test_row_and_column_means_are_pandas_group_means():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"user": rng.integers(0, 8, 40), "item": rng.integers(0, 6, 40),
+                       "rating": rng.integers(0, 6, 40).astype(float)})
+    df = df.drop_duplicates(["user", "item"])
+    R = RatingsMatrix.from_frame(df)
+    np.testing.assert_allclose(R.row_means(), df.groupby("user")["rating"].mean()
+                               .reindex(R.users.labels_).to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(R.col_means(), df.groupby("item")["rating"].mean()
+                               .reindex(R.items.labels_).to_numpy(), rtol=1e-12)
+    # rows and columns without observations get the overall mean, or the default given
+    X = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])
+    Rx = as_ratings_matrix(X)
+    np.testing.assert_array_equal(Rx.row_means(), [2.0, 2.0])
+    np.testing.assert_array_equal(Rx.col_means(default=-1.0), [1.0, -1.0, 3.0])
+
+
+# ------------------------------------------------------------------ columns, resolved once
+def test_resolve_columns_by_role_with_preferred_names():
+    df = frame(userId=[1], movieId=[2], rating=[3.0], who=[4])
+    assert resolve_columns(df) == ("userId", "movieId", "rating")
+    assert resolve_columns(df, user_col="who") == ("who", "movieId", "rating")
+    assert resolve_columns(df, roles=("item", "user")) == ("movieId", "userId")
+    # names a model was fitted with come first when present, a given name before them
+    assert resolve_columns(df, roles=("user",), prefer={"user": "who"}) == ("who",)
+    assert resolve_columns(df, roles=("user",), prefer={"user": "gone"}) == ("userId",)
+    assert resolve_columns(df, user_col="userId", roles=("user",), prefer={"user": "who"}) == ("userId",)
+    with pytest.raises(ValueError, match="user, item and rating columns must differ; got "
+                                         "'rating', 'movieId', 'rating'"):
+        resolve_columns(df, user_col="rating")
+    with pytest.raises(ValueError, match="user and item columns must differ"):
+        resolve_columns(df, user_col="movieId", roles=("user", "item"))
+    # the single-role resolver keeps its signature
+    assert resolve_column(df, None, USER_COLUMNS, "user") == "userId"
+    assert "movieId" in ITEM_COLUMNS and "rating" in RATING_COLUMNS
+
+
+def test_from_frame_records_its_columns():
+    df = frame(userId=["b", "a"], movieId=[10, 20], score=[4.0, 1.0])
+    assert RatingsMatrix.from_frame(df).columns == ("userId", "movieId", "score")
+    assert as_ratings_matrix(np.ones((2, 2))).columns is None
+    R = as_ratings_matrix(np.ones((2, 3))).with_labels()
+    assert R.users.labels_.tolist() == [0, 1] and R.items.labels_.tolist() == [0, 1, 2]
+
+
+def test_as_labels_from_every_container():
+    assert as_labels(5).tolist() == [5]
+    assert as_labels("a").tolist() == ["a"]
+    mixed = as_labels([10, "zz"])
+    assert mixed.dtype == object and mixed.tolist() == [10, "zz"]      # 10 stays an int
+    assert as_labels(pd.Index(["x", "y"])).tolist() == ["x", "y"]
+    assert as_labels(pd.Series(pd.Categorical([3, 1]))).tolist() == [3, 1]
+    with_na = as_labels(pd.Series(pd.Categorical([3, None])))
+    assert with_na[0] == 3 and pd.isna(with_na[1])
+    strings = as_labels(pd.Series(["a", "b"], dtype="string"))
+    assert strings.dtype == object and strings.tolist() == ["a", "b"]
+    assert as_labels(np.array([[1, 2]])).tolist() == [1, 2]
+
+
+def test_an_id_of_the_other_kind_says_what_the_ids_are():
+    strings = Vocabulary(["1", "2", "10"])
+    with pytest.raises(KeyError, match=r"user 1 is not in the training data, whose user ids are "
+                                       r"strings \(e\.g\. '1', '2'\)"):
+        strings.number(1, kind="user")
+    ints = Vocabulary(np.array([7, 9]))
+    with pytest.raises(KeyError, match=r"item '7' is not in the training data, whose item ids "
+                                       r"are integers \(e\.g\. 7, 9\)"):
+        ints.index(["7"], kind="item")
+    with pytest.raises(KeyError, match=r"label 'x' is not in the training data, whose labels "
+                                       r"are integers"):
+        ints.number("x")
+    # an unknown id of the right kind gets no hint
+    with pytest.raises(KeyError, match=r"user '3' is not in the training data\W*$"):
+        strings.number("3", kind="user")
+
+
+def test_negative_values_in_context_use_scikit_learns_words():
+    X = np.array([[1.0, -2.0]])
+    with pytest.raises(ValueError, match=r"^Negative values in data passed to M\.fit: X contains "
+                                         r"1 negative values"):
+        as_ratings_matrix(X, context="M.fit")
+    with pytest.raises(ValueError, match=r"^X contains 1 negative values"):
+        as_ratings_matrix(X)

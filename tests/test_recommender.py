@@ -47,7 +47,7 @@ def fitted(request):
 
 
 def dense_scores(rec):
-    return rec.model_.W_.astype(np.float64) @ rec.model_.H_t_.astype(np.float64).T
+    return rec.model_.W_.astype(np.float64) @ rec.model_.components_.astype(np.float64)
 
 
 def brute_recommend(rec, df, user, k, exclude_seen=True, items=None, exclude=None):
@@ -108,7 +108,7 @@ def test_recommend_ties_go_to_lower_item_index():
     rng = np.random.default_rng(1)
     # small integer factors: scores are exact and tie a lot, in every implementation
     rec.model_.W_ = rng.integers(0, 2, rec.model_.W_.shape).astype(np.float64)
-    rec.model_.H_t_ = rng.integers(0, 2, rec.model_.H_t_.shape).astype(np.float64)
+    rec.model_.components_ = rng.integers(0, 2, rec.model_.components_.shape).astype(np.float64)
     for user in rec.users_.labels_:
         for k in (1, 3, 15):
             assert_ranking(rec.recommend(user, k=k, exclude_seen=False),
@@ -137,7 +137,7 @@ def test_recommend_many_equals_looping_recommend(fitted, batch_size):
 
 def test_similar_items_is_cosine_of_item_factors(fitted):
     _, rec = fitted
-    H = rec.model_.H_t_
+    H = rec.item_factors()
     unit = H / np.linalg.norm(H, axis=1, keepdims=True)
     C = unit @ unit.T
     labels = rec.items_.labels_
@@ -153,7 +153,7 @@ def test_similar_items_is_cosine_of_item_factors(fitted):
 def test_similar_items_zero_norm_item_has_no_nan():
     df = make_ratings(seed=4)
     rec = Recommender(**PARAMS).fit(df)
-    rec.model_.H_t_[2] = 0.0
+    rec.model_.components_[:, 2] = 0.0
     labels = rec.items_.labels_
     got = rec.similar_items(labels[2], k=100)
     assert len(got) == len(labels) - 1
@@ -175,7 +175,7 @@ def test_top_items_and_titles(fitted):
     titles = {lab: f"Title of {lab}" for lab in labels[:-1]}         # last item has none
     rec2 = Recommender(**PARAMS).fit(fitted[0], item_titles=pd.Series(titles))
     for j in range(rec2.model_.W_.shape[1]):
-        w = rec2.model_.H_t_[:, j]
+        w = rec2.model_.components_[j]
         order = np.lexsort((np.arange(w.size), -w))[:4]
         got = rec2.top_items(j, n=4)
         pd.testing.assert_frame_equal(got, rec2.top_items(f"c{j}", n=4))
@@ -296,7 +296,7 @@ def test_fold_in_equals_transform_and_scipy_nnls(l2):
     np.testing.assert_allclose(w, rec.model_.transform(row)[0], rtol=0, atol=1e-12)
 
     # an independent NNLS: min ||[H_obs; sqrt(l2) I] w - [r; 0]||, w >= 0
-    H = rec.model_.H_t_[cols]
+    H = rec.item_factors()[cols]
     k = H.shape[1]
     A = np.vstack([H, np.sqrt(l2) * np.eye(k)])
     b = np.concatenate([mine["rating"].to_numpy(), np.zeros(k)])
@@ -313,7 +313,7 @@ def test_recommend_new_ranks_with_the_folded_in_factors():
     rec = Recommender(**PARAMS).fit(rest)
     ratings = dict(zip(mine["item"], mine["rating"]))
     w = rec.fold_in(ratings)
-    S = rec.model_.H_t_ @ w
+    S = rec.item_factors() @ w
     labels = rec.items_.labels_
     for exclude_seen in (True, False):
         idx = np.arange(len(labels))
@@ -333,7 +333,7 @@ def test_recommend_new_ranks_with_the_folded_in_factors():
 def test_update_new_and_existing_users_like_fold_in():
     rest, mine, user = _hold_out_user()
     rec = Recommender(**PARAMS).fit(rest)
-    H_before, W_before = rec.model_.H_t_.copy(), rec.model_.W_.copy()
+    H_before, W_before = rec.model_.components_.copy(), rec.model_.W_.copy()
     n_before = len(rec.users_)
     old_user = rest["user"].iloc[0]
     old_rows = rest[rest["user"] == old_user]
@@ -342,7 +342,7 @@ def test_update_new_and_existing_users_like_fold_in():
     rec.update(pd.concat([mine, extra], ignore_index=True))
 
     assert len(rec.users_) == n_before + 1 and rec.users_.labels_[-1] == user
-    np.testing.assert_array_equal(rec.model_.H_t_, H_before)               # items frozen
+    np.testing.assert_array_equal(rec.model_.components_, H_before)        # items frozen
     np.testing.assert_array_equal(rec.user_factors(user),
                                   rec.fold_in(dict(zip(mine["item"], mine["rating"]))))
     merged = pd.concat([old_rows, extra])
@@ -378,7 +378,7 @@ def test_save_load_round_trip_gives_identical_outputs(tmp_path, string_ids):
     back = Recommender.load(path)
     assert back.get_params() == rec.get_params()
     np.testing.assert_array_equal(back.model_.W_, rec.model_.W_)
-    np.testing.assert_array_equal(back.model_.H_t_, rec.model_.H_t_)
+    np.testing.assert_array_equal(back.model_.components_, rec.model_.components_)
     assert back.users_ == rec.users_ and back.items_ == rec.items_
     pairs = df.sample(20, random_state=0)
     np.testing.assert_array_equal(back.predict(pairs), rec.predict(pairs))
@@ -586,7 +586,7 @@ def test_biased_fold_in_is_the_row_problem_with_scaled_penalty():
     assert rec.component_names_ == ["c0", "c1", "c2", "user_bias", "item_bias"]
     w = rec.fold_in(dict(zip(mine["item"], mine["rating"])))
     cols = rec.items_.index(mine["item"].to_numpy())
-    H = rec.model_.H_t_[cols]
+    H = rec.item_factors()[cols]
     # the item-bias column of W is the constant 1: its part moves to the target; the
     # L2 penalty of the row is scaled by its number of ratings
     target = mine["rating"].to_numpy() - H[:, 4]
@@ -612,7 +612,7 @@ def test_biased_explain_names_the_biases_and_sums_to_predict():
 def test_biased_recommend_equals_bruteforce():
     df = make_ratings()
     rec = Recommender(**BIASED).fit(df)
-    S = rec.model_.W_ @ rec.model_.H_t_.T
+    S = rec.model_.W_ @ rec.model_.components_
     seen = np.zeros(S.shape, dtype=bool)
     seen[np.repeat(np.arange(S.shape[0]), np.diff(rec.ratings_.indptr)), rec.ratings_.indices] = True
     for u in range(S.shape[0]):
@@ -620,3 +620,62 @@ def test_biased_recommend_equals_bruteforce():
         order = cand[np.lexsort((cand, -S[u, cand]))][:4]
         got = rec.recommend(rec.users_.labels_[u], k=4)
         np.testing.assert_array_equal(got["item"].to_numpy(), rec.items_.labels_[order])
+
+
+# ------------------------------------------------------------------------ the newcomer's view
+def test_convergence_warning_points_at_the_callers_line():
+    with pytest.warns(ConvergenceWarning, match="max_iter=1") as record:
+        Recommender(**{**PARAMS, "max_iter": 1, "tol": 1e-12}).fit(make_ratings())
+    assert record[0].filename == __file__
+
+
+def test_an_id_of_the_other_kind_is_named_with_examples():
+    rec = Recommender(**PARAMS).fit(make_ratings(string_ids=True))
+    with pytest.raises(KeyError, match=r"user 1 is not in the training data, whose user ids "
+                                       r"are strings \(e\.g\. 'u00', 'u01'\)"):
+        rec.recommend(1)
+    rec = Recommender(**PARAMS).fit(make_ratings())
+    with pytest.raises(KeyError, match=r"user '100' is not in the training data, whose user "
+                                       r"ids are integers \(e\.g\. 100, 103\)"):
+        rec.recommend("100")
+    with pytest.raises(KeyError, match=r"item 'x' is not in the training data, whose item ids "
+                                       r"are integers"):
+        rec.similar_items("x")
+
+
+def test_the_model_says_whether_predict_gives_ratings():
+    assert Recommender().predicts_ratings is True
+    assert Recommender(feedback="implicit").predicts_ratings is False
+
+
+def test_resolved_params_show_only_what_the_model_uses():
+    explicit = Recommender().resolved_params()
+    assert not {"alpha", "missing_weight", "preference"} & set(explicit)
+    assert explicit["n_components"] == 30 and explicit["reg_scale"] == "count"
+    implicit = Recommender(feedback="implicit").resolved_params()
+    assert (implicit["alpha"], implicit["missing_weight"], implicit["preference"]) == (0.0, 0.3, "rating")
+    binary = Recommender(feedback="implicit", preference="binary").resolved_params()
+    assert (binary["alpha"], binary["missing_weight"]) == (1.0, 1.0)
+    # the explicit fit is the model it was before: MaskedNMF's defaults for the unused ones
+    rec = Recommender(**PARAMS).fit(make_ratings())
+    assert (rec.model_.alpha, rec.model_.missing_weight, rec.model_.preference) == (1.0, 1.0, "binary")
+
+
+@pytest.mark.parametrize("string_ids", [False, True], ids=["int_ids", "str_ids"])
+def test_item_factors_mirror_user_factors(string_ids):
+    rec = Recommender(**BIASED).fit(make_ratings(string_ids=string_ids))
+    H = rec.model_.components_.T
+    labels = rec.items_.labels_
+    np.testing.assert_array_equal(rec.item_factors(), H)
+    np.testing.assert_array_equal(rec.item_factors(labels[3]), H[3])
+    np.testing.assert_array_equal(rec.item_factors(list(labels[[4, 1]])), H[[4, 1]])
+    u, i = rec.users_.labels_[2], labels[5]
+    assert rec.user_factors(u) @ rec.item_factors(i) == pytest.approx(rec.predict(u, i, clip=False),
+                                                                      rel=1e-12)
+    copy = rec.item_factors()
+    copy[:] = -1
+    assert np.all(rec.model_.components_ >= 0)          # a copy, not the model's array
+    with pytest.raises(KeyError, match="is not in the training data"):
+        rec.item_factors("nope" if string_ids else 31337)
+    with pytest.raises(NotFittedError, match="call fit before item_factors"):
+        Recommender().item_factors()

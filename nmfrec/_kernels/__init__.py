@@ -9,6 +9,13 @@ called with the CSC arrays of the same matrix it updates ``Ht`` against ``W``.
 Parallelism is over independent rows (``prange``), each output row written by exactly
 one iteration, and every reduction is written per row and summed afterwards in NumPy,
 so results are bitwise identical whatever the thread count.
+
+Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
+:func:`cd_update_rows` (coordinate descent on residuals), :func:`mu_update_rows`,
+:func:`pgd_update_rows`. Objective and scores: :func:`objective`, :func:`row_sq_errors`,
+:func:`dot_pairs`, :func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings:
+:func:`topk_rows` and its serial twin :func:`topk_rows_serial`. Loops that several
+kernels share are inline helpers in ``_common.py``.
 """
 
 from ._als import als_update_rows
@@ -16,6 +23,7 @@ from ._cd import cd_update_rows
 from ._loss import dot_pairs, fit_stats, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
+from ._topk import topk_rows, topk_rows_serial
 
 __all__ = [
     "als_update_rows",
@@ -28,4 +36,6 @@ __all__ = [
     "objective",
     "gram",
     "penalty",
+    "topk_rows",
+    "topk_rows_serial",
 ]

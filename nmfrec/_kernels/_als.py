@@ -8,8 +8,8 @@ For row u with the other side's factors Y fixed (rows y_i), minimise over w >= 0
 
     explicit:  c = 1, t = x,           G = sum_{Omega_u} y_i y_i^T + r_u l2 I
     implicit:  c = 1 + alpha x, t = 1 (or x), G = m Y^T Y + sum_{Omega_u} (c_ui - m) y_i y_i^T + r_u l2 I
-               (the Gram trick: every missing entry is a zero of confidence m = miss_w)
-    b = sum_{Omega_u} c_ui t_ui y_i - r_u l1,   r_u = |Omega_u| if scale_by_count else 1,
+               (the Gram trick: every missing entry is a zero of confidence m = missing_weight)
+    b = sum_{Omega_u} c_ui t_ui y_i - r_u l1,   r_u = |Omega_u| if reg_scale_count else 1,
 
 by cyclic coordinate descent, warm-started from the current row:
 
@@ -22,6 +22,8 @@ written by one iteration only, which makes results independent of the thread cou
 
 import numpy as np
 from numba import njit, prange
+
+from ._common import implicit_weights, penalty_scale
 
 
 @njit(cache=True)
@@ -74,8 +76,8 @@ def _cd_solve(G, b, w, fixed, max_sweeps, tol):
 
 
 @njit(parallel=True, cache=True)
-def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
-                    fixed, max_sweeps, tol, miss_w=1.0, rating_target=False):
+def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale_count,
+                    fixed, max_sweeps, tol, missing_weight=1.0, preference_rating=False):
     """Update every row of ``X`` by its regularized NNLS against ``Y`` (in place).
 
     Parameters
@@ -83,17 +85,18 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, s
     indptr, indices, data : CSR arrays (rows of X) or the CSC arrays (rows of Y^T).
     X : (n_rows, k) C-contiguous float array, mutated.
     Y : (n_cols, k) C-contiguous float array, read only.
-    YtY : (k, k) float64 array, ``miss_w * Y^T Y``; read only when ``implicit``.
+    YtY : (k, k) float64 array, ``missing_weight * Y^T Y``; read only when ``implicit``.
     implicit : bool, implicit-feedback objective (see module docstring).
     alpha : float, confidence slope of implicit feedback, c = 1 + alpha x.
     l1, l2 : float, penalties on X.
-    scale_by_count : bool, multiply row u's penalties by its number of observed entries.
+    reg_scale_count : bool, multiply row u's penalties by its number of observed entries
+        (``reg_scale="count"``).
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     max_sweeps : int, coordinate-descent sweeps per row (warm-started).
     tol : float, per-row stopping tolerance on the largest coordinate change.
-    miss_w : float in (0, 1], weight of every missing entry (implicit; 1 in Hu et al.).
-    rating_target : bool, fit observed entries to their rating instead of to 1
-        (implicit; Steck 2010's weighted zeros).
+    missing_weight : float in (0, 1], weight of every missing entry (implicit; 1 in Hu et al.).
+    preference_rating : bool, fit observed entries to their rating instead of to 1
+        (implicit, ``preference="rating"``; Steck 2010's weighted zeros).
 
     Returns
     -------
@@ -114,9 +117,8 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, s
             x = data[p + start]
             if implicit:
                 # G gets (c - m) y y^T: scale the gathered row by sqrt(c - m); b gets c t y
-                c = 1.0 + alpha * x
-                ct = c * x if rating_target else c
-                sw = np.sqrt(c - miss_w) if c > miss_w else 0.0
+                c, ct = implicit_weights(x, alpha, preference_rating)
+                sw = np.sqrt(c - missing_weight) if c > missing_weight else 0.0
                 xs[p] = ct / sw if sw > 0.0 else 0.0
                 for a in range(k):
                     Ys[p, a] = sw * Y[i, a]
@@ -128,17 +130,15 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, s
         b = np.dot(Ys.T, xs)
         if implicit:
             for p in range(cnt):
-                x = data[start + p]
-                c = 1.0 + alpha * x
-                if not c > miss_w:  # no confidence beyond m: its c t y still counts in b
-                    ct = c * x if rating_target else c
+                c, ct = implicit_weights(data[start + p], alpha, preference_rating)
+                if not c > missing_weight:  # no confidence beyond m: its c t y still counts in b
                     i = indices[start + p]
                     for a in range(k):
                         b[a] += ct * Y[i, a]
             for a in range(k):
                 for c in range(k):
                     G[a, c] += YtY[a, c]
-        r = float(cnt) if scale_by_count else 1.0
+        r = penalty_scale(cnt, reg_scale_count)
         for a in range(k):
             # L2 regularization adds to the diagonal of the Gram matrix; L1 shifts b
             G[a, a] += r * l2

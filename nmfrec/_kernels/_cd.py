@@ -11,7 +11,7 @@ gets its gradient ``g_j`` and curvature ``a_j`` from the row's predictions
                a_j = sum_p y_pj^2 + r l2
     implicit:  g_j = m (Y^T Y w)_j + sum_p ((c_p - m) s_p - c_p t_p) y_pj + r (l2 w_j + l1),
                a_j = m (Y^T Y)_jj + sum_p (c_p - m) y_pj^2 + r l2,
-               c_p = 1 + alpha x_p, t_p = 1 (or x_p with a rating target), m = miss_w
+               c_p = 1 + alpha x_p, t_p = 1 (or x_p with preference_rating), m = missing_weight
 
 (Pilaszy, Zibriczky & Tikk 2010; He et al. 2016, "eALS"). A sweep costs
 O(|Omega_u| k + k^2) instead of the O(|Omega_u| k^2) of forming G, which is what makes
@@ -23,16 +23,18 @@ Rows are independent: parallel over rows, deterministic for any thread count.
 import numpy as np
 from numba import njit, prange
 
+from ._common import implicit_weights, penalty_scale
+
 
 @njit(parallel=True, cache=True)
-def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
-                   fixed, n_sweeps, miss_w=1.0, rating_target=False):
+def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale_count,
+                   fixed, n_sweeps, missing_weight=1.0, preference_rating=False):
     """``n_sweeps`` coordinate-descent sweeps on every row of ``X`` against ``Y`` (in place).
 
     Parameters are those of :func:`nmfrec._kernels.als_update_rows`, except ``n_sweeps``
     (sweeps per row, warm-started from the current row; no early stop, so the work is
     fixed and the result does not depend on a tolerance). With implicit feedback ``YtY``
-    must already carry the missing-entry weight (``miss_w * Y^T Y``).
+    must already carry the missing-entry weight (``missing_weight * Y^T Y``).
     """
     n_rows = X.shape[0]
     k = X.shape[1]
@@ -47,15 +49,15 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, sc
             i = indices[start + p]
             x = data[start + p]
             if implicit:
-                c = 1.0 + alpha * x
-                e[p] = c - miss_w              # confidence beyond the missing-entry weight
-                t[p] = c * x if rating_target else c   # c * p
+                c, ct = implicit_weights(x, alpha, preference_rating)
+                e[p] = c - missing_weight      # confidence beyond the missing-entry weight
+                t[p] = ct                      # c * p
             else:
                 e[p] = 1.0
                 t[p] = x
             for a in range(k):
                 Yt[a, p] = Y[i, a]
-        r = float(cnt) if scale_by_count else 1.0
+        r = penalty_scale(cnt, reg_scale_count)
         l1u = r * l1
         l2u = r * l2
         w = np.empty(k, dtype=np.float64)

@@ -25,10 +25,12 @@ Factors are non-negative, so ``sum(w)`` is the L1 norm.
 import numpy as np
 from numba import njit, prange
 
+from ._common import row_dot
+
 
 @njit(parallel=True, cache=True)
-def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, miss_w=1.0,
-                  rating_target=False):
+def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, missing_weight=1.0,
+                  preference_rating=False):
     """Data term of each row over its observed entries (see module docstring).
 
     Parameters
@@ -38,22 +40,20 @@ def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, miss_w=1.0,
     Y : (n_cols, k) float array, factors of the columns.
     implicit : bool; explicit rows give sum (x - s)^2, implicit rows
         sum (c (t - s)^2 - m s^2) with c = 1 + alpha x, t = 1 (or x when
-        ``rating_target``), m = ``miss_w``.
+        ``preference_rating``), m = ``missing_weight``.
     out : (n_rows,) float64 array, overwritten.
     """
     n_rows = X.shape[0]
     k = X.shape[1]
     for u in prange(n_rows):
         s = 0.0
+        xu = X[u]
         for p in range(indptr[u], indptr[u + 1]):
-            i = indices[p]
-            pred = 0.0
-            for a in range(k):
-                pred += X[u, a] * Y[i, a]
+            pred = row_dot(xu, Y, indices[p], k)
             if implicit:
-                t = data[p] if rating_target else 1.0
+                t = data[p] if preference_rating else 1.0
                 r = t - pred
-                s += (1.0 + alpha * data[p]) * r * r - miss_w * pred * pred
+                s += (1.0 + alpha * data[p]) * r * r - missing_weight * pred * pred
             else:
                 r = data[p] - pred
                 s += r * r
@@ -69,11 +69,9 @@ def fit_stats(indptr, indices, data, X, Y, binary, out):
     for u in prange(X.shape[0]):
         ts = 0.0
         ss = 0.0
+        xu = X[u]
         for p in range(indptr[u], indptr[u + 1]):
-            i = indices[p]
-            s = 0.0
-            for a in range(k):
-                s += X[u, a] * Y[i, a]
+            s = row_dot(xu, Y, indices[p], k)
             ts += s if binary else data[p] * s
             ss += s * s
         out[u, 0] = ts
@@ -85,12 +83,7 @@ def dot_pairs(rows, cols, X, Y, out):
     """``out[t] = X[rows[t]] . Y[cols[t]]`` for every pair t (no bounds checks)."""
     k = X.shape[1]
     for t in prange(rows.shape[0]):
-        u = rows[t]
-        i = cols[t]
-        s = 0.0
-        for a in range(k):
-            s += X[u, a] * Y[i, a]
-        out[t] = s
+        out[t] = row_dot(X[rows[t]], Y, cols[t], k)
 
 
 def penalty(X, l1, l2, fixed=None, row_counts=None):
@@ -120,7 +113,7 @@ def gram(X):
 
 def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0,
               implicit=False, alpha=0.0, fixed_W=None, fixed_H=None,
-              row_counts=None, col_counts=None, miss_w=1.0, rating_target=False):
+              row_counts=None, col_counts=None, missing_weight=1.0, preference_rating=False):
     """The penalized objective F(W, H) (see module docstring).
 
     ``indptr, indices, data`` are the CSR arrays of the observed matrix. ``row_counts``
@@ -131,10 +124,11 @@ def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0
     NumPy after the parallel pass, so the value does not depend on the thread count.
     """
     per_row = np.empty(W.shape[0], dtype=np.float64)
-    row_sq_errors(indptr, indices, data, W, Ht, implicit, alpha, per_row, miss_w, rating_target)
+    row_sq_errors(indptr, indices, data, W, Ht, implicit, alpha, per_row, missing_weight,
+                  preference_rating)
     sq = float(np.sum(per_row))
     if implicit:
-        sq += miss_w * float(np.sum(gram(W) * gram(Ht)))
+        sq += missing_weight * float(np.sum(gram(W) * gram(Ht)))
     f = (0.5 * sq + penalty(W, l1_W, l2_W, fixed_W, row_counts)
          + penalty(Ht, l1_H, l2_H, fixed_H, col_counts))
     return f, sq

@@ -20,10 +20,12 @@ locking at exactly zero.
 import numpy as np
 from numba import njit, prange
 
+from ._common import implicit_weights, penalty_scale, row_dot
+
 
 @njit(parallel=True, cache=True)
-def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, scale_by_count,
-                   fixed, eps, floor, miss_w=1.0, rating_target=False):
+def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale_count,
+                   fixed, eps, floor, missing_weight=1.0, preference_rating=False):
     """One multiplicative update of every row of ``X`` against ``Y`` (in place).
 
     Parameters
@@ -31,12 +33,12 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, sc
     indptr, indices, data : CSR arrays of the observed matrix (or the CSC twin).
     X : (n_rows, k) float array, mutated; must be >= floor where not fixed.
     Y : (n_cols, k) float array.
-    YtY : (k, k) float64 array, ``miss_w * Y^T Y``; read only when ``implicit``.
+    YtY : (k, k) float64 array, ``missing_weight * Y^T Y``; read only when ``implicit``.
     implicit, alpha : implicit-feedback objective and its confidence slope.
-    miss_w, rating_target : weight of missing entries and target of observed ones
-        (see :func:`nmfrec._kernels.als_update_rows`).
+    missing_weight, preference_rating : weight of missing entries and target of observed
+        ones (see :func:`nmfrec._kernels.als_update_rows`).
     l1, l2 : float, penalties on X.
-    scale_by_count : bool, multiply row u's penalties by its number of observed entries.
+    reg_scale_count : bool, multiply row u's penalties by its number of observed entries.
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     eps : float > 0, keeps the denominators positive.
     floor : float >= 0, lower bound for updated coordinates.
@@ -46,16 +48,14 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, sc
     for u in prange(n_rows):
         num = np.zeros(k, dtype=np.float64)
         den = np.zeros(k, dtype=np.float64)
+        xu = X[u]
         for p in range(indptr[u], indptr[u + 1]):
             i = indices[p]
-            pred = 0.0
-            for a in range(k):
-                pred += X[u, a] * Y[i, a]
+            pred = row_dot(xu, Y, i, k)
             x = data[p]
             if implicit:
-                c = 1.0 + alpha * x
-                cn = c * x if rating_target else c
-                cd = (c - miss_w) * pred
+                c, cn = implicit_weights(x, alpha, preference_rating)
+                cd = (c - missing_weight) * pred
             else:
                 cn = x
                 cd = pred
@@ -68,7 +68,7 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, sc
                 for c in range(k):
                     s += YtY[a, c] * X[u, c]
                 den[a] += s
-        r = float(indptr[u + 1] - indptr[u]) if scale_by_count else 1.0
+        r = penalty_scale(indptr[u + 1] - indptr[u], reg_scale_count)
         for a in range(k):
             if fixed[a]:
                 continue

@@ -17,17 +17,15 @@ same projected step). Rows are independent: parallel and deterministic.
 import numpy as np
 from numba import njit, prange
 
+from ._common import penalty_scale, row_dot
+
 
 @njit(cache=True)
 def _row_value(indptr, indices, data, u, w, Y, l1, l2, fixed):
     k = w.shape[0]
     f = 0.0
     for p in range(indptr[u], indptr[u + 1]):
-        i = indices[p]
-        pred = 0.0
-        for a in range(k):
-            pred += w[a] * Y[i, a]
-        r = pred - data[p]
+        r = row_dot(w, Y, indices[p], k) - data[p]
         f += 0.5 * r * r
     for a in range(k):
         if not fixed[a]:
@@ -36,7 +34,7 @@ def _row_value(indptr, indices, data, u, w, Y, l1, l2, fixed):
 
 
 @njit(parallel=True, cache=True)
-def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, scale_by_count, fixed, n_steps):
+def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, reg_scale_count, fixed, n_steps):
     """``n_steps`` projected-gradient steps on every row of ``X`` against ``Y`` (in place).
 
     Parameters
@@ -45,14 +43,14 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, scale_by_count, fixed, 
     X : (n_rows, k) float array, mutated, >= 0.
     Y : (n_cols, k) float array.
     l1, l2 : float, penalties on X.
-    scale_by_count : bool, multiply row u's penalties by its number of observed entries.
+    reg_scale_count : bool, multiply row u's penalties by its number of observed entries.
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     n_steps : int, gradient steps per row.
     """
     n_rows = X.shape[0]
     k = X.shape[1]
     for u in prange(n_rows):
-        r = float(indptr[u + 1] - indptr[u]) if scale_by_count else 1.0
+        r = penalty_scale(indptr[u + 1] - indptr[u], reg_scale_count)
         l1u = r * l1
         l2u = r * l2
         w = np.empty(k, dtype=np.float64)
@@ -71,10 +69,7 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, scale_by_count, fixed, 
                     f0 += l1u * w[a] + 0.5 * l2u * w[a] * w[a]
             for p in range(indptr[u], indptr[u + 1]):
                 i = indices[p]
-                pred = 0.0
-                for a in range(k):
-                    pred += w[a] * Y[i, a]
-                r = pred - data[p]
+                r = row_dot(w, Y, i, k) - data[p]
                 f0 += 0.5 * r * r
                 for a in range(k):
                     g[a] += r * Y[i, a]
@@ -92,10 +87,7 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, scale_by_count, fixed, 
                 break  # projected gradient is zero: this row is stationary
             curv = l2u * dd
             for p in range(indptr[u], indptr[u + 1]):
-                i = indices[p]
-                s = 0.0
-                for a in range(k):
-                    s += d[a] * Y[i, a]
+                s = row_dot(d, Y, indices[p], k)
                 curv += s * s
             if curv <= 0.0:
                 break

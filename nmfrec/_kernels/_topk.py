@@ -13,6 +13,8 @@ Order is total and deterministic: higher score first, then lower item index.
 import numpy as np
 from numba import njit, prange
 
+from ._common import row_dot
+
 
 @njit(cache=True)
 def _worse(s_a, i_a, s_b, i_b):
@@ -77,11 +79,9 @@ def _score_block(Q, Y, q, i0, cnt, k, out):
         out[2] = s2
         out[3] = s3
     else:
+        qrow = Q[q]
         for t in range(cnt):
-            s = 0.0
-            for a in range(k):
-                s += Q[q, a] * Y[i0 + t, a]
-            out[t] = s
+            out[t] = row_dot(qrow, Y, i0 + t, k)
 
 
 @njit(parallel=True, cache=True)

@@ -1,0 +1,104 @@
+"""What every nmfrec estimator shares: parameters, thread caps and user-facing warnings.
+
+* :class:`ParamsBase`: scikit-learn's ``BaseEstimator`` (``get_params``/``set_params``,
+  ``clone``, tags, HTML repr), with parameters listed in signature order and a repr that
+  shows the changed ones in that order.
+* :class:`ThreadLimits`: numba's thread count for a block, BLAS capped at one thread,
+  both always restored.
+* :func:`warn`: a warning attributed to the first line outside nmfrec, so that it points
+  at the caller's code.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import warnings
+
+import numba
+from sklearn.base import BaseEstimator
+from threadpoolctl import threadpool_limits
+
+__all__ = ["ParamsBase", "ThreadLimits", "warn"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class ParamsBase(BaseEstimator):
+    """scikit-learn's estimator base with parameters in the order of ``__init__``.
+
+    ``get_params`` lists the parameters as the signature does (scikit-learn sorts them
+    by name), so that ``repr``, the CLI flags derived from them and saved files keep a
+    readable order; ``repr`` shows the parameters that differ from their defaults.
+    """
+
+    @classmethod
+    def _get_param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def __repr__(self, N_CHAR_MAX=700):
+        defaults = {p.name: p.default
+                    for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params(deep=False).items()
+                   if not _same(defaults.get(k, inspect.Parameter.empty), v)]
+        text = f"{type(self).__name__}({', '.join(changed)})"
+        if len(text) > N_CHAR_MAX:
+            half = N_CHAR_MAX // 2
+            text = text[:half] + "..." + text[-half:]
+        return text
+
+
+def _same(default, value):
+    return default is value or (type(default) is type(value) and default == value)
+
+
+class ThreadLimits:
+    """Set numba's thread count for a block, cap BLAS at one thread, always restore both.
+
+    The ALS kernel calls BLAS (``np.dot``) from inside numba's parallel loop; letting
+    BLAS start its own threads there would oversubscribe the cores, so BLAS runs
+    single-threaded within every fit.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads for numba's parallel loops (at most ``numba.config.NUMBA_NUM_THREADS``);
+        None leaves numba's current setting.
+    cap_blas : bool, default=True
+        Also limit BLAS to one thread (not needed by kernels that make no BLAS call).
+    """
+
+    def __init__(self, n_threads, cap_blas=True):
+        self.n_threads = n_threads
+        self.cap_blas = cap_blas
+
+    def __enter__(self):
+        self._prev = numba.get_num_threads()
+        self._blas = threadpool_limits(limits=1, user_api="blas") if self.cap_blas else None
+        if self.n_threads is not None:
+            numba.set_num_threads(min(int(self.n_threads), numba.config.NUMBA_NUM_THREADS))
+        return self
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self._prev)
+        if self._blas is not None:
+            self._blas.restore_original_limits()
+        return False
+
+
+def warn(message, category=UserWarning):
+    """``warnings.warn`` attributed to the first stack frame outside the nmfrec package.
+
+    A warning about the user's call (a fit that did not converge, a parameter without
+    effect) then names the user's file and line, however deep inside nmfrec it was
+    raised and whichever public method was called.
+    """
+    level = 2                      # stacklevel 2 is the caller of this function
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -1,0 +1,42 @@
+"""Tiny helpers that several kernels share, inlined into each caller.
+
+``inline="always"`` inlines them at Numba's IR level, so the compiled loops are those
+one would write by hand: the helpers cost no call and no speed.
+
+Numba's on-disk cache (``cache=True``) is keyed on the file of the *calling* kernel: after
+editing this file, delete the ``__pycache__`` folders of ``nmfrec/_kernels`` (or touch the
+callers) so that cached kernels are recompiled with the new helpers.
+"""
+
+from numba import njit
+
+
+@njit(inline="always")
+def row_dot(x, Y, i, k):
+    """``x[0:k] . Y[i, 0:k]``, summed over the components in order ``0..k-1``.
+
+    Every score the package reports (objective, ``predict``, top-k) is this sum, in this
+    order, so the same pair gets bitwise the same value everywhere.
+    """
+    s = 0.0
+    for a in range(k):
+        s += x[a] * Y[i, a]
+    return s
+
+
+@njit(inline="always")
+def implicit_weights(x, alpha, preference_rating):
+    """Confidence and weighted target of an observed entry with value ``x``.
+
+    ``c = 1 + alpha * x`` and ``c * p``, the preference ``p`` being 1 (binary) or ``x``
+    (``preference_rating``, Steck's weighted zeros).
+    """
+    c = 1.0 + alpha * x
+    return c, (c * x if preference_rating else c)
+
+
+@njit(inline="always")
+def penalty_scale(count, reg_scale_count):
+    """The factor of a row's penalties: its number of observed entries with
+    ``reg_scale="count"`` (``reg_scale_count``), else 1."""
+    return float(count) if reg_scale_count else 1.0

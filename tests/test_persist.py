@@ -1,0 +1,88 @@
+"""The model file format: files written before still load, and the layout stays v1.
+
+``data/recommender_v1.npz`` was written by ``Recommender.save`` of nmfrec 0.1.0.dev0 at git
+b36fa93 (before the file format moved to ``nmfrec._persist``), on synthetic ratings with
+string user ids, integer item ids, titles with gaps and a user added by ``update``.
+``data/recommender_v1.json`` holds what that model answered then: predictions,
+rankings, factors, parameters.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nmfrec import Recommender
+from nmfrec._persist import (CHECKSUM_KEY, FORMAT_NAME, FORMAT_VERSION, META_KEY, digest,
+                             read_npz, write_npz)
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def v1():
+    with open(DATA / "recommender_v1.json") as f:
+        expected = json.load(f)
+    return Recommender.load(DATA / "recommender_v1.npz"), expected
+
+
+def test_a_v1_file_loads_and_answers_as_when_it_was_saved(v1):
+    rec, expected = v1
+    assert rec.get_params() == expected["params"]
+    assert list(rec.columns_) == expected["columns"]
+    assert (len(rec.users_), len(rec.items_)) == (expected["n_users"], expected["n_items"])
+    assert rec.component_names_ == expected["component_names"]
+    pairs = pd.DataFrame(expected["pairs"])
+    assert rec.predict(pairs).tolist() == expected["predict"]          # bitwise
+    for user, ref in expected["recommend"].items():
+        got = rec.recommend(user, k=4)
+        assert got["item"].tolist() == ref["item"]
+        assert got["score"].tolist() == ref["score"]
+        assert [None if pd.isna(t) else t for t in got["title"]] == ref["title"]
+    assert rec.user_factors("new").tolist() == expected["user_factors_new"]
+
+
+def test_the_current_writer_keeps_the_v1_layout(v1, tmp_path):
+    rec, _ = v1
+    path = rec.save(tmp_path / "again.npz")
+    with np.load(DATA / "recommender_v1.npz") as old, np.load(path) as new:
+        assert sorted(old.files) == sorted(new.files)
+        for name in old.files:
+            assert old[name].dtype.kind == new[name].dtype.kind, name
+            if name not in (META_KEY, CHECKSUM_KEY):
+                np.testing.assert_array_equal(new[name], old[name], err_msg=name)
+        old_meta, new_meta = (json.loads(str(f[META_KEY][()])) for f in (old, new))
+    assert new_meta.keys() == old_meta.keys()
+    assert new_meta["model"].keys() == old_meta["model"].keys()
+    assert new_meta["format"] == FORMAT_NAME and new_meta["format_version"] == FORMAT_VERSION == 1
+    assert {k: v for k, v in new_meta.items() if k != "nmfrec_version"} == \
+        {k: v for k, v in old_meta.items() if k != "nmfrec_version"}
+
+
+def test_write_and_read_round_trip_with_checksum(tmp_path):
+    arrays = {"a": np.arange(5.0), "b": np.array(["x", "yz"])}
+    path = write_npz(tmp_path / "m.npz", {"answer": 42}, arrays)
+    meta, back = read_npz(path)
+    assert meta["answer"] == 42 and meta["format"] == FORMAT_NAME
+    assert back.keys() == arrays.keys()
+    for name in arrays:
+        np.testing.assert_array_equal(back[name], arrays[name])
+    # the checksum covers names, dtypes, shapes and bytes
+    meta_json = json.dumps(meta, sort_keys=True)
+    assert digest(meta_json, back) == digest(meta_json, arrays)
+    assert digest(meta_json, {"a": arrays["a"].astype(np.float32), "b": arrays["b"]}) != \
+        digest(meta_json, arrays)
+    assert digest(meta_json, {"a": arrays["a"].reshape(5, 1), "b": arrays["b"]}) != \
+        digest(meta_json, arrays)
+
+
+def test_read_refuses_a_changed_array(tmp_path):
+    path = write_npz(tmp_path / "m.npz", {}, {"a": np.arange(5.0)})
+    with np.load(path) as npz:
+        content = {name: npz[name] for name in npz.files}
+    content["a"] = content["a"] + 1
+    np.savez(tmp_path / "changed.npz", **content)
+    with pytest.raises(ValueError, match=r"changed\.npz: corrupted: the SHA-256 checksum"):
+        read_npz(tmp_path / "changed.npz")
