@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from nmfrec.evaluation import predicts_ratings
+
 __all__ = [
     "FactorAdapter",
     "SurpriseAdapter",
@@ -52,9 +54,8 @@ __all__ = [
 def protocols_of(model):
     """The evaluation protocols a model supports, from the methods it has."""
     out = []
-    params = model.get_params() if callable(getattr(model, "get_params", None)) else {}
-    # an implicit-feedback model predicts preference scores, not ratings: no RMSE for it
-    if callable(getattr(model, "predict", None)) and params.get("feedback") != "implicit":
+    # a model whose predict gives preference scores, not ratings, gets no RMSE
+    if predicts_ratings(model):
         out.append("rating")
     if callable(getattr(model, "recommend_many", None)) or callable(
         getattr(model, "recommend", None)

@@ -10,7 +10,7 @@ What it does, for the default explicit-feedback ``Recommender()`` (only its rank
 ``random_state`` fixed):
 
 1. :func:`nmfrec.model_selection.select_rank` over the ranks with 3-fold per-user CV
-   (:func:`nmfrec.model_selection.user_kfold`, seeded) on the training ratings of the
+   (:func:`nmfrec.evaluation.user_kfold`, seeded) on the training ratings of the
    official fold u1 (``u1.base``) only: the rank is chosen without looking at ``u1.test``.
    Both the best-CV-RMSE rank and the one-standard-error rank are reported.
 2. Each rank is then fitted on all of ``u1.base`` and scored on ``u1.test`` by

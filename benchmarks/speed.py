@@ -323,11 +323,11 @@ for init in ("random", None):
     m = MaskedNMF(K, init=init, max_iter=1, tol=0, random_state=0).fit(X)
     dt = time.perf_counter() - t
     peak = _status("VmHWM")
-    model_bytes = 2 * C.csr_bytes(X) + m.W_.nbytes + m.H_t_.nbytes
+    model_bytes = 2 * C.csr_bytes(X) + m.W_.nbytes + m.components_.nbytes
     out["fits"][str(init)] = {"rss_before": rss0, "peak": peak, "reset_ok": ok, "fit_s": dt,
                               "csr_csc_factors_bytes": model_bytes,
                               "csr_bytes": C.csr_bytes(X),
-                              "factor_bytes": m.W_.nbytes + m.H_t_.nbytes}
+                              "factor_bytes": m.W_.nbytes + m.components_.nbytes}
     del m
 print(json.dumps(out))
 '''
@@ -404,7 +404,7 @@ def section_serving(ctx):
     C.log(f"[serving] {size}: Recommender(n_components=64, max_iter=1) fitted in "
           f"{out['fit_s']:.1f} s for the factors; {rec.model_.n_factors_} columns with the biases")
     W = np.ascontiguousarray(rec.model_.W_)
-    Ht = np.ascontiguousarray(rec.model_.H_t_)
+    Ht = np.ascontiguousarray(rec.model_.components_.T)
     n_users = W.shape[0]
     ui = sp.csr_matrix(rec.ratings_)
     ui.sort_indices()

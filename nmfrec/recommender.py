@@ -18,7 +18,7 @@ from ._base import ParamsBase, ThreadLimits
 from ._kernels import topk_rows, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, write_npz)
-from ._validation import Options, check_params
+from ._validation import Options, check_params, check_positive_int
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_labels, resolve_columns
@@ -551,7 +551,7 @@ class Recommender(ParamsBase):
             ``k`` is not an integer >= 1.
         """
         self._check_fitted("recommend")
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         u = self.users_.number(user, kind="user")
         allowed = self._allowed(items, exclude)
         ex_indptr, ex_indices = self._seen_rows(np.array([u]), exclude_seen)
@@ -585,8 +585,8 @@ class Recommender(ParamsBase):
             in the order given; plus ``title`` when titles are set.
         """
         self._check_fitted("recommend_many")
-        k = _check_positive_int(k, "k")
-        batch_size = _check_positive_int(batch_size, "batch_size")
+        k = check_positive_int(k, "k")
+        batch_size = check_positive_int(batch_size, "batch_size")
         if users is None:
             uidx = np.arange(len(self.users_), dtype=np.int64)
         else:
@@ -633,7 +633,7 @@ class Recommender(ParamsBase):
             first, ties by lower inner item index; plus ``title`` when titles are set.
         """
         self._check_fitted("similar_items")
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         i = self.items_.number(item, kind="item")
         H = self._item_factors().astype(np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", H, H))
@@ -747,7 +747,7 @@ class Recommender(ParamsBase):
             ``ratings`` is empty or holds invalid ratings, or ``k`` is not an integer >= 1.
         """
         self._check_fitted("recommend_new")
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         row = self._new_user_row(ratings, duplicates)
         w = np.asarray(self.model_.transform(row))
         allowed = self._allowed(items, exclude)
@@ -952,7 +952,7 @@ class Recommender(ParamsBase):
             inner item index; plus ``title`` when titles are set.
         """
         self._check_fitted("top_items")
-        n = _check_positive_int(n, "n")
+        n = check_positive_int(n, "n")
         names = self.component_names_
         if isinstance(component, str):
             if component not in names:
@@ -1102,12 +1102,6 @@ def _no_new_items(err):
     msg = err.args[0] if err.args else str(err)
     return (f"{msg}; item factors are fixed after fit, so ratings of items unseen at fit "
             "cannot be folded in. Refit to include new items.")
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
-    return int(value)
 
 
 def _rows_of(factors, vocab, labels, kind):

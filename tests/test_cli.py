@@ -105,7 +105,7 @@ def test_fit_saves_the_model_the_library_fits(fitted):
     ref = Recommender(**FAST_PARAMS, l2_W=1.0, l2_H=1.0).fit(df)
     assert got.get_params() == ref.get_params()
     np.testing.assert_allclose(got.model_.W_, ref.model_.W_, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got.model_.H_t_, ref.model_.H_t_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.model_.components_, ref.model_.components_, rtol=1e-10, atol=1e-12)
     assert got.item_titles_[0] == "Film 1"
 
 

@@ -19,12 +19,6 @@ class TestImplicitRecommender(ModelContract):
     def make(self):
         return Recommender(feedback="implicit", random_state=0)
 
-    @pytest.mark.xfail(strict=True, reason="Recommender does not declare predicts_ratings "
-                       "yet, so evaluate still reports an RMSE for its preference scores; "
-                       "remove this mark once it does")
-    def test_evaluate_reports_rmse_only_for_rating_predictions(self):
-        super().test_evaluate_reports_rmse_only_for_rating_predictions()
-
 
 class TestMURecommender(ModelContract):
     def make(self):
