@@ -4,6 +4,7 @@ Public surface:
 
 * :class:`Recommender`: fit a ratings DataFrame, predict, recommend, explain, save.
 * :class:`MaskedNMF`: a scikit-learn transformer for matrices with missing entries.
+* :class:`BayesianNMF`: the same factorization averaged over its posterior (Gibbs sampling).
 * :class:`RatingsMatrix`, :class:`Vocabulary`: the validated sparse data model.
 * :mod:`nmfrec.evaluation`, :mod:`nmfrec.datasets`: offline evaluation and MovieLens.
 * :mod:`nmfrec.model_selection`: cross-validated choice of rank and penalties.
@@ -12,6 +13,7 @@ Public surface:
 from ._version import __version__
 from .exceptions import ConvergenceWarning, NotFittedError
 from . import datasets, evaluation, model_selection
+from .bayes import BayesianNMF
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
 from .recommender import Recommender
@@ -19,6 +21,7 @@ from .recommender import Recommender
 __all__ = [
     "Recommender",
     "MaskedNMF",
+    "BayesianNMF",
     "RatingsMatrix",
     "Vocabulary",
     "as_ratings_matrix",

@@ -12,14 +12,20 @@ A model file is a NumPy ``.npz`` archive of named arrays plus two entries of its
 place, so an interrupted write never leaves a half-written file; :func:`read_npz` refuses
 anything that is not an intact file of this format, naming the file and the problem.
 
-Format version 1, written by ``Recommender.save``: arrays ``W`` and ``H_t`` (factors,
-row-major), ``loss_history``, ``ratings_indptr``/``ratings_indices``/``ratings_data``
-(the CSR of the ratings), ``item_means``, ``user_means``, ``user_labels``,
-``item_labels`` (see :func:`encode_labels`) and, with titles, ``item_titles`` and
-``item_titles_missing``; metadata ``params``, ``labels``, ``columns``, ``rating_range``,
-``global_mean``, ``n_users``, ``n_items``, ``n_components`` (the factor columns),
-``has_titles`` and ``model`` (``n_iter``, ``converged``, ``reconstruction_err``,
-``init``, ``fit_time``).
+Format version 2, written by ``Recommender.save``: arrays ``ratings_indptr``/
+``ratings_indices``/``ratings_data`` (the CSR of the ratings), ``item_means``,
+``user_means``, ``user_labels``, ``item_labels`` (see :func:`encode_labels`) and, with
+titles, ``item_titles`` and ``item_titles_missing``; the arrays of the fitted state of the
+rating part (``get_fitted_state`` of ``MaskedNMF`` or ``BayesianNMF``: ``W``, ``H_t``, ...)
+under their own names, and those of a separate preference part prefixed ``ranking__``;
+metadata ``params``, ``labels``, ``columns``, ``rating_range``, ``global_mean``,
+``n_users``, ``n_items``, ``has_titles``, and ``model`` / ``ranking_model`` (None without a
+separate part): the part's ``kind`` (``"masked_nmf"`` or ``"bayesian_nmf"``) and the
+non-array values of its state.
+
+Format version 1 (nmfrec 0.1): one penalized model, arrays ``W``, ``H_t``,
+``loss_history`` and the ones above; metadata as above without ``ranking_model``, with
+``n_components`` (the factor columns) and ``model`` without ``kind``. It still loads.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_npz", "read_npz", "digest",
 #: Name and version of the model file format. Bump the version on any incompatible
 #: change; :func:`read_npz` refuses files whose version is newer than the one it knows.
 FORMAT_NAME = "nmfrec.Recommender"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 META_KEY = "__nmfrec_meta__"
 CHECKSUM_KEY = "__nmfrec_sha256__"
 

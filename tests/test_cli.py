@@ -91,7 +91,7 @@ def fitted(ratings_csv):
     path, df = ratings_csv
     model = path.parent / "model.npz"
     proc = run("fit", path, "-o", model, "--titles", path.parent / "titles.csv", *FAST,
-               "--l2", "1")
+               "--solver", "als", "--l2", "1")
     assert proc.returncode == 0, proc.stderr
     return model, df, proc
 
@@ -102,7 +102,7 @@ def test_fit_saves_the_model_the_library_fits(fitted):
     assert model.is_file()
     assert "saved to" in proc.stdout
     got = Recommender.load(model)
-    ref = Recommender(**FAST_PARAMS, l2_W=1.0, l2_H=1.0).fit(df)
+    ref = Recommender(**FAST_PARAMS, solver="als", l2_W=1.0, l2_H=1.0).fit(df)
     assert got.get_params() == ref.get_params()
     np.testing.assert_allclose(got.model_.W_, ref.model_.W_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(got.model_.components_, ref.model_.components_, rtol=1e-10, atol=1e-12)
@@ -243,7 +243,7 @@ def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
 @pytest.mark.parametrize("argv, needle", [
     (["evaluate", "--n-components", "0"], "--n-components must be None or an integer >= 1; got 0"),
     (["evaluate", "--l2", "-1"], "--l2 must be None or a finite number >= 0"),
-    (["evaluate", "--solver", "newton"], "--solver must be one of 'als', 'mu', 'pgd'"),
+    (["evaluate", "--solver", "newton"], "--solver must be one of None, 'gibbs', 'als', 'mu', 'pgd'"),
     (["evaluate", "--max-iter", "many"], "--max-iter: expected an integer; got 'many'"),
     (["evaluate", "--dataset", "ml-7"], "invalid choice: 'ml-7'"),
     (["evaluate", "--folds", "u9"], "--folds must be comma-separated official ml-100k folds"),
@@ -290,7 +290,7 @@ def test_model_flags_follow_recommender_params(capsys):
     out = capsys.readouterr().out
     for name, default in Recommender().get_params().items():
         assert "--" + name.replace("_", "-") in out, name
-    args = build_parser().parse_args(["fit", "r.csv", "-o", "m.npz", "--l2", "3",
+    args = build_parser().parse_args(["fit", "r.csv", "-o", "m.npz", "--solver", "als", "--l2", "3",
                                       "--l2-H", "0.5", "--random-state", "none",
                                       "--n-threads", "2"])
     params = _model_params(args)

@@ -18,6 +18,12 @@ SOLVERS = ["als", "mu", "pgd"]
 INITS = ["random", "nndsvd", "nndsvda", "nndsvdar"]
 FAST = dict(n_components=2, max_iter=8, random_state=0)
 
+
+def components_nonneg(model):
+    """Whether a fitted part's taste components (not its signed offsets) are all >= 0."""
+    comp = np.char.startswith(np.asarray(model.factor_names_, dtype=str), "c")
+    return bool(np.all(model.W_[:, comp] >= 0) and np.all(model.components_[comp] >= 0))
+
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
 
@@ -142,7 +148,7 @@ def test_single_user_single_item_and_one_rating_each():
     # every user rated once, every item rated once
     diag = pd.DataFrame({"user": [1, 2, 3, 4], "item": [1, 2, 3, 4], "rating": [1.0, 2.0, 3.0, 4.0]})
     rec = Recommender(**FAST).fit(diag)
-    assert np.all(np.isfinite(rec.model_.W_)) and np.all(rec.model_.W_ >= 0)
+    assert np.all(np.isfinite(rec.model_.W_)) and components_nonneg(rec.model_)
     top = rec.recommend(1, k=10)
     assert sorted(top["item"]) == [2, 3, 4]
 
@@ -167,7 +173,7 @@ def test_all_ratings_zero_with_random_init(solver):
 @pytest.mark.parametrize("init", [None, "nndsvda"])
 def test_all_ratings_zero_with_default_or_svd_init(init):
     rec = Recommender(**FAST, init=init).fit(small_frame().assign(rating=0.0))
-    assert np.all(rec.model_.W_ >= 0) and rec.predict(1, 12) == 0.0
+    assert components_nonneg(rec.model_) and rec.predict(1, 12) == 0.0
 
 
 def test_subnormal_ratings_with_default_init():
@@ -207,11 +213,11 @@ def test_mu_at_tiny_rating_scale():
 def test_recommender_at_extreme_scales_predicts_on_that_scale(scale):
     df = small_frame()
     # without penalties F(sX; sqrt(s)W, sqrt(s)H) = s^2 F(X; W, H): the same fit, rescaled
-    # (the default per-rating L2 is not scale-free, so it is switched off here)
-    params = dict(FAST, l2_W=0.0, l2_H=0.0, init="random")
+    # (the penalized part's per-rating L2 is not scale-free, so it is switched off here)
+    params = dict(FAST, solver="als", ranking="rating", l2_W=0.0, l2_H=0.0, init="random")
     ref = Recommender(**params).fit(df)
     rec = Recommender(**params).fit(df.assign(rating=df["rating"] * scale))
-    assert np.all(np.isfinite(rec.model_.W_)) and np.all(rec.model_.W_ >= 0)
+    assert np.all(np.isfinite(rec.model_.W_)) and components_nonneg(rec.model_)
     pred = rec.predict(df)
     lo, hi = rec.rating_range_
     assert np.all((pred >= lo) & (pred <= hi))
@@ -219,10 +225,12 @@ def test_recommender_at_extreme_scales_predicts_on_that_scale(scale):
     top, top_ref = rec.recommend(1), ref.recommend(1)
     assert top["item"].tolist() == top_ref["item"].tolist()
     np.testing.assert_allclose(top["score"] / scale, top_ref["score"], rtol=1e-6)
-    # with the default penalties the fit differs but stays finite and on the scale
+    # the default model works on the data divided by their scale: the same model, rescaled
+    dflt_ref = Recommender(**FAST).fit(df)
     dflt = Recommender(**FAST).fit(df.assign(rating=df["rating"] * scale))
     raw = dflt.predict(df, clip=False)
-    assert np.all(np.isfinite(raw)) and np.all(raw / scale < 10)
+    assert np.all(np.isfinite(raw))
+    np.testing.assert_allclose(raw / scale, dflt_ref.predict(df, clip=False), rtol=1e-6)
 
 
 def test_k_at_least_the_number_of_items_returns_all_candidates(fitted):

@@ -37,7 +37,8 @@ def stars(m=60, n=40, n_ratings=700, seed=1):
 
 
 def small_rec(**kw):
-    base = dict(max_iter=15, tol=1e-3, random_state=0, n_threads=1)
+    base = dict(solver="als", ranking="rating", max_iter=15, tol=1e-3, random_state=0,
+                n_threads=1)
     base.update(kw)
     return Recommender(**base)
 
@@ -104,7 +105,8 @@ def test_user_kfold_errors():
 # ------------------------------------------------------------------------------ planted rank
 def test_planted_rank_is_recovered():
     df = planted(rank=3)
-    est = Recommender(user_bias=False, item_bias=False, reg_scale="none", l2_W=1e-3,
+    est = Recommender(solver="als", ranking="rating", user_bias=False, item_bias=False,
+                      reg_scale="none", l2_W=1e-3,
                       l2_H=1e-3, max_iter=300, tol=1e-6, random_state=0, n_threads=1)
     best, table = select_rank(est, df, ranks=(1, 2, 3, 4, 8, 16), random_state=0,
                               protocols=("rating",))

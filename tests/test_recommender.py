@@ -17,9 +17,11 @@ from nmfrec.recommender import FORMAT_VERSION, Recommender
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
-# the plain model (no biases, unscaled penalties); the defaults' biases are tested below
-PARAMS = dict(n_components=3, max_iter=15, tol=1e-6, random_state=0, l2_W=0.1, l2_H=0.1,
-              user_bias=False, item_bias=False, reg_scale="none")
+# the plain penalized model ranking by its own scores (no biases, unscaled penalties);
+# the default model (Bayesian rating part, preference part) is tested in test_default_model.py
+PARAMS = dict(n_components=3, solver="als", ranking="rating", max_iter=15, tol=1e-6,
+              random_state=0, l2_W=0.1, l2_H=0.1, user_bias=False, item_bias=False,
+              reg_scale="none")
 BIASED = dict(PARAMS, user_bias=True, item_bias=True, reg_scale="count")
 
 
@@ -241,7 +243,8 @@ def test_explain_parts_are_nonnegative_and_sum_to_the_prediction(fitted):
     for user in rec.users_.labels_[:6]:
         for item in rec.items_.labels_[::3]:
             ex = rec.explain(user, item)
-            assert list(ex.columns) == ["component", "contribution", "share"]
+            assert list(ex.columns) == ["part", "component", "contribution", "share"]
+            assert (ex["part"] == "rating").all() and ex.attrs["ranked_by"] == "rating"
             assert sorted(ex["component"]) == sorted(rec.component_names_)
             assert (ex["contribution"] >= 0).all()
             assert np.all(np.diff(ex["contribution"].to_numpy()) <= 0)
@@ -532,13 +535,13 @@ def test_sparse_input_uses_indices_as_ids_and_keeps_zero_ratings():
 
 
 def test_get_set_params():
-    rec = Recommender(n_components=4, l2_W=0.5)
+    rec = Recommender(n_components=4, solver="als", l2_W=0.5)
     assert rec.get_params()["n_components"] == 4 and rec.get_params()["solver"] == "als"
     rec.set_params(n_components=2, max_iter=3)
     assert rec.n_components == 2 and rec.max_iter == 3
     with pytest.raises(ValueError, match="Invalid parameter 'rank'"):
         rec.set_params(rank=3)
-    assert repr(rec) == "Recommender(n_components=2, max_iter=3, l2_W=0.5)"
+    assert repr(rec) == "Recommender(n_components=2, solver='als', max_iter=3, l2_W=0.5)"
 
 
 # --------------------------------------------------------------------- MovieLens
@@ -643,14 +646,31 @@ def test_an_id_of_the_other_kind_is_named_with_examples():
         rec.similar_items("x")
 
 
+def test_penalties_with_the_bayesian_rating_part_are_an_error_that_says_what_to_do():
+    with pytest.raises(ValueError, match=r"l2_W and reg_scale are penalties of a penalized "
+                                         r"rating part \(l2_W=0\.1, reg_scale='count'\).*"
+                                         r"Pass solver='als'"):
+        Recommender(l2_W=0.1, reg_scale="count").fit(make_ratings())
+    with pytest.raises(ValueError, match=r"solver='gibbs' samples the rating model; with "
+                                         r"feedback='implicit' use solver='als' or 'mu'"):
+        Recommender(solver="gibbs", feedback="implicit").fit(make_ratings())
+
+
 def test_the_model_says_whether_predict_gives_ratings():
     assert Recommender().predicts_ratings is True
     assert Recommender(feedback="implicit").predicts_ratings is False
 
 
 def test_resolved_params_show_only_what_the_model_uses():
-    explicit = Recommender().resolved_params()
-    assert not {"alpha", "missing_weight", "preference"} & set(explicit)
+    default = Recommender().resolved_params()
+    assert (default["solver"], default["n_components"], default["n_samples"]) == ("gibbs", 6, 200)
+    assert not {"l1_W", "l2_W", "l1_H", "l2_H", "reg_scale"} & set(default)   # none to tune
+    assert (default["ranking"], default["preference"], default["alpha"], default["missing_weight"],
+            default["preference_components"], default["preference_l2"]) == \
+        ("preference", "rating", 0.0, 0.3, 80, 30.0)
+    explicit = Recommender(solver="als", ranking="rating").resolved_params()
+    assert not {"alpha", "missing_weight", "preference", "n_samples", "preference_components",
+                "preference_l2"} & set(explicit)
     assert explicit["n_components"] == 30 and explicit["reg_scale"] == "count"
     implicit = Recommender(feedback="implicit").resolved_params()
     assert (implicit["alpha"], implicit["missing_weight"], implicit["preference"]) == (0.0, 0.3, "rating")

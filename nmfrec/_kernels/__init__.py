@@ -12,7 +12,7 @@ so results are bitwise identical whatever the thread count.
 
 Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 :func:`cd_update_rows` (coordinate descent on residuals), :func:`mu_update_rows`,
-:func:`pgd_update_rows`. Objective and scores: :func:`objective`, :func:`row_sq_errors`,
+:func:`pgd_update_rows`; Bayesian NMF's Gibbs draws :func:`gibbs_update_rows`. Objective and scores: :func:`objective`, :func:`row_sq_errors`,
 :func:`dot_pairs`, :func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings:
 :func:`topk_rows` and its serial twin :func:`topk_rows_serial`. Loops that several
 kernels share are inline helpers in ``_common.py``.
@@ -20,6 +20,7 @@ kernels share are inline helpers in ``_common.py``.
 
 from ._als import als_update_rows
 from ._cd import cd_update_rows
+from ._gibbs import gibbs_update_rows, standard_normals
 from ._loss import dot_pairs, fit_stats, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
@@ -28,6 +29,8 @@ from ._topk import topk_rows, topk_rows_serial
 __all__ = [
     "als_update_rows",
     "cd_update_rows",
+    "gibbs_update_rows",
+    "standard_normals",
     "mu_update_rows",
     "pgd_update_rows",
     "row_sq_errors",

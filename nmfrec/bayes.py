@@ -1,0 +1,664 @@
+"""BayesianNMF: non-negative matrix factorization averaged over its posterior.
+
+Where :class:`~nmfrec.MaskedNMF` finds one set of factors for penalties the user chooses,
+this estimator puts priors on the factors *and on their scales*, draws factors from the
+posterior given the observed entries by Gibbs sampling, and predicts with the average of
+the draws. Every hyper-parameter of the priors is itself drawn from the data, so there is
+no penalty to tune. The numerical work is the row kernel in :mod:`nmfrec._kernels._gibbs`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_array
+
+from . import _kernels as K
+from ._base import ParamsBase, ThreadLimits
+from ._progress import Progress
+from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
+from .exceptions import NotFittedError
+from .nmf import FactorLayout
+from .ratings import RatingsMatrix, as_ratings_matrix
+
+__all__ = ["BayesianNMF"]
+
+# Vague hyper-priors (Salakhutdinov & Mnih 2008): Gamma(1, 1) on the noise and bias
+# precisions; Normal-Wishart(m0 = the data's level, beta0 = 2, W0 = I, nu0 = k) on the
+# mean and precision of the components. The data are divided by their root mean square
+# first, so these priors mean the same on every rating scale.
+_GAMMA_SHAPE = 1.0
+_GAMMA_RATE = 1.0
+_BETA0 = 2.0
+_FOLDIN_SWEEPS = 500     # transform(): coordinate descent to the row's posterior mode
+_FOLDIN_TOL = 1e-10
+_MEAN_TRIES = 100        # rejection draws of a non-negative prior mean before clipping
+
+# column kinds of the row kernel
+_NONNEG, _SIGNED, _FIXED = 0, 1, 2
+
+
+class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
+    r"""Bayesian non-negative matrix factorization with missing entries (Gibbs sampling).
+
+    The observed entries :math:`\Omega` of ``X`` (divided by their root mean square
+    :math:`s`, so that the model is the same on every rating scale) are modelled as
+
+    .. math::
+
+        x_{ui} / s \sim \mathcal N(b_u + c_i + w_u \cdot h_i,\ \tau^{-1}),
+        \quad w_u, h_i \ge 0,
+
+    with non-negative components :math:`w_u, h_i \in \mathbb R_+^k` and signed row and
+    column offsets :math:`b_u, c_i`. Priors: :math:`w_u` is a normal
+    :math:`\mathcal N(\mu_W, \Lambda_W^{-1})` restricted to the non-negative orthant (the
+    same for :math:`h_i`), offsets are :math:`\mathcal N(0, \lambda^{-1})`, and the
+    hyper-parameters :math:`(\mu_W, \Lambda_W)`, :math:`(\mu_H, \Lambda_H)`,
+    :math:`\lambda_b, \lambda_c` and :math:`\tau` get vague conjugate priors
+    (Normal-Wishart and Gamma, as in Salakhutdinov & Mnih's Bayesian PMF). Nothing is
+    tuned: how strongly each part is shrunk, and towards what, is drawn from the data
+    along with the factors.
+
+    ``fit`` runs a Gibbs sampler: each row's factors are drawn given the columns'
+    (coordinate by coordinate, from their truncated-normal conditionals; rows are
+    independent and drawn in parallel), then each column's given the rows', then the
+    hyper-parameters. After ``n_burnin`` sweeps, ``n_samples`` more are drawn and
+    ``n_kept`` of them, evenly spaced, are kept. The prediction is their average,
+
+    .. math:: \hat x_{ui} = \frac{s}{S} \sum_{t=1}^{S} (b_u^t + c_i^t + w_u^t \cdot h_i^t),
+
+    which is again a product of non-negative-component factors: ``W_`` holds the kept
+    draws side by side (``n_kept`` blocks of ``n_components`` components and the offset
+    columns), scaled so that ``W_ @ components_`` is the prediction. Each block's columns
+    carry the names of ``factor_names_``; summing the products of the columns that share
+    a name splits a prediction into the posterior mean of each component and offset.
+
+    Averaging over the posterior rather than picking its mode is what makes the
+    predictions shrink where the data are thin: a column rated once has draws spread
+    widely, and their average stays near the population.
+
+    Parameters
+    ----------
+    n_components : int, default=6
+        Rank k of the components (the offsets come on top). The prior's precision is
+        drawn from the data, so components the data do not support are shrunk together.
+        The default was chosen on validation splits of MovieLens 100K training data
+        (ranks 4 to 12 were within 0.4% of each other in RMSE); larger data sets can
+        support a larger rank.
+    n_samples : int, default=200
+        Gibbs sweeps after burn-in, among which ``n_kept`` draws are kept.
+    n_burnin : int, default=20
+        Sweeps discarded at the start.
+    n_kept : int, default=40
+        Draws kept (evenly spaced over the ``n_samples``); memory and prediction time grow
+        with it. At most ``n_samples``.
+    n_sweeps : int, default=2
+        Coordinate sweeps over each row's factors per Gibbs sweep; more sweeps bring each
+        row's draw closer to an exact draw of the whole row.
+    user_bias : bool, default=True
+        A signed offset per row.
+    item_bias : bool, default=True
+        A signed offset per column.
+    random_state : int, numpy Generator or None, default=None
+        Seed of every random draw. The same seed gives identical factors, whatever the
+        number of threads.
+    n_threads : int or None, default=None
+        Threads for the row updates (numba); None uses numba's default.
+    dtype : {"float64", "float32"}, default="float64"
+        Storage type of the data and factors (the kernel accumulates in float64).
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar with the training RMSE.
+
+    Attributes
+    ----------
+    W_ : ndarray of shape (n_rows, n_kept * n_factors_per_draw)
+        Row factors of the kept draws, side by side, scaled: ``W_ @ components_`` is the
+        prediction.
+    components_ : ndarray of shape (n_kept * n_factors_per_draw, n_cols)
+        Column factors of the kept draws, laid out as ``W_``.
+    factor_names_ : list of str
+        Name of each column of ``W_``: ``"c0" .. "c{k-1}"``, ``"user_bias"``,
+        ``"item_bias"``, repeated for each kept draw.
+    component_names_ : list of str
+        The distinct parts of a prediction, one block's ``factor_names_``.
+    n_factors_per_draw : int
+        Columns of one draw: ``n_components`` plus the offset and constant columns.
+    noise_precision_ : ndarray of shape (n_kept,)
+        The drawn noise precision :math:`\tau` of each kept draw (scaled data units).
+    row_prior_precision_, row_prior_linear_ : ndarrays of shape (n_kept, K, K), (n_kept, K)
+        The rows' prior of each kept draw, :math:`\Lambda` and :math:`\Lambda\mu`
+        (scaled units), which the fold-in of new rows uses.
+    scale_ : float
+        The root mean square :math:`s` of the training entries.
+    noise_sd_ : float
+        Posterior mean of the noise standard deviation, in the data's units.
+    train_rmse_ : ndarray of shape (n_burnin + n_samples,)
+        RMSE on the training entries after each sweep (a trace to check the chain).
+    n_features_in_, n_components_, n_factors_ : int
+        Columns of ``X``, rank, and columns of ``W_``.
+    fit_time_ : float
+        Seconds spent in ``fit``.
+
+    References
+    ----------
+    Salakhutdinov & Mnih (2008), Bayesian probabilistic matrix factorization using
+    Markov chain Monte Carlo. Schmidt, Winther & Hansen (2009), Bayesian non-negative
+    matrix factorization. Robert (1995), Simulation of truncated normal variables.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfrec import BayesianNMF
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((30, 2)) @ rng.random((2, 20)) * 4 + 1
+    >>> X[rng.random(X.shape) < 0.3] = np.nan          # 30% missing
+    >>> model = BayesianNMF(n_components=2, n_samples=50, n_kept=10, random_state=0).fit(X)
+    >>> model.predict([0], [1]).shape
+    (1,)
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval("int", 1, None)],
+        "n_samples": [Interval("int", 1, None)],
+        "n_burnin": [Interval("int", 0, None)],
+        "n_kept": [Interval("int", 1, None)],
+        "n_sweeps": [Interval("int", 1, None)],
+        "user_bias": [Options(True, False)],
+        "item_bias": [Options(True, False)],
+        "random_state": [RandomState()],
+        "n_threads": [Options(None), Interval("int", 1, None)],
+        "dtype": [Dtype()],
+        "verbose": [Interval("int", 0, None), Options(True, False)],
+    }
+
+    def __init__(self, n_components=6, *, n_samples=200, n_burnin=20, n_kept=40, n_sweeps=2,
+                 user_bias=True, item_bias=True, random_state=None, n_threads=None,
+                 dtype="float64", verbose=0):
+        self.n_components = n_components
+        self.n_samples = n_samples
+        self.n_burnin = n_burnin
+        self.n_kept = n_kept
+        self.n_sweeps = n_sweeps
+        self.user_bias = user_bias
+        self.item_bias = item_bias
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.dtype = dtype
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True        # NaN marks a missing entry
+        tags.input_tags.positive_only = True
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y=None):
+        """Draw the factors from their posterior given the observed entries of ``X``.
+
+        Parameters
+        ----------
+        X : scipy sparse matrix, array-like with NaN for missing, or RatingsMatrix
+            Shape (n_rows, n_cols). Observed values must be finite and >= 0.
+        y : ignored
+            Not used, present for scikit-learn's API.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return ``W_``.
+
+        Parameters
+        ----------
+        X, y
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_factors_)
+        """
+        return self._fit(X).W_
+
+    def transform(self, X):
+        """Row factors of new rows against the fitted column factors (fold-in).
+
+        For each kept draw, a new row's factors are the mode of their posterior given
+        the row's entries, that draw's column factors, noise precision and row prior
+        (the problem a Gibbs step samples from, solved by coordinate descent instead of
+        sampled); the blocks are scaled and placed side by side as in ``W_``.
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (n_new_rows, n_cols)
+
+        Returns
+        -------
+        ndarray of shape (n_new_rows, n_factors_)
+        """
+        self._check_fitted("transform")
+        return self._solve_rows(self._as_matrix(X, "transform").csr)
+
+    def inverse_transform(self, X):
+        """The matrix that row factors stand for: ``X @ components_``, dense.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_factors_)
+            Row factors, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features_in_)
+        """
+        self._check_fitted("inverse_transform")
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+        if X.shape[1] != self.n_factors_:
+            raise ValueError(f"X has {X.shape[1]} columns, but BayesianNMF has "
+                             f"{self.n_factors_} factors.")
+        return np.asarray(X @ self.components_)
+
+    def predict(self, rows, cols=None):
+        """Posterior-mean predictions, at positions of the training matrix or of new rows.
+
+        Parameters
+        ----------
+        rows : array-like of int, or matrix
+            With ``cols``: row indices of the training matrix. Without: new rows, as
+            :meth:`transform` takes them.
+        cols : array-like of int, same shape as ``rows``, optional
+            Column indices of the training matrix.
+
+        Returns
+        -------
+        ndarray
+            The shape of ``rows`` (with ``cols``), else (n_new_rows, n_cols).
+
+        Raises
+        ------
+        ValueError
+            ``rows`` and ``cols`` differ in shape.
+        IndexError, TypeError
+            An index out of range, or indices that are not integers.
+        """
+        self._check_fitted("predict")
+        if cols is None:
+            return self.transform(rows) @ self.components_
+        r = np.asarray(rows)
+        c = np.asarray(cols)
+        if r.shape != c.shape:
+            raise ValueError(f"rows and cols must have the same shape; got {r.shape} and {c.shape}.")
+        Ht = self._item_factors()
+        for name, arr, n in (("rows", r, self.W_.shape[0]), ("cols", c, Ht.shape[0])):
+            if arr.size and arr.dtype.kind not in "iu":
+                raise TypeError(f"{name} must be integer indices; got dtype {arr.dtype}.")
+            if arr.size and (arr.min() < 0 or arr.max() >= n):
+                bad = arr[(arr < 0) | (arr >= n)].ravel()[0]
+                raise IndexError(f"{name} index {bad} is out of range for {n} {name}.")
+        out = np.empty(r.size, dtype=np.float64)
+        with ThreadLimits(self.n_threads, cap_blas=False):
+            K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, Ht, out)
+        return out.reshape(r.shape)
+
+    def score(self, X, y=None):
+        """Minus half the squared error of the folded-in rows of ``X`` (greater is better).
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (n_rows, n_features_in_)
+        y : ignored
+            Not used, present for scikit-learn's API.
+
+        Returns
+        -------
+        float
+        """
+        self._check_fitted("score")
+        R = self._as_matrix(X, "score")
+        W = self._solve_rows(R.csr)
+        csr = R.csr
+        rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+        pred = np.empty(csr.nnz)
+        K.dot_pairs(rows.astype(np.int64), csr.indices.astype(np.int64), W,
+                    self._item_factors(), pred)
+        return -0.5 * float(np.sum((csr.data - pred) ** 2))
+
+    def refit_rows(self, X, rows):
+        """Re-solve some rows of ``W_`` (existing or new) from their data (fold-in).
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (len(rows), n_features_in_)
+            All the observed entries of each of those rows.
+        rows : array-like of int
+            Row indices in ``W_`` (>= 0, distinct); rows past the end are appended.
+
+        Returns
+        -------
+        self
+        """
+        self._check_fitted("refit_rows")
+        R = self._as_matrix(X, "refit_rows")
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        if rows.size != R.shape[0]:
+            raise ValueError(f"rows has {rows.size} indices but X has {R.shape[0]} rows.")
+        if rows.size and (rows.min() < 0 or np.unique(rows).size != rows.size):
+            raise ValueError("rows must be distinct indices >= 0.")
+        n_old = self.W_.shape[0]
+        n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
+        empty = sp.csr_matrix((n_rows - n_old, R.shape[1]), dtype=R.csr.dtype)
+        W = np.concatenate([self.W_, self._solve_rows(empty)])
+        W[rows] = self._solve_rows(R.csr)
+        self.W_ = W
+        return self
+
+    # ------------------------------------------------------------------ fitted state
+    def get_fitted_state(self) -> dict:
+        """The fitted model as arrays and plain values (for saving).
+
+        Returns
+        -------
+        dict
+            Arrays ``"W"``, ``"H_t"`` (row-major column factors), ``"noise_precision"``,
+            ``"row_prior_precision"``, ``"row_prior_linear"``, ``"train_rmse"``, and the
+            values ``"scale"``, ``"fit_time"``. :meth:`set_fitted_state` takes it back.
+        """
+        self._check_fitted("get_fitted_state")
+        return {
+            "W": self.W_,
+            "H_t": self._item_factors(),
+            "noise_precision": self.noise_precision_,
+            "row_prior_precision": self.row_prior_precision_,
+            "row_prior_linear": self.row_prior_linear_,
+            "train_rmse": self.train_rmse_,
+            "scale": float(self.scale_),
+            "fit_time": float(self.fit_time_),
+        }
+
+    def set_fitted_state(self, state: dict) -> "BayesianNMF":
+        """Make this estimator the fitted model that ``state`` describes.
+
+        Parameters
+        ----------
+        state : dict
+            As :meth:`get_fitted_state` returns it, from a model with the same
+            ``n_components``, ``user_bias`` and ``item_bias``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            The arrays' shapes do not fit each other or the parameters.
+        """
+        layout = self._new_layout()
+        W = np.ascontiguousarray(state["W"])
+        Ht = np.ascontiguousarray(state["H_t"])
+        tau = np.asarray(state["noise_precision"], dtype=np.float64)
+        prec = np.asarray(state["row_prior_precision"], dtype=np.float64)
+        lin = np.asarray(state["row_prior_linear"], dtype=np.float64)
+        nf, kept = layout.n_factors, tau.size
+        if (W.ndim != 2 or Ht.ndim != 2 or W.shape[1] != Ht.shape[1]
+                or W.shape[1] != kept * nf or prec.shape != (kept, nf, nf)
+                or lin.shape != (kept, nf)):
+            raise ValueError(f"factor shapes {W.shape}, {Ht.shape} and priors {prec.shape}, "
+                             f"{lin.shape} do not fit {kept} draws of {nf} factors "
+                             f"({layout.names}).")
+        self._set_fitted(layout, W, Ht, tau, prec, lin, float(state["scale"]),
+                         np.asarray(state["train_rmse"], dtype=np.float64),
+                         float(state["fit_time"]))
+        return self
+
+    @property
+    def component_names_(self):
+        """The distinct parts of a prediction: the components, then the offsets."""
+        self._check_fitted("component_names_")
+        return list(self._layout.names)
+
+    @property
+    def n_factors_per_draw(self):
+        """Columns of one kept draw."""
+        self._check_fitted("n_factors_per_draw")
+        return self._layout.n_factors
+
+    @property
+    def _n_features_out(self):
+        return self.n_factors_
+
+    def __sklearn_is_fitted__(self):
+        return "components_" in self.__dict__ and "W_" in self.__dict__
+
+    # ------------------------------------------------------------------ internals
+    @property
+    def _dtype(self):
+        return np.dtype(self.dtype)
+
+    def _item_factors(self):
+        """The column factors row-major, (n_cols, n_factors_)."""
+        return np.ascontiguousarray(self.components_.T)
+
+    def _check_fitted(self, what):
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(f"This BayesianNMF instance is not fitted yet; call fit "
+                                 f"before {what}.")
+
+    def _new_layout(self):
+        return FactorLayout(int(self.n_components), bool(self.user_bias), bool(self.item_bias))
+
+    def _as_matrix(self, X, method):
+        if not isinstance(X, (RatingsMatrix, pd.DataFrame)):
+            X = check_array(X, accept_sparse=True, dtype="numeric", ensure_all_finite=False,
+                            input_name="X")
+        R = as_ratings_matrix(X, dtype=self._dtype, context=f"BayesianNMF.{method}")
+        if method != "fit" and R.shape[1] != self.n_features_in_:
+            c, n = R.shape[1], self.n_features_in_
+            raise ValueError(f"X has {c} columns, but BayesianNMF was fitted with {n} columns "
+                             f"(X has {c} features, but BayesianNMF is expecting {n} features "
+                             "as input).")
+        return R
+
+    @staticmethod
+    def _kinds(layout):
+        """Column kinds of W and of H^T for the row kernel."""
+        kw = np.full(layout.n_factors, _NONNEG, dtype=np.int8)
+        kh = kw.copy()
+        if layout.user_bias:
+            kw[layout.user_bias_col], kh[layout.user_bias_col] = _SIGNED, _FIXED
+        if layout.item_bias:
+            kw[layout.item_bias_col], kh[layout.item_bias_col] = _FIXED, _SIGNED
+        return kw, kh
+
+    def _fit(self, X):
+        check_params(self.get_params(deep=False), self._parameter_constraints)
+        if self.n_kept > self.n_samples:
+            raise ValueError(f"n_kept must be <= n_samples={self.n_samples}; got "
+                             f"{self.n_kept}.")
+        t0 = time.perf_counter()
+        R = self._as_matrix(X, "fit")
+        m, n = R.shape
+        if R.nnz == 0:
+            raise ValueError(f"X has no observed entries (shape {R.shape}); there is nothing "
+                             "to fit.")
+        layout = self._new_layout()
+        k, nf = layout.n_components, layout.n_factors
+        kind_W, kind_H = self._kinds(layout)
+        rng = check_random_state(self.random_state)
+        dt = self._dtype
+
+        data = R.csr.data.astype(np.float64)
+        scale = float(np.sqrt(np.mean(data * data)))
+        if not scale > 0.0:
+            scale = 1.0                   # every observed value is 0
+        csr_data = (R.csr.data / scale).astype(dt)
+        csc_data = (R.csc.data / scale).astype(dt)
+        # the components carry the data's level: start them, and centre their prior, there
+        level = math.sqrt(max(float(np.mean(data)) / scale, 1e-3) / k)
+        W = np.zeros((m, nf), dtype=dt)
+        Ht = np.zeros((n, nf), dtype=dt)
+        W[:, :k] = level * (0.5 + rng.random((m, k)))
+        Ht[:, :k] = level * (0.5 + rng.random((n, k)))
+        if layout.user_bias:
+            Ht[:, layout.user_bias_col] = 1.0
+        if layout.item_bias:
+            W[:, layout.item_bias_col] = 1.0
+        prior_W = _Prior(layout, kind_W, level)
+        prior_H = _Prior(layout, kind_H, level)
+        tau = 1.0
+
+        total = self.n_burnin + self.n_samples
+        keep_at = set(self.n_burnin + np.round(
+            np.linspace(self.n_samples / self.n_kept, self.n_samples, self.n_kept)).astype(int) - 1)
+        seeds = rng.integers(0, 2**63, size=(total, 2), dtype=np.uint64)
+        sse_rows = np.empty(m)
+        sse_cols = np.empty(n)
+        kept_W, kept_H, kept_tau, kept_prec, kept_lin = [], [], [], [], []
+        trace = np.empty(total)
+        bar = Progress(total, desc="BayesianNMF") if self.verbose else None
+        try:
+            with ThreadLimits(self.n_threads):
+                for it in range(total):
+                    K.gibbs_update_rows(R.csr.indptr, R.csr.indices, csr_data, W, Ht, tau,
+                                        prior_W.precision, prior_W.linear, kind_W,
+                                        self.n_sweeps, True, seeds[it, 0], 0.0, sse_rows)
+                    K.gibbs_update_rows(R.csc.indptr, R.csc.indices, csc_data, Ht, W, tau,
+                                        prior_H.precision, prior_H.linear, kind_H,
+                                        self.n_sweeps, True, seeds[it, 1], 0.0, sse_cols)
+                    sse = float(sse_cols.sum())
+                    tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + sse / 2))
+                    prior_W.draw(W, rng)
+                    prior_H.draw(Ht, rng)
+                    trace[it] = scale * math.sqrt(sse / R.nnz)
+                    if it in keep_at:
+                        kept_W.append(W.copy())
+                        kept_H.append(Ht.copy())
+                        kept_tau.append(tau)
+                        kept_prec.append(prior_W.precision.copy())
+                        kept_lin.append(prior_W.linear.copy())
+                    if bar is not None:
+                        bar.update(it + 1, train_rmse=trace[it])
+        finally:
+            if bar is not None:
+                bar.close()
+        f = math.sqrt(scale / len(kept_W))
+        W_ = np.ascontiguousarray(np.concatenate(kept_W, axis=1) * f, dtype=dt)
+        Ht_ = np.ascontiguousarray(np.concatenate(kept_H, axis=1) * f, dtype=dt)
+        self._set_fitted(layout, W_, Ht_, np.array(kept_tau), np.array(kept_prec),
+                         np.array(kept_lin), scale, trace, time.perf_counter() - t0)
+        return self
+
+    def _set_fitted(self, layout, W, Ht, tau, prec, lin, scale, trace, fit_time):
+        self._layout = layout
+        self.W_ = W
+        self.components_ = Ht.T
+        self.noise_precision_ = tau
+        self.row_prior_precision_ = prec
+        self.row_prior_linear_ = lin
+        self.scale_ = scale
+        self.noise_sd_ = float(scale * np.mean(1.0 / np.sqrt(tau)))
+        self.train_rmse_ = trace
+        self.factor_names_ = list(layout.names) * tau.size
+        self.n_components_ = layout.n_components
+        self.n_factors_ = W.shape[1]
+        self.n_features_in_ = Ht.shape[0]
+        self.fit_time_ = fit_time
+
+    def _solve_rows(self, csr):
+        """Fold-in: each draw's posterior mode of new rows, scaled and side by side."""
+        layout = self._layout
+        nf = layout.n_factors
+        kept = self.noise_precision_.size
+        f = math.sqrt(self.scale_ / kept)
+        kind_W, _ = self._kinds(layout)
+        data = np.asarray(csr.data, dtype=np.float64) / self.scale_
+        Ht = self._item_factors()
+        out = np.zeros((csr.shape[0], kept * nf), dtype=self._dtype)
+        sse = np.empty(csr.shape[0])
+        with ThreadLimits(self.n_threads):
+            for t in range(kept):
+                block = slice(t * nf, (t + 1) * nf)
+                Y = np.ascontiguousarray(Ht[:, block] / f)
+                X = np.zeros((csr.shape[0], nf), dtype=self._dtype)
+                if layout.item_bias:
+                    X[:, layout.item_bias_col] = 1.0
+                K.gibbs_update_rows(csr.indptr, csr.indices, data.astype(self._dtype), X, Y,
+                                    float(self.noise_precision_[t]),
+                                    self.row_prior_precision_[t], self.row_prior_linear_[t],
+                                    kind_W, _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL,
+                                    sse)
+                out[:, block] = X * f
+        return out
+
+
+class _Prior:
+    """The prior of one side's rows and its hyper-parameters, redrawn from the rows.
+
+    Components: ``N(mu, Lambda^-1)`` with (mu, Lambda) ~ Normal-Wishart; offsets:
+    ``N(0, 1/lambda)`` with lambda ~ Gamma. ``precision`` (K x K) and ``linear``
+    (``Lambda mu``, K) are what the row kernel takes; fixed columns stay zero.
+    """
+
+    def __init__(self, layout, kind, level):
+        k, nf = layout.n_components, layout.n_factors
+        self.k = k
+        self.kind = kind
+        self.m0 = np.full(k, level)
+        self.precision = np.zeros((nf, nf))
+        self.linear = np.zeros(nf)
+        self.precision[:k, :k] = np.eye(k) / (level * level)
+        self.linear[:k] = self.precision[:k, :k] @ self.m0
+        self.offsets = [j for j in range(k, nf) if kind[j] == _SIGNED]
+        for j in self.offsets:
+            self.precision[j, j] = 1.0
+
+    def draw(self, X, rng):
+        """Draw the hyper-parameters given the current rows ``X`` (in place)."""
+        k = self.k
+        n = X.shape[0]
+        T = np.asarray(X[:, :k], dtype=np.float64)
+        mean = T.mean(axis=0)
+        D = T - mean
+        beta = _BETA0 + n
+        mu_star = (_BETA0 * self.m0 + n * mean) / beta
+        d0 = self.m0 - mean
+        W_inv = np.eye(k) + D.T @ D + (_BETA0 * n / beta) * np.outer(d0, d0)
+        Lam = _wishart(np.linalg.inv(W_inv), k + n, rng)
+        C = np.linalg.cholesky(np.linalg.inv(beta * Lam))
+        mu = None
+        for _ in range(_MEAN_TRIES):      # the components' mean is non-negative
+            cand = mu_star + C @ rng.standard_normal(k)
+            if np.all(cand >= 0.0):
+                mu = cand
+                break
+        if mu is None:
+            mu = np.maximum(mu_star, 0.0)
+        self.precision[:k, :k] = Lam
+        self.linear[:k] = Lam @ mu
+        for j in self.offsets:
+            b = np.asarray(X[:, j], dtype=np.float64)
+            self.precision[j, j] = rng.gamma(_GAMMA_SHAPE + n / 2,
+                                             1.0 / (_GAMMA_RATE + float(b @ b) / 2))
+
+
+def _wishart(scale, df, rng):
+    """A Wishart(scale, df) draw by Bartlett's decomposition (``df`` > dim - 1)."""
+    k = scale.shape[0]
+    L = np.linalg.cholesky((scale + scale.T) / 2)
+    A = np.zeros((k, k))
+    for i in range(k):
+        A[i, i] = math.sqrt(rng.chisquare(df - i))
+        A[i, :i] = rng.standard_normal(i)
+    LA = L @ A
+    return LA @ LA.T
