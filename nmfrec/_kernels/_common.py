@@ -40,3 +40,14 @@ def penalty_scale(count, reg_scale_count):
     """The factor of a row's penalties: its number of observed entries with
     ``reg_scale="count"`` (``reg_scale_count``), else 1."""
     return float(count) if reg_scale_count else 1.0
+
+
+#: LLVM fast-math flags of the kernels whose long sums should vectorize: re-association
+#: (a sum may be split into SIMD lanes) and fused multiply-add. No assumption about NaN or
+#: infinity, so checks such as ``x <= 0.0`` keep their meaning. The order of operations
+#: is fixed at compile time: results stay identical run to run and for any thread count.
+FASTMATH = {"reassoc", "contract"}
+
+#: Rows per parallel task in kernels that keep per-task work buffers: enough to amortise
+#: the buffers, few enough to balance rows of very different lengths across threads.
+ROWS_PER_TASK = 32
