@@ -38,6 +38,39 @@ from numba import njit, prange
 from ._common import FASTMATH, ROWS_PER_TASK, implicit_weights, penalty_scale
 
 
+@njit(inline="always")
+def _gather_transposed(indices, start, cnt, Y, Yt):
+    """``Yt[a * cnt + p] = Y[indices[start + p], a]``: a row's column factors,
+    coordinate-major, written in runs of 8 consecutive entries (7% faster than one entry
+    at a time on ml-100k, k = 82)."""
+    k = Y.shape[1]
+    p0 = 0
+    while p0 + 8 <= cnt:
+        i0 = indices[start + p0]
+        i1 = indices[start + p0 + 1]
+        i2 = indices[start + p0 + 2]
+        i3 = indices[start + p0 + 3]
+        i4 = indices[start + p0 + 4]
+        i5 = indices[start + p0 + 5]
+        i6 = indices[start + p0 + 6]
+        i7 = indices[start + p0 + 7]
+        for a in range(k):
+            o = a * cnt + p0
+            Yt[o] = Y[i0, a]
+            Yt[o + 1] = Y[i1, a]
+            Yt[o + 2] = Y[i2, a]
+            Yt[o + 3] = Y[i3, a]
+            Yt[o + 4] = Y[i4, a]
+            Yt[o + 5] = Y[i5, a]
+            Yt[o + 6] = Y[i6, a]
+            Yt[o + 7] = Y[i7, a]
+        p0 += 8
+    for p in range(p0, cnt):
+        i = indices[start + p]
+        for a in range(k):
+            Yt[a * cnt + p] = Y[i, a]
+
+
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale_count,
                    fixed, n_sweeps, missing_weight=1.0, preference_rating=False, out_loss=None):
@@ -69,49 +102,44 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
         s = np.empty(longest, dtype=X.dtype)        # predictions w . y_p
         e = np.empty(longest, dtype=X.dtype)        # weight of (s - target) in the gradient
         t = np.empty(longest, dtype=X.dtype)        # weighted target
-        w = np.empty(k, dtype=np.float64)
         curv = np.empty(k, dtype=np.float64)
-        q = np.zeros(k, dtype=np.float64)           # m Y^T Y w (implicit only)
+        # the task's rows in float64 and, for implicit feedback, their q = m Y^T Y w in
+        # one BLAS product
+        Wt = np.empty((hi - lo, k), dtype=np.float64)
         for u in range(lo, hi):
+            for a in range(k):
+                Wt[u - lo, a] = X[u, a]
+        Q = np.dot(Wt, YtY) if implicit else Wt     # (explicit: q is never read)
+        for u in range(lo, hi):
+            w = Wt[u - lo]
+            q = Q[u - lo]
             start = indptr[u]
             cnt = indptr[u + 1] - start
+            r = penalty_scale(cnt, reg_scale_count)
+            l1u = r * l1
+            l2u = r * l2
+            for a in range(k):
+                curv[a] = l2u + (YtY[a, a] if implicit else 0.0)
+            # one pass over the row's entries: the predictions s_p = w . y_p and the
+            # curvatures sum_p e_p y_pa^2
             for p in range(cnt):
                 i = indices[start + p]
                 x = data[start + p]
                 if implicit:
                     c, ct = implicit_weights(x, alpha, preference_rating)
-                    e[p] = c - missing_weight      # confidence beyond the missing-entry weight
+                    ep = c - missing_weight        # confidence beyond the missing-entry weight
                     t[p] = ct                      # c * preference
                 else:
-                    e[p] = 1.0
+                    ep = 1.0
                     t[p] = x
-                for a in range(k):
-                    Yt[a * cnt + p] = Y[i, a]
-            r = penalty_scale(cnt, reg_scale_count)
-            l1u = r * l1
-            l2u = r * l2
-            for p in range(cnt):
-                s[p] = 0.0
-            for a in range(k):
-                wa = X[u, a]
-                w[a] = wa
-                if wa != 0.0:
-                    base = a * cnt
-                    for p in range(cnt):
-                        s[p] += wa * Yt[base + p]
-            for a in range(k):
-                base = a * cnt
+                e[p] = ep
                 acc = 0.0
-                for p in range(cnt):
-                    y = Yt[base + p]
-                    acc += e[p] * y * y
-                curv[a] = acc + l2u + (YtY[a, a] if implicit else 0.0)
-            if implicit:
                 for a in range(k):
-                    acc = 0.0
-                    for b in range(k):
-                        acc += YtY[a, b] * w[b]
-                    q[a] = acc
+                    y = Y[i, a]
+                    acc += w[a] * y
+                    curv[a] += ep * y * y
+                s[p] = acc
+            _gather_transposed(indices, start, cnt, Y, Yt)
             for sweep in range(n_sweeps):
                 for j in range(k):
                     if fixed[j]:
