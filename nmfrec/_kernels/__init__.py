@@ -24,7 +24,7 @@ from ._gibbs import gibbs_update_rows, standard_normals
 from ._loss import dot_pairs, fit_stats, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
-from ._topk import topk_rows, topk_rows_serial
+from ._topk import topk_rows, topk_rows_blocked, topk_rows_serial
 
 __all__ = [
     "als_update_rows",
@@ -41,4 +41,5 @@ __all__ = [
     "penalty",
     "topk_rows",
     "topk_rows_serial",
+    "topk_rows_blocked",
 ]
