@@ -25,10 +25,10 @@ Factors are non-negative, so ``sum(w)`` is the L1 norm.
 import numpy as np
 from numba import njit, prange
 
-from ._common import row_dot
+from ._common import FASTMATH, row_dot
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, missing_weight=1.0,
                   preference_rating=False):
     """Data term of each row over its observed entries (see module docstring).
