@@ -14,7 +14,8 @@ Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 :func:`cd_update_rows` (coordinate descent on residuals), :func:`mu_update_rows`,
 :func:`pgd_update_rows`; Bayesian NMF's Gibbs draws :func:`gibbs_update_rows`. Objective and scores: :func:`objective`, :func:`row_sq_errors`,
 :func:`dot_pairs`, :func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings:
-:func:`topk_rows` and its serial twin :func:`topk_rows_serial`. Loops that several
+:func:`topk_rows`, its serial twin :func:`topk_rows_serial` and, for many query rows,
+:func:`topk_rows_blocked`. Loops that several
 kernels share are inline helpers in ``_common.py``.
 """
 

@@ -15,8 +15,9 @@ from numba import njit
 def row_dot(x, Y, i, k):
     """``x[0:k] . Y[i, 0:k]``, summed over the components in order ``0..k-1``.
 
-    Every score the package reports (objective, ``predict``, top-k) is this sum, in this
-    order, so the same pair gets bitwise the same value everywhere.
+    Every score the package reports (``predict``, top-k) is this sum, in this order, so
+    the same pair gets bitwise the same value everywhere. (Kernels compiled with
+    ``FASTMATH``, the objective's among them, may re-associate it.)
     """
     s = 0.0
     for a in range(k):
