@@ -145,3 +145,27 @@ def test_idle_openmp_threads_sleep_unless_the_user_chose():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "ACTIVE"
+
+
+@pytest.mark.parametrize("implicit, preference_rating", [(False, False), (True, False),
+                                                         (True, True)])
+def test_nndsvd_leading_vectors_are_the_svd_s_and_the_data_untouched(implicit,
+                                                                     preference_rating):
+    from nmfrec._init import nndsvd_components
+    from nmfrec.ratings import as_ratings_matrix
+
+    X = _random_csr(8, 50, 35, 0.3)
+    X.data *= 1e-3                      # a scale far from 1: the operator divides by it
+    R = as_ratings_matrix(X)
+    before = R.csr.data.copy()
+    W, Ht = nndsvd_components(R, 4, "nndsvd", np.random.default_rng(0), implicit=implicit,
+                              preference_rating=preference_rating)
+    np.testing.assert_array_equal(R.csr.data, before)      # no scaling in place
+    A = R.csr.toarray()
+    if implicit and not preference_rating:
+        A = (A != 0).astype(float)
+    U, S, Vt = np.linalg.svd(A)
+    for got, ref in ((W[:, 0], U[:, 0]), (Ht[:, 0], Vt[0])):
+        np.testing.assert_allclose(got / np.linalg.norm(got), np.abs(ref), atol=1e-8)
+    assert W.shape == (50, 4) and Ht.shape == (35, 4)
+    assert np.all(W >= 0) and np.all(Ht >= 0)
