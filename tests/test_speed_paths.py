@@ -169,3 +169,17 @@ def test_nndsvd_leading_vectors_are_the_svd_s_and_the_data_untouched(implicit,
         np.testing.assert_allclose(got / np.linalg.norm(got), np.abs(ref), atol=1e-8)
     assert W.shape == (50, 4) and Ht.shape == (35, 4)
     assert np.all(W >= 0) and np.all(Ht >= 0)
+
+
+def test_warm_up_touches_the_kernels_of_the_common_paths():
+    """A fresh process: after ``warm_up`` every kernel a default fit, its rankings and
+    MaskedNMF's solvers use has a compiled (or cache-loaded) signature."""
+    code = ("import nmfrec._kernels as K, nmfrec._warmup as w\n"
+            "assert w.warm_up() > 0\n"
+            "names = ['gibbs_update_rows', 'cd_update_rows', 'als_update_rows', "
+            "'mu_update_rows', 'pgd_update_rows', 'row_sq_errors', 'fit_stats', 'dot_pairs', "
+            "'topk_rows_serial', 'topk_rows_blocked']\n"
+            "print(sorted(n for n in names if not getattr(K, n).signatures))")
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "[]"

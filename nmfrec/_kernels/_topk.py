@@ -53,36 +53,49 @@ def _sift_up(hs, hi, pos):
             return
 
 
-_BLOCK = 4
+_BLOCK = 8
 
 
 @njit(cache=True)
 def _score_block(Q, Y, q, i0, cnt, k, out):
-    """Scores of items i0 .. i0+cnt-1 for query q, four independent sums at a time.
+    """Scores of items i0 .. i0+cnt-1 for query q, eight independent sums at a time.
 
     Each score is still summed over a = 0 .. k-1 in order (bitwise what ``dot_pairs``
-    computes); interleaving four items only lets the additions overlap in the CPU.
+    computes); interleaving eight items only lets the additions overlap in the CPU
+    (eight rather than four: 0.80 -> 0.62 ms for one user and 26,744 items at k = 66;
+    sixteen: 0.72 ms).
     """
-    if cnt == 4:
+    if cnt == 8:
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
         s3 = 0.0
+        s4 = 0.0
+        s5 = 0.0
+        s6 = 0.0
+        s7 = 0.0
         for a in range(k):
             qa = Q[q, a]
-            s0 += qa * Y[i0, a]
+            s0 += qa * Y[i0 + 0, a]
             s1 += qa * Y[i0 + 1, a]
             s2 += qa * Y[i0 + 2, a]
             s3 += qa * Y[i0 + 3, a]
+            s4 += qa * Y[i0 + 4, a]
+            s5 += qa * Y[i0 + 5, a]
+            s6 += qa * Y[i0 + 6, a]
+            s7 += qa * Y[i0 + 7, a]
         out[0] = s0
         out[1] = s1
         out[2] = s2
         out[3] = s3
+        out[4] = s4
+        out[5] = s5
+        out[6] = s6
+        out[7] = s7
     else:
         qrow = Q[q]
         for t in range(cnt):
             out[t] = row_dot(qrow, Y, i0 + t, k)
-
 
 @njit(parallel=True, cache=True)
 def topk_rows(Q, Y, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts):
