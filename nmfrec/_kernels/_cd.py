@@ -18,8 +18,9 @@ O(|Omega_u| k + k^2) instead of the O(|Omega_u| k^2) of forming G, which is what
 implicit feedback (where every row also carries Y^T Y) and large ranks cheap. Every step
 exactly minimises the row objective in one coordinate: the objective never increases.
 
-Speed: rows are handled in tasks of ``ROWS_PER_TASK`` consecutive rows; a task allocates
-its work buffers once, sized for its longest row, so no row allocates. A row's column
+Speed: rows are handled in tasks of about ``ROWS_PER_TASK`` rows, task t taking rows t,
+t + n_tasks, ... (see ``ROWS_PER_TASK``); a task allocates its work buffers once, sized
+for its longest row, so no row allocates. A row's column
 factors are gathered transposed (coordinate-major), so every inner loop runs over
 contiguous memory, and the kernel is compiled with re-association allowed (``reassoc``,
 ``contract``) so that the long sums over a row's entries vectorize. Per-entry arrays
@@ -92,10 +93,10 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
     k = X.shape[1]
     n_tasks = (n_rows + ROWS_PER_TASK - 1) // ROWS_PER_TASK
     for task in prange(n_tasks):
-        lo = task * ROWS_PER_TASK
-        hi = min(lo + ROWS_PER_TASK, n_rows)
+        # the task's rows: task, task + n_tasks, ... (see ROWS_PER_TASK)
+        nr = (n_rows - task + n_tasks - 1) // n_tasks
         longest = 0
-        for u in range(lo, hi):
+        for u in range(task, n_rows, n_tasks):
             longest = max(longest, indptr[u + 1] - indptr[u])
         # the task's buffers, reused by each of its rows
         Yt = np.empty(k * longest, dtype=X.dtype)   # row's column factors, coordinate-major
@@ -105,14 +106,15 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
         curv = np.empty(k, dtype=np.float64)
         # the task's rows in float64 and, for implicit feedback, their q = m Y^T Y w in
         # one BLAS product
-        Wt = np.empty((hi - lo, k), dtype=np.float64)
-        for u in range(lo, hi):
+        Wt = np.empty((nr, k), dtype=np.float64)
+        for r_ in range(nr):
             for a in range(k):
-                Wt[u - lo, a] = X[u, a]
+                Wt[r_, a] = X[task + r_ * n_tasks, a]
         Q = np.dot(Wt, YtY) if implicit else Wt     # (explicit: q is never read)
-        for u in range(lo, hi):
-            w = Wt[u - lo]
-            q = Q[u - lo]
+        for r_ in range(nr):
+            u = task + r_ * n_tasks
+            w = Wt[r_]
+            q = Q[r_]
             start = indptr[u]
             cnt = indptr[u + 1] - start
             r = penalty_scale(cnt, reg_scale_count)

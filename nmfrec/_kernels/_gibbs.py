@@ -28,8 +28,8 @@ Normal draws use both outputs of each Box-Muller pair; a normal truncated to ``[
 is drawn by rejection from the normal when ``a < 0`` (acceptance above 1/2) and from
 Robert's shifted exponential otherwise (acceptance above 0.76).
 
-Speed: rows are handled in tasks of ``ROWS_PER_TASK`` rows that allocate their buffers
-once. A row's Gram matrix is the sum, over its entries, of the outer products
+Speed: rows are handled in tasks of about ``ROWS_PER_TASK`` rows, task t taking rows t,
+t + n_tasks, ... (see ``ROWS_PER_TASK``), that allocate their buffers once. A row's Gram matrix is the sum, over its entries, of the outer products
 ``y_i y_i^T`` of the other side's rows, computed once per call (their lower triangles, a (n_cols, K(K+1)/2) float64 array): one contiguous
 vector add per entry. K is small, so this beats a BLAS product per row, whose call
 costs more than its arithmetic.
@@ -150,8 +150,6 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
                 z += 1
     n_tasks = (n_rows + ROWS_PER_TASK - 1) // ROWS_PER_TASK
     for task in prange(n_tasks):
-        lo = task * ROWS_PER_TASK
-        hi = min(lo + ROWS_PER_TASK, n_rows)
         g = np.empty(nz)
         G = np.empty((k, k))
         P = np.empty((k, k))
@@ -160,7 +158,7 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
         r = np.empty(k)
         state = np.empty(1, dtype=np.uint64)
         spare = np.empty(2)
-        for u in range(lo, hi):
+        for u in range(task, n_rows, n_tasks):       # rows task, task + n_tasks, ...
             _start_stream(state, spare, seed, u)
             # the row's Gram matrix G = sum y y^T and linear term b = sum t y
             g[:] = 0.0

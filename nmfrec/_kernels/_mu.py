@@ -11,7 +11,7 @@ With Y fixed, every free coordinate of row u is multiplied at once by
 
 with s_ui = w . y_i, that is ``W <- W * ((M*X) Y) / ((M*(W Y^T)) Y + l2 W + l1 + eps)``
 restricted to the observed entries, O(|Omega_u| k) per row (plus k^2 for implicit).
-Rows come in tasks of ``ROWS_PER_TASK`` that allocate their buffers once; the sums are
+Rows come in tasks (see ``ROWS_PER_TASK``) that allocate their buffers once; the sums are
 allowed to re-associate (``FASTMATH``) so that they vectorize.
 The update minimises a separable convex majorizer of the row objective, so F never
 increases; clipping at ``floor`` moves a coordinate to a point between its old value and
@@ -51,7 +51,7 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
     for task in prange(n_tasks):
         num = np.empty(k, dtype=np.float64)     # the task's buffers, reused by its rows
         den = np.empty(k, dtype=np.float64)
-        for u in range(task * ROWS_PER_TASK, min((task + 1) * ROWS_PER_TASK, n_rows)):
+        for u in range(task, n_rows, n_tasks):     # see ROWS_PER_TASK
             num[:] = 0.0
             den[:] = 0.0
             xu = X[u]
