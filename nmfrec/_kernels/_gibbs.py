@@ -141,7 +141,7 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
     # sum of its entries' Z rows, one contiguous vector add per entry
     nz = k * (k + 1) // 2
     Z = np.empty((n_cols, nz))
-    for i in prange(n_cols):
+    for i in range(n_cols):      # n_cols * K(K+1)/2 products: not worth a parallel region
         z = 0
         for a in range(k):
             ya = np.float64(Y[i, a])
