@@ -817,11 +817,22 @@ class Recommender(ParamsBase):
         return allowed
 
     def _seen_rows(self, uidx, exclude_seen):
+        """The items rated by the users ``uidx``, as CSR arrays with sorted rows (read
+        from ``ratings_``'s own arrays: no sparse fancy indexing, a few microseconds for
+        one user)."""
         if not exclude_seen:
             return np.zeros(uidx.size + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        sub = self.ratings_[uidx]
-        sub.sort_indices()
-        return sub.indptr.astype(np.int64), sub.indices.astype(np.int64)
+        csr = self.ratings_
+        if not csr.has_sorted_indices:
+            csr.sort_indices()
+        starts = csr.indptr[uidx].astype(np.int64)
+        lens = csr.indptr[uidx + 1] - starts
+        ex_indptr = np.zeros(uidx.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=ex_indptr[1:])
+        if uidx.size == 1:
+            return ex_indptr, csr.indices[starts[0]:starts[0] + lens[0]].astype(np.int64)
+        pos = np.arange(ex_indptr[-1], dtype=np.int64) + np.repeat(starts - ex_indptr[:-1], lens)
+        return ex_indptr, csr.indices[pos].astype(np.int64)
 
     def _topk(self, Q, Y, allowed, ex_indptr, ex_indices, k, coordinate_major=False):
         """Top-k of the rows of ``Q`` against the item factors ``Y``, (n_items, k), or
