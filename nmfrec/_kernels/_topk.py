@@ -97,6 +97,41 @@ def _score_block(Q, Y, q, i0, cnt, k, out):
         for t in range(cnt):
             out[t] = row_dot(qrow, Y, i0 + t, k)
 
+
+@njit(inline="always")
+def _push(hs, hi, size, n, s, i):
+    """Offer (s, i) to the bounded heap of size ``size`` (capacity n); returns the new size.
+
+    Items must come in increasing index order: an equal score never beats the root."""
+    if size < n:
+        hs[size] = s
+        hi[size] = i
+        _sift_up(hs, hi, size)
+        return size + 1
+    if s > hs[0]:
+        hs[0] = s
+        hi[0] = i
+        _sift_down(hs, hi, size, 0)
+    return size
+
+
+@njit(inline="always")
+def _pop_all(hs, hi, size, n, out_items, out_scores, row):
+    """Write the heap best first into ``out_*[row]`` (slots past ``size``: -1 and NaN),
+    popping the worst entry into the last free slot."""
+    for t in range(size, n):
+        out_items[row, t] = -1
+        out_scores[row, t] = np.nan
+    m = size
+    while m > 0:
+        out_items[row, m - 1] = hi[0]
+        out_scores[row, m - 1] = hs[0]
+        m -= 1
+        hs[0] = hs[m]
+        hi[0] = hi[m]
+        _sift_down(hs, hi, m, 0)
+
+
 @njit(parallel=True, cache=True)
 def topk_rows(Q, Y, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts):
     """Best-scoring allowed items for every row of ``Q`` (in place).
@@ -145,62 +180,11 @@ def topk_rows(Q, Y, allowed, ex_indptr, ex_indices, out_items, out_scores, out_c
             if allowed[i] == 0:
                 continue
             s = block[r]
-            if size < n:
-                hs[size] = s
-                hi[size] = i
-                _sift_up(hs, hi, size)
-                size += 1
-            elif s > hs[0]:
-                # items come in increasing index, so an equal score never beats the root
-                hs[0] = s
-                hi[0] = i
-                _sift_down(hs, hi, size, 0)
+            if size == n and not s > hs[0]:
+                continue                  # the common case: not better than the root
+            size = _push(hs, hi, size, n, s, i)
         out_counts[q] = size
-        for t in range(size, n):
-            out_items[q, t] = -1
-            out_scores[q, t] = np.nan
-        # pop the worst entry into the last free slot: the row ends up best first
-        m = size
-        while m > 0:
-            out_items[q, m - 1] = hi[0]
-            out_scores[q, m - 1] = hs[0]
-            m -= 1
-            hs[0] = hs[m]
-            hi[0] = hi[m]
-            _sift_down(hs, hi, m, 0)
-
-
-@njit(inline="always")
-def _push(hs, hi, size, n, s, i):
-    """Offer (s, i) to the bounded heap of size ``size`` (capacity n); returns the new size.
-
-    Items must come in increasing index order: an equal score never beats the root."""
-    if size < n:
-        hs[size] = s
-        hi[size] = i
-        _sift_up(hs, hi, size)
-        return size + 1
-    if s > hs[0]:
-        hs[0] = s
-        hi[0] = i
-        _sift_down(hs, hi, size, 0)
-    return size
-
-
-@njit(inline="always")
-def _pop_all(hs, hi, size, n, out_items, out_scores, row):
-    """Write the heap best first into ``out_*[row]`` (slots past ``size``: -1 and NaN)."""
-    for t in range(size, n):
-        out_items[row, t] = -1
-        out_scores[row, t] = np.nan
-    m = size
-    while m > 0:
-        out_items[row, m - 1] = hi[0]
-        out_scores[row, m - 1] = hs[0]
-        m -= 1
-        hs[0] = hs[m]
-        hi[0] = hi[m]
-        _sift_down(hs, hi, m, 0)
+        _pop_all(hs, hi, size, n, out_items, out_scores, q)
 
 
 @njit(inline="always")
