@@ -7,7 +7,7 @@ Usage (from the repository root)::
     python benchmarks/movielens.py --list                # model names, then exit
 
 Every model is fitted on each official fold's ``uN.base`` and scored on ``uN.test`` only
-through :func:`nmfrec.evaluation.evaluate` (EVALUATION.md): protocol A (rating
+through :func:`nmfrec.evaluation.evaluate`: protocol A (rating
 prediction; predictions clipped to the train range; RMSE, MAE) where the model predicts
 ratings, protocol B (top-10 among the train items the user has not rated; relevant =
 test rating >= 4; P@10 = hits/10, R@10, NDCG@10, MAP@10, catalog coverage@10) where it

@@ -5,7 +5,7 @@
     python benchmarks/speed.py --sections surprise,startup     # some sections only
     python benchmarks/speed.py --quick                         # smoke run (S,M, few repeats)
 
-Sections (issue 6; EVALUATION.md "Speed"):
+Sections:
 
 surprise  nmfrec's default ``Recommender(random_state=0)`` vs Surprise ``NMF(random_state=0)``
           (its defaults: 15 factors, 50 epochs) on ml-100k u1..u5 and, with size M, on the
