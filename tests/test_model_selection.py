@@ -11,6 +11,7 @@ import pytest
 from nmfrec import Recommender
 from nmfrec.evaluation import evaluate
 from nmfrec.evaluation import user_kfold
+from nmfrec.exceptions import MissingColumnError
 from nmfrec.model_selection import SCORINGS, GridSearch, select_rank
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
@@ -362,6 +363,11 @@ def test_fold_frames_are_checked_before_any_fit():
     bad = [folds[0], (folds[1].train, folds[1].test.drop(columns="item"))]
     with pytest.raises(ValueError, match=r"test of fold 1 is missing column\(s\) \['item'\]"):
         GridSearch(small_rec(), {"n_components": [2]}, cv=bad).fit(df)
+    # the class of every missing column: a KeyError too, as Recommender.fit raises
+    with pytest.raises(MissingColumnError, match=r"test of fold 1 is missing column"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv=bad).fit(df)
+    with pytest.raises(KeyError, match=r"^ratings is missing column\(s\) \['stars'\]"):
+        GridSearch(small_rec(), {"n_components": [2]}).fit(df, rating_col="stars")
 
 
 # ------------------------------------------------------------------------------ honesty

@@ -12,8 +12,10 @@ from nmfrec._validation import (
     check_params,
     check_positive_int,
     check_unique_pairs,
+    missing_columns,
     show,
 )
+from nmfrec.exceptions import MissingColumnError
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(3), np.uint8(2)])
@@ -48,8 +50,21 @@ def test_check_frame():
         check_frame(df.to_numpy(), "train")
     with pytest.raises(ValueError, match=r"^x is missing column\(s\) \['c'\]; it has \['a', 'b'\]"):
         check_frame(df, "x", ("a", "c"))
+    with pytest.raises(KeyError, match=r"^x is missing column\(s\) \['c', 'd'\]; it has "):
+        check_frame(df, "x", ("c", "a", "d"))
     with pytest.raises(ValueError, match="^x is empty"):
         check_frame(df.iloc[:0], "x")
+
+
+def test_missing_column_error_is_a_key_and_a_value_error_with_a_plain_message():
+    df = pd.DataFrame({"a": [1]})
+    err = missing_columns(df, "train", ["user"], "a user column is one of ['user', 'uid']")
+    assert isinstance(err, MissingColumnError)
+    assert isinstance(err, KeyError) and isinstance(err, ValueError)
+    assert str(err) == ("train is missing column(s) ['user']; it has ['a'] (a user column is "
+                        "one of ['user', 'uid']).")
+    assert str(missing_columns(df, "x", ["b"])) == "x is missing column(s) ['b']; it has ['a']."
+    assert str(KeyError("q")) == "'q'" and str(MissingColumnError("q")) == "q"
 
 
 def test_check_no_missing_names_column_count_and_first_row():
