@@ -8,25 +8,20 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..evaluation import CVResult, GlobalMean, Popularity, evaluate
+from ..exceptions import ProtocolSkippedWarning
 from ..io import check_file
 from ..recommender import Recommender
 from ._data import prepare, read_ratings, read_titles
-from ._errors import DataError, UsageError
+from ._errors import DataError, UsageError, message
 from ._output import Progress, format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
-
-
-def message(e):
-    """An exception's text (a KeyError's without the quotes repr adds)."""
-    if isinstance(e, KeyError) and e.args:
-        return str(e.args[0])
-    return str(e)
 
 
 def _check_k(k, name="--k"):
@@ -85,6 +80,40 @@ def _sample(rec, titles, test, out, n=5):
           + "; ".join(names), file=out)
 
 
+def _skipped_lines(results):
+    """One line per model and skipped protocol, saying why its metrics show "-".
+
+    Parameters
+    ----------
+    results : dict
+        Model label -> :class:`~nmfrec.evaluation.CVResult`, whose folds may have a
+        ``skipped`` entry (protocol -> reason) from :func:`~nmfrec.evaluation.evaluate`.
+
+    Returns
+    -------
+    list of str
+        E.g. ``"RMSE and MAE of nmfrec not computed ('-' in the table): Recommender.predict
+        does not return ratings (...); --protocol ranking leaves them out."``
+    """
+    lines = []
+    for label, res in results.items():
+        if "skipped" not in res.folds.columns:
+            continue
+        reasons = {}  # protocol -> its distinct reasons, in fold order
+        for skipped in res.folds["skipped"].dropna():
+            for protocol, why in skipped.items():
+                reasons.setdefault(protocol, {})[why] = None
+        for protocol, whys in reasons.items():
+            what, instead = _SKIPPED.get(protocol, (f"the {protocol} metrics", None))
+            lines.append(f"{what} of {label} not computed ('-' in the table): "
+                         f"{'; '.join(whys)}" + (f"; {instead}." if instead else "."))
+    return lines
+
+
+#: Skipped protocol -> (the metrics the table lacks, the flag that stops asking for them).
+_SKIPPED = {"rating": ("RMSE and MAE", "--protocol ranking leaves them out")}
+
+
 def cmd_evaluate(args, out, err, progress):
     params = model_params(args)
     _check_k(args.k)
@@ -115,8 +144,11 @@ def cmd_evaluate(args, out, err, progress):
             t0 = time.perf_counter()
             model = make()
             try:
-                res = evaluate(model, train, test, k=args.k,
-                               relevance_threshold=args.threshold, protocols=protos)
+                with warnings.catch_warnings():
+                    # the reason is printed once under the table, not as a warning per fold
+                    warnings.simplefilter("ignore", ProtocolSkippedWarning)
+                    res = evaluate(model, train, test, k=args.k,
+                                   relevance_threshold=args.threshold, protocols=protos)
             except ValueError as e:
                 err_ = usage_error_for(str(e), params)
                 if label == "nmfrec" and err_ is not None:
@@ -139,6 +171,9 @@ def cmd_evaluate(args, out, err, progress):
                            (f"{label} ± std", results[label].std)]
     print("", file=out)
     print(format_table(table_rows, table_columns(args.protocol, args.k)), file=out)
+    skipped = _skipped_lines(results)
+    if skipped:
+        print("\n" + "\n".join(skipped), file=out)
     print(f"\n{n} fold(s), {elapsed:.1f}s in all; '± std' is the sample standard deviation "
           "over folds. The first fit of a process includes loading (or, on a first run, "
           "compiling) the Numba kernels.", file=out, flush=True)

@@ -7,6 +7,7 @@ for the command line.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pandas as pd
@@ -14,8 +15,8 @@ import pandas as pd
 from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
 from ..io import read_ratings_file, read_titles_file
-from ..ratings import ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, resolve_column
-from ._errors import DataError, UsageError
+from ..ratings import resolve_columns
+from ._errors import DataError, UsageError, message
 
 #: How ``evaluate`` splits the ratings (``--split``).
 SPLITS = ("official", "kfold", "random", "user", "temporal")
@@ -48,12 +49,12 @@ def read_titles(path, item_col=None):
 def _canonical(df, args):
     """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``."""
     try:
-        cols = {"user": resolve_column(df, args.user_col, USER_COLUMNS, "user"),
-                "item": resolve_column(df, args.item_col, ITEM_COLUMNS, "item"),
-                "rating": resolve_column(df, args.rating_col, RATING_COLUMNS, "rating")}
+        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col)
     except (KeyError, ValueError) as e:
-        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        raise DataError(f"{args.ratings}: {msg.replace('_col=', '-col ')}") from None
+        # the resolver's "user_col=" is the flag --user-col here
+        text = re.sub(r"\b(user|item|rating)_col=(\.\.\.)?", r"--\1-col", message(e))
+        raise DataError(f"{args.ratings}: {text}") from None
+    cols = dict(zip(("user", "item", "rating"), found))
     ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
     if ts is not None:
         if ts not in df.columns:

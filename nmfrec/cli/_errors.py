@@ -1,4 +1,4 @@
-"""The command's two kinds of failure and its exit codes."""
+"""The command's two kinds of failure, its exit codes, and an exception's one-line text."""
 
 #: Exit codes of :func:`nmfrec.cli.main`.
 EXIT_OK = 0
@@ -13,3 +13,22 @@ class UsageError(Exception):
 
 class DataError(Exception):
     """A file or the data in it is missing or unusable: exit code 1."""
+
+
+def message(e):
+    """An exception's text for the one-line error, a ``KeyError``'s without quotes.
+
+    Parameters
+    ----------
+    e : BaseException
+        The exception.
+
+    Returns
+    -------
+    str
+        ``str(e)``, except for a ``KeyError``, whose ``str`` is the ``repr`` of its
+        message (``"'user 7 is not in the training data'"``): its message itself.
+    """
+    if isinstance(e, KeyError) and e.args:
+        return str(e.args[0])
+    return str(e)
