@@ -19,14 +19,9 @@ from ..exceptions import ProtocolSkippedWarning
 from ..io import check_file
 from ..recommender import Recommender
 from ._data import prepare, read_ratings, read_titles
-from ._errors import DataError, UsageError, message
-from ._output import Progress, format_table, jsonable, table_columns
+from ._errors import DataError, check_int_flag, message
+from ._output import format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
-
-
-def _check_k(k, name="--k"):
-    if k < 1:
-        raise UsageError(f"{name} must be an integer >= 1; got {k}.")
 
 
 def attach_titles(rec, titles):
@@ -116,7 +111,7 @@ _SKIPPED = {"rating": ("RMSE and MAE", "--protocol ranking leaves them out")}
 
 def cmd_evaluate(args, out, err, progress):
     params = model_params(args)
-    _check_k(args.k)
+    check_int_flag(args.k, "--k")
     titles = read_titles(args.titles, args.item_col) if args.titles else None
 
     def say(msg):
@@ -229,7 +224,7 @@ def cmd_fit(args, out, err, progress):
 
 # ------------------------------------------------------------------------- recommend
 def cmd_recommend(args, out, err, progress):
-    _check_k(args.k)
+    check_int_flag(args.k, "--k")
     try:
         rec = Recommender.load(check_file(args.model, "model file"))
     except ValueError as e:

@@ -16,7 +16,7 @@ from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
 from ..io import read_ratings_file, read_titles_file
 from ..ratings import resolve_columns
-from ._errors import DataError, UsageError, message
+from ._errors import DataError, UsageError, check_int_flag, message
 
 #: How ``evaluate`` splits the ratings (``--split``).
 SPLITS = ("official", "kfold", "random", "user", "temporal")
@@ -80,8 +80,8 @@ def _canonical(df, args):
 # ------------------------------------------------------------------------- splits
 def check_split_args(args):
     """Refuse contradictory split flags before any data is read; the split to use."""
-    if args.kfold is not None and args.kfold < 2:
-        raise UsageError(f"--kfold must be an integer >= 2; got {args.kfold}.")
+    if args.kfold is not None:
+        check_int_flag(args.kfold, "--kfold", 2)
     if args.folds is not None and args.kfold is not None:
         raise UsageError("give either --folds (official ml-100k folds) or --kfold N, not both.")
     if not 0 < args.test_size < 1:

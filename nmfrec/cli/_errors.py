@@ -1,5 +1,7 @@
 """The command's two kinds of failure, its exit codes, and an exception's one-line text."""
 
+from .._validation import check_int
+
 #: Exit codes of :func:`nmfrec.cli.main`.
 EXIT_OK = 0
 EXIT_DATA = 1  # a missing or unreadable file, a bad column, an unknown user
@@ -32,3 +34,30 @@ def message(e):
     if isinstance(e, KeyError) and e.args:
         return str(e.args[0])
     return str(e)
+
+
+def check_int_flag(value, name, low=1):
+    """The value of an integer flag, at least ``low``, in the library's wording.
+
+    Parameters
+    ----------
+    value : int
+        The parsed value.
+    name : str
+        The flag, e.g. ``"--k"``.
+    low : int, default 1
+        Smallest valid value.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    UsageError
+        ``"{name} must be an integer >= {low}; got {value}."``
+    """
+    try:
+        return check_int(value, name, low)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
