@@ -66,9 +66,33 @@ class SupportsPredict(Protocol):
     Without the attribute, a model with ``predict`` is taken to predict ratings.
     """
 
-    def fit(self, train: pd.DataFrame) -> Any: ...
+    def fit(self, train: pd.DataFrame) -> Any:
+        """Learn from the training ratings.
 
-    def predict(self, pairs: pd.DataFrame) -> Any: ...
+        Parameters
+        ----------
+        train : pandas.DataFrame
+            Columns ``user``, ``item``, ``rating`` (and the caller's other columns).
+
+        Returns
+        -------
+        object
+            The model itself, by convention.
+        """
+
+    def predict(self, pairs: pd.DataFrame) -> Any:
+        """Predicted ratings of (user, item) pairs.
+
+        Parameters
+        ----------
+        pairs : pandas.DataFrame
+            Columns ``user`` and ``item``, one pair per row.
+
+        Returns
+        -------
+        array-like of float, shape (len(pairs),)
+            NaN where the model cannot predict (an unknown user or item).
+        """
 
 
 @runtime_checkable
@@ -84,9 +108,38 @@ class SupportsRecommend(Protocol):
     the protocol calls once per user.
     """
 
-    def fit(self, train: pd.DataFrame) -> Any: ...
+    def fit(self, train: pd.DataFrame) -> Any:
+        """Learn from the training ratings.
 
-    def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame: ...
+        Parameters
+        ----------
+        train : pandas.DataFrame
+            Columns ``user``, ``item``, ``rating`` (and the caller's other columns).
+
+        Returns
+        -------
+        object
+            The model itself, by convention.
+        """
+
+    def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame:
+        """The top-``k`` items of each user, as one long frame.
+
+        Parameters
+        ----------
+        users : sequence of labels
+            Users of the training data.
+        k : int
+            Largest number of items per user.
+        exclude_seen : bool, default True
+            Leave out the items each user rated in training (the protocol asks for
+            True).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A user and an item column, optionally ``score`` and ``rank`` (1 = best).
+        """
 
 
 #: Old Protocol name -> (new name, why it changed).
