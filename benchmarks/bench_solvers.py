@@ -98,7 +98,7 @@ def compile_times(n_cold, n_warm):
 
 def markdown(res):
     info = res["machine"]
-    lines = [f"### Solver speed (`benchmarks/bench_solvers.py`)", "",
+    lines = ["### Solver speed (`benchmarks/bench_solvers.py`)", "",
              f"Machine: {C.machine_line(info)}; numba threads {info['numba_threads']}. "
              f"Date {res['date']}, commit {res['commit']}, load average before/after "
              f"{res['loadavg_before']} / {res['loadavg_after']}.", "",

@@ -557,7 +557,7 @@ def section_threads(ctx):
 def markdown(res):
     info = res["machine"]
     S = res["sections"]
-    L = [f"### Speed and scale (`benchmarks/speed.py`)", "",
+    L = ["### Speed and scale (`benchmarks/speed.py`)", "",
          f"Machine: {C.machine_line(info)}; numba threads {info['numba_threads']}. Date "
          f"{res['date']}, commit {res['commit']}, sizes {','.join(res['sizes'])}; load average "
          f"before/after {res['loadavg_before']} / {res.get('loadavg_after')}. Wall-clock on a "
