@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .exceptions import MissingColumnError
+from .exceptions import MissingColumnError, NotFittedError
 
 _IS_SATISFIED_DOC = """Whether ``x`` meets the constraint.
 
@@ -253,6 +253,31 @@ def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
     if not allow_empty and len(df) == 0:
         raise ValueError(f"{name} is empty.")
     return df
+
+
+def check_fitted(obj, attribute, method, fit="fit(ratings)"):
+    """Check that ``obj`` was fitted: it has the attribute that ``fit`` sets.
+
+    Parameters
+    ----------
+    obj : object
+        The model or search.
+    attribute : str
+        An attribute that only ``fit`` sets (e.g. ``"mean_"``, ``"results_"``).
+    method : str
+        The method that was called, for the message.
+    fit : str, default "fit(ratings)"
+        How to fit it, for the message.
+
+    Raises
+    ------
+    NotFittedError
+        ``"this {class} is not fitted yet; call {fit} before {method}."``; an
+        ``AttributeError`` and a ``ValueError``.
+    """
+    if not hasattr(obj, attribute):
+        raise NotFittedError(f"this {type(obj).__name__} is not fitted yet; call {fit} "
+                             f"before {method}.")
 
 
 def missing_columns(df, name, missing, hint=None) -> MissingColumnError:

@@ -36,7 +36,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from ._validation import Interval
+from ._validation import Interval, check_fitted
 from .evaluation import check_ratings_frame, evaluate, predicts_ratings
 from .evaluation import user_kfold as _user_kfold
 
@@ -471,14 +471,14 @@ class GridSearch:
 
         Raises
         ------
+        NotFittedError
+            :meth:`fit` was not called (an ``AttributeError`` and a ``ValueError``).
         ImportError
             matplotlib is not installed (it is an optional dependency of nmfrec).
         ValueError
             ``x`` is not a searched parameter, or ``metric`` was not computed.
         """
-        if not hasattr(self, "results_"):
-            raise AttributeError("this GridSearch is not fitted yet; call fit(ratings) "
-                                 "before plot.")
+        check_fitted(self, "results_", "plot")
         col = f"param_{x}"
         if col not in self.results_.columns:
             searched = [c[len("param_"):] for c in self.results_.columns

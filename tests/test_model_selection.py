@@ -11,7 +11,7 @@ import pytest
 from nmfrec import Recommender
 from nmfrec.evaluation import evaluate
 from nmfrec.evaluation import user_kfold
-from nmfrec.exceptions import MissingColumnError
+from nmfrec.exceptions import MissingColumnError, NotFittedError
 from nmfrec.model_selection import SCORINGS, GridSearch, select_rank
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
@@ -306,6 +306,9 @@ def test_plot_without_matplotlib(fitted_search, monkeypatch):
 
 def test_plot_before_fit():
     with pytest.raises(AttributeError, match="not fitted yet"):
+        GridSearch(small_rec(), GRID).plot()
+    with pytest.raises(NotFittedError, match=r"^this GridSearch is not fitted yet; call "
+                                             r"fit\(ratings\) before plot\.$"):
         GridSearch(small_rec(), GRID).plot()
 
 

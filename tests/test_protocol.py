@@ -22,7 +22,7 @@ from nmfrec.evaluation import (
     predicts_ratings,
     user_split,
 )
-from nmfrec.exceptions import MissingColumnError, ProtocolSkippedWarning
+from nmfrec.exceptions import MissingColumnError, NotFittedError, ProtocolSkippedWarning
 
 
 @pytest.fixture
@@ -389,6 +389,8 @@ def test_baseline_errors(split):
         with pytest.raises(AttributeError, match=r"is not fitted yet; call fit\(ratings\) "
                                                  "before (predict|recommend)"):
             call()
+        with pytest.raises(NotFittedError):     # nmfrec's class, as Recommender raises
+            call()
     pop = Popularity().fit(train)
     with pytest.raises(KeyError, match="user 12345 is not in the training data"):
         pop.recommend(np.int64(12345))
@@ -461,9 +463,11 @@ class _RankOnly:
 ])
 def test_rating_protocol_skips_models_that_do_not_predict_ratings(split, make, reason):
     train, test = split
-    with pytest.warns(ProtocolSkippedWarning, match="rating protocol skipped \\(no RMSE or "
-                                                    "MAE\\): " + reason):
+    with pytest.warns(UserWarning, match="rating protocol skipped \\(no RMSE or MAE\\): "
+                                         + reason):
         res = evaluate(make(), train, test, k=5)
+    with pytest.warns(ProtocolSkippedWarning, match=reason):     # a category of its own
+        evaluate(make(), train, test, k=5)
     assert not {"rmse", "mae", "n_pred_missing", "predict_time"} & set(res)
     assert list(res["skipped"]) == ["rating"]
     assert re.search(reason, res["skipped"]["rating"])

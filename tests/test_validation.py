@@ -6,6 +6,7 @@ import pytest
 
 from nmfrec._validation import (
     Interval,
+    check_fitted,
     check_frame,
     check_int,
     check_no_missing,
@@ -15,7 +16,7 @@ from nmfrec._validation import (
     missing_columns,
     show,
 )
-from nmfrec.exceptions import MissingColumnError
+from nmfrec.exceptions import MissingColumnError, NotFittedError
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(3), np.uint8(2)])
@@ -65,6 +66,20 @@ def test_missing_column_error_is_a_key_and_a_value_error_with_a_plain_message():
                         "one of ['user', 'uid']).")
     assert str(missing_columns(df, "x", ["b"])) == "x is missing column(s) ['b']; it has ['a']."
     assert str(KeyError("q")) == "'q'" and str(MissingColumnError("q")) == "q"
+
+
+def test_check_fitted_names_the_class_the_call_and_the_method():
+    class Model:
+        pass
+
+    m = Model()
+    with pytest.raises(NotFittedError, match=r"^this Model is not fitted yet; call fit\(ratings\) "
+                                             r"before predict\.$"):
+        check_fitted(m, "mean_", "predict")
+    with pytest.raises(AttributeError, match="call fit before transform"):
+        check_fitted(m, "mean_", "transform", fit="fit")
+    m.mean_ = 1.0
+    assert check_fitted(m, "mean_", "predict") is None
 
 
 def test_check_no_missing_names_column_count_and_first_row():

@@ -12,16 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_frame, check_positive_int, show
+from .._validation import check_fitted, check_frame, check_positive_int, show
 from ._frames import RATINGS_ROLES, frame_columns
 
 __all__ = ["GlobalMean", "Popularity"]
-
-
-def _check_fitted(model, method):
-    if not hasattr(model, "mean_"):
-        raise AttributeError(f"this {type(model).__name__} is not fitted yet; call "
-                             f"fit(ratings) before {method}.")
 
 
 class GlobalMean:
@@ -82,8 +76,15 @@ class GlobalMean:
         Returns
         -------
         ndarray of float64, shape (len(pairs),)
+
+        Raises
+        ------
+        NotFittedError
+            ``fit`` was not called.
+        TypeError
+            ``pairs`` is not a DataFrame.
         """
-        _check_fitted(self, "predict")
+        check_fitted(self, "mean_", "predict")
         check_frame(pairs, "GlobalMean.predict: pairs", allow_empty=True)
         return np.full(len(pairs), self.mean_)
 
@@ -180,8 +181,15 @@ class Popularity:
         -------
         ndarray of float64, shape (len(pairs),)
             The item's damped mean, the global mean for an item absent from training.
+
+        Raises
+        ------
+        NotFittedError
+            ``fit`` was not called.
+        MissingColumnError
+            No item column.
         """
-        _check_fitted(self, "predict")
+        check_fitted(self, "mean_", "predict")
         fitted = dict(zip(RATINGS_ROLES, self.columns_))
         icol = frame_columns(pairs, "Popularity.predict: pairs", ("item",), user_col=user_col,
                              item_col=item_col, prefer=fitted, allow_empty=True)["item"]
@@ -207,12 +215,14 @@ class Popularity:
 
         Raises
         ------
+        NotFittedError
+            ``fit`` was not called.
         KeyError
             The user is not in the training data.
         ValueError
             ``k`` is not an integer >= 1.
         """
-        _check_fitted(self, "recommend")
+        check_fitted(self, "mean_", "recommend")
         k = check_positive_int(k, "k")
         if user not in self.seen_:
             raise KeyError(f"user {show(user)} is not in the training data")
