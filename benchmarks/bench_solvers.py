@@ -199,10 +199,8 @@ def main(argv=None):
     res["wall_s"] = time.perf_counter() - t_start
     md = markdown(res)
     print(md)
-    out = args.out or (None if (args.quick or args.sizes or args.ks) else str(C.RESULTS))
-    if out:
-        C.RESULTS = Path(out)
-        C.write_results("bench_solvers", res, md)
+    C.write_results("bench_solvers", res, md,
+                    C.results_dir(args.out, not (args.quick or args.sizes or args.ks)))
 
 
 if __name__ == "__main__":

@@ -734,11 +734,9 @@ def main(argv=None):
     ok = {k: v for k, v in ctx.res["sections"].items() if "failed" not in v and "skipped" not in v}
     md = markdown({**ctx.res, "sections": ok})
     print(md)
-    out = args.out or (None if args.quick else str(C.RESULTS))
-    if out:
-        C.RESULTS = Path(out)
-        C.write_results("speed", ctx.res, md)
-        (Path(out) / "speed.partial.json").unlink(missing_ok=True)
+    out = C.write_results("speed", ctx.res, md, C.results_dir(args.out, not args.quick))
+    if out is not None:
+        (out / "speed.partial.json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
