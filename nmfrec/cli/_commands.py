@@ -25,7 +25,20 @@ from ._params import describe_params, model_params, usage_error_for
 
 
 def attach_titles(rec, titles):
-    """Give ``rec`` the titles, keyed like its item vocabulary; the number of titled items."""
+    """Give a fitted model the titles, keyed like its item vocabulary.
+
+    Parameters
+    ----------
+    rec : Recommender
+        Fitted; its item titles are set.
+    titles : pandas.Series
+        Item -> title, as read from a titles file (ids as read: ints or strings).
+
+    Returns
+    -------
+    int
+        How many of the model's items got a title.
+    """
     if rec.items_.is_integer:
         keys = pd.to_numeric(pd.Series(titles.index), errors="coerce")
         keep = keys.notna().to_numpy()
@@ -110,6 +123,23 @@ _SKIPPED = {"rating": ("RMSE and MAE", "--protocol ranking leaves them out")}
 
 
 def cmd_evaluate(args, out, err, progress):
+    """``nmfrec evaluate``: cross-validate a Recommender (and the baselines) and print
+    the table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of the command.
+    out, err : file-like
+        Where results and messages go.
+    progress : Progress
+        The per-fold progress lines (on ``err``).
+
+    Returns
+    -------
+    int
+        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
+    """
     params = model_params(args)
     check_int_flag(args.k, "--k")
     titles = read_titles(args.titles, args.item_col) if args.titles else None
@@ -190,6 +220,22 @@ def cmd_evaluate(args, out, err, progress):
 
 # ------------------------------------------------------------------------- fit
 def cmd_fit(args, out, err, progress):
+    """``nmfrec fit``: fit a Recommender on a ratings file and save it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of the command.
+    out, err : file-like
+        Where results and messages go.
+    progress : Progress
+        The per-fold progress lines (on ``err``).
+
+    Returns
+    -------
+    int
+        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
+    """
     params = model_params(args)
     df = read_ratings(args)
     titles = read_titles(args.titles, args.item_col) if args.titles else None
@@ -224,6 +270,22 @@ def cmd_fit(args, out, err, progress):
 
 # ------------------------------------------------------------------------- recommend
 def cmd_recommend(args, out, err, progress):
+    """``nmfrec recommend``: print the top-k items of one user of a saved model.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of the command.
+    out, err : file-like
+        Where results and messages go.
+    progress : Progress
+        The per-fold progress lines (on ``err``).
+
+    Returns
+    -------
+    int
+        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
+    """
     check_int_flag(args.k, "--k")
     try:
         rec = Recommender.load(check_file(args.model, "model file"))

@@ -29,7 +29,24 @@ _SOURCE = {"data_home": "--data-home", datasets.ENV_VAR: f"${datasets.ENV_VAR}",
 
 # ------------------------------------------------------------------------- user files
 def read_ratings(args):
-    """The ratings file named by ``args.ratings`` (with ``--sep`` and ``--names``)."""
+    """The ratings file named by ``--ratings`` (or ``fit``'s RATINGS), as read.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``ratings`` (the path), ``sep`` and ``names``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    UsageError
+        ``--names`` is malformed.
+    DataError
+        The file is missing or does not parse.
+    """
     try:
         return read_ratings_file(args.ratings, sep=args.sep, names=args.names)
     except ValueError as e:
@@ -39,7 +56,25 @@ def read_ratings(args):
 
 
 def read_titles(path, item_col=None):
-    """Titles from ``--titles``: a Series item -> title."""
+    """Titles from ``--titles``.
+
+    Parameters
+    ----------
+    path : str
+        The titles file (CSV with item and title columns, or a MovieLens items file).
+    item_col : str, optional
+        Its item column; by default recognised.
+
+    Returns
+    -------
+    pandas.Series
+        Item -> title.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable.
+    """
     try:
         return read_titles_file(path, item_col)
     except ValueError as e:
@@ -79,7 +114,24 @@ def _canonical(df, args):
 
 # ------------------------------------------------------------------------- splits
 def check_split_args(args):
-    """Refuse contradictory split flags before any data is read; the split to use."""
+    """Refuse contradictory split flags before any data is read.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``split``, ``kfold``, ``folds`` and ``test_size``.
+
+    Returns
+    -------
+    str or None
+        The split to use (``--kfold`` implies ``"kfold"``, ``--folds`` ``"official"``);
+        None when nothing was asked.
+
+    Raises
+    ------
+    UsageError
+        A flag out of range, or two flags that contradict each other.
+    """
     if args.kfold is not None:
         check_int_flag(args.kfold, "--kfold", 2)
     if args.folds is not None and args.kfold is not None:
@@ -100,7 +152,23 @@ def check_split_args(args):
 
 
 def parse_folds(text):
-    """``"u1,u2"`` -> ``("u1", "u2")``, official ml-100k fold names only."""
+    """The official ml-100k folds named by ``--folds``.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated fold names, e.g. ``"u1,u2"``.
+
+    Returns
+    -------
+    tuple of str
+        E.g. ``("u1", "u2")``.
+
+    Raises
+    ------
+    UsageError
+        A name that is not an official fold, or none at all.
+    """
     folds = tuple(f.strip() for f in text.split(",") if f.strip())
     bad = [f for f in folds if f not in datasets.ML100K_FOLDS]
     if bad or not folds:
@@ -110,7 +178,29 @@ def parse_folds(text):
 
 
 def split(df, kind, args):
-    """``(description, {name: (train, test)})`` of one of the generic splits."""
+    """One of the generic splits of a ratings frame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Columns ``user``, ``item``, ``rating`` (and ``timestamp`` for the temporal one).
+    kind : {None, "kfold", "random", "user", "temporal"}
+        The split; None is ``"kfold"``.
+    args : argparse.Namespace
+        With ``seed``, ``kfold`` (the number of folds, default 5) and ``test_size``.
+
+    Returns
+    -------
+    description : str
+        For the first line of the run.
+    splits : dict
+        Fold name -> (train, test).
+
+    Raises
+    ------
+    UsageError
+        A temporal split of a frame without timestamps.
+    """
     seed = args.seed
     if kind in (None, "kfold"):
         n = args.kfold or 5
@@ -176,8 +266,26 @@ def _synthetic(args, kind, say):
 def prepare(args, say):
     """Resolve ``--ratings``/``--dataset`` and the split flags into the folds to score.
 
-    Returns ``(source, splits)``: a dict describing the data for the JSON output, and
-    ``{fold name: (train, test)}``.
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``evaluate`` arguments.
+    say : callable
+        Prints one line of the run's account (which data, from where, how split).
+
+    Returns
+    -------
+    source : dict
+        What the data is, for the JSON output.
+    splits : dict
+        Fold name -> (train, test).
+
+    Raises
+    ------
+    UsageError
+        Flags that contradict each other or do not fit the data.
+    DataError
+        A file or a MovieLens release that cannot be had.
     """
     kind = check_split_args(args)
     folds = parse_folds(args.folds) if args.folds is not None else None
