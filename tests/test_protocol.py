@@ -526,6 +526,12 @@ def test_protocols_describe_the_models():
     assert isinstance(GlobalMean(), SupportsPredict)
     assert not isinstance(GlobalMean(), SupportsRecommend)
 
+    class PredictOnly:              # both Protocols ask for fit, declared once for both
+        def predict(self, pairs):
+            return pairs
+
+    assert not isinstance(PredictOnly(), SupportsPredict)
+
 
 class _Stranger(Popularity):
     def recommend_many(self, users, k=10, exclude_seen=True):

@@ -88,6 +88,30 @@ def _sample(rec, titles, test, out, n=5):
           + "; ".join(names), file=out)
 
 
+_COMMAND_PARAMETERS = """
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of the command.
+    out, err : file-like
+        Where results and messages go.
+    progress : Progress
+        The per-fold progress lines (on ``err``).
+
+    Returns
+    -------
+    int
+        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
+"""
+
+
+def _command(func):
+    """Append the Parameters and Returns sections that every command shares."""
+    if func.__doc__:  # None under python -OO
+        func.__doc__ = func.__doc__.rstrip() + "\n" + _COMMAND_PARAMETERS
+    return func
+
+
 def _skipped_lines(results):
     """One line per model and skipped protocol, saying why its metrics show "-".
 
@@ -122,24 +146,10 @@ def _skipped_lines(results):
 _SKIPPED = {"rating": ("RMSE and MAE", "--protocol ranking leaves them out")}
 
 
+@_command
 def cmd_evaluate(args, out, err, progress):
     """``nmfrec evaluate``: cross-validate a Recommender (and the baselines) and print
-    the table.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed arguments of the command.
-    out, err : file-like
-        Where results and messages go.
-    progress : Progress
-        The per-fold progress lines (on ``err``).
-
-    Returns
-    -------
-    int
-        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
-    """
+    the table."""
     params = model_params(args)
     check_int_flag(args.k, "--k")
     titles = read_titles(args.titles, args.item_col) if args.titles else None
@@ -219,23 +229,9 @@ def cmd_evaluate(args, out, err, progress):
 
 
 # ------------------------------------------------------------------------- fit
+@_command
 def cmd_fit(args, out, err, progress):
-    """``nmfrec fit``: fit a Recommender on a ratings file and save it.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed arguments of the command.
-    out, err : file-like
-        Where results and messages go.
-    progress : Progress
-        The per-fold progress lines (on ``err``).
-
-    Returns
-    -------
-    int
-        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
-    """
+    """``nmfrec fit``: fit a Recommender on a ratings file and save it."""
     params = model_params(args)
     df = read_ratings(args)
     titles = read_titles(args.titles, args.item_col) if args.titles else None
@@ -269,23 +265,9 @@ def cmd_fit(args, out, err, progress):
 
 
 # ------------------------------------------------------------------------- recommend
+@_command
 def cmd_recommend(args, out, err, progress):
-    """``nmfrec recommend``: print the top-k items of one user of a saved model.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed arguments of the command.
-    out, err : file-like
-        Where results and messages go.
-    progress : Progress
-        The per-fold progress lines (on ``err``).
-
-    Returns
-    -------
-    int
-        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
-    """
+    """``nmfrec recommend``: print the top-k items of one user of a saved model."""
     check_int_flag(args.k, "--k")
     try:
         rec = Recommender.load(check_file(args.model, "model file"))

@@ -51,20 +51,8 @@ PROTOCOLS = ("rating", "ranking")
 MISSING = ("global_mean", "ignore", "error")
 
 
-@runtime_checkable
-class SupportsPredict(Protocol):
-    """What protocol A (rating prediction) needs.
-
-    ``fit(train)`` takes a ratings frame with columns ``user, item, rating`` (and any
-    other columns of the caller's frame, such as ``timestamp``) and returns the model;
-    ``predict(pairs)`` takes a frame with ``user`` and ``item`` columns and returns one
-    float per row, NaN where the model cannot predict.
-
-    A model whose ``predict`` returns something other than ratings (preference or
-    relevance scores) says so with an attribute ``predicts_ratings = False`` (a class
-    attribute, a property or an attribute set by ``fit``); protocol A then skips it.
-    Without the attribute, a model with ``predict`` is taken to predict ratings.
-    """
+class _SupportsFit(Protocol):
+    """What both protocols need: ``fit(train)``."""
 
     def fit(self, train: pd.DataFrame) -> Any:
         """Learn from the training ratings.
@@ -79,6 +67,22 @@ class SupportsPredict(Protocol):
         object
             The model itself, by convention.
         """
+
+
+@runtime_checkable
+class SupportsPredict(_SupportsFit, Protocol):
+    """What protocol A (rating prediction) needs.
+
+    ``fit(train)`` takes a ratings frame with columns ``user, item, rating`` (and any
+    other columns of the caller's frame, such as ``timestamp``) and returns the model;
+    ``predict(pairs)`` takes a frame with ``user`` and ``item`` columns and returns one
+    float per row, NaN where the model cannot predict.
+
+    A model whose ``predict`` returns something other than ratings (preference or
+    relevance scores) says so with an attribute ``predicts_ratings = False`` (a class
+    attribute, a property or an attribute set by ``fit``); protocol A then skips it.
+    Without the attribute, a model with ``predict`` is taken to predict ratings.
+    """
 
     def predict(self, pairs: pd.DataFrame) -> Any:
         """Predicted ratings of (user, item) pairs.
@@ -96,7 +100,7 @@ class SupportsPredict(Protocol):
 
 
 @runtime_checkable
-class SupportsRecommend(Protocol):
+class SupportsRecommend(_SupportsFit, Protocol):
     """What protocol B (top-k ranking) needs (besides ``fit``).
 
     ``recommend_many(users, k, exclude_seen=True)`` returns a frame with a user column,
@@ -107,20 +111,6 @@ class SupportsRecommend(Protocol):
     ``recommend(user, k)`` returning a frame with an item column in rank order, which
     the protocol calls once per user.
     """
-
-    def fit(self, train: pd.DataFrame) -> Any:
-        """Learn from the training ratings.
-
-        Parameters
-        ----------
-        train : pandas.DataFrame
-            Columns ``user``, ``item``, ``rating`` (and the caller's other columns).
-
-        Returns
-        -------
-        object
-            The model itself, by convention.
-        """
 
     def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame:
         """The top-``k`` items of each user, as one long frame.
