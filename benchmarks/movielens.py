@@ -7,7 +7,7 @@ Usage (from the repository root)::
     python benchmarks/movielens.py --list                # model names, then exit
 
 Every model is fitted on each official fold's ``uN.base`` and scored on ``uN.test`` only
-through :func:`nmfrec.evaluation.evaluate` (EVALUATION.md): protocol A (rating
+through :func:`nmfrec.evaluation.evaluate`: protocol A (rating
 prediction; predictions clipped to the train range; RMSE, MAE) where the model predicts
 ratings, protocol B (top-10 among the train items the user has not rated; relevant =
 test rating >= 4; P@10 = hits/10, R@10, NDCG@10, MAP@10, catalog coverage@10) where it
@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import importlib
-import json
 import sys
 import time
 import traceback
@@ -55,7 +54,8 @@ from nmfrec import datasets  # noqa: E402
 from nmfrec.evaluation import GlobalMean, Popularity, evaluate  # noqa: E402
 
 import peers  # noqa: E402
-from _common import git_commit, loadavg, machine_info, ml100k_folds  # noqa: E402
+from _common import (git_commit, loadavg, machine_info, ml100k_folds,  # noqa: E402
+                     results_dir, write_results)
 
 SEED = 0
 K = 10
@@ -276,7 +276,7 @@ def main(argv=None):
         log(f"--folds must be a subset of {','.join(ALL_FOLDS)}; got {args.folds!r}")
         return 2
     full = args.models is None and fold_names == ALL_FOLDS
-    out_dir = Path(args.out) if args.out else (HERE / "results" if full else None)
+    out_dir = results_dir(args.out, full)
 
     log(f"loading ml-100k folds {','.join(fold_names)}")
     folds = ml100k_folds(args.data_home, fold_names)
@@ -310,13 +310,7 @@ def main(argv=None):
     md = markdown(result)
     print(md)
     log(f"whole run: {wall:.0f} s")
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "movielens.json").write_text(json.dumps(result, indent=1) + "\n")
-        (out_dir / "movielens.md").write_text(md)
-        log(f"wrote {out_dir / 'movielens.json'} and {out_dir / 'movielens.md'}")
-    else:
-        log("partial run: nothing written (pass --out DIR to write the results)")
+    write_results("movielens", result, md, out_dir)
     return 0
 
 
