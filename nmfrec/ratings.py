@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .exceptions import MissingColumnError
+
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "resolve_column",
            "resolve_columns", "USER_COLUMNS", "ITEM_COLUMNS", "RATING_COLUMNS", "ROLE_COLUMNS",
            "DUPLICATE_POLICIES"]
@@ -631,7 +633,7 @@ def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
     """
     if given is not None:
         if given not in df.columns:
-            raise KeyError(f"{role} column {given!r} not found; the frame has columns "
+            raise MissingColumnError(f"{role} column {given!r} not found; the frame has columns "
                            f"{list(df.columns)}.")
         return _unique_column(df, given, role)
     found = [c for c in candidates if c in df.columns]
@@ -639,7 +641,7 @@ def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
         raise ValueError(f"ambiguous {role} column: the frame has {found}; pass "
                          f"{role}_col= to choose one.")
     if not found:
-        raise KeyError(f"no {role} column found: expected one of {list(candidates)} or "
+        raise MissingColumnError(f"no {role} column found: expected one of {list(candidates)} or "
                        f"{role}_col=...; the frame has columns {list(df.columns)}.")
     return _unique_column(df, found[0], role)
 

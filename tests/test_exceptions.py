@@ -23,8 +23,6 @@ def test_splits_raise_missing_column_error():
         temporal_split(_ratings(), timestamp_col="when")
 
 
-@pytest.mark.xfail(raises=KeyError, strict=True, reason="needs nmfrec.ratings.resolve_column to raise "
-                                       "MissingColumnError instead of KeyError")
 def test_fit_raises_the_same_class_as_evaluation():
     with pytest.raises(MissingColumnError, match="no rating column found"):
         Recommender(n_components=2, max_iter=2).fit(_ratings().drop(columns="rating"))
@@ -50,7 +48,7 @@ _EVALUATION = ["CVResult", "ColdStartReport", "GlobalMean", "Popularity", "Split
                "hit_rate_at_k", "implicit_precision_at_k", "kfold", "last_n_split",
                "limited_auc_at_k", "mae", "map_at_k", "ndcg_at_k", "precision_at_k",
                "predicts_ratings", "random_split", "recall_at_k", "rmse", "temporal_split",
-               "user_kfold", "user_split", "PAD"]
+               "user_kfold", "user_split", "PAD", "attribute_overlap", "similar_items_overlap"]
 _DATASETS = ["DOWNLOAD_TIMEOUT", "Dataset", "DatasetNotFoundError", "ENV_VAR",
              "ML100K_DEFAULT_FOLDS", "ML100K_FOLDS", "ML100K_GENRES", "MOVIELENS", "Release",
              "SIZE_ALIASES", "SYNTHETIC_SIZES", "data_home_source", "fetch_movielens",

@@ -19,22 +19,25 @@ The protocols (see :func:`evaluate`):
 * **ranking** (protocol B): for each test user with a relevant test item (rating at
   least a threshold), the top-k among the train items the user has not rated;
   precision, recall, NDCG, MAP, hit rate at k, and catalog coverage.
+* **similar items**: :func:`similar_items_overlap`, how many attributes (genres) an item
+  shares with its neighbours.
 
 ``SupportsPredict`` and ``SupportsRecommend`` were called ``RatingPredictor`` and
 ``Recommender``; the old names still work, with a ``DeprecationWarning``.
 """
 
 # Each module lists its public names once, in its own __all__; the package re-exports them.
-from . import _frames, baselines, metrics, protocol, splits
+from . import _frames, baselines, metrics, protocol, similar, splits
 from ._frames import *  # noqa: F401,F403
 from .baselines import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
 from .protocol import *  # noqa: F401,F403
 from .protocol import _deprecated_alias
+from .similar import *  # noqa: F401,F403
 from .splits import *  # noqa: F401,F403
 
 __all__ = [*splits.__all__, *metrics.__all__, *protocol.__all__, *_frames.__all__,
-           *baselines.__all__]
+           *baselines.__all__, *similar.__all__]
 
 
 def __getattr__(name):
