@@ -278,26 +278,31 @@ class RatingsMatrix:
         """Number of observed entries in each column."""
         return np.diff(self.csc.indptr)
 
-    def row_means(self, default=None) -> np.ndarray:
+    def row_means(self, default=None, damping=0.0) -> np.ndarray:
         """Mean observed value of each row (a user's mean rating), float64.
 
         Parameters
         ----------
         default : float, optional
-            The value of rows without observations; by default the overall mean
-            :attr:`mean`.
+            The value of rows without observations, and the value the damping pulls
+            toward; by default the overall mean :attr:`mean`.
+        damping : float, default=0.0
+            Pseudo-count: the mean is ``(sum + damping * default) / (count + damping)``,
+            so that a row with few observations stays near ``default``.
         """
-        return _means(self.csr, self.mean if default is None else default)
+        return _means(self.csr, self.mean if default is None else default, damping)
 
-    def col_means(self, default=None) -> np.ndarray:
+    def col_means(self, default=None, damping=0.0) -> np.ndarray:
         """Mean observed value of each column (an item's mean rating), float64.
 
         Parameters
         ----------
         default : float, optional
-            The value of columns without observations; by default :attr:`mean`.
+            As in :meth:`row_means`, by default :attr:`mean`.
+        damping : float, default=0.0
+            As in :meth:`row_means`.
         """
-        return _means(self.csc, self.mean if default is None else default)
+        return _means(self.csc, self.mean if default is None else default, damping)
 
     def astype(self, dtype) -> "RatingsMatrix":
         dtype = _check_dtype(dtype)
@@ -724,14 +729,15 @@ def _check_magnitude(values, data, name):
                          f"objective in float64; rescale them first (e.g. divide by {vmax:g}).")
 
 
-def _means(M, default):
-    """Mean stored value of each row of a CSR (or column of a CSC); ``default`` if none."""
+def _means(M, default, damping=0.0):
+    """Mean stored value of each row of a CSR (or column of a CSC), damped toward
+    ``default`` by ``damping`` pseudo-counts; ``default`` where a row is empty."""
     counts = np.diff(M.indptr)
     rows = np.repeat(np.arange(counts.size), counts)
     sums = np.bincount(rows, weights=M.data.astype(np.float64), minlength=counts.size)
     out = np.full(counts.size, float(default))
     has = counts > 0
-    out[has] = sums[has] / counts[has]
+    out[has] = (sums[has] + damping * float(default)) / (counts[has] + damping)
     return out
 
 

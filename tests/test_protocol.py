@@ -128,8 +128,16 @@ def test_predictions_are_clipped_and_missing_is_reported(split):
     y = test["rating"].to_numpy()[known]
     assert res["rmse"] == pytest.approx(np.sqrt(np.mean((y - 5.0) ** 2)))  # clipped to 5
     assert res["n_pred_missing"] == 1
-    res = evaluate(_Const(10.0), train, test, protocols="rating")  # global_mean fill
+    res = evaluate(_Const(10.0), train, test, protocols="rating", missing="global_mean")
     pred = np.where(known, 5.0, train["rating"].mean())
+    assert res["mae"] == pytest.approx(np.mean(np.abs(test["rating"].to_numpy() - pred)))
+    # the default: the item's damped mean from train, by hand
+    res = evaluate(_Const(10.0), train, test, protocols="rating")
+    item = test["item"].to_numpy()[~known][0]
+    r = train.loc[train["item"] == item, "rating"]
+    mu = train["rating"].mean()
+    fill = (r.sum() + 5 * mu) / (r.size + 5) if r.size else mu
+    pred = np.where(known, 5.0, fill)
     assert res["mae"] == pytest.approx(np.mean(np.abs(test["rating"].to_numpy() - pred)))
     with pytest.raises(ValueError, match="missing predictions for 1 of"):
         evaluate(_Const(3.0), train, test, protocols="rating", missing="error")

@@ -48,7 +48,10 @@ __all__ = [
 ]
 
 PROTOCOLS = ("rating", "ranking")
-MISSING = ("global_mean", "ignore", "error")
+MISSING = ("baseline", "global_mean", "ignore", "error")
+
+#: Pseudo-count of the damped item means that stand in for missing predictions.
+BASELINE_DAMPING = 5.0
 
 
 class _SupportsFit(Protocol):
@@ -270,7 +273,7 @@ def evaluate(
     relevance_threshold=4.0,
     fit=True,
     protocols=PROTOCOLS,
-    missing="global_mean",
+    missing="baseline",
     *,
     user_col=None,
     item_col=None,
@@ -310,10 +313,12 @@ def evaluate(
         :class:`~nmfrec.exceptions.ProtocolSkippedWarning` (a ``UserWarning``) and an
         entry in ``skipped``, for a model whose ``predict`` does not return ratings
         (see :func:`predicts_ratings`).
-    missing : {"global_mean", "ignore", "error"}, default "global_mean"
-        What to do with NaN predictions (unknown users or items): replace them by the
-        train mean rating, leave them out of RMSE/MAE, or raise. Their number is
-        reported as ``n_pred_missing`` in every case.
+    missing : {"baseline", "global_mean", "ignore", "error"}, default "baseline"
+        What to do with NaN predictions (a model that cannot predict a pair, e.g. for a
+        user unknown to train): replace them by a baseline from the train ratings, the
+        item's damped mean ``(sum + 5 mu) / (count + 5)`` (``mu``, the train mean, for an
+        item unknown to train), the same for every model; or by ``mu``; leave them out of
+        RMSE/MAE; or raise. Their number is reported as ``n_pred_missing`` in every case.
     user_col, item_col, rating_col : str, optional
         Column names in both frames; by default the usual names are recognised.
 
@@ -404,6 +409,12 @@ def _rating_protocol(model, train, test, missing):
     nan = np.isnan(pred)
     if missing == "global_mean":
         pred = np.where(nan, r.mean(), pred)
+    elif missing == "baseline" and nan.any():
+        mu = r.mean()
+        stats = train.groupby("item")["rating"].agg(["sum", "count"])
+        damped = (stats["sum"] + BASELINE_DAMPING * mu) / (stats["count"] + BASELINE_DAMPING)
+        fill = damped.reindex(test["item"].to_numpy()[nan]).fillna(mu).to_numpy()
+        pred[nan] = np.clip(fill, r.min(), r.max())
     metric_missing = "ignore" if missing == "ignore" else "error"
     y = test["rating"].to_numpy(dtype=np.float64)
     return {
