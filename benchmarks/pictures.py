@@ -81,7 +81,8 @@ def main():
 
     lines = [f"Top {N_TITLES} titles of each component of `Recommender(random_state={SEED})` "
              "fitted on MovieLens 100K u1.base (`rec.top_items(name, n)`); "
-             f"test RMSE on u1.test {test_rmse[-1]:.4f}. nmfrec {git_commit()} "
+             f"its RMSE on the u1.test pairs whose user and item it knows: "
+             f"{test_rmse[-1]:.4f}. nmfrec {git_commit()} "
              "(`python benchmarks/pictures.py`).", "", "Rating part:", "```"]
     for name in rec.component_names_:
         if name.startswith("c"):
