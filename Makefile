@@ -37,10 +37,10 @@ install-bench: $(VENV)/.installed-bench
 test: install
 	$(BIN)/python -m pytest
 
-# rating prediction with the default model, then ranking with the implicit one
+# the default model at both jobs (rating prediction and top-10 ranking) beside the
+# baselines, on MovieLens 100K's five official folds
 demo: install
-	$(BIN)/nmfrec evaluate --dataset auto --protocol rating
-	$(BIN)/nmfrec evaluate --dataset auto --protocol ranking --feedback implicit --baselines
+	$(BIN)/nmfrec evaluate --dataset auto --baselines
 
 bench: install-bench
 	$(BIN)/python benchmarks/movielens.py

@@ -255,11 +255,25 @@ def reset_peak():
 
 
 # ---------------------------------------------------------------------------- output
-def write_results(name, result, md):
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1, default=_jsonable) + "\n")
-    (RESULTS / f"{name}.md").write_text(md)
-    log(f"wrote {RESULTS / (name + '.json')} and {RESULTS / (name + '.md')}")
+def results_dir(out, full_run):
+    """Where a run writes its files: ``--out`` when given, else ``benchmarks/results``
+    for a full run; None for a partial run without ``--out`` (it only prints), so that
+    the committed results change only by a full run."""
+    return Path(out) if out else (RESULTS if full_run else None)
+
+
+def write_results(name, result, md, out):
+    """Write ``<name>.json`` and ``<name>.md`` into the folder ``out`` (made if missing);
+    with ``out`` None, say that nothing was written. Returns the folder or None."""
+    if out is None:
+        log("partial run: nothing written (pass --out DIR to write the results)")
+        return None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1, default=_jsonable) + "\n")
+    (out / f"{name}.md").write_text(md)
+    log(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
+    return out
 
 
 def _jsonable(o):

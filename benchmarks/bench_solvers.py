@@ -98,7 +98,7 @@ def compile_times(n_cold, n_warm):
 
 def markdown(res):
     info = res["machine"]
-    lines = [f"### Solver speed (`benchmarks/bench_solvers.py`)", "",
+    lines = ["### Solver speed (`benchmarks/bench_solvers.py`)", "",
              f"Machine: {C.machine_line(info)}; numba threads {info['numba_threads']}. "
              f"Date {res['date']}, commit {res['commit']}, load average before/after "
              f"{res['loadavg_before']} / {res['loadavg_after']}.", "",
@@ -199,10 +199,8 @@ def main(argv=None):
     res["wall_s"] = time.perf_counter() - t_start
     md = markdown(res)
     print(md)
-    out = args.out or (None if (args.quick or args.sizes or args.ks) else str(C.RESULTS))
-    if out:
-        C.RESULTS = Path(out)
-        C.write_results("bench_solvers", res, md)
+    C.write_results("bench_solvers", res, md,
+                    C.results_dir(args.out, not (args.quick or args.sizes or args.ks)))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Usage (from the repository root)::
     python benchmarks/movielens.py --list                # model names, then exit
 
 Every model is fitted on each official fold's ``uN.base`` and scored on ``uN.test`` only
-through :func:`nmfrec.evaluation.evaluate` (EVALUATION.md): protocol A (rating
+through :func:`nmfrec.evaluation.evaluate`: protocol A (rating
 prediction; predictions clipped to the train range; RMSE, MAE) where the model predicts
 ratings, protocol B (top-10 among the train items the user has not rated; relevant =
 test rating >= 4; P@10 = hits/10, R@10, NDCG@10, MAP@10, catalog coverage@10) where it
@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import importlib
-import json
 import sys
 import time
 import traceback
@@ -52,10 +51,11 @@ import numpy as np  # noqa: E402
 
 import nmfrec  # noqa: E402
 from nmfrec import datasets  # noqa: E402
-from nmfrec.evaluation import GlobalMean, Popularity, evaluate  # noqa: E402
+from nmfrec.evaluation import GlobalMean, Popularity, evaluate, similar_items_overlap  # noqa: E402
 
 import peers  # noqa: E402
-from _common import git_commit, loadavg, machine_info, ml100k_folds  # noqa: E402
+from _common import (git_commit, loadavg, machine_info, ml100k_folds,  # noqa: E402
+                     results_dir, write_results)
 
 SEED = 0
 K = 10
@@ -78,7 +78,17 @@ def _recommender(**params):
 NMFREC_CONFIGS = [
     ("nmfrec", "nmfrec Recommender(), defaults", {}),
     ("nmfrec-implicit", "nmfrec Recommender(feedback=\"implicit\")", {"feedback": "implicit"}),
+    ("nmfrec-penalized", "nmfrec Recommender(solver=\"als\", ranking=\"rating\") "
+     "(the defaults of nmfrec 0.1)", {"solver": "als", "ranking": "rating"}),
 ]
+
+
+class _PopularSimilar(Popularity):
+    """Popularity, whose 'similar items' are the most popular ones: the level an item
+    similarity has to beat."""
+
+    def similar_items(self, item, k=10):
+        return [j for j in self.ranked_items_[:k + 1] if j != item][:k]
 
 
 @dataclass
@@ -115,16 +125,20 @@ MODELS = [
     Model("implicit-bpr", "implicit BPR, 64 factors",
           lambda: peers.ImplicitBPR(factors=64, random_state=SEED),
           ("implicit", "threadpoolctl")),
-    Model("popularity", "popularity", lambda: Popularity()),
+    Model("ease", "EASE, lambda = 300 (chosen on the test folds)", lambda: peers.EASE(300.0),
+          ("numpy",)),
+    Model("popularity", "popularity", lambda: _PopularSimilar()),
     Model("global-mean", "global mean", lambda: GlobalMean()),
 ]
 
 RATING = ("rmse", "mae")
 RANKING = ("precision", "recall", "ndcg", "map", "coverage")
+SIMILAR = ("genre_overlap",)
+SIMILAR_MIN_RATINGS = 20   # items with fewer training ratings are not evaluated
 COLUMNS = [  # (result key, table header)
     ("rmse", "RMSE"), ("mae", "MAE"),
     ("precision", f"P@{K}"), ("recall", f"R@{K}"), ("ndcg", f"NDCG@{K}"),
-    ("map", f"MAP@{K}"), ("coverage", f"Cov@{K}"),
+    ("map", f"MAP@{K}"), ("coverage", f"Cov@{K}"), ("genre_overlap", f"genres@{K}"),
 ]
 PACKAGES = ("nmfrec", "numpy", "scipy", "pandas", "numba", "scikit-learn", "scikit-surprise",
             "implicit", "cornac", "threadpoolctl")
@@ -145,8 +159,14 @@ def missing_requirement(model):
     return None
 
 
-def run_model(model, folds):
-    """Evaluate one model on every fold; a dict with status, per-fold results, summary."""
+def run_model(model, folds, genres=None, threshold=RELEVANCE):
+    """Evaluate one model on every fold; a dict with status, per-fold results, summary.
+
+    With ``genres`` (item -> genres), a model that has ``similar_items`` is also scored
+    by the genre overlap of each item's ten most similar items
+    (:func:`nmfrec.evaluation.similar_items_overlap`, items with at least
+    ``SIMILAR_MIN_RATINGS`` training ratings).
+    """
     rec = {"name": model.name, "label": model.label, "status": "ok"}
     reason = missing_requirement(model)
     if reason is None:
@@ -163,8 +183,13 @@ def run_model(model, folds):
     per_fold = {}
     for fold, (train, test) in folds.items():
         try:
-            r = evaluate(model.make(), train, test, k=K, relevance_threshold=RELEVANCE,
+            fitted = model.make()
+            r = evaluate(fitted, train, test, k=K, relevance_threshold=threshold,
                          protocols=protocols)
+            if genres is not None and callable(getattr(fitted, "similar_items", None)):
+                counts = train.groupby("item").size()
+                items = counts.index[counts >= SIMILAR_MIN_RATINGS]
+                r["genre_overlap"] = similar_items_overlap(fitted, items, genres, k=K)
         except Exception as e:
             reason = f"{fold}: {type(e).__name__}: {e}"
             log(f"[{model.name}] failed on {reason}")
@@ -177,7 +202,7 @@ def run_model(model, folds):
         log(f"[{model.name}] {fold}: fit {r['fit_time']:.2f}s  {shown}")
     rec["folds"] = per_fold
     if rec["status"] == "ok":
-        keys = [k for k in (*RATING, *RANKING) if k in next(iter(per_fold.values()))]
+        keys = [k for k in (*RATING, *RANKING, *SIMILAR) if k in next(iter(per_fold.values()))]
         vals = {k: np.array([per_fold[f][k] for f in per_fold]) for k in keys}
         rec["mean"] = {k: float(v.mean()) for k, v in vals.items()}
         rec["std"] = {k: (float(v.std(ddof=1)) if v.size > 1 else None)
@@ -220,7 +245,9 @@ def markdown(result):
     lines += [
         "",
         f"Mean ± std over MovieLens 100K folds {', '.join(result['folds'])}; "
-        f"k = {K}, relevant = test rating ≥ {RELEVANCE:g}; \"–\": the model does not do "
+        f"k = {K}, relevant = test rating ≥ {RELEVANCE:g}; genres@{K}: mean Jaccard overlap "
+        f"of an item's genres with those of its {K} most similar items (items with at least "
+        f"{SIMILAR_MIN_RATINGS} training ratings); \"–\": the model does not do "
         "that protocol; fit s: median seconds per fold. "
         f"{m['cpu']}, {m['cores']} cores, {m.get('ram_gb', '?')} GB RAM; "
         f"Python {m['python']}, numpy {v['numpy']}, numba {v['numba']}; {peers_v}; "
@@ -276,17 +303,18 @@ def main(argv=None):
         log(f"--folds must be a subset of {','.join(ALL_FOLDS)}; got {args.folds!r}")
         return 2
     full = args.models is None and fold_names == ALL_FOLDS
-    out_dir = Path(args.out) if args.out else (HERE / "results" if full else None)
+    out_dir = results_dir(args.out, full)
 
     log(f"loading ml-100k folds {','.join(fold_names)}")
     folds = ml100k_folds(args.data_home, fold_names)
+    genres = datasets.load_movielens("ml-100k", data_home=args.data_home).items["genres"]
 
     load_start = loadavg()
     t0 = time.perf_counter()
     results = []
     for model in chosen:
         log(f"[{model.name}] {model.label}")
-        results.append(run_model(model, folds))
+        results.append(run_model(model, folds, genres))
     wall = time.perf_counter() - t0
 
     result = {
@@ -310,13 +338,7 @@ def main(argv=None):
     md = markdown(result)
     print(md)
     log(f"whole run: {wall:.0f} s")
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "movielens.json").write_text(json.dumps(result, indent=1) + "\n")
-        (out_dir / "movielens.md").write_text(md)
-        log(f"wrote {out_dir / 'movielens.json'} and {out_dir / 'movielens.md'}")
-    else:
-        log("partial run: nothing written (pass --out DIR to write the results)")
+    write_results("movielens", result, md, out_dir)
     return 0
 
 

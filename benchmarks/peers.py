@@ -47,6 +47,7 @@ __all__ = [
     "ImplicitBPR",
     "SklearnZeroFilledNMF",
     "CornacNMF",
+    "EASE",
     "protocols_of",
 ]
 
@@ -160,6 +161,18 @@ class FactorAdapter:
                 "rank": np.concatenate(out_r),
             }
         )
+
+
+    def similar_items(self, item, k=10):
+        """The ``k`` items whose factors have the highest cosine with ``item``'s (itself
+        left out), best first: implicit's ``similar_items`` on the factors of any peer."""
+        i = self.items_.get_loc(item)
+        V = self.V_
+        norms = np.linalg.norm(V, axis=1)
+        sims = (V @ V[i]) / np.maximum(norms * norms[i], 1e-300)
+        sims[i] = -np.inf
+        order = np.argsort(-sims, kind="stable")[:k]
+        return self.items_.to_numpy()[order].tolist()
 
 
 class _Predicts:
@@ -408,3 +421,47 @@ class CornacNMF(_Predicts, FactorAdapter):
         self.mu_ = float(model.global_mean)
         self.bu_ = np.asarray(model.u_biases, dtype=np.float64)[inner_u]
         self.bi_ = np.asarray(model.i_biases, dtype=np.float64)[inner_i]
+
+
+# ====================================================================== EASE
+class EASE:
+    """EASE (Steck 2019): the closed-form item-item model ``B = I - P / diag(P)``,
+    ``P = (X^T X + lam I)^-1`` on the binarized train matrix; scores ``X_u B``.
+
+    A strong ranking baseline for this size of data (the dense n_items x n_items solve is
+    fine for thousands of items). Ranking only. ``lam`` is EASE's one hyper-parameter.
+    """
+
+    def __init__(self, lam=300.0):
+        self.lam = lam
+
+    def fit(self, train):
+        self.users_ = pd.Index(np.sort(pd.unique(train["user"])))
+        self.items_ = pd.Index(np.sort(pd.unique(train["item"])))
+        u = self.users_.get_indexer(train["user"])
+        i = self.items_.get_indexer(train["item"])
+        X = sp.csr_matrix((np.ones(len(u)), (u, i)), shape=(len(self.users_), len(self.items_)))
+        G = (X.T @ X).toarray()
+        G[np.diag_indices_from(G)] += self.lam
+        P = np.linalg.inv(G)
+        B = -P / np.diag(P)[None, :]
+        B[np.diag_indices_from(B)] = 0.0
+        self.X_, self.B_ = X, B
+        return self
+
+    def recommend_many(self, users, k=10, exclude_seen=True):
+        """Top-``k`` train items per user: frame with columns user, item, score, rank."""
+        labels = np.asarray(users)
+        uidx = self.users_.get_indexer(labels)
+        if (uidx < 0).any():
+            raise KeyError(f"user {labels[uidx < 0][0]!r} is not in the training data")
+        S = self.X_[uidx] @ self.B_
+        if exclude_seen:
+            sub = self.X_[uidx]
+            S[np.repeat(np.arange(len(uidx)), np.diff(sub.indptr)), sub.indices] = -np.inf
+        order = np.argsort(-S, axis=1, kind="stable")[:, :k]
+        top = np.take_along_axis(S, order, axis=1)
+        keep = np.isfinite(top)
+        return pd.DataFrame({"user": np.repeat(labels, keep.sum(axis=1)),
+                             "item": self.items_.to_numpy()[order[keep]],
+                             "score": top[keep], "rank": np.nonzero(keep)[1] + 1})

@@ -48,7 +48,8 @@ from nmfrec import Recommender  # noqa: E402
 from nmfrec.evaluation import evaluate  # noqa: E402
 from nmfrec.model_selection import select_rank  # noqa: E402
 
-from _common import git_commit, loadavg, machine_info, ml100k_folds  # noqa: E402
+from _common import (git_commit, loadavg, machine_info, ml100k_folds,  # noqa: E402
+                     results_dir, write_results)
 
 PACKAGES = ("nmfrec", "numpy", "scipy", "pandas", "numba", "matplotlib")
 
@@ -181,7 +182,7 @@ def main(argv=None):
     ranks = tuple(int(r) for r in args.ranks.split(","))
     default_run = (ranks == RANKS and args.n_splits == N_SPLITS and args.seed == SEED
                    and args.compare_splits == COMPARE_SPLITS)
-    out = Path(args.out) if args.out else (HERE / "results" if default_run else None)
+    out = results_dir(args.out, default_run)
     warnings.filterwarnings("ignore", message=".*reached max_iter.*")
 
     train, test = ml100k_folds(args.data_home, (FOLD,))[FOLD]
@@ -263,13 +264,8 @@ def main(argv=None):
     result["wall_time_s"] = time.perf_counter() - t_start
     md = markdown(result)
     print(md)
-    if out is None:
-        log("non-default run: results not written (give --out DIR to write them)")
+    if write_results("rank_selection", result, md, out) is None:
         return result
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "rank_selection.json").write_text(json.dumps(result, indent=1) + "\n")
-    (out / "rank_selection.md").write_text(md)
-    log(f"wrote {out / 'rank_selection.json'} and {out / 'rank_selection.md'}")
     if not args.no_plot:
         try:
             plot(search, result, out / "rank_selection.png")

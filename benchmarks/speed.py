@@ -5,7 +5,7 @@
     python benchmarks/speed.py --sections surprise,startup     # some sections only
     python benchmarks/speed.py --quick                         # smoke run (S,M, few repeats)
 
-Sections (issue 6; EVALUATION.md "Speed"):
+Sections:
 
 surprise  nmfrec's default ``Recommender(random_state=0)`` vs Surprise ``SVD(random_state=0)``
           (its defaults), and masked MU at Surprise NMF's own settings (``MU_AT_SURPRISE``)
@@ -622,7 +622,7 @@ def section_threads(ctx):
 def markdown(res):
     info = res["machine"]
     S = res["sections"]
-    L = [f"### Speed and scale (`benchmarks/speed.py`)", "",
+    L = ["### Speed and scale (`benchmarks/speed.py`)", "",
          f"Machine: {C.machine_line(info)}; numba threads {info['numba_threads']}. Date "
          f"{res['date']}, commit {res['commit']}, sizes {','.join(res['sizes'])}; load average "
          f"before/after {res['loadavg_before']} / {res.get('loadavg_after')}. Wall-clock on a "
@@ -818,11 +818,9 @@ def main(argv=None):
     ok = {k: v for k, v in ctx.res["sections"].items() if "failed" not in v and "skipped" not in v}
     md = markdown({**ctx.res, "sections": ok})
     print(md)
-    out = args.out or (None if args.quick else str(C.RESULTS))
-    if out:
-        C.RESULTS = Path(out)
-        C.write_results("speed", ctx.res, md)
-        (Path(out) / "speed.partial.json").unlink(missing_ok=True)
+    out = C.write_results("speed", ctx.res, md, C.results_dir(args.out, not args.quick))
+    if out is not None:
+        (out / "speed.partial.json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ Public surface:
 """
 
 from ._version import __version__
-from .exceptions import ConvergenceWarning, NotFittedError
+from .exceptions import (ConvergenceWarning, MissingColumnError, NotFittedError,
+                         ProtocolSkippedWarning)
 from . import datasets, evaluation, model_selection
 from .bayes import BayesianNMF
 from .nmf import MaskedNMF
@@ -27,6 +28,8 @@ __all__ = [
     "as_ratings_matrix",
     "NotFittedError",
     "ConvergenceWarning",
+    "MissingColumnError",
+    "ProtocolSkippedWarning",
     "datasets",
     "evaluation",
     "model_selection",

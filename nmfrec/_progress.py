@@ -35,13 +35,27 @@ class Progress:
                          dynamic_ncols=is_tty)
 
     def update(self, it, **info):
-        """Move the bar to iteration ``it`` and show ``info`` (name -> value) beside it."""
+        """Move the bar to an iteration and show the current figures beside it.
+
+        Parameters
+        ----------
+        it : int
+            The iteration reached.
+        **info
+            Name -> value shown after the bar (floats with 6 significant digits).
+        """
         self._bar.set_postfix({k: (f"{v:.6g}" if isinstance(v, float) else v)
                                for k, v in info.items()}, refresh=False)
         self._bar.update(it - self._bar.n)
 
     def close(self, message=""):
-        """Finish the bar (drawn in its final state), with ``message`` after the figures."""
+        """Finish the bar, drawn in its final state.
+
+        Parameters
+        ----------
+        message : str, default ""
+            Shown after the figures (e.g. ``"converged"``).
+        """
         if message:
             postfix = self._bar.postfix
             self._bar.set_postfix_str(f"{postfix}, {message}" if postfix else message,

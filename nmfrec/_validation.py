@@ -12,7 +12,8 @@
 Error wording is parameter, then constraint, then value:
 ``"n_components must be an integer >= 1; got 0."``
 
-This module imports nothing from the rest of nmfrec, so every layer may use it.
+This module imports only :mod:`nmfrec.exceptions` from the rest of nmfrec, so every layer
+may use it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from .exceptions import MissingColumnError, NotFittedError
 
 _IS_SATISFIED_DOC = """Whether ``x`` meets the constraint.
 
@@ -237,18 +239,69 @@ def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
     ------
     TypeError
         ``df`` is not a DataFrame.
+    MissingColumnError
+        A column is missing (the message lists the frame's columns); a ``KeyError`` and
+        a ``ValueError``.
     ValueError
-        A column is missing (the message lists the frame's columns), or the frame is
-        empty and ``allow_empty`` is False.
+        The frame is empty and ``allow_empty`` is False.
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}.")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(df.columns)}.")
+        raise missing_columns(df, name, missing)
     if not allow_empty and len(df) == 0:
         raise ValueError(f"{name} is empty.")
     return df
+
+
+def check_fitted(obj, attribute, method, fit="fit(ratings)"):
+    """Check that ``obj`` was fitted: it has the attribute that ``fit`` sets.
+
+    Parameters
+    ----------
+    obj : object
+        The model or search.
+    attribute : str
+        An attribute that only ``fit`` sets (e.g. ``"mean_"``, ``"results_"``).
+    method : str
+        The method that was called, for the message.
+    fit : str, default "fit(ratings)"
+        How to fit it, for the message.
+
+    Raises
+    ------
+    NotFittedError
+        ``"this {class} is not fitted yet; call {fit} before {method}."``; an
+        ``AttributeError`` and a ``ValueError``.
+    """
+    if not hasattr(obj, attribute):
+        raise NotFittedError(f"this {type(obj).__name__} is not fitted yet; call {fit} "
+                             f"before {method}.")
+
+
+def missing_columns(df, name, missing, hint=None) -> MissingColumnError:
+    """The error for a frame that lacks columns, in the one wording of every layer.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame, whose columns the message lists.
+    name : str
+        What the caller calls the frame (``"train"``, ``"test of fold 2"``).
+    missing : list
+        The absent column names, or the roles (``"user"``, ...) for which no column
+        was found.
+    hint : str, optional
+        How to name the columns, appended in parentheses.
+
+    Returns
+    -------
+    MissingColumnError
+        ``"{name} is missing column(s) {missing}; it has [...] ({hint})."``, to raise.
+    """
+    return MissingColumnError(f"{name} is missing column(s) {missing}; it has "
+                              f"{list(df.columns)}" + (f" ({hint})." if hint else "."))
 
 
 def show(value) -> str:

@@ -1,14 +1,16 @@
 """Exceptions and warnings raised by nmfrec.
 
-Both subclass scikit-learn's classes of the same name, so code that catches or filters
-scikit-learn's (``except sklearn.exceptions.NotFittedError``, ``warnings.filterwarnings(
-"ignore", category=sklearn.exceptions.ConvergenceWarning)``) handles nmfrec's too.
+``NotFittedError`` and ``ConvergenceWarning`` subclass scikit-learn's classes of the same
+name, so code that catches or filters scikit-learn's (``except
+sklearn.exceptions.NotFittedError``, ``warnings.filterwarnings("ignore",
+category=sklearn.exceptions.ConvergenceWarning)``) handles nmfrec's too.
 """
 
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
-__all__ = ["NotFittedError", "ConvergenceWarning"]
+__all__ = ["NotFittedError", "ConvergenceWarning", "MissingColumnError",
+           "ProtocolSkippedWarning"]
 
 
 class NotFittedError(_SklearnNotFittedError):
@@ -23,4 +25,32 @@ class ConvergenceWarning(_SklearnConvergenceWarning):
     """The solver stopped at ``max_iter`` before reaching ``tol``.
 
     A ``UserWarning``, as scikit-learn's ``ConvergenceWarning`` that it subclasses.
+    """
+
+
+class MissingColumnError(KeyError, ValueError):
+    """A DataFrame lacks a column that the call needs.
+
+    Raised when a column named by the caller (``user_col="uid"``) does not exist, or
+    when no column is recognised for a role (user, item, rating) among its usual names.
+    The message names the frame where the caller gave it a name, the missing column or
+    role, and the columns the frame has.
+
+    It subclasses both ``KeyError`` (a column looked up by name is absent, as pandas
+    reports it) and ``ValueError`` (the argument has the wrong content), so
+    ``except KeyError`` and ``except ValueError`` both catch it, wherever it is raised.
+    Unlike a plain ``KeyError``, its ``str`` is the message itself, without quotes.
+    """
+
+    def __str__(self):
+        return BaseException.__str__(self)
+
+
+class ProtocolSkippedWarning(UserWarning):
+    """An evaluation protocol that was asked for could not run on a model.
+
+    :func:`nmfrec.evaluation.evaluate` skips the rating protocol (RMSE, MAE) for a model
+    whose ``predict`` does not return ratings; it records the reason under ``skipped``
+    in its result and warns with this category, which can be filtered on its own
+    (``warnings.simplefilter("ignore", ProtocolSkippedWarning)``). A ``UserWarning``.
     """

@@ -11,7 +11,9 @@ Two kinds of readers:
   ``movies.csv`` with them too.
 
 Every error is a :class:`FileNotFoundError` (no such file) or a :class:`ValueError`
-whose message names the file and, where one line is at fault, the line.
+whose message names the file and, where one line is at fault, the line; a titles file
+without an item or a title column raises :class:`~nmfrec.exceptions.MissingColumnError`,
+a ``ValueError`` too.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .exceptions import MissingColumnError
 from .ratings import ITEM_COLUMNS
 
 __all__ = [
@@ -233,9 +236,12 @@ def read_titles_file(path, item_col=None) -> pd.Series:
     ------
     FileNotFoundError
         ``path`` does not exist.
+    MissingColumnError
+        No item or no title column (a ``ValueError`` and a ``KeyError``); the message
+        names the file and lists its columns.
     ValueError
-        ``path`` is a directory, empty or does not parse, or has no item or no title
-        column; the message names the file (and the line, where one is at fault).
+        ``path`` is a directory, empty or does not parse; the message names the file
+        (and the line, where one is at fault).
     """
     p = check_file(path, "titles file")
     first = _first_line(p)
@@ -258,7 +264,7 @@ def read_titles_file(path, item_col=None) -> pd.Series:
     if icol is None and tcol is not None and df.shape[1] == 2:
         icol = next(c for c in df.columns if c != tcol)  # "song,title": the other one
     if icol is None or tcol is None:
-        raise ValueError(f"titles file {p} needs an item column ({', '.join(_ITEM_ID_COLUMNS)}) "
+        raise MissingColumnError(f"titles file {p} needs an item column ({', '.join(_ITEM_ID_COLUMNS)}) "
                          f"and a title column (title or name); it has columns "
                          f"{list(df.columns)}.")
     return pd.Series(df[tcol].to_numpy(), index=[_int_or_str(x) for x in df[icol]])

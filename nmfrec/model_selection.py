@@ -36,10 +36,9 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from ._validation import Interval
-from .evaluation import evaluate, predicts_ratings
+from ._validation import Interval, check_fitted
+from .evaluation import check_ratings_frame, evaluate, predicts_ratings
 from .evaluation import user_kfold as _user_kfold
-from .evaluation._frames import canonical, frame_columns
 
 __all__ = ["GridSearch", "select_rank", "SCORINGS"]
 
@@ -106,8 +105,8 @@ def _resolve_cv(cv, ratings, random_state, columns):
         except (TypeError, ValueError):
             raise TypeError(f"fold {name!r} of cv is not a (train, test) pair; got "
                             f"{type(pair).__name__}.") from None
-        frame_columns(train, f"train of fold {name!r}", **columns)
-        frame_columns(test, f"test of fold {name!r}", **columns)
+        check_ratings_frame(train, f"train of fold {name!r}", **columns)
+        check_ratings_frame(test, f"test of fold {name!r}", **columns)
         out.append((name, train, test))
     return out
 
@@ -347,6 +346,8 @@ class GridSearch:
 
         Raises
         ------
+        MissingColumnError
+            ``ratings`` or a fold lacks a column (a ``KeyError`` and a ``ValueError``).
         ValueError
             An empty grid or an empty list of values, an unknown parameter name (the
             message lists the valid ones), an unknown scoring, a bad ``cv`` or frame.
@@ -359,7 +360,7 @@ class GridSearch:
         name, greater = _check_scoring(self.scoring)
         protocols = self._protocols(name)
         columns = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
-        found = frame_columns(ratings, "ratings", **columns)
+        canonical = check_ratings_frame(ratings, "ratings", **columns)
         folds = _resolve_cv(self.cv, ratings, self.random_state, columns)
 
         rows = []
@@ -396,8 +397,7 @@ class GridSearch:
         self.n_splits_ = len(folds)
         if self.refit:
             t0 = time.perf_counter()
-            self.best_estimator_ = _new_model(self.estimator, self.best_params_).fit(
-                canonical(ratings, found))
+            self.best_estimator_ = _new_model(self.estimator, self.best_params_).fit(canonical)
             self.refit_time_ = time.perf_counter() - t0
         return self
 
@@ -471,14 +471,14 @@ class GridSearch:
 
         Raises
         ------
+        NotFittedError
+            :meth:`fit` was not called (an ``AttributeError`` and a ``ValueError``).
         ImportError
             matplotlib is not installed (it is an optional dependency of nmfrec).
         ValueError
             ``x`` is not a searched parameter, or ``metric`` was not computed.
         """
-        if not hasattr(self, "results_"):
-            raise AttributeError("this GridSearch is not fitted yet; call fit(ratings) "
-                                 "before plot.")
+        check_fitted(self, "results_", "plot")
         col = f"param_{x}"
         if col not in self.results_.columns:
             searched = [c[len("param_"):] for c in self.results_.columns

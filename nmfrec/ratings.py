@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .exceptions import MissingColumnError
+
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "resolve_column",
            "resolve_columns", "USER_COLUMNS", "ITEM_COLUMNS", "RATING_COLUMNS", "ROLE_COLUMNS",
            "DUPLICATE_POLICIES"]
@@ -276,26 +278,31 @@ class RatingsMatrix:
         """Number of observed entries in each column."""
         return np.diff(self.csc.indptr)
 
-    def row_means(self, default=None) -> np.ndarray:
+    def row_means(self, default=None, damping=0.0) -> np.ndarray:
         """Mean observed value of each row (a user's mean rating), float64.
 
         Parameters
         ----------
         default : float, optional
-            The value of rows without observations; by default the overall mean
-            :attr:`mean`.
+            The value of rows without observations, and the value the damping pulls
+            toward; by default the overall mean :attr:`mean`.
+        damping : float, default=0.0
+            Pseudo-count: the mean is ``(sum + damping * default) / (count + damping)``,
+            so that a row with few observations stays near ``default``.
         """
-        return _means(self.csr, self.mean if default is None else default)
+        return _means(self.csr, self.mean if default is None else default, damping)
 
-    def col_means(self, default=None) -> np.ndarray:
+    def col_means(self, default=None, damping=0.0) -> np.ndarray:
         """Mean observed value of each column (an item's mean rating), float64.
 
         Parameters
         ----------
         default : float, optional
-            The value of columns without observations; by default :attr:`mean`.
+            As in :meth:`row_means`, by default :attr:`mean`.
+        damping : float, default=0.0
+            As in :meth:`row_means`.
         """
-        return _means(self.csc, self.mean if default is None else default)
+        return _means(self.csc, self.mean if default is None else default, damping)
 
     def astype(self, dtype) -> "RatingsMatrix":
         dtype = _check_dtype(dtype)
@@ -631,7 +638,7 @@ def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
     """
     if given is not None:
         if given not in df.columns:
-            raise KeyError(f"{role} column {given!r} not found; the frame has columns "
+            raise MissingColumnError(f"{role} column {given!r} not found; the frame has columns "
                            f"{list(df.columns)}.")
         return _unique_column(df, given, role)
     found = [c for c in candidates if c in df.columns]
@@ -639,7 +646,7 @@ def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
         raise ValueError(f"ambiguous {role} column: the frame has {found}; pass "
                          f"{role}_col= to choose one.")
     if not found:
-        raise KeyError(f"no {role} column found: expected one of {list(candidates)} or "
+        raise MissingColumnError(f"no {role} column found: expected one of {list(candidates)} or "
                        f"{role}_col=...; the frame has columns {list(df.columns)}.")
     return _unique_column(df, found[0], role)
 
@@ -722,14 +729,15 @@ def _check_magnitude(values, data, name):
                          f"objective in float64; rescale them first (e.g. divide by {vmax:g}).")
 
 
-def _means(M, default):
-    """Mean stored value of each row of a CSR (or column of a CSC); ``default`` if none."""
+def _means(M, default, damping=0.0):
+    """Mean stored value of each row of a CSR (or column of a CSC), damped toward
+    ``default`` by ``damping`` pseudo-counts; ``default`` where a row is empty."""
     counts = np.diff(M.indptr)
     rows = np.repeat(np.arange(counts.size), counts)
     sums = np.bincount(rows, weights=M.data.astype(np.float64), minlength=counts.size)
     out = np.full(counts.size, float(default))
     has = counts > 0
-    out[has] = sums[has] / counts[has]
+    out[has] = (sums[has] + damping * float(default)) / (counts[has] + damping)
     return out
 
 

@@ -37,6 +37,10 @@ MAP_SOLVERS = ("als", "mu", "pgd")
 #: Batches of fewer query rows than this run the serial top-k kernel (same results).
 _SERIAL_TOPK_BELOW = 16
 
+#: Pseudo-ratings at the global mean in the ``unknown="baseline"`` means: an item rated
+#: once does not stand in for everyone at that one rating.
+BASELINE_DAMPING = 5.0
+
 #: Number of recommendations per user that ``score`` counts for implicit feedback.
 _SCORE_K = 10
 
@@ -113,7 +117,8 @@ class Recommender(ParamsBase):
     * **Unknown users or items** in :meth:`predict` give NaN by default. With
       ``unknown="baseline"`` they get a baseline instead: the item's mean training rating
       for an unknown user, the user's mean rating for an unknown item, the global mean
-      when both are unknown (plain means, no damping). :meth:`recommend`,
+      when both are unknown; the means are damped by five pseudo-ratings at the global
+      mean, so that an item rated once stays near it. :meth:`recommend`,
       :meth:`explain` and :meth:`similar_items` raise ``KeyError`` naming the id.
     * **Rankings** (:meth:`recommend`, :meth:`recommend_many`, :meth:`similar_items`,
       :meth:`top_items`) are ordered by score, highest first, ties broken by the lower
@@ -250,7 +255,8 @@ class Recommender(ParamsBase):
     global_mean_ : float
         Mean training rating.
     item_means_, user_means_ : ndarray
-        Mean rating of each item and user (``global_mean_`` where there is none): the
+        Mean rating of each item and user, damped toward ``global_mean_`` by five
+        pseudo-ratings (``global_mean_`` where there is none): the
         ``unknown="baseline"`` fallbacks.
     item_titles_ : ndarray of object or None
         Title of each item (None where unknown), set by ``fit(item_titles=...)`` or
@@ -367,8 +373,8 @@ class Recommender(ParamsBase):
         self.ratings_ = R.csr.copy()
         self.rating_range_ = R.rating_range
         self.global_mean_ = R.mean
-        self.item_means_ = R.col_means()
-        self.user_means_ = R.row_means()
+        self.item_means_ = R.col_means(damping=BASELINE_DAMPING)
+        self.user_means_ = R.row_means(damping=BASELINE_DAMPING)
         self.item_titles_ = None
         if item_titles is not None:
             self.set_item_titles(item_titles)
@@ -1061,7 +1067,7 @@ class Recommender(ParamsBase):
             part.refit_rows(sub, touched)
         self.users_ = users
         self.ratings_ = merged.csr
-        self.user_means_ = merged.row_means(self.global_mean_)
+        self.user_means_ = merged.row_means(self.global_mean_, damping=BASELINE_DAMPING)
         return self
 
     # ================================================================== explanations

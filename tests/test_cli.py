@@ -366,6 +366,7 @@ def test_evaluate_own_ratings_kfold_and_titles(own_ratings, capsys):
 @pytest.mark.parametrize("extra, code, needle", [
     (["--split", "temporal", "--timestamp-col", "nope"], 1, "timestamp column 'nope' not found"),
     (["--user-col", "usr"], 1, "user column 'usr' not found"),
+    (["--user-col", "song"], 1, "user, item and rating columns must differ; got 'song', 'song'"),
     (["--dataset", "ml-1m"], 2, "either --ratings FILE or --dataset"),
     (["--folds", "u1"], 2, "ratings file is split by"),
     (["--kfold", "3", "--split", "random"], 2, "--kfold N goes with --split kfold"),
@@ -379,6 +380,35 @@ def test_evaluate_own_ratings_errors(own_ratings, capsys, extra, code, needle):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("nmfrec: error: "), err
     assert needle in err[0]
+
+
+def test_column_errors_name_the_flags(own_ratings, capsys):
+    path, _, _ = own_ratings
+    assert main(["evaluate", "--ratings", str(path), "--item-col", "song", "--rating-col",
+                 "stars", *FAST]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"nmfrec: error: {path}: no user column found: expected one of "
+                          "['user', 'userId'")
+    assert "or --user-col; the frame has columns ['listener', 'song'" in err
+    assert "user_col" not in err
+
+
+def test_evaluate_says_once_why_rmse_is_missing(own_ratings, capsys):
+    """An implicit-feedback model has no RMSE: one line says why, no warning per fold."""
+    path, _, df = own_ratings
+    assert main(["evaluate", "--ratings", str(path), *COLS, "--kfold", "2", "--feedback",
+                 "implicit", "--baselines", *FAST]) == 0
+    out, err = capsys.readouterr()
+    s = next(iter(kfold(df, n_splits=2, random_state=0)))
+    with pytest.warns(UserWarning, match="rating protocol skipped"):
+        res = evaluate(Recommender(**FAST_PARAMS, feedback="implicit"), s.train, s.test)
+    why = res["skipped"]["rating"]
+    assert [ln for ln in out.splitlines() if "not computed" in ln] == [
+        f"RMSE and MAE of nmfrec not computed ('-' in the table): {why}; --protocol ranking "
+        "leaves them out."]
+    assert "rating protocol skipped" not in err and "predicts_ratings" not in err
+    _, rows = parse_table(out)   # the line does not run into the table
+    assert np.isnan(rows["mean"][0]) and rows["popularity mean"][0] > 0
 
 
 def test_evaluate_temporal_needs_a_time_column(tmp_path, capsys):

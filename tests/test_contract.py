@@ -1,7 +1,5 @@
 """The model contract (tests/_contract.py) run on every model and mode of nmfrec."""
 
-import pytest
-
 from nmfrec import Recommender
 from nmfrec.evaluation import GlobalMean, Popularity
 

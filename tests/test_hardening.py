@@ -2,8 +2,6 @@
 input fits, and the invariants (finite non-negative factors, monotone objective, clipped
 predictions, clean rankings) hold on random problems for every solver and init."""
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest

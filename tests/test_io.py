@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nmfrec.exceptions import MissingColumnError
 from nmfrec.io import (check_file, read_movielens_items, read_movielens_ratings,
                        read_ratings_file, read_titles_file)
 
@@ -104,6 +105,15 @@ def test_titles_file_errors(tmp_path, content, match):
         read_titles_file(p)
     with pytest.raises(FileNotFoundError, match="titles file .* does not exist"):
         read_titles_file(tmp_path / "none.csv")
+
+
+def test_titles_file_without_a_title_column_is_a_missing_column(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("item,year\n1,1999\n")
+    with pytest.raises(MissingColumnError, match=r"needs an item column .* and a title column "
+                                                 r"\(title or name\); it has columns "
+                                                 r"\['item', 'year'\]"):
+        read_titles_file(p)
 
 
 # --------------------------------------------------------------------------- MovieLens formats

@@ -11,6 +11,7 @@ import pytest
 from nmfrec import Recommender
 from nmfrec.evaluation import evaluate
 from nmfrec.evaluation import user_kfold
+from nmfrec.exceptions import MissingColumnError, NotFittedError
 from nmfrec.model_selection import SCORINGS, GridSearch, select_rank
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
@@ -308,6 +309,9 @@ def test_plot_without_matplotlib(fitted_search, monkeypatch):
 def test_plot_before_fit():
     with pytest.raises(AttributeError, match="not fitted yet"):
         GridSearch(small_rec(), GRID).plot()
+    with pytest.raises(NotFittedError, match=r"^this GridSearch is not fitted yet; call "
+                                             r"fit\(ratings\) before plot\.$"):
+        GridSearch(small_rec(), GRID).plot()
 
 
 # ------------------------------------------------------------------------------ moved, renamed
@@ -364,6 +368,11 @@ def test_fold_frames_are_checked_before_any_fit():
     bad = [folds[0], (folds[1].train, folds[1].test.drop(columns="item"))]
     with pytest.raises(ValueError, match=r"test of fold 1 is missing column\(s\) \['item'\]"):
         GridSearch(small_rec(), {"n_components": [2]}, cv=bad).fit(df)
+    # the class of every missing column: a KeyError too, as Recommender.fit raises
+    with pytest.raises(MissingColumnError, match=r"test of fold 1 is missing column"):
+        GridSearch(small_rec(), {"n_components": [2]}, cv=bad).fit(df)
+    with pytest.raises(KeyError, match=r"^ratings is missing column\(s\) \['stars'\]"):
+        GridSearch(small_rec(), {"n_components": [2]}).fit(df, rating_col="stars")
 
 
 # ------------------------------------------------------------------------------ honesty

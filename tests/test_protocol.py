@@ -15,12 +15,14 @@ from nmfrec.evaluation import (
     Popularity,
     SupportsPredict,
     SupportsRecommend,
+    check_ratings_frame,
     cross_validate,
     evaluate,
     kfold,
     predicts_ratings,
     user_split,
 )
+from nmfrec.exceptions import MissingColumnError, NotFittedError, ProtocolSkippedWarning
 
 
 @pytest.fixture
@@ -126,8 +128,16 @@ def test_predictions_are_clipped_and_missing_is_reported(split):
     y = test["rating"].to_numpy()[known]
     assert res["rmse"] == pytest.approx(np.sqrt(np.mean((y - 5.0) ** 2)))  # clipped to 5
     assert res["n_pred_missing"] == 1
-    res = evaluate(_Const(10.0), train, test, protocols="rating")  # global_mean fill
+    res = evaluate(_Const(10.0), train, test, protocols="rating", missing="global_mean")
     pred = np.where(known, 5.0, train["rating"].mean())
+    assert res["mae"] == pytest.approx(np.mean(np.abs(test["rating"].to_numpy() - pred)))
+    # the default: the item's damped mean from train, by hand
+    res = evaluate(_Const(10.0), train, test, protocols="rating")
+    item = test["item"].to_numpy()[~known][0]
+    r = train.loc[train["item"] == item, "rating"]
+    mu = train["rating"].mean()
+    fill = (r.sum() + 5 * mu) / (r.size + 5) if r.size else mu
+    pred = np.where(known, 5.0, fill)
     assert res["mae"] == pytest.approx(np.mean(np.abs(test["rating"].to_numpy() - pred)))
     with pytest.raises(ValueError, match="missing predictions for 1 of"):
         evaluate(_Const(3.0), train, test, protocols="rating", missing="error")
@@ -288,6 +298,65 @@ def test_evaluate_column_errors(split):
         evaluate(_NotAFrame(), train, test, protocols="ranking")
 
 
+def test_missing_columns_are_key_and_value_errors_everywhere(split):
+    """One class for a missing column, whichever layer finds it, caught either way."""
+    train, test = split
+    calls = [
+        lambda: evaluate(Popularity(), train.drop(columns="user"), test),
+        lambda: evaluate(Popularity(), train, test, item_col="thing"),
+        lambda: evaluate(_NoItem(), train, test, protocols="ranking"),
+        lambda: Popularity().fit(train.drop(columns="rating")),
+        lambda: Popularity().fit(train).predict(test.drop(columns="item")),
+        lambda: GlobalMean().fit(train.drop(columns="rating")),
+        lambda: check_ratings_frame(train, rating_col="stars"),
+    ]
+    for call in calls:
+        for caught in (MissingColumnError, KeyError, ValueError):
+            with pytest.raises(caught, match="is missing column"):
+                call()
+    with pytest.raises(MissingColumnError) as info:
+        evaluate(Popularity(), train, test.drop(columns=["user", "rating"]))
+    # every missing role at once, and the plain message (a KeyError's str would quote it)
+    assert str(info.value).startswith("test is missing column(s) ['user', 'rating']; it has "
+                                      "['item'] (a user column is one of ['user', ")
+
+
+def test_evaluate_names_the_frame_of_a_refused_column_choice(split):
+    train, test = split
+    with pytest.raises(ValueError, match=r"^train: the user, item, rating columns must differ; "
+                                         r"got \['user', 'user', 'rating'\]\.$"):
+        evaluate(Popularity(), train, test, item_col="user")
+    with pytest.raises(ValueError, match=r"^test: ambiguous user column: the frame has "
+                                         r"\['user', 'userId'\]"):
+        evaluate(Popularity(), train, test.assign(userId=test["user"]))
+    # a missing role is reported before an ambiguous one, whatever their order
+    with pytest.raises(MissingColumnError, match=r"^test is missing column\(s\) \['rating'\]"):
+        evaluate(Popularity(), train, test.assign(userId=test["user"]).drop(columns="rating"))
+
+
+def test_check_ratings_frame_is_what_models_get(split):
+    train, _ = split
+    assert check_ratings_frame(train) is train                 # already canonical
+    ml = train.rename(columns=ML).assign(user_id=train["user"], timestamp=1)
+    out = check_ratings_frame(ml, user_col="userId")
+    # the chosen columns renamed, the other candidate for a role dropped, the rest kept
+    assert list(out.columns) == ["user", "item", "rating", "timestamp"]
+    pd.testing.assert_frame_equal(out[["user", "item", "rating"]], train)
+    seen = {}
+
+    class _Spy(Popularity):
+        def fit(self, ratings, **kw):
+            seen["columns"] = list(ratings.columns)
+            return super().fit(ratings, **kw)
+
+    evaluate(_Spy(), ml, ml, user_col="userId", protocols="rating")
+    assert seen["columns"] == list(out.columns)
+    with pytest.raises(ValueError, match="^fold 3 is empty"):
+        check_ratings_frame(train.iloc[:0], "fold 3")
+    with pytest.raises(TypeError, match="ratings must be a pandas DataFrame; got dict"):
+        check_ratings_frame({"user": [1]})
+
+
 class _NoItem(Popularity):
     def recommend_many(self, users, k=10, exclude_seen=True):
         return super().recommend_many(users, k, exclude_seen).drop(columns="item")
@@ -327,6 +396,8 @@ def test_baseline_errors(split):
                  lambda: GlobalMean().predict(test)):
         with pytest.raises(AttributeError, match=r"is not fitted yet; call fit\(ratings\) "
                                                  "before (predict|recommend)"):
+            call()
+        with pytest.raises(NotFittedError):     # nmfrec's class, as Recommender raises
             call()
     pop = Popularity().fit(train)
     with pytest.raises(KeyError, match="user 12345 is not in the training data"):
@@ -403,6 +474,8 @@ def test_rating_protocol_skips_models_that_do_not_predict_ratings(split, make, r
     with pytest.warns(UserWarning, match="rating protocol skipped \\(no RMSE or MAE\\): "
                                          + reason):
         res = evaluate(make(), train, test, k=5)
+    with pytest.warns(ProtocolSkippedWarning, match=reason):     # a category of its own
+        evaluate(make(), train, test, k=5)
     assert not {"rmse", "mae", "n_pred_missing", "predict_time"} & set(res)
     assert list(res["skipped"]) == ["rating"]
     assert re.search(reason, res["skipped"]["rating"])
@@ -460,6 +533,12 @@ def test_protocols_describe_the_models():
     assert isinstance(Popularity(), SupportsPredict) and isinstance(Popularity(), SupportsRecommend)
     assert isinstance(GlobalMean(), SupportsPredict)
     assert not isinstance(GlobalMean(), SupportsRecommend)
+
+    class PredictOnly:              # both Protocols ask for fit, declared once for both
+        def predict(self, pairs):
+            return pairs
+
+    assert not isinstance(PredictOnly(), SupportsPredict)
 
 
 class _Stranger(Popularity):

@@ -231,9 +231,14 @@ def test_predict_unknown_is_nan_or_baseline(fitted):
     assert np.isnan(rec.predict(new_u, known_i))
     base = rec.predict(pairs, unknown="baseline")
     assert base[0] == got[0]
-    assert base[1] == pytest.approx(df.loc[df["item"] == known_i, "rating"].mean(), rel=1e-12)
-    assert base[2] == pytest.approx(df.loc[df["user"] == known_u, "rating"].mean(), rel=1e-12)
-    assert base[3] == pytest.approx(df["rating"].mean(), rel=1e-12)
+    mu = df["rating"].mean()
+
+    def damped(r):          # five pseudo-ratings at the global mean
+        return (r.sum() + 5 * mu) / (r.size + 5)
+
+    assert base[1] == pytest.approx(damped(df.loc[df["item"] == known_i, "rating"]), rel=1e-12)
+    assert base[2] == pytest.approx(damped(df.loc[df["user"] == known_u, "rating"]), rel=1e-12)
+    assert base[3] == pytest.approx(mu, rel=1e-12)
     with pytest.raises(ValueError, match="unknown must be one of"):
         rec.predict(pairs, unknown="zero")
 
@@ -357,7 +362,9 @@ def test_update_new_and_existing_users_like_fold_in():
     assert not set(rec.recommend(old_user, k=100)["item"]) & set(unseen)
     assert not set(rec.recommend(user, k=100)["item"]) & set(mine["item"])
     assert not np.isnan(rec.predict(user, mine["item"].iloc[0]))
-    assert rec.user_means_[-1] == pytest.approx(mine["rating"].mean())
+    mu = rec.global_mean_        # damped by five pseudo-ratings at the fit's global mean
+    assert rec.user_means_[-1] == pytest.approx((mine["rating"].sum() + 5 * mu)
+                                                / (len(mine) + 5))
     # re-rating an item replaces the old value
     first = old_rows.iloc[0]
     rec.update(pd.DataFrame({"user": [old_user], "item": [first["item"]], "rating": [0.0]}))

@@ -6,14 +6,17 @@ import pytest
 
 from nmfrec._validation import (
     Interval,
+    check_fitted,
     check_frame,
     check_int,
     check_no_missing,
     check_params,
     check_positive_int,
     check_unique_pairs,
+    missing_columns,
     show,
 )
+from nmfrec.exceptions import MissingColumnError, NotFittedError
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(3), np.uint8(2)])
@@ -48,8 +51,35 @@ def test_check_frame():
         check_frame(df.to_numpy(), "train")
     with pytest.raises(ValueError, match=r"^x is missing column\(s\) \['c'\]; it has \['a', 'b'\]"):
         check_frame(df, "x", ("a", "c"))
+    with pytest.raises(KeyError, match=r"^x is missing column\(s\) \['c', 'd'\]; it has "):
+        check_frame(df, "x", ("c", "a", "d"))
     with pytest.raises(ValueError, match="^x is empty"):
         check_frame(df.iloc[:0], "x")
+
+
+def test_missing_column_error_is_a_key_and_a_value_error_with_a_plain_message():
+    df = pd.DataFrame({"a": [1]})
+    err = missing_columns(df, "train", ["user"], "a user column is one of ['user', 'uid']")
+    assert isinstance(err, MissingColumnError)
+    assert isinstance(err, KeyError) and isinstance(err, ValueError)
+    assert str(err) == ("train is missing column(s) ['user']; it has ['a'] (a user column is "
+                        "one of ['user', 'uid']).")
+    assert str(missing_columns(df, "x", ["b"])) == "x is missing column(s) ['b']; it has ['a']."
+    assert str(KeyError("q")) == "'q'" and str(MissingColumnError("q")) == "q"
+
+
+def test_check_fitted_names_the_class_the_call_and_the_method():
+    class Model:
+        pass
+
+    m = Model()
+    with pytest.raises(NotFittedError, match=r"^this Model is not fitted yet; call fit\(ratings\) "
+                                             r"before predict\.$"):
+        check_fitted(m, "mean_", "predict")
+    with pytest.raises(AttributeError, match="call fit before transform"):
+        check_fitted(m, "mean_", "transform", fit="fit")
+    m.mean_ = 1.0
+    assert check_fitted(m, "mean_", "predict") is None
 
 
 def test_check_no_missing_names_column_count_and_first_row():

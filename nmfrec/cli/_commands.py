@@ -8,34 +8,37 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..evaluation import CVResult, GlobalMean, Popularity, evaluate
+from ..exceptions import ProtocolSkippedWarning
 from ..io import check_file
 from ..recommender import Recommender
 from ._data import prepare, read_ratings, read_titles
-from ._errors import DataError, UsageError
-from ._output import Progress, format_table, jsonable, table_columns
+from ._errors import DataError, check_int_flag, message
+from ._output import format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
 
 
-def message(e):
-    """An exception's text (a KeyError's without the quotes repr adds)."""
-    if isinstance(e, KeyError) and e.args:
-        return str(e.args[0])
-    return str(e)
-
-
-def _check_k(k, name="--k"):
-    if k < 1:
-        raise UsageError(f"{name} must be an integer >= 1; got {k}.")
-
-
 def attach_titles(rec, titles):
-    """Give ``rec`` the titles, keyed like its item vocabulary; the number of titled items."""
+    """Give a fitted model the titles, keyed like its item vocabulary.
+
+    Parameters
+    ----------
+    rec : Recommender
+        Fitted; its item titles are set.
+    titles : pandas.Series
+        Item -> title, as read from a titles file (ids as read: ints or strings).
+
+    Returns
+    -------
+    int
+        How many of the model's items got a title.
+    """
     if rec.items_.is_integer:
         keys = pd.to_numeric(pd.Series(titles.index), errors="coerce")
         keep = keys.notna().to_numpy()
@@ -85,9 +88,70 @@ def _sample(rec, titles, test, out, n=5):
           + "; ".join(names), file=out)
 
 
+_COMMAND_PARAMETERS = """
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of the command.
+    out, err : file-like
+        Where results and messages go.
+    progress : Progress
+        The per-fold progress lines (on ``err``).
+
+    Returns
+    -------
+    int
+        The exit code, 0; failures are raised as ``UsageError`` or ``DataError``.
+"""
+
+
+def _command(func):
+    """Append the Parameters and Returns sections that every command shares."""
+    if func.__doc__:  # None under python -OO
+        func.__doc__ = func.__doc__.rstrip() + "\n" + _COMMAND_PARAMETERS
+    return func
+
+
+def _skipped_lines(results):
+    """One line per model and skipped protocol, saying why its metrics show "-".
+
+    Parameters
+    ----------
+    results : dict
+        Model label -> :class:`~nmfrec.evaluation.CVResult`, whose folds may have a
+        ``skipped`` entry (protocol -> reason) from :func:`~nmfrec.evaluation.evaluate`.
+
+    Returns
+    -------
+    list of str
+        E.g. ``"RMSE and MAE of nmfrec not computed ('-' in the table): Recommender.predict
+        does not return ratings (...); --protocol ranking leaves them out."``
+    """
+    lines = []
+    for label, res in results.items():
+        if "skipped" not in res.folds.columns:
+            continue
+        reasons = {}  # protocol -> its distinct reasons, in fold order
+        for skipped in res.folds["skipped"].dropna():
+            for protocol, why in skipped.items():
+                reasons.setdefault(protocol, {})[why] = None
+        for protocol, whys in reasons.items():
+            what, instead = _SKIPPED.get(protocol, (f"the {protocol} metrics", None))
+            lines.append(f"{what} of {label} not computed ('-' in the table): "
+                         f"{'; '.join(whys)}" + (f"; {instead}." if instead else "."))
+    return lines
+
+
+#: Skipped protocol -> (the metrics the table lacks, the flag that stops asking for them).
+_SKIPPED = {"rating": ("RMSE and MAE", "--protocol ranking leaves them out")}
+
+
+@_command
 def cmd_evaluate(args, out, err, progress):
+    """``nmfrec evaluate``: cross-validate a Recommender (and the baselines) and print
+    the table."""
     params = model_params(args)
-    _check_k(args.k)
+    check_int_flag(args.k, "--k")
     titles = read_titles(args.titles, args.item_col) if args.titles else None
 
     def say(msg):
@@ -115,8 +179,11 @@ def cmd_evaluate(args, out, err, progress):
             t0 = time.perf_counter()
             model = make()
             try:
-                res = evaluate(model, train, test, k=args.k,
-                               relevance_threshold=args.threshold, protocols=protos)
+                with warnings.catch_warnings():
+                    # the reason is printed once under the table, not as a warning per fold
+                    warnings.simplefilter("ignore", ProtocolSkippedWarning)
+                    res = evaluate(model, train, test, k=args.k,
+                                   relevance_threshold=args.threshold, protocols=protos)
             except ValueError as e:
                 err_ = usage_error_for(str(e), params)
                 if label == "nmfrec" and err_ is not None:
@@ -139,6 +206,9 @@ def cmd_evaluate(args, out, err, progress):
                            (f"{label} ± std", results[label].std)]
     print("", file=out)
     print(format_table(table_rows, table_columns(args.protocol, args.k)), file=out)
+    skipped = _skipped_lines(results)
+    if skipped:
+        print("\n" + "\n".join(skipped), file=out)
     print(f"\n{n} fold(s), {elapsed:.1f}s in all; '± std' is the sample standard deviation "
           "over folds. The first fit of a process includes loading (or, on a first run, "
           "compiling) the Numba kernels.", file=out, flush=True)
@@ -159,7 +229,9 @@ def cmd_evaluate(args, out, err, progress):
 
 
 # ------------------------------------------------------------------------- fit
+@_command
 def cmd_fit(args, out, err, progress):
+    """``nmfrec fit``: fit a Recommender on a ratings file and save it."""
     params = model_params(args)
     df = read_ratings(args)
     titles = read_titles(args.titles, args.item_col) if args.titles else None
@@ -193,8 +265,10 @@ def cmd_fit(args, out, err, progress):
 
 
 # ------------------------------------------------------------------------- recommend
+@_command
 def cmd_recommend(args, out, err, progress):
-    _check_k(args.k)
+    """``nmfrec recommend``: print the top-k items of one user of a saved model."""
+    check_int_flag(args.k, "--k")
     try:
         rec = Recommender.load(check_file(args.model, "model file"))
     except ValueError as e:

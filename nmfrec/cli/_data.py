@@ -7,6 +7,7 @@ for the command line.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pandas as pd
@@ -14,8 +15,8 @@ import pandas as pd
 from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
 from ..io import read_ratings_file, read_titles_file
-from ..ratings import ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, resolve_column
-from ._errors import DataError, UsageError
+from ..ratings import resolve_columns
+from ._errors import DataError, UsageError, check_int_flag, message
 
 #: How ``evaluate`` splits the ratings (``--split``).
 SPLITS = ("official", "kfold", "random", "user", "temporal")
@@ -28,7 +29,24 @@ _SOURCE = {"data_home": "--data-home", datasets.ENV_VAR: f"${datasets.ENV_VAR}",
 
 # ------------------------------------------------------------------------- user files
 def read_ratings(args):
-    """The ratings file named by ``args.ratings`` (with ``--sep`` and ``--names``)."""
+    """The ratings file named by ``--ratings`` (or ``fit``'s RATINGS), as read.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``ratings`` (the path), ``sep`` and ``names``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    UsageError
+        ``--names`` is malformed.
+    DataError
+        The file is missing or does not parse.
+    """
     try:
         return read_ratings_file(args.ratings, sep=args.sep, names=args.names)
     except ValueError as e:
@@ -38,7 +56,25 @@ def read_ratings(args):
 
 
 def read_titles(path, item_col=None):
-    """Titles from ``--titles``: a Series item -> title."""
+    """Titles from ``--titles``.
+
+    Parameters
+    ----------
+    path : str
+        The titles file (CSV with item and title columns, or a MovieLens items file).
+    item_col : str, optional
+        Its item column; by default recognised.
+
+    Returns
+    -------
+    pandas.Series
+        Item -> title.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable.
+    """
     try:
         return read_titles_file(path, item_col)
     except ValueError as e:
@@ -48,12 +84,12 @@ def read_titles(path, item_col=None):
 def _canonical(df, args):
     """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``."""
     try:
-        cols = {"user": resolve_column(df, args.user_col, USER_COLUMNS, "user"),
-                "item": resolve_column(df, args.item_col, ITEM_COLUMNS, "item"),
-                "rating": resolve_column(df, args.rating_col, RATING_COLUMNS, "rating")}
+        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col)
     except (KeyError, ValueError) as e:
-        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        raise DataError(f"{args.ratings}: {msg.replace('_col=', '-col ')}") from None
+        # the resolver's "user_col=" is the flag --user-col here
+        text = re.sub(r"\b(user|item|rating)_col=(\.\.\.)?", r"--\1-col", message(e))
+        raise DataError(f"{args.ratings}: {text}") from None
+    cols = dict(zip(("user", "item", "rating"), found))
     ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
     if ts is not None:
         if ts not in df.columns:
@@ -78,9 +114,26 @@ def _canonical(df, args):
 
 # ------------------------------------------------------------------------- splits
 def check_split_args(args):
-    """Refuse contradictory split flags before any data is read; the split to use."""
-    if args.kfold is not None and args.kfold < 2:
-        raise UsageError(f"--kfold must be an integer >= 2; got {args.kfold}.")
+    """Refuse contradictory split flags before any data is read.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``split``, ``kfold``, ``folds`` and ``test_size``.
+
+    Returns
+    -------
+    str or None
+        The split to use (``--kfold`` implies ``"kfold"``, ``--folds`` ``"official"``);
+        None when nothing was asked.
+
+    Raises
+    ------
+    UsageError
+        A flag out of range, or two flags that contradict each other.
+    """
+    if args.kfold is not None:
+        check_int_flag(args.kfold, "--kfold", 2)
     if args.folds is not None and args.kfold is not None:
         raise UsageError("give either --folds (official ml-100k folds) or --kfold N, not both.")
     if not 0 < args.test_size < 1:
@@ -99,7 +152,23 @@ def check_split_args(args):
 
 
 def parse_folds(text):
-    """``"u1,u2"`` -> ``("u1", "u2")``, official ml-100k fold names only."""
+    """The official ml-100k folds named by ``--folds``.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated fold names, e.g. ``"u1,u2"``.
+
+    Returns
+    -------
+    tuple of str
+        E.g. ``("u1", "u2")``.
+
+    Raises
+    ------
+    UsageError
+        A name that is not an official fold, or none at all.
+    """
     folds = tuple(f.strip() for f in text.split(",") if f.strip())
     bad = [f for f in folds if f not in datasets.ML100K_FOLDS]
     if bad or not folds:
@@ -109,7 +178,29 @@ def parse_folds(text):
 
 
 def split(df, kind, args):
-    """``(description, {name: (train, test)})`` of one of the generic splits."""
+    """One of the generic splits of a ratings frame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Columns ``user``, ``item``, ``rating`` (and ``timestamp`` for the temporal one).
+    kind : {None, "kfold", "random", "user", "temporal"}
+        The split; None is ``"kfold"``.
+    args : argparse.Namespace
+        With ``seed``, ``kfold`` (the number of folds, default 5) and ``test_size``.
+
+    Returns
+    -------
+    description : str
+        For the first line of the run.
+    splits : dict
+        Fold name -> (train, test).
+
+    Raises
+    ------
+    UsageError
+        A temporal split of a frame without timestamps.
+    """
     seed = args.seed
     if kind in (None, "kfold"):
         n = args.kfold or 5
@@ -175,8 +266,26 @@ def _synthetic(args, kind, say):
 def prepare(args, say):
     """Resolve ``--ratings``/``--dataset`` and the split flags into the folds to score.
 
-    Returns ``(source, splits)``: a dict describing the data for the JSON output, and
-    ``{fold name: (train, test)}``.
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``evaluate`` arguments.
+    say : callable
+        Prints one line of the run's account (which data, from where, how split).
+
+    Returns
+    -------
+    source : dict
+        What the data is, for the JSON output.
+    splits : dict
+        Fold name -> (train, test).
+
+    Raises
+    ------
+    UsageError
+        Flags that contradict each other or do not fit the data.
+    DataError
+        A file or a MovieLens release that cannot be had.
     """
     kind = check_split_args(args)
     folds = parse_folds(args.folds) if args.folds is not None else None

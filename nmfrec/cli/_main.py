@@ -6,8 +6,7 @@ import sys
 import warnings
 
 from ..datasets import DatasetNotFoundError
-from ._commands import message
-from ._errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, DataError, UsageError
+from ._errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, DataError, UsageError, message
 from ._output import Progress
 from ._parser import PROG, build_parser
 

@@ -8,7 +8,20 @@ import numpy as np
 
 
 def table_columns(protocol, k):
-    """(result key, header) pairs of the evaluate table for a protocol."""
+    """The columns of the ``evaluate`` table for a protocol.
+
+    Parameters
+    ----------
+    protocol : {"rating", "ranking", "both"}
+        The ``--protocol`` value.
+    k : int
+        The list length, shown in the ranking headers (``P@10``).
+
+    Returns
+    -------
+    list of (str, str)
+        (result key, header) pairs, fit time last.
+    """
     cols = []
     if protocol in ("rating", "both"):
         cols += [("rmse", "RMSE"), ("mae", "MAE")]
@@ -26,9 +39,20 @@ def _fmt(value, key):
 
 
 def format_table(rows, columns):
-    """Text table: rows are (label, {key: value}); numbers right-aligned, "-" for missing.
+    """A text table, numbers right-aligned and "-" for a missing or NaN value.
 
     A rule is drawn under the header and above the row labelled ``mean``.
+
+    Parameters
+    ----------
+    rows : list of (str, mapping)
+        Row label and its values by result key.
+    columns : list of (str, str)
+        (result key, header) pairs, as from :func:`table_columns`.
+
+    Returns
+    -------
+    str
     """
     header = ["", *[h for _, h in columns]]
     body = [[label, *[_fmt(vals.get(key), key) for key, _ in columns]] for label, vals in rows]
@@ -47,7 +71,17 @@ def format_table(rows, columns):
 
 
 def jsonable(x):
-    """``x`` with numpy scalars as Python numbers and NaN as None (for ``json.dumps``)."""
+    """``x`` with numpy scalars as Python numbers and NaN as None (for ``json.dumps``).
+
+    Parameters
+    ----------
+    x : object
+        A value, or dicts and lists of values (converted recursively, keys as str).
+
+    Returns
+    -------
+    object
+    """
     if isinstance(x, dict):
         return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -61,7 +95,18 @@ def jsonable(x):
 
 
 def isatty(stream):
-    """Whether ``stream`` is a terminal (False for anything that cannot say)."""
+    """Whether ``stream`` is a terminal.
+
+    Parameters
+    ----------
+    stream : file-like
+        E.g. ``sys.stderr``.
+
+    Returns
+    -------
+    bool
+        False for anything that cannot say (no ``isatty``, or a closed stream).
+    """
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -73,6 +118,11 @@ class Progress:
 
     ``pending`` is True while a begun line waits for its end, so that a warning printed
     in between starts on a new line (see :meth:`interrupt`).
+
+    Parameters
+    ----------
+    stream : file-like
+        Where the lines go (the command's stderr).
     """
 
     def __init__(self, stream):
@@ -81,12 +131,26 @@ class Progress:
         self._head = ""
 
     def begin(self, head):
+        """Start a fold's line; on a terminal it is printed now, else with its end.
+
+        Parameters
+        ----------
+        head : str
+            What the fold is about to do.
+        """
         self._head = head
         if isatty(self.stream):
             print(head, file=self.stream, end="", flush=True)
             self.pending = True
 
     def end(self, tail):
+        """Finish the fold's line.
+
+        Parameters
+        ----------
+        tail : str
+            Its result, printed after the head.
+        """
         if self.pending:
             print(tail, file=self.stream, flush=True)
             self.pending = False

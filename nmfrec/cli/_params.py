@@ -35,16 +35,39 @@ CLI_DEFAULTS = {"random_state": 0}
 
 @dataclass(frozen=True)
 class ParamDoc:
-    """What the docstrings say about one parameter."""
+    """What the docstrings say about one parameter.
+
+    Parameters
+    ----------
+    name : str
+        The parameter.
+    kinds : frozenset of {"int", "float", "bool", "str", "none"}
+        The kinds of value its type line allows.
+    choices : tuple of str
+        The allowed strings, from a ``{"a", "b"}`` type; empty when any string goes.
+    help : str
+        The cleaned first paragraph of its description ("" when there is none).
+    """
 
     name: str
-    kinds: frozenset  # of "int", "float", "bool", "str", "none"
-    choices: tuple  # allowed strings, from a {"a", "b"} type
-    help: str  # cleaned first paragraph of the description ("" when none)
+    kinds: frozenset
+    choices: tuple
+    help: str
 
 
 def flag(name):
-    """``n_components`` -> ``--n-components``."""
+    """The flag of a parameter.
+
+    Parameters
+    ----------
+    name : str
+        A parameter name, e.g. ``"n_components"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"--n-components"``.
+    """
     return "--" + name.replace("_", "-")
 
 
@@ -168,6 +191,24 @@ def parse_value(text, doc, default):
 
     The kind is the docstring's; without one, the default's type; without that (a None
     default, undocumented), an int, else a float, else the string.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value as typed; ``none`` or ``null`` is None.
+    doc : ParamDoc or None
+        What the docstrings say about the parameter.
+    default : object
+        The parameter's default.
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    ValueError
+        ``text`` is not of the kind (``"expected an integer; got 'x'"``).
     """
     if text.strip().lower() in ("none", "null"):
         return None
@@ -201,13 +242,36 @@ def _metavar(doc, default):
 
 
 def paired_params(names):
-    """``{"l2": ("l2_W", "l2_H")}``: one flag that sets both sides."""
+    """The parameter pairs ``x_W``/``x_H`` that one flag ``--x`` sets together.
+
+    Parameters
+    ----------
+    names : collection of str
+        Parameter names.
+
+    Returns
+    -------
+    dict
+        E.g. ``{"l2": ("l2_W", "l2_H")}``.
+    """
     return {n[:-2]: (n, n[:-2] + "_H") for n in names
             if n.endswith("_W") and n[:-2] + "_H" in names}
 
 
 def param_help(name, default):
-    """The ``--help`` text of a parameter's flag: its docstring description and default."""
+    """The ``--help`` text of a parameter's flag: its docstring description and default.
+
+    Parameters
+    ----------
+    name : str
+        A parameter of the Recommender.
+    default : object
+        The default the flag shows.
+
+    Returns
+    -------
+    str
+    """
     doc = param_docs()[name]
     text = doc.help or name.replace("_", " ")
     if default is None:
@@ -218,7 +282,13 @@ def param_help(name, default):
 
 
 def add_model_args(parser):
-    """Add one flag per Recommender parameter (and per W/H pair) to ``parser``."""
+    """Add one flag per Recommender parameter (and per W/H pair) to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A subcommand's parser; the flags go into a group of their own.
+    """
     defaults = model_defaults()
     docs = param_docs()
     group = parser.add_argument_group(
@@ -243,7 +313,25 @@ def _convert(name, raw, default, given_flag):
 
 
 def model_params(args):
-    """The Recommender parameters from parsed ``args``, validated; UsageError naming the flag."""
+    """The Recommender parameters from the parsed arguments, validated.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed by a parser that :func:`add_model_args` equipped.
+
+    Returns
+    -------
+    dict
+        Every parameter of the Recommender: the defaults (the CLI's fixed seed
+        included) updated by the flags given.
+
+    Raises
+    ------
+    UsageError
+        A value of the wrong kind, or one the Recommender refuses; the message names
+        the flag.
+    """
     defaults = model_defaults()
     params = dict(defaults)
     given = {}  # parameter -> the flag that set it, for error messages
@@ -263,7 +351,23 @@ def model_params(args):
 
 
 def usage_error_for(message, params, given=None):
-    """A parameter error from the library, reworded to name the flag: UsageError or None."""
+    """A parameter error from the library, reworded to name the flag.
+
+    Parameters
+    ----------
+    message : str
+        The library's error message, e.g. ``"l2_W must be ...; got -1."``.
+    params : collection of str
+        The parameter names.
+    given : dict, optional
+        Parameter -> the flag that set it (``--l2`` for ``l2_W``); by default the
+        parameter's own flag.
+
+    Returns
+    -------
+    UsageError or None
+        None when the message does not start with a parameter's name.
+    """
     given = given or {}
     for name in sorted(params, key=len, reverse=True):
         if message.startswith(name + " "):
@@ -272,7 +376,20 @@ def usage_error_for(message, params, given=None):
 
 
 def check_params(params, given=None):
-    """Validate ``params`` with the Recommender's own check; UsageError naming the flag."""
+    """Validate the parameters with the Recommender's own check.
+
+    Parameters
+    ----------
+    params : dict
+        Recommender parameters.
+    given : dict, optional
+        Parameter -> the flag that set it, for the message.
+
+    Raises
+    ------
+    UsageError
+        A parameter the Recommender refuses; the message names the flag.
+    """
     try:
         Recommender(**params).fit(None)  # validates the parameters, then refuses None
     except (TypeError, ValueError) as e:
@@ -284,7 +401,19 @@ def check_params(params, given=None):
 
 
 def describe_params(params):
-    """``k=30, solver=als, <changed parameters>`` for the first line of a run."""
+    """The model in one line: ``k=30, solver=als, <changed parameters>``.
+
+    Parameters
+    ----------
+    params : dict
+        Recommender parameters.
+
+    Returns
+    -------
+    str
+        The rank the fit will use, the solver, and every parameter that differs from
+        the library's default.
+    """
     base = Recommender().get_params()
     changed = {k: v for k, v in params.items() if base.get(k) != v}
     try:  # the values a fit will use, with the None ("auto") ones resolved

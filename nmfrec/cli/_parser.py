@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
+from ..ratings import DUPLICATE_POLICIES
 from ._commands import cmd_evaluate, cmd_fit, cmd_recommend
 from ._data import DATASETS, SPLITS
 from ._errors import UsageError
@@ -96,7 +97,7 @@ def _add_input_args(group, *, timestamp=False):
     group.add_argument("--sep", metavar="SEP", help="field separator (default: guessed; "
                                                     "'tab' or '\\t' for tabs)")
     group.add_argument("--names", metavar="A,B,...", help="column names of a headerless file")
-    group.add_argument("--duplicates", choices=("raise", "last", "first", "mean"),
+    group.add_argument("--duplicates", choices=DUPLICATE_POLICIES,
                        default="raise", help="a (user, item) pair rated twice: error "
                                              "(default), keep last/first, or average")
     group.add_argument("--titles", metavar="FILE",

@@ -12,48 +12,10 @@
   of ml-100k, ml-1m, ml-20m).
 """
 
-from ._home import ENV_VAR, data_home_source, get_data_home
-from .movielens import (
-    DOWNLOAD_TIMEOUT,
-    ML100K_DEFAULT_FOLDS,
-    ML100K_FOLDS,
-    ML100K_GENRES,
-    MOVIELENS,
-    Dataset,
-    DatasetNotFoundError,
-    Release,
-    fetch_movielens,
-    find_movielens,
-    load_movielens,
-    ml100k_folds,
-)
-from .synthetic import (
-    SIZE_ALIASES,
-    SYNTHETIC_SIZES,
-    make_ratings,
-    make_ratings_like,
-    synthetic_shape,
-)
+# Each module lists its public names once, in its own __all__; the package re-exports them.
+from . import _home, movielens, synthetic
+from ._home import *  # noqa: F401,F403
+from .movielens import *  # noqa: F401,F403
+from .synthetic import *  # noqa: F401,F403
 
-__all__ = [
-    "Dataset",
-    "DatasetNotFoundError",
-    "Release",
-    "MOVIELENS",
-    "ML100K_FOLDS",
-    "ML100K_DEFAULT_FOLDS",
-    "ML100K_GENRES",
-    "DOWNLOAD_TIMEOUT",
-    "ENV_VAR",
-    "get_data_home",
-    "data_home_source",
-    "find_movielens",
-    "fetch_movielens",
-    "load_movielens",
-    "ml100k_folds",
-    "make_ratings",
-    "make_ratings_like",
-    "synthetic_shape",
-    "SYNTHETIC_SIZES",
-    "SIZE_ALIASES",
-]
+__all__ = [*_home.__all__, *movielens.__all__, *synthetic.__all__]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["ENV_VAR", "get_data_home", "data_home_source", "find_folder"]
+__all__ = ["ENV_VAR", "get_data_home", "data_home_source"]
 
 #: The environment variable naming the data home.
 ENV_VAR = "NMFREC_DATA"

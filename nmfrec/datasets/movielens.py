@@ -32,6 +32,7 @@ __all__ = [
     "Release",
     "MOVIELENS",
     "ML100K_FOLDS",
+    "ML100K_DEFAULT_FOLDS",
     "ML100K_GENRES",
     "DOWNLOAD_TIMEOUT",
     "find_movielens",

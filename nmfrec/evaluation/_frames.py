@@ -1,28 +1,26 @@
-"""Which columns of a ratings frame the evaluation layer reads, found by one resolver.
+"""Which columns of a ratings frame the evaluation layer reads, and the frame it passes on.
 
-The evaluation layer recognises the same column names as ``Recommender.fit``: the user,
-item and rating columns are found by :func:`nmfrec.ratings.resolve_column` among
-``USER_COLUMNS``, ``ITEM_COLUMNS`` and ``RATING_COLUMNS`` (``user``/``userId``/...,
-``item``/``movieId``/..., ``rating``/...), or named with ``user_col=``, ``item_col=``,
-``rating_col=``. Splits keep the caller's column names; a model that the evaluation
-layer fits or queries gets the frame with those columns renamed ``user``, ``item``,
-``rating`` (:func:`canonical`), so the same model code scores MovieLens-named frames and
-``user, item, rating`` frames alike.
+The evaluation layer finds the user, item and rating columns with the resolver of
+``Recommender.fit``, :func:`nmfrec.ratings.resolve_columns`: among the usual names of
+each role (``user``/``userId``/..., ``item``/``movieId``/..., ``rating``/...), or as named
+with ``user_col=``, ``item_col=``, ``rating_col=``. Splits keep the caller's column names;
+a model that the evaluation layer fits or queries gets the frame with those columns
+renamed ``user``, ``item``, ``rating`` (:func:`check_ratings_frame`), so the same model
+code scores MovieLens-named frames and ``user, item, rating`` frames alike.
 """
 
 from __future__ import annotations
 
-from .._validation import check_frame
-from ..ratings import ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, resolve_column
+from .._validation import check_frame, missing_columns
+from ..ratings import ROLE_COLUMNS, resolve_columns
 
-#: Candidate column names of each role, in order of preference.
-ROLE_COLUMNS = {"user": USER_COLUMNS, "item": ITEM_COLUMNS, "rating": RATING_COLUMNS}
+__all__ = ["check_ratings_frame"]
 
 RATINGS_ROLES = ("user", "item", "rating")
 
 
 def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, item_col=None,
-                  rating_col=None, allow_empty=False):
+                  rating_col=None, prefer=None, allow_empty=False):
     """The column of ``df`` that plays each role, after checking the frame.
 
     Parameters
@@ -36,6 +34,9 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
     user_col, item_col, rating_col : str, optional
         Column names chosen by the caller; by default each is recognised among the usual
         names of its role.
+    prefer : dict, optional
+        Role -> column name to use when no name is given and ``df`` has that column
+        (e.g. the columns a model was fitted on), before the usual names are tried.
     allow_empty : bool, default False
         Accept a frame without rows.
 
@@ -48,32 +49,47 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
     ------
     TypeError
         ``df`` is not a DataFrame.
+    MissingColumnError
+        A role has no column, or a named column is absent; the message lists every
+        missing one (``"{name} is missing column(s) ['rating'] ..."``). A ``KeyError``
+        and a ``ValueError``.
     ValueError
-        A role has no column (``"{name} is missing column(s) ['rating'] ..."``), a named
-        column is absent, two columns could play one role (ambiguous), one column would
-        play two roles, or the frame is empty.
+        Two columns could play one role (ambiguous), one column would play two roles,
+        or the frame is empty.
     """
     check_frame(df, name, allow_empty=True)
-    given = {"user": user_col, "item": item_col, "rating": rating_col}
-    found, missing = {}, []
-    for role in roles:
-        if given[role] is not None and given[role] not in df.columns:
-            missing.append(given[role])
-            continue
-        try:
-            found[role] = resolve_column(df, given[role], ROLE_COLUMNS[role], role)
-        except KeyError:
-            missing.append(role)
-    if missing:
-        hints = "; ".join(f"a {r} column is one of {list(ROLE_COLUMNS[r])} or {r}_col="
-                          for r in missing if r in ROLE_COLUMNS)
-        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(df.columns)}"
-                         + (f" ({hints})." if hints else "."))
-    if len(set(found.values())) < len(found):
-        raise ValueError(f"{name}: the {', '.join(found)} columns must differ; got "
-                         f"{list(found.values())}.")
+    given = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col}
+    try:
+        found = resolve_columns(df, **given, roles=roles, prefer=prefer)
+    except (KeyError, ValueError):
+        raise _resolve_error(df, name, roles, given, prefer) from None
     check_frame(df, name, allow_empty=allow_empty)
-    return found
+    return dict(zip(roles, found))
+
+
+def _resolve_error(df, name, roles, given, prefer):
+    """The error to raise when the resolver refuses the columns of ``df``, naming the frame.
+
+    The resolver stops at the first problem; here each role is resolved alone, so that
+    the message lists every missing column at once.
+    """
+    found, missing, refused = {}, [], None
+    for role in roles:
+        try:
+            found[role] = resolve_columns(df, **given, roles=(role,), prefer=prefer)[0]
+        except KeyError:
+            missing.append(given[f"{role}_col"] or role)
+        except ValueError as e:  # ambiguous, or a name selecting several columns
+            refused = refused or e
+    if missing:
+        hint = "; ".join(f"a {r} column is one of {list(ROLE_COLUMNS[r])} or {r}_col="
+                         for r in missing if r in ROLE_COLUMNS)
+        return missing_columns(df, name, missing, hint)
+    if refused is not None:
+        return ValueError(f"{name}: {refused}")
+    # every role has a column of its own, so two roles share one
+    return ValueError(f"{name}: the {', '.join(found)} columns must differ; got "
+                      f"{list(found.values())}.")
 
 
 def canonical(df, columns):
@@ -86,6 +102,7 @@ def canonical(df, columns):
     Parameters
     ----------
     df : pandas.DataFrame
+        The frame.
     columns : dict
         Role -> column name, as returned by :func:`frame_columns`.
 
@@ -100,3 +117,54 @@ def canonical(df, columns):
     if not drop and not rename:
         return df
     return df.drop(columns=list(dict.fromkeys(drop))).rename(columns=rename)
+
+
+def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
+                        rating_col=None):
+    """Check a ratings frame and return it as the evaluation layer gives it to a model.
+
+    The user, item and rating columns are found as ``Recommender.fit`` finds them and
+    renamed ``user``, ``item`` and ``rating``; other columns (a timestamp, ...) are
+    kept, except those that could also play a resolved role (a ``user_id`` beside the
+    chosen ``userId``). :func:`evaluate` fits and queries models with frames made this
+    way; a search or a loop that fits models itself can do the same.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One (user, item, rating) per row, with at least one row.
+    name : str, default "ratings"
+        What the caller calls the frame (``"train"``, ``"test of fold 2"``), for
+        messages.
+    user_col, item_col, rating_col : str, optional
+        Column names in ``df``; by default each is recognised among the usual names of
+        its role (``user``, ``userId``, ...; ``item``, ``movieId``, ...; ``rating``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself when its columns are already named ``user``, ``item``,
+        ``rating`` and nothing else could play those roles; otherwise a renamed copy.
+
+    Raises
+    ------
+    TypeError
+        ``df`` is not a DataFrame.
+    MissingColumnError
+        A role has no column, or a named column is absent (a ``KeyError`` and a
+        ``ValueError``).
+    ValueError
+        An ambiguous role (two candidate columns), one column for two roles, or an
+        empty frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nmfrec.evaluation import check_ratings_frame
+    >>> df = pd.DataFrame({"userId": [1, 2], "movieId": [10, 20], "rating": [4.0, 3.5]})
+    >>> list(check_ratings_frame(df).columns)
+    ['user', 'item', 'rating']
+    """
+    columns = frame_columns(df, name, user_col=user_col, item_col=item_col,
+                            rating_col=rating_col)
+    return canonical(df, columns)

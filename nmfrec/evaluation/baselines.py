@@ -12,27 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_frame, check_positive_int, show
-from ._frames import frame_columns
+from .._validation import check_fitted, check_frame, check_positive_int, show
+from ._frames import RATINGS_ROLES, frame_columns
 
 __all__ = ["GlobalMean", "Popularity"]
-
-
-def _check_fitted(model, method):
-    if not hasattr(model, "mean_"):
-        raise AttributeError(f"this {type(model).__name__} is not fitted yet; call "
-                             f"fit(ratings) before {method}.")
-
-
-def _fitted_columns(model, pairs, where, roles, user_col, item_col):
-    """Resolve the columns of ``pairs``, preferring the names the model was fitted on."""
-    fitted = dict(zip(("user", "item", "rating"), model.columns_))
-    given = {"user": user_col, "item": item_col}
-    for role in roles:
-        if given[role] is None and fitted[role] in getattr(pairs, "columns", ()):
-            given[role] = fitted[role]
-    return frame_columns(pairs, where, roles, user_col=given["user"],
-                         item_col=given["item"], allow_empty=True)
 
 
 class GlobalMean:
@@ -72,8 +55,10 @@ class GlobalMean:
         ------
         TypeError
             ``ratings`` is not a DataFrame.
+        MissingColumnError
+            No rating column (a ``KeyError`` and a ``ValueError``).
         ValueError
-            No rating column, or no rows.
+            No rows.
         """
         rcol = frame_columns(ratings, "GlobalMean.fit: ratings", ("rating",),
                              rating_col=rating_col)["rating"]
@@ -91,8 +76,15 @@ class GlobalMean:
         Returns
         -------
         ndarray of float64, shape (len(pairs),)
+
+        Raises
+        ------
+        NotFittedError
+            ``fit`` was not called.
+        TypeError
+            ``pairs`` is not a DataFrame.
         """
-        _check_fitted(self, "predict")
+        check_fitted(self, "mean_", "predict")
         check_frame(pairs, "GlobalMean.predict: pairs", allow_empty=True)
         return np.full(len(pairs), self.mean_)
 
@@ -152,8 +144,10 @@ class Popularity:
         ------
         TypeError
             ``ratings`` is not a DataFrame.
+        MissingColumnError
+            A missing column (a ``KeyError`` and a ``ValueError``).
         ValueError
-            A missing column, no rows, or a negative ``damping``.
+            No rows, or a negative ``damping``.
         """
         cols = frame_columns(ratings, "Popularity.fit: ratings", user_col=user_col,
                              item_col=item_col, rating_col=rating_col)
@@ -187,10 +181,18 @@ class Popularity:
         -------
         ndarray of float64, shape (len(pairs),)
             The item's damped mean, the global mean for an item absent from training.
+
+        Raises
+        ------
+        NotFittedError
+            ``fit`` was not called.
+        MissingColumnError
+            No item column.
         """
-        _check_fitted(self, "predict")
-        icol = _fitted_columns(self, pairs, "Popularity.predict: pairs", ("item",),
-                               user_col, item_col)["item"]
+        check_fitted(self, "mean_", "predict")
+        fitted = dict(zip(RATINGS_ROLES, self.columns_))
+        icol = frame_columns(pairs, "Popularity.predict: pairs", ("item",), user_col=user_col,
+                             item_col=item_col, prefer=fitted, allow_empty=True)["item"]
         pred = self.item_mean_.reindex(pairs[icol].to_numpy()).to_numpy(dtype=np.float64)
         return np.where(np.isnan(pred), self.mean_, pred)
 
@@ -213,12 +215,14 @@ class Popularity:
 
         Raises
         ------
+        NotFittedError
+            ``fit`` was not called.
         KeyError
             The user is not in the training data.
         ValueError
             ``k`` is not an integer >= 1.
         """
-        _check_fitted(self, "recommend")
+        check_fitted(self, "mean_", "recommend")
         k = check_positive_int(k, "k")
         if user not in self.seen_:
             raise KeyError(f"user {show(user)} is not in the training data")

@@ -256,7 +256,7 @@ _RANKING_PARAMETERS = """
         Ranked recommendation lists, one per user; only the first ``k`` entries count.
     relevant : sequence of sets, lists or 1-D arrays
         The relevant items of each user, aligned with ``recommended``.
-    k : int, default 10
+{extra}    k : int, default 10
         List length: ranks beyond ``k`` are ignored.
     average : bool, default True
         If False, return the per-user values (NaN for users without relevant items).
@@ -267,10 +267,27 @@ _RANKING_PARAMETERS = """
 """
 
 
-def _ranking_doc(func):
-    """Append the Parameters and Returns sections shared by the ranking metrics."""
+def _ranking_doc(func=None, *, extra=""):
+    """Append the Parameters and Returns sections shared by the ranking metrics.
+
+    Parameters
+    ----------
+    func : function, optional
+        The metric; without it, a decorator is returned (``@_ranking_doc(extra=...)``).
+    extra : str, default ""
+        Entries of further parameters, placed between ``relevant`` and ``k`` (as in the
+        metric's signature), indented as a numpydoc section of a function.
+
+    Returns
+    -------
+    function
+        ``func`` with its docstring completed, or the decorator.
+    """
+    if func is None:
+        return lambda f: _ranking_doc(f, extra=extra)
     if func.__doc__:  # None under python -OO
-        func.__doc__ = func.__doc__.rstrip() + "\n" + _RANKING_PARAMETERS
+        func.__doc__ = (func.__doc__.rstrip() + "\n"
+                        + _RANKING_PARAMETERS.format(extra=extra))
     return func
 
 
@@ -377,6 +394,11 @@ def hit_rate_at_k(recommended, relevant, k=10, average=True):
     return _finish(hits.any(axis=1).astype(np.float64), n_rel, average, "hit_rate_at_k")
 
 
+@_ranking_doc(extra="""\
+    n_items : int
+        Size of the whole catalog, train items included, as in implicit; must exceed
+        every user's number of relevant items.
+""")
 def limited_auc_at_k(recommended, relevant, n_items, k=10, average=True):
     """implicit's "limited AUC" at k.
 
@@ -390,24 +412,6 @@ def limited_auc_at_k(recommended, relevant, n_items, k=10, average=True):
 
     where a missing slot (list shorter than ``k``) counts as a miss, exactly as implicit
     counts its ``-1`` padding. Averaged over users with ``P > 0``.
-
-    Parameters
-    ----------
-    recommended : 2-D int array padded with -1, or sequence of 1-D arrays
-        Ranked recommendation lists, one per user; only the first ``k`` entries count.
-    relevant : sequence of sets, lists or 1-D arrays
-        The relevant items of each user, aligned with ``recommended``.
-    n_items : int
-        Size of the whole catalog, train items included, as in implicit; must exceed
-        every user's number of relevant items.
-    k : int, default 10
-        List length: ranks beyond ``k`` are ignored.
-    average : bool, default True
-        If False, return the per-user values (NaN for users without relevant items).
-
-    Returns
-    -------
-    float or ndarray of shape (n_users,)
     """
     hits, n_rel, _ = _hits(recommended, relevant, k)
     n_items = int(n_items)

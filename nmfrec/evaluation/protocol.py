@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_positive_int, show
+from ..exceptions import ProtocolSkippedWarning
 from . import metrics as _m
-from ._frames import canonical, frame_columns
+from ._frames import canonical, check_ratings_frame, frame_columns
 from .splits import cold_start_report
 
 __all__ = [
@@ -47,11 +48,32 @@ __all__ = [
 ]
 
 PROTOCOLS = ("rating", "ranking")
-MISSING = ("global_mean", "ignore", "error")
+MISSING = ("baseline", "global_mean", "ignore", "error")
+
+#: Pseudo-count of the damped item means that stand in for missing predictions.
+BASELINE_DAMPING = 5.0
+
+
+class _SupportsFit(Protocol):
+    """What both protocols need: ``fit(train)``."""
+
+    def fit(self, train: pd.DataFrame) -> Any:
+        """Learn from the training ratings.
+
+        Parameters
+        ----------
+        train : pandas.DataFrame
+            Columns ``user``, ``item``, ``rating`` (and the caller's other columns).
+
+        Returns
+        -------
+        object
+            The model itself, by convention.
+        """
 
 
 @runtime_checkable
-class SupportsPredict(Protocol):
+class SupportsPredict(_SupportsFit, Protocol):
     """What protocol A (rating prediction) needs.
 
     ``fit(train)`` takes a ratings frame with columns ``user, item, rating`` (and any
@@ -65,13 +87,23 @@ class SupportsPredict(Protocol):
     Without the attribute, a model with ``predict`` is taken to predict ratings.
     """
 
-    def fit(self, train: pd.DataFrame) -> Any: ...
+    def predict(self, pairs: pd.DataFrame) -> Any:
+        """Predicted ratings of (user, item) pairs.
 
-    def predict(self, pairs: pd.DataFrame) -> Any: ...
+        Parameters
+        ----------
+        pairs : pandas.DataFrame
+            Columns ``user`` and ``item``, one pair per row.
+
+        Returns
+        -------
+        array-like of float, shape (len(pairs),)
+            NaN where the model cannot predict (an unknown user or item).
+        """
 
 
 @runtime_checkable
-class SupportsRecommend(Protocol):
+class SupportsRecommend(_SupportsFit, Protocol):
     """What protocol B (top-k ranking) needs (besides ``fit``).
 
     ``recommend_many(users, k, exclude_seen=True)`` returns a frame with a user column,
@@ -83,9 +115,24 @@ class SupportsRecommend(Protocol):
     the protocol calls once per user.
     """
 
-    def fit(self, train: pd.DataFrame) -> Any: ...
+    def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame:
+        """The top-``k`` items of each user, as one long frame.
 
-    def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame: ...
+        Parameters
+        ----------
+        users : sequence of labels
+            Users of the training data.
+        k : int
+            Largest number of items per user.
+        exclude_seen : bool, default True
+            Leave out the items each user rated in training (the protocol asks for
+            True).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A user and an item column, optionally ``score`` and ``rank`` (1 = best).
+        """
 
 
 #: Old Protocol name -> (new name, why it changed).
@@ -226,7 +273,7 @@ def evaluate(
     relevance_threshold=4.0,
     fit=True,
     protocols=PROTOCOLS,
-    missing="global_mean",
+    missing="baseline",
     *,
     user_col=None,
     item_col=None,
@@ -262,13 +309,16 @@ def evaluate(
     fit : bool, default True
         Call ``model.fit(train)`` first; False scores an already fitted model.
     protocols : tuple of {"rating", "ranking"}, default both
-        The protocols to run. The rating protocol is skipped, with a ``UserWarning`` and
-        an entry in ``skipped``, for a model whose ``predict`` does not return ratings
+        The protocols to run. The rating protocol is skipped, with a
+        :class:`~nmfrec.exceptions.ProtocolSkippedWarning` (a ``UserWarning``) and an
+        entry in ``skipped``, for a model whose ``predict`` does not return ratings
         (see :func:`predicts_ratings`).
-    missing : {"global_mean", "ignore", "error"}, default "global_mean"
-        What to do with NaN predictions (unknown users or items): replace them by the
-        train mean rating, leave them out of RMSE/MAE, or raise. Their number is
-        reported as ``n_pred_missing`` in every case.
+    missing : {"baseline", "global_mean", "ignore", "error"}, default "baseline"
+        What to do with NaN predictions (a model that cannot predict a pair, e.g. for a
+        user unknown to train): replace them by a baseline from the train ratings, the
+        item's damped mean ``(sum + 5 mu) / (count + 5)`` (``mu``, the train mean, for an
+        item unknown to train), the same for every model; or by ``mu``; leave them out of
+        RMSE/MAE; or raise. Their number is reported as ``n_pred_missing`` in every case.
     user_col, item_col, rating_col : str, optional
         Column names in both frames; by default the usual names are recognised.
 
@@ -292,8 +342,10 @@ def evaluate(
     TypeError
         A frame is not a DataFrame; the ranking protocol is requested for a model with
         neither ``recommend_many`` nor ``recommend``.
+    MissingColumnError
+        A frame lacks a column (a ``KeyError`` and a ``ValueError``).
     ValueError
-        A frame lacks a column or is empty; a bad ``k``, ``protocols`` or ``missing``;
+        A frame is empty; a bad ``k``, ``protocols`` or ``missing``;
         the model recommends an item the user rated in train, or returns a wrong number
         of predictions; ``missing="error"`` and a prediction is NaN.
 
@@ -303,8 +355,8 @@ def evaluate(
     which is part of the score).
     """
     cols = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
-    train = canonical(train, frame_columns(train, "train", **cols))
-    test = canonical(test, frame_columns(test, "test", **cols))
+    train = check_ratings_frame(train, "train", **cols)
+    test = check_ratings_frame(test, "test", **cols)
     protocols = tuple([protocols] if isinstance(protocols, str) else protocols)
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad or not protocols:
@@ -335,7 +387,7 @@ def evaluate(
         else:
             skipped["rating"] = _why_no_ratings(model)
             warnings.warn(f"rating protocol skipped (no RMSE or MAE): {skipped['rating']}.",
-                          UserWarning, stacklevel=2)
+                          ProtocolSkippedWarning, stacklevel=2)
     if "ranking" in protocols:
         out.update(_ranking_protocol(model, train, test, k, relevance_threshold))
     if skipped:
@@ -357,6 +409,12 @@ def _rating_protocol(model, train, test, missing):
     nan = np.isnan(pred)
     if missing == "global_mean":
         pred = np.where(nan, r.mean(), pred)
+    elif missing == "baseline" and nan.any():
+        mu = r.mean()
+        stats = train.groupby("item")["rating"].agg(["sum", "count"])
+        damped = (stats["sum"] + BASELINE_DAMPING * mu) / (stats["count"] + BASELINE_DAMPING)
+        fill = damped.reindex(test["item"].to_numpy()[nan]).fillna(mu).to_numpy()
+        pred[nan] = np.clip(fill, r.min(), r.max())
     metric_missing = "ignore" if missing == "ignore" else "error"
     y = test["rating"].to_numpy(dtype=np.float64)
     return {
