@@ -16,9 +16,18 @@ import os
 import sys
 import warnings
 
-import numba
-from sklearn.base import BaseEstimator
-from threadpoolctl import threadpool_limits
+# Idle OpenMP threads sleep instead of spinning, unless the user chose otherwise. numba's
+# parallel loops run on GNU OpenMP here (threading layer "omp"), whose idle threads spin by
+# default; on a machine whose cores are busy with other processes the spinning steals the
+# time slices of the threads doing the work. Measured on a shared 2-core machine, default
+# Recommender fit on MovieLens 100K, two threads: 6.6 s spinning vs 1.0-1.3 s sleeping
+# (1.3 s on one thread). Read once, when the OpenMP runtime starts: set before any
+# parallel kernel runs.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+from sklearn.base import BaseEstimator  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 __all__ = ["ParamsBase", "ThreadLimits", "warn"]
 

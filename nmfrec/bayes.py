@@ -528,7 +528,7 @@ class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         trace = np.empty(total)
         bar = Progress(total, desc="BayesianNMF") if self.verbose else None
         try:
-            with ThreadLimits(self.n_threads):
+            with ThreadLimits(self.n_threads, cap_blas=False):   # the kernel calls no BLAS
                 for it in range(total):
                     K.gibbs_update_rows(R.csr.indptr, R.csr.indices, csr_data, W, Ht, tau,
                                         prior_W.precision, prior_W.linear, kind_W,
@@ -586,7 +586,7 @@ class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         Ht = self._item_factors()
         out = np.zeros((csr.shape[0], kept * nf), dtype=self._dtype)
         sse = np.empty(csr.shape[0])
-        with ThreadLimits(self.n_threads):
+        with ThreadLimits(self.n_threads, cap_blas=False):
             for t in range(kept):
                 block = slice(t * nf, (t + 1) * nf)
                 Y = np.ascontiguousarray(Ht[:, block] / f)

@@ -167,6 +167,14 @@ class _Problem:
         """``missing_weight * Y^T Y``, what every implicit row's problem carries."""
         return self.missing_weight * K.gram(Y) if self.implicit else np.zeros((1, 1))
 
+    def implicit_loss(self, col_terms, gram_W, gram_H, W, Ht):
+        """F from the columns' data terms (as ``cd_update_rows`` returns them) and the
+        Gram matrices ``W^T W``, ``H H^T``: the objective without another pass over the
+        observed entries (see :func:`nmfrec._kernels.objective` for the terms)."""
+        sq = float(np.sum(col_terms)) + self.missing_weight * float(np.sum(gram_W * gram_H))
+        return (0.5 * sq + K.penalty(W, self.l1_W, self.l2_W, self.layout.fixed_W, self.row_counts)
+                + K.penalty(Ht, self.l1_H, self.l2_H, self.layout.fixed_H, self.col_counts))
+
 
 class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
     r"""Non-negative matrix factorization with missing entries.
@@ -266,7 +274,10 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
         Threads for the parallel kernels (numba); None uses numba's default. ALS, MU and
         PGD give bitwise identical results for any thread count.
     dtype : {"float64", "float32"}, default="float64"
-        Storage type of data and factors (kernels accumulate in float64).
+        Storage type of data and factors. The kernels compute per-entry values in this
+        type and accumulate sums in float64; float32 halves the memory and, for implicit
+        feedback at k = 64, made an iteration 1.1x (1M ratings) to 1.4x (20M) faster,
+        for objectives within float32 rounding of float64's.
     verbose : int, default=0
         ``>= 1`` shows a progress bar with the current objective on stderr (in a
         notebook, a notebook widget).
@@ -867,10 +878,7 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
             return
         YtY = P.gram(Y)
         if self.solver == "als" and P.implicit:
-            # every row's Gram matrix would carry Y^T Y: sweep on the residuals instead
-            K.cd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, True, P.alpha,
-                             l1, l2, P.reg_scale_count, fixed, _CD_SWEEPS, P.missing_weight,
-                             P.preference_rating)
+            self._cd_half_step(P, side, X, Y, P.missing_weight * K.gram(Y))
         elif self.solver == "als":
             K.als_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
                               l1, l2, P.reg_scale_count, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
@@ -879,6 +887,33 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
             K.mu_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
                              l1, l2, P.reg_scale_count, fixed, eps, floor, P.missing_weight,
                              P.preference_rating)
+
+    def _cd_half_step(self, P: _Problem, side, X, Y, YtY, out_loss=None):
+        """Implicit ALS: every row's Gram matrix would carry Y^T Y, so sweep on the
+        residuals instead (``YtY`` = ``missing_weight * Y^T Y``)."""
+        if side == "W":
+            mat, l1, l2, fixed = P.csr, P.l1_W, P.l2_W, P.layout.fixed_W
+        else:
+            mat, l1, l2, fixed = P.csc, P.l1_H, P.l2_H, P.layout.fixed_H
+        K.cd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, True, P.alpha,
+                         l1, l2, P.reg_scale_count, fixed, _CD_SWEEPS, P.missing_weight,
+                         P.preference_rating, out_loss)
+
+    def _implicit_iteration(self, P: _Problem, W, Ht, gram_H):
+        """One implicit-ALS iteration; returns F and the new ``H H^T``.
+
+        Each side's Gram matrix is computed once (float64 BLAS ``syrk``) and serves both
+        the other side's half-step and the objective, whose data term comes from the
+        column half-step's own predictions (exact up to rounding, not an estimate): the
+        convergence test costs no pass over the data.
+        """
+        m = P.missing_weight
+        self._cd_half_step(P, "W", W, Ht, m * gram_H)
+        gram_W = K.gram(W)
+        col_terms = np.empty(Ht.shape[0])
+        self._cd_half_step(P, "H", Ht, W, m * gram_W, col_terms)
+        gram_H = K.gram(Ht)
+        return P.implicit_loss(col_terms, gram_W, gram_H, W, Ht), gram_H
 
     def _run_solver(self, P: _Problem, W, Ht, run=0, n_runs=1):
         if self.solver == "mu":
@@ -896,11 +931,16 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
             bar = Progress(self.max_iter, desc=desc)
         converged = False
         it = 0
+        implicit_als = self.solver == "als" and P.implicit
+        gram_H = K.gram(Ht) if implicit_als else None
         try:
             for it in range(1, self.max_iter + 1):
-                self._half_step(P, "W", W, Ht)
-                self._half_step(P, "H", Ht, W)
-                f_new = P.loss(W, Ht)[0]
+                if implicit_als:
+                    f_new, gram_H = self._implicit_iteration(P, W, Ht, gram_H)
+                else:
+                    self._half_step(P, "W", W, Ht)
+                    self._half_step(P, "H", Ht, W)
+                    f_new = P.loss(W, Ht)[0]
                 history.append(f_new)
                 rel = (f - f_new) / f if f > 0 else 0.0
                 f = f_new

@@ -95,3 +95,35 @@ def test_serial_and_parallel_kernels_agree():
         out.append((idx, sc, cnt))
     for a, b in zip(*out):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(9, 25, 3), (70, 1100, 13), (33, 8, 5)])
+def test_blocked_kernel_is_bitwise_the_row_kernel(dtype, shape):
+    """Several tasks of users and blocks of items, item counts not a multiple of 8,
+    float32 factors and massive ties: the blocked kernel returns what topk_rows does."""
+    from nmfrec._kernels._topk import topk_rows_blocked
+
+    n_q, n_items, k = shape
+    rng = np.random.default_rng(n_items)
+    for Q, Y in ((rng.random((n_q, k)), rng.random((n_items, k))),
+                 (rng.integers(0, 3, (n_q, k)).astype(float),
+                  rng.integers(0, 2, (n_items, k)).astype(float))):
+        Q, Y = Q.astype(dtype), Y.astype(dtype)
+        allowed = (rng.random(n_items) < 0.9).astype(np.uint8)
+        ex = [np.sort(rng.choice(n_items, rng.integers(0, n_items // 2 + 1), replace=False))
+              for _ in range(n_q)]
+        ex_indptr = np.concatenate([[0], np.cumsum([len(e) for e in ex])]).astype(np.int64)
+        ex_indices = np.concatenate(ex).astype(np.int64)
+        out = []
+        for fn, Yarg in ((topk_rows, Y), (topk_rows_blocked, np.ascontiguousarray(Y.T))):
+            idx, sc, cnt = np.empty((n_q, 6), np.int64), np.empty((n_q, 6)), np.empty(n_q, np.int64)
+            fn(Q, Yarg, allowed, ex_indptr, ex_indices, idx, sc, cnt)
+            out.append((idx, sc, cnt))
+        for a, b in zip(*out):
+            np.testing.assert_array_equal(a, b)
+        # and against the brute-force reference
+        for q, (ref_items, ref_scores) in enumerate(_brute(Q, Y, allowed, ex, 6)):
+            c = out[1][2][q]
+            np.testing.assert_array_equal(out[1][0][q, :c], ref_items)
+            np.testing.assert_allclose(out[1][1][q, :c], ref_scores, rtol=1e-6)

@@ -6,16 +6,22 @@ sides, user factors ``W`` (n_users, k) and item factors ``Ht`` (n_items, k), so 
 row kernel serves both: called with the CSR arrays it updates ``W`` against ``Ht``;
 called with the CSC arrays of the same matrix it updates ``Ht`` against ``W``.
 
-Parallelism is over independent rows (``prange``), each output row written by exactly
-one iteration, and every reduction is written per row and summed afterwards in NumPy,
-so results are bitwise identical whatever the thread count.
+Parallelism is over independent rows (``prange`` over tasks, task t taking rows t,
+t + n_tasks, ...: see ``ROWS_PER_TASK`` in ``_common.py``), each output row written by
+exactly one iteration, and every reduction is written per row and summed afterwards in
+NumPy, so results are bitwise identical whatever the thread count. Kernels that keep
+work buffers allocate them once per task, never per row. Kernels compiled with
+``FASTMATH`` may re-associate their sums (so that they vectorize): their results are
+fixed for a given machine and build, not bitwise equal to a sum taken in order.
 
 Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 :func:`cd_update_rows` (coordinate descent on residuals), :func:`mu_update_rows`,
-:func:`pgd_update_rows`; Bayesian NMF's Gibbs draws :func:`gibbs_update_rows`. Objective and scores: :func:`objective`, :func:`row_sq_errors`,
-:func:`dot_pairs`, :func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings:
-:func:`topk_rows` and its serial twin :func:`topk_rows_serial`. Loops that several
-kernels share are inline helpers in ``_common.py``.
+:func:`pgd_update_rows`; Bayesian NMF's Gibbs draws :func:`gibbs_update_rows`.
+Objective and scores: :func:`objective`, :func:`row_sq_errors`, :func:`dot_pairs`,
+:func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings: :func:`topk_rows`, its
+serial twin :func:`topk_rows_serial` and, for many query rows, :func:`topk_rows_blocked`
+(all three bitwise ``dot_pairs``'s scores). Loops that several kernels share are inline
+helpers in ``_common.py``.
 """
 
 from ._als import als_update_rows
@@ -24,7 +30,7 @@ from ._gibbs import gibbs_update_rows, standard_normals
 from ._loss import dot_pairs, fit_stats, gram, objective, penalty, row_sq_errors
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
-from ._topk import topk_rows, topk_rows_serial
+from ._topk import topk_rows, topk_rows_blocked, topk_rows_serial
 
 __all__ = [
     "als_update_rows",
@@ -41,4 +47,5 @@ __all__ = [
     "penalty",
     "topk_rows",
     "topk_rows_serial",
+    "topk_rows_blocked",
 ]

@@ -23,7 +23,7 @@ written by one iteration only, which makes results independent of the thread cou
 import numpy as np
 from numba import njit, prange
 
-from ._common import implicit_weights, penalty_scale
+from ._common import ROWS_PER_TASK, implicit_weights, penalty_scale
 
 
 @njit(cache=True)
@@ -105,48 +105,50 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, r
     n_rows = X.shape[0]
     k = X.shape[1]
     counts = np.zeros(n_rows, dtype=np.int64)
-    for u in prange(n_rows):
-        start = indptr[u]
-        cnt = indptr[u + 1] - start
-        # Gather the row's observed columns into a contiguous block so the Gram matrix
-        # is one BLAS product (G = Ys^T Ys), the nnz * k^2 work that dominates ALS.
-        Ys = np.empty((cnt, k), dtype=np.float64)
-        xs = np.empty(cnt, dtype=np.float64)
-        for p in range(cnt):
-            i = indices[start + p]
-            x = data[p + start]
-            if implicit:
-                # G gets (c - m) y y^T: scale the gathered row by sqrt(c - m); b gets c t y
-                c, ct = implicit_weights(x, alpha, preference_rating)
-                sw = np.sqrt(c - missing_weight) if c > missing_weight else 0.0
-                xs[p] = ct / sw if sw > 0.0 else 0.0
-                for a in range(k):
-                    Ys[p, a] = sw * Y[i, a]
-            else:
-                xs[p] = x
-                for a in range(k):
-                    Ys[p, a] = Y[i, a]
-        G = np.dot(Ys.T, Ys)
-        b = np.dot(Ys.T, xs)
-        if implicit:
+    n_tasks = (n_rows + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for task in prange(n_tasks):
+        for u in range(task, n_rows, n_tasks):   # see ROWS_PER_TASK
+            start = indptr[u]
+            cnt = indptr[u + 1] - start
+            # Gather the row's observed columns into a contiguous block so the Gram matrix
+            # is one BLAS product (G = Ys^T Ys), the nnz * k^2 work that dominates ALS.
+            Ys = np.empty((cnt, k), dtype=np.float64)
+            xs = np.empty(cnt, dtype=np.float64)
             for p in range(cnt):
-                c, ct = implicit_weights(data[start + p], alpha, preference_rating)
-                if not c > missing_weight:  # no confidence beyond m: its c t y still counts in b
-                    i = indices[start + p]
+                i = indices[start + p]
+                x = data[p + start]
+                if implicit:
+                    # G gets (c - m) y y^T: scale the gathered row by sqrt(c - m); b gets c t y
+                    c, ct = implicit_weights(x, alpha, preference_rating)
+                    sw = np.sqrt(c - missing_weight) if c > missing_weight else 0.0
+                    xs[p] = ct / sw if sw > 0.0 else 0.0
                     for a in range(k):
-                        b[a] += ct * Y[i, a]
+                        Ys[p, a] = sw * Y[i, a]
+                else:
+                    xs[p] = x
+                    for a in range(k):
+                        Ys[p, a] = Y[i, a]
+            G = np.dot(Ys.T, Ys)
+            b = np.dot(Ys.T, xs)
+            if implicit:
+                for p in range(cnt):
+                    c, ct = implicit_weights(data[start + p], alpha, preference_rating)
+                    if not c > missing_weight:  # no confidence beyond m: its c t y still counts in b
+                        i = indices[start + p]
+                        for a in range(k):
+                            b[a] += ct * Y[i, a]
+                for a in range(k):
+                    for c in range(k):
+                        G[a, c] += YtY[a, c]
+            r = penalty_scale(cnt, reg_scale_count)
             for a in range(k):
-                for c in range(k):
-                    G[a, c] += YtY[a, c]
-        r = penalty_scale(cnt, reg_scale_count)
-        for a in range(k):
-            # L2 regularization adds to the diagonal of the Gram matrix; L1 shifts b
-            G[a, a] += r * l2
-            b[a] -= r * l1
-        w = np.empty(k, dtype=np.float64)
-        for a in range(k):
-            w[a] = X[u, a]
-        counts[u] = _cd_solve(G, b, w, fixed, max_sweeps, tol)
-        for a in range(k):
-            X[u, a] = w[a]
+                # L2 regularization adds to the diagonal of the Gram matrix; L1 shifts b
+                G[a, a] += r * l2
+                b[a] -= r * l1
+            w = np.empty(k, dtype=np.float64)
+            for a in range(k):
+                w[a] = X[u, a]
+            counts[u] = _cd_solve(G, b, w, fixed, max_sweeps, tol)
+            for a in range(k):
+                X[u, a] = w[a]
     return counts.sum()

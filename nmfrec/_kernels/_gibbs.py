@@ -20,17 +20,27 @@ Coordinate j's conditional given the others is N((h_j - sum_{l != j} P_jl x_l) /
 coordinate from it in turn (``n_sweeps`` Gibbs sweeps over the row); ``sample=False`` sets
 each coordinate to its conditional mode instead (coordinate descent, which converges to the
 row's posterior mode: the MAP fold-in of new rows). The Gram matrix is formed once per row
-(O(|Omega_u| K^2), one BLAS product), after which a sweep costs O(K^2) whatever the row's
-length.
+(O(|Omega_u| K^2)), after which a sweep costs O(K^2) whatever the row's length.
 
 Random numbers come from a counter-based generator (SplitMix64) whose stream for row u is
 fixed by ``seed`` and u alone, so the draws do not depend on the number of threads.
+Normal draws use both outputs of each Box-Muller pair; a normal truncated to ``[a, inf)``
+is drawn by rejection from the normal when ``a < 0`` (acceptance above 1/2) and from
+Robert's shifted exponential otherwise (acceptance above 0.76).
+
+Speed: rows are handled in tasks of about ``ROWS_PER_TASK`` rows, task t taking rows t,
+t + n_tasks, ... (see ``ROWS_PER_TASK``), that allocate their buffers once. A row's Gram matrix is the sum, over its entries, of the outer products
+``y_i y_i^T`` of the other side's rows, computed once per call (their lower triangles, a (n_cols, K(K+1)/2) float64 array): one contiguous
+vector add per entry. K is small, so this beats a BLAS product per row, whose call
+costs more than its arithmetic.
 """
 
 import math
 
 import numpy as np
 from numba import njit, prange
+
+from ._common import FASTMATH, ROWS_PER_TASK
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -55,21 +65,34 @@ def _uniform(state):
 
 
 @njit(inline="always")
-def _normal(state):
-    """A standard normal draw (Box-Muller)."""
-    return math.sqrt(-2.0 * math.log(_uniform(state))) * math.cos(_TWO_PI * _uniform(state))
+def _normal(state, spare):
+    """A standard normal draw (Box-Muller, both outputs used).
+
+    ``spare`` is a 2-element float64 buffer: ``spare[0] != 0`` means ``spare[1]`` holds
+    the second output of the last pair. Reset ``spare[0] = 0`` with a new stream.
+    """
+    if spare[0] != 0.0:
+        spare[0] = 0.0
+        return spare[1]
+    rad = math.sqrt(-2.0 * math.log(_uniform(state)))
+    ang = _TWO_PI * _uniform(state)
+    spare[0] = 1.0
+    spare[1] = rad * math.sin(ang)
+    return rad * math.cos(ang)
 
 
 @njit(inline="always")
-def _normal_above(a, state):
+def _normal_above(a, state, spare):
     """A standard normal draw conditioned on being >= ``a``.
 
-    Rejection from the normal itself when ``a < 0.5`` (acceptance >= 0.31), else from a
+    Rejection from the normal itself when ``a < 0`` (acceptance > 1/2), else from a
     shifted exponential with the optimal rate (Robert 1995, acceptance >= 0.76).
     """
-    if a < 0.5:
+    if a != a:
+        return a        # NaN in, NaN out (the loops below would never end)
+    if a < 0.0:
         while True:
-            z = _normal(state)
+            z = _normal(state, spare)
             if z >= a:
                 return z
     rate = 0.5 * (a + math.sqrt(a * a + 4.0))
@@ -80,15 +103,14 @@ def _normal_above(a, state):
             return z
 
 
-@njit(cache=True)
-def row_stream(seed, row):
-    """The random stream of one row: a one-element uint64 state."""
-    state = np.empty(1, dtype=np.uint64)
+@njit(inline="always")
+def _start_stream(state, spare, seed, row):
+    """Set ``state`` to the random stream of one row (and forget any spare normal)."""
     state[0] = _mix(np.uint64(seed) ^ (np.uint64(row) * _GOLDEN))
-    return state
+    spare[0] = 0.0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, kind,
                       n_sweeps, sample, seed, tol, out_sse):
     """Update every row of ``X`` given ``Y``: Gibbs draws or conditional modes (in place).
@@ -108,87 +130,121 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
     sample : bool, draw (True) or take the conditional mode (False).
     tol : float, without sampling: a row's sweeps end once no coordinate moved by more
         than ``tol`` times the row's largest value.
-    seed : uint64, the random stream of this call (row u uses ``row_stream(seed, u)``).
+    seed : uint64, the random stream of this call (each row has its own stream, fixed by
+        ``seed`` and the row's index).
     out_sse : (n_rows,) float64, receives each row's sum of squared residuals after the
         update, ``sum_i (t_ui - x_u . y_i)^2``.
     """
     n_rows, k = X.shape
-    for u in prange(n_rows):
-        start = indptr[u]
-        cnt = indptr[u + 1] - start
-        state = row_stream(seed, u)
-        # the row's Gram matrix and linear term: one BLAS product on the gathered rows
-        # (the caller caps BLAS at one thread inside this parallel loop)
-        Ys = np.empty((cnt, k))
-        t = np.empty(cnt)
-        for p in range(cnt):
-            i = indices[start + p]
-            t[p] = data[start + p]
-            for a in range(k):
-                Ys[p, a] = Y[i, a]
-        G = Ys.T @ Ys
-        b = Ys.T @ t
-        tt = 0.0
-        for p in range(cnt):
-            tt += t[p] * t[p]
-        x = np.empty(k)
+    n_cols = Y.shape[0]
+    # Z[i] = the lower triangle of y_i y_i^T, row by row: a row's Gram matrix is then the
+    # sum of its entries' Z rows, one contiguous vector add per entry
+    nz = k * (k + 1) // 2
+    Z = np.empty((n_cols, nz))
+    for i in range(n_cols):      # n_cols * K(K+1)/2 products: not worth a parallel region
+        z = 0
         for a in range(k):
-            x[a] = X[u, a]
-        # the conditional's precision P and r = h - P x, kept up to date after every move
+            ya = np.float64(Y[i, a])
+            for c in range(a + 1):
+                Z[i, z] = ya * Y[i, c]
+                z += 1
+    n_tasks = (n_rows + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for task in prange(n_tasks):
+        g = np.empty(nz)
+        G = np.empty((k, k))
         P = np.empty((k, k))
+        b = np.empty(k)
+        x = np.empty(k)
         r = np.empty(k)
-        for a in range(k):
-            acc = tau * b[a] + prior_lin[a]
-            for c in range(k):
-                P[a, c] = tau * G[a, c] + prior_prec[a, c]
-                acc -= P[a, c] * x[c]
-            r[a] = acc
-        for sweep in range(n_sweeps):
-            max_d = 0.0
-            max_x = 0.0
-            for j in range(k):
-                if kind[j] == 2:
-                    continue
-                pjj = P[j, j]
-                if pjj <= 0.0:
-                    continue
-                mean = x[j] + r[j] / pjj
-                if sample:
-                    sd = 1.0 / math.sqrt(pjj)
-                    if kind[j] == 0:
-                        new = mean + sd * _normal_above(-mean / sd, state)
+        state = np.empty(1, dtype=np.uint64)
+        spare = np.empty(2)
+        for u in range(task, n_rows, n_tasks):       # rows task, task + n_tasks, ...
+            _start_stream(state, spare, seed, u)
+            # the row's Gram matrix G = sum y y^T and linear term b = sum t y
+            g[:] = 0.0
+            b[:] = 0.0
+            tt = 0.0
+            for p in range(indptr[u], indptr[u + 1]):
+                i = indices[p]
+                tp = np.float64(data[p])
+                tt += tp * tp
+                for a in range(k):
+                    b[a] += tp * Y[i, a]
+                for z in range(nz):
+                    g[z] += Z[i, z]
+            z = 0
+            for a in range(k):
+                for c in range(a + 1):
+                    G[a, c] = g[z]
+                    G[c, a] = g[z]
+                    z += 1
+            for a in range(k):
+                x[a] = X[u, a]
+            # the conditional's precision P and r = h - P x, kept up to date after every move
+            for a in range(k):
+                acc = tau * b[a] + prior_lin[a]
+                for c in range(k):
+                    P[a, c] = tau * G[a, c] + prior_prec[a, c]
+                    acc -= P[a, c] * x[c]
+                r[a] = acc
+            for sweep in range(n_sweeps):
+                max_d = 0.0
+                max_x = 0.0
+                for j in range(k):
+                    if kind[j] == 2:
+                        continue
+                    pjj = P[j, j]
+                    if pjj <= 0.0:
+                        continue
+                    mean = x[j] + r[j] / pjj
+                    if sample:
+                        sd = 1.0 / math.sqrt(pjj)
+                        if kind[j] == 0:
+                            new = mean + sd * _normal_above(-mean / sd, state, spare)
+                        else:
+                            new = mean + sd * _normal(state, spare)
                     else:
-                        new = mean + sd * _normal(state)
-                else:
-                    new = mean
-                if kind[j] == 0 and new < 0.0:
-                    new = 0.0
-                d = new - x[j]
-                if d != 0.0:
-                    x[j] = new
-                    for a in range(k):
-                        r[a] -= d * P[a, j]
-                max_d = max(max_d, abs(d))
-                max_x = max(max_x, abs(new))
-            if not sample and max_d <= tol * max_x:
-                break
-        # sum_i (t - x.y)^2 = tt - 2 b.x + x'Gx
-        bx = 0.0
-        xgx = 0.0
-        for a in range(k):
-            bx += b[a] * x[a]
-            acc = 0.0
-            for c in range(k):
-                acc += G[a, c] * x[c]
-            xgx += x[a] * acc
-            X[u, a] = x[a]
-        sse = tt - 2.0 * bx + xgx
-        out_sse[u] = sse if sse > 0.0 else 0.0
+                        new = mean
+                    if kind[j] == 0 and new < 0.0:
+                        new = 0.0
+                    d = new - x[j]
+                    if d != 0.0:
+                        x[j] = new
+                        for a in range(k):
+                            r[a] -= d * P[j, a]       # P is symmetric: row j
+                    max_d = max(max_d, abs(d))
+                    max_x = max(max_x, abs(new))
+                if not sample and max_d <= tol * max_x:
+                    break
+            # sum_i (t - x.y)^2 = tt - 2 b.x + x'Gx
+            bx = 0.0
+            xgx = 0.0
+            for a in range(k):
+                bx += b[a] * x[a]
+                acc = 0.0
+                for c in range(k):
+                    acc += G[a, c] * x[c]
+                xgx += x[a] * acc
+                X[u, a] = x[a]
+            sse = tt - 2.0 * bx + xgx
+            out_sse[u] = sse if sse > 0.0 else 0.0
 
 
 @njit(cache=True)
 def standard_normals(seed, out):
     """Fill ``out`` (1-D float64) with standard normal draws from the stream ``seed``."""
-    state = row_stream(seed, 0)
+    state = np.empty(1, dtype=np.uint64)
+    spare = np.empty(2)
+    _start_stream(state, spare, seed, 0)
     for t in range(out.shape[0]):
-        out[t] = _normal(state)
+        out[t] = _normal(state, spare)
+
+
+@njit(cache=True)
+def normals_above(a, seed, out):
+    """Fill ``out`` with standard normal draws conditioned on being >= ``a`` (a test aid)."""
+    state = np.empty(1, dtype=np.uint64)
+    spare = np.empty(2)
+    _start_stream(state, spare, seed, 0)
+    for t in range(out.shape[0]):
+        out[t] = _normal_above(a, state, spare)

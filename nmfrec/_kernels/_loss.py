@@ -25,10 +25,10 @@ Factors are non-negative, so ``sum(w)`` is the L1 norm.
 import numpy as np
 from numba import njit, prange
 
-from ._common import row_dot
+from ._common import FASTMATH, ROWS_PER_TASK, row_dot
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, missing_weight=1.0,
                   preference_rating=False):
     """Data term of each row over its observed entries (see module docstring).
@@ -45,19 +45,21 @@ def row_sq_errors(indptr, indices, data, X, Y, implicit, alpha, out, missing_wei
     """
     n_rows = X.shape[0]
     k = X.shape[1]
-    for u in prange(n_rows):
-        s = 0.0
-        xu = X[u]
-        for p in range(indptr[u], indptr[u + 1]):
-            pred = row_dot(xu, Y, indices[p], k)
-            if implicit:
-                t = data[p] if preference_rating else 1.0
-                r = t - pred
-                s += (1.0 + alpha * data[p]) * r * r - missing_weight * pred * pred
-            else:
-                r = data[p] - pred
-                s += r * r
-        out[u] = s
+    n_tasks = (n_rows + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for task in prange(n_tasks):
+        for u in range(task, n_rows, n_tasks):   # see ROWS_PER_TASK
+            s = 0.0
+            xu = X[u]
+            for p in range(indptr[u], indptr[u + 1]):
+                pred = row_dot(xu, Y, indices[p], k)
+                if implicit:
+                    t = data[p] if preference_rating else 1.0
+                    r = t - pred
+                    s += (1.0 + alpha * data[p]) * r * r - missing_weight * pred * pred
+                else:
+                    r = data[p] - pred
+                    s += r * r
+            out[u] = s
 
 
 @njit(parallel=True, cache=True)
@@ -66,16 +68,18 @@ def fit_stats(indptr, indices, data, X, Y, binary, out):
     observed entries, with ``s = X[u] . Y[i]`` and ``t = 1`` (binary) or the data value.
     (What a least-squares rescale of the factors needs, without an nnz-long array.)"""
     k = X.shape[1]
-    for u in prange(X.shape[0]):
-        ts = 0.0
-        ss = 0.0
-        xu = X[u]
-        for p in range(indptr[u], indptr[u + 1]):
-            s = row_dot(xu, Y, indices[p], k)
-            ts += s if binary else data[p] * s
-            ss += s * s
-        out[u, 0] = ts
-        out[u, 1] = ss
+    n_tasks = (X.shape[0] + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for task in prange(n_tasks):
+        for u in range(task, X.shape[0], n_tasks):   # see ROWS_PER_TASK
+            ts = 0.0
+            ss = 0.0
+            xu = X[u]
+            for p in range(indptr[u], indptr[u + 1]):
+                s = row_dot(xu, Y, indices[p], k)
+                ts += s if binary else data[p] * s
+                ss += s * s
+            out[u, 0] = ts
+            out[u, 1] = ss
 
 
 @njit(parallel=True, cache=True)

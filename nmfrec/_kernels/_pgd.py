@@ -17,7 +17,7 @@ same projected step). Rows are independent: parallel and deterministic.
 import numpy as np
 from numba import njit, prange
 
-from ._common import penalty_scale, row_dot
+from ._common import ROWS_PER_TASK, penalty_scale, row_dot
 
 
 @njit(cache=True)
@@ -49,62 +49,64 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, reg_scale_count, fixed,
     """
     n_rows = X.shape[0]
     k = X.shape[1]
-    for u in prange(n_rows):
-        r = penalty_scale(indptr[u + 1] - indptr[u], reg_scale_count)
-        l1u = r * l1
-        l2u = r * l2
-        w = np.empty(k, dtype=np.float64)
-        for a in range(k):
-            w[a] = X[u, a]
-        g = np.empty(k, dtype=np.float64)
-        d = np.empty(k, dtype=np.float64)
-        trial = np.empty(k, dtype=np.float64)
-        for step in range(n_steps):
-            f0 = 0.0
+    n_tasks = (n_rows + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for task in prange(n_tasks):
+        for u in range(task, n_rows, n_tasks):   # see ROWS_PER_TASK
+            r = penalty_scale(indptr[u + 1] - indptr[u], reg_scale_count)
+            l1u = r * l1
+            l2u = r * l2
+            w = np.empty(k, dtype=np.float64)
             for a in range(k):
-                if fixed[a]:
-                    g[a] = 0.0
-                else:
-                    g[a] = l2u * w[a] + l1u
-                    f0 += l1u * w[a] + 0.5 * l2u * w[a] * w[a]
-            for p in range(indptr[u], indptr[u + 1]):
-                i = indices[p]
-                r = row_dot(w, Y, i, k) - data[p]
-                f0 += 0.5 * r * r
+                w[a] = X[u, a]
+            g = np.empty(k, dtype=np.float64)
+            d = np.empty(k, dtype=np.float64)
+            trial = np.empty(k, dtype=np.float64)
+            for step in range(n_steps):
+                f0 = 0.0
                 for a in range(k):
-                    g[a] += r * Y[i, a]
-            gd = 0.0
-            dd = 0.0
-            for a in range(k):
-                if fixed[a] or (w[a] <= 0.0 and g[a] > 0.0):
-                    d[a] = 0.0
-                else:
-                    d[a] = -g[a]
-                gd += g[a] * d[a]
-                if not fixed[a]:
-                    dd += d[a] * d[a]
-            if gd >= 0.0:
-                break  # projected gradient is zero: this row is stationary
-            curv = l2u * dd
-            for p in range(indptr[u], indptr[u + 1]):
-                s = row_dot(d, Y, indices[p], k)
-                curv += s * s
-            if curv <= 0.0:
-                break
-            alpha = -gd / curv
-            accepted = False
-            for attempt in range(30):
+                    if fixed[a]:
+                        g[a] = 0.0
+                    else:
+                        g[a] = l2u * w[a] + l1u
+                        f0 += l1u * w[a] + 0.5 * l2u * w[a] * w[a]
+                for p in range(indptr[u], indptr[u + 1]):
+                    i = indices[p]
+                    r = row_dot(w, Y, i, k) - data[p]
+                    f0 += 0.5 * r * r
+                    for a in range(k):
+                        g[a] += r * Y[i, a]
+                gd = 0.0
+                dd = 0.0
                 for a in range(k):
-                    v = w[a] + alpha * d[a]
-                    trial[a] = v if v > 0.0 else 0.0
-                f1 = _row_value(indptr, indices, data, u, trial, Y, l1u, l2u, fixed)
-                if f1 <= f0:
-                    accepted = True
+                    if fixed[a] or (w[a] <= 0.0 and g[a] > 0.0):
+                        d[a] = 0.0
+                    else:
+                        d[a] = -g[a]
+                    gd += g[a] * d[a]
+                    if not fixed[a]:
+                        dd += d[a] * d[a]
+                if gd >= 0.0:
+                    break  # projected gradient is zero: this row is stationary
+                curv = l2u * dd
+                for p in range(indptr[u], indptr[u + 1]):
+                    s = row_dot(d, Y, indices[p], k)
+                    curv += s * s
+                if curv <= 0.0:
                     break
-                alpha *= 0.5
-            if not accepted:
-                break
+                alpha = -gd / curv
+                accepted = False
+                for attempt in range(30):
+                    for a in range(k):
+                        v = w[a] + alpha * d[a]
+                        trial[a] = v if v > 0.0 else 0.0
+                    f1 = _row_value(indptr, indices, data, u, trial, Y, l1u, l2u, fixed)
+                    if f1 <= f0:
+                        accepted = True
+                        break
+                    alpha *= 0.5
+                if not accepted:
+                    break
+                for a in range(k):
+                    w[a] = trial[a]
             for a in range(k):
-                w[a] = trial[a]
-        for a in range(k):
-            X[u, a] = w[a]
+                X[u, a] = w[a]

@@ -1,0 +1,78 @@
+"""Compile the numba kernels of the common paths into numba's on-disk cache, ahead of use.
+
+    python -m nmfrec._warmup
+
+Numba compiles each kernel at its first call and keeps the machine code on disk
+(``cache=True``, next to the package's files or in ``NUMBA_CACHE_DIR``). With an empty
+cache the first default ``Recommender().fit`` pays for the compilation, several seconds;
+running this once after installing (or in a container build) moves that cost there. The
+kernels are compiled by using them on a tiny problem, so exactly the signatures that real
+calls use (float64 factors, int32 sparse indices) end up in the cache.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["warm_up"]
+
+
+def _tiny_ratings(seed=0, n_users=30, n_items=20, per_user=8):
+    rng = np.random.default_rng(seed)
+    rows = [(u, i, float(rng.integers(1, 6)))
+            for u in range(n_users) for i in rng.choice(n_items, per_user, replace=False)]
+    return pd.DataFrame(rows, columns=["user", "item", "rating"])
+
+
+def warm_up(verbose=False):
+    """Run the default model's fit, prediction and rankings, and MaskedNMF's solvers, on a
+    tiny data set so that their kernels are compiled and cached.
+
+    Parameters
+    ----------
+    verbose : bool, default=False
+        Print the seconds each step took.
+
+    Returns
+    -------
+    float
+        Seconds spent.
+    """
+    from .nmf import MaskedNMF
+    from .recommender import Recommender
+
+    t0 = time.perf_counter()
+    df = _tiny_ratings()
+    steps = []
+
+    def step(name, fn):
+        t = time.perf_counter()
+        fn()
+        steps.append((name, time.perf_counter() - t))
+
+    rec = Recommender(random_state=0, n_samples=4, n_components=2, preference_components=2)
+    step("default fit", lambda: rec.fit(df))
+    step("predict", lambda: rec.predict(df[["user", "item"]]))
+    step("recommend", lambda: rec.recommend(0, k=3))
+    step("recommend_many", lambda: rec.recommend_many(k=3))
+    step("recommend_new", lambda: rec.recommend_new({0: 4.0, 1: 2.0}, k=3))
+    step("similar_items", lambda: rec.similar_items(0, k=3))
+    X = rec.ratings_
+    for solver in ("als", "mu", "pgd"):
+        step(f"MaskedNMF {solver}", lambda s=solver: MaskedNMF(2, solver=s, max_iter=2).fit(X))
+    for solver in ("als", "mu"):
+        step(f"MaskedNMF implicit {solver}", lambda s=solver: MaskedNMF(
+            2, solver=s, feedback="implicit", max_iter=2).fit(X))
+    total = time.perf_counter() - t0
+    if verbose:
+        for name, dt in steps:
+            print(f"{name}: {dt:.2f} s")
+        print(f"total: {total:.2f} s")
+    return total
+
+
+if __name__ == "__main__":
+    warm_up(verbose=True)
