@@ -23,7 +23,7 @@ from ._base import ParamsBase, ThreadLimits
 from ._progress import Progress
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
 from .exceptions import NotFittedError
-from .nmf import FactorLayout
+from .nmf import FactorLayout, heldout_score
 from .ratings import RatingsMatrix, as_ratings_matrix
 
 __all__ = ["BayesianNMF"]
@@ -312,27 +312,36 @@ class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         return out.reshape(r.shape)
 
     def score(self, X, y=None):
-        """Minus half the squared error of the folded-in rows of ``X`` (greater is better).
+        """How well the model completes new rows: minus the mean squared error on entries
+        it did not see (greater is better, as scikit-learn's model selection expects).
+
+        Each row of ``X`` is split alternately (:func:`~nmfrec.ratings.alternate_split`):
+        it is folded in (:meth:`transform`) on its 1st, 3rd, 5th, ... observed entries and
+        its 2nd, 4th, ... entries are predicted. The score is minus the mean of their
+        squared errors, so that ``GridSearchCV`` and ``cross_val_score`` over the rows of a
+        matrix choose the model that predicts missing entries best (a score on the entries
+        the fold-in saw would always prefer the largest rank).
 
         Parameters
         ----------
         X : sparse, dense with NaN, or RatingsMatrix, shape (n_rows, n_features_in_)
+            Rows to score, e.g. held-out rows of the training matrix; rows with one
+            observed entry have nothing to predict and do not count.
         y : ignored
             Not used, present for scikit-learn's API.
 
         Returns
         -------
         float
+            ``-mean((x - prediction)**2)`` over the predicted entries, <= 0.
+
+        Raises
+        ------
+        ValueError
+            No row of ``X`` has two observed entries.
         """
         self._check_fitted("score")
-        R = self._as_matrix(X, "score")
-        W = self._solve_rows(R.csr)
-        csr = R.csr
-        rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
-        pred = np.empty(csr.nnz)
-        K.dot_pairs(rows.astype(np.int64), csr.indices.astype(np.int64), W,
-                    self._item_factors(), pred)
-        return -0.5 * float(np.sum((csr.data - pred) ** 2))
+        return heldout_score(self, self._as_matrix(X, "score").csr)
 
     def refit_rows(self, X, rows):
         """Re-solve some rows of ``W_`` (existing or new) from their data (fold-in).

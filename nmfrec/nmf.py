@@ -22,9 +22,9 @@ from ._init import INITS, initialize_components, target_level
 from ._progress import Progress
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
 from .exceptions import ConvergenceWarning, NotFittedError
-from .ratings import RatingsMatrix, as_ratings_matrix
+from .ratings import RatingsMatrix, alternate_split, as_ratings_matrix
 
-__all__ = ["MaskedNMF", "FactorLayout", "SOLVERS", "INITS", "FEEDBACKS", "PREFERENCES",
+__all__ = ["MaskedNMF", "FactorLayout", "heldout_score", "SOLVERS", "INITS", "FEEDBACKS", "PREFERENCES",
            "REG_SCALES"]
 
 SOLVERS = ("als", "mu", "pgd")
@@ -534,32 +534,44 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
         return out.reshape(r.shape)
 
     def score(self, X, y=None):
-        """Minus the data term of the masked objective on the rows of ``X``.
+        """How well the model completes new rows: minus the mean squared error on entries
+        it did not see (greater is better, as scikit-learn's model selection expects).
 
-        The rows are folded in (:meth:`transform`) and scored against the fitted ``H``:
-        ``-1/2 sum_{(u,i) observed} (x_ui - w_u . h_i)^2`` for explicit feedback, minus
-        the weighted sum over every entry for implicit feedback (see the objective in the
-        class docstring). The penalties are left out, so that models with different
-        penalties compare by how well they reconstruct the data; greater is better, as
-        scikit-learn's model selection (``GridSearchCV``, ``cross_val_score``) expects.
+        Each row of ``X`` is split alternately (:func:`~nmfrec.ratings.alternate_split`):
+        it is folded in (:meth:`transform`) on its 1st, 3rd, 5th, ... observed entries and
+        its 2nd, 4th, ... entries are predicted. The score is minus the mean of their
+        squared errors, so that ``GridSearchCV`` and ``cross_val_score`` over the rows of a
+        matrix choose the model that predicts missing entries best (a score on the entries
+        the fold-in saw would always prefer the largest rank).
+
+        With ``feedback="implicit"`` the score is instead minus the data term of the
+        objective (every entry, weighted) of the folded-in rows, penalties left out.
 
         Parameters
         ----------
         X : sparse, dense with NaN, or RatingsMatrix, shape (n_rows, n_features_in_)
-            Rows to score, e.g. held-out rows of the training matrix.
+            Rows to score, e.g. held-out rows of the training matrix; rows with one
+            observed entry have nothing to predict and do not count.
         y : ignored
             Not used, present for scikit-learn's API.
 
         Returns
         -------
         float
-            ``-reconstruction_error**2 / 2`` of the folded-in rows, <= 0.
+            ``-mean((x - prediction)**2)`` over the predicted entries, <= 0.
+
+        Raises
+        ------
+        ValueError
+            No row of ``X`` has two observed entries.
         """
         self._check_fitted("score")
         R = self._as_matrix(X, "score")
-        W = self._solve_rows(R.csr)
-        _, data_term = self._problem(R, self._layout).loss(W, self._item_factors())
-        return -0.5 * data_term
+        if self.feedback == "implicit":
+            W = self._solve_rows(R.csr)
+            _, data_term = self._problem(R, self._layout).loss(W, self._item_factors())
+            return -0.5 * data_term
+        return heldout_score(self, R.csr)
 
     def objective(self, X, W=None):
         """F(W, H) of the fitted factors on ``X`` (training shape), with ``W_`` by default.
@@ -954,3 +966,19 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
             if bar is not None:
                 bar.close("converged" if converged else "max_iter reached")
         return W, Ht, it, history, converged
+
+
+def heldout_score(model, csr):
+    """Minus the mean squared error of ``model`` on the second half of each row of ``csr``
+    after folding the row in on the first half (:func:`~nmfrec.ratings.alternate_split`):
+    the ``score`` of the estimators on matrices."""
+    first, second = alternate_split(csr)
+    if second.nnz == 0:
+        raise ValueError("X has no row with two observed entries: there is nothing to "
+                         "predict after folding a row in.")
+    W = np.asarray(model.transform(first))
+    rows = np.repeat(np.arange(second.shape[0]), np.diff(second.indptr))
+    pred = np.empty(second.nnz)
+    K.dot_pairs(rows.astype(np.int64), second.indices.astype(np.int64),
+                np.ascontiguousarray(W), model._item_factors(), pred)
+    return -float(np.mean((second.data - pred) ** 2))

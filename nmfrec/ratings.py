@@ -32,7 +32,8 @@ import scipy.sparse as sp
 
 from .exceptions import MissingColumnError
 
-__all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "resolve_column",
+__all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "alternate_split",
+           "resolve_column",
            "resolve_columns", "USER_COLUMNS", "ITEM_COLUMNS", "RATING_COLUMNS", "ROLE_COLUMNS",
            "DUPLICATE_POLICIES"]
 
@@ -739,6 +740,34 @@ def _means(M, default, damping=0.0):
     has = counts > 0
     out[has] = (sums[has] + damping * float(default)) / (counts[has] + damping)
     return out
+
+
+def alternate_split(csr):
+    """Split each row's observed entries in two, alternately: the 1st, 3rd, 5th, ... in
+    column order go to ``first``, the 2nd, 4th, ... to ``second``.
+
+    A deterministic hold-out of new rows: fold a row in on ``first`` and predict
+    ``second``, the entries of the row the model did not see (a row with one entry has
+    none to predict).
+
+    Parameters
+    ----------
+    csr : scipy.sparse.csr_matrix
+        With sorted column indices (a RatingsMatrix's ``csr`` has them).
+
+    Returns
+    -------
+    first, second : scipy.sparse.csr_matrix
+        Same shape as ``csr``; together they hold every stored entry once.
+    """
+    counts = np.diff(csr.indptr)
+    position = np.arange(csr.nnz) - np.repeat(csr.indptr[:-1], counts)
+    rows = np.repeat(np.arange(csr.shape[0]), counts)
+    parts = []
+    for keep in (position % 2 == 0, position % 2 == 1):
+        parts.append(sp.csr_matrix((csr.data[keep], (rows[keep], csr.indices[keep])),
+                                   shape=csr.shape))
+    return tuple(parts)
 
 
 def as_ratings_matrix(X, dtype=np.float64, name="X", context=None) -> RatingsMatrix:

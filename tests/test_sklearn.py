@@ -138,17 +138,37 @@ def masked():
     return random_masked(rng, 60, 25, 0.5, k=3, scale=4.0)
 
 
-def test_score_is_minus_half_the_squared_error_of_folded_in_rows(masked):
+def test_score_is_minus_the_mse_on_the_entries_the_fold_in_did_not_see(masked):
     model = MaskedNMF(3, random_state=0, l2_W=0.5, l2_H=0.5).fit(masked[:40])
     held = masked[40:]
-    W = model.transform(held)
-    # the reference: the data term of the NumPy objective, no penalties
-    assert model.score(held) == pytest.approx(-dense_objective(held, W, model.components_),
-                                              rel=1e-12)
-    assert model.score(held) <= 0
+    # the reference: every other observed entry of a row (in column order) folds it in,
+    # the others are predicted from the folded-in factors
+    first, second = held.copy(), held.copy()
+    for r in range(held.shape[0]):
+        cols = np.flatnonzero(~np.isnan(held[r]))
+        first[r, cols[1::2]] = np.nan
+        second[r, cols[0::2]] = np.nan
+    W = model.transform(first)
+    pred = W @ model.components_
+    mask = ~np.isnan(second)
+    ref = -np.mean((second[mask] - pred[mask]) ** 2)
+    assert model.score(held) == pytest.approx(ref, rel=1e-12)
     r, c = np.nonzero(~np.isnan(held))           # the same rows, sparse
     sparse = sp.coo_matrix((held[r, c], (r, c)), shape=held.shape)
     assert model.score(sparse) == pytest.approx(model.score(held), rel=1e-12)
+    with pytest.raises(ValueError, match="X has no row with two observed entries"):
+        model.score(np.where(np.arange(25) == 3, 1.0, np.nan)[None, :])
+
+
+def test_grid_search_finds_the_planted_rank():
+    # rank 3 plus noise: a larger rank fits the seen entries better but predicts worse
+    rng = np.random.default_rng(4)
+    X = 4 * rng.random((120, 3)) @ rng.random((3, 40)) + 0.3 * rng.standard_normal((120, 40))
+    X = np.clip(X, 0, None)
+    X[rng.random(X.shape) < 0.4] = np.nan
+    search = GridSearchCV(MaskedNMF(max_iter=300, tol=1e-7, random_state=0),
+                          {"n_components": [1, 2, 3, 6, 12]}, cv=4).fit(X)
+    assert search.best_params_["n_components"] == 3, search.cv_results_["mean_test_score"]
 
 
 def test_cross_val_score_is_the_mean_of_fold_scores(masked):
