@@ -1,8 +1,11 @@
 """Every example in README.md and datasets/README.md runs, and prints what the page shows.
 
-The examples are written as doctests (``>>>`` lines inside fenced code blocks). Each page's
-examples run in order in one namespace, from the repository root, with MovieLens 100K
-found through ``NMFREC_DATA``. Printed numbers are compared to the precision the page
+The Python examples are written as doctests (``>>>`` lines inside fenced code blocks).
+Each page's examples run in order in one namespace, from the repository root, with
+MovieLens 100K found through ``NMFREC_DATA``. The ``console`` blocks are commands
+(``$ nmfrec ...``) that run in a folder holding the ``ratings.csv`` and ``movies.csv`` they
+name (MovieLens 100K's) and must succeed; ``bash``/``sh`` blocks are the install and
+make commands, which the test suite itself is run by. Printed numbers are compared to the precision the page
 shows them with (``3.87`` matches ``3.8712...``), so a page cannot drift from the code
 without a test failing; everything else must match exactly, up to runs of white space and
 ``...`` where the page elides.
@@ -11,6 +14,9 @@ without a test failing; everything else must match exactly, up to runs of white 
 import doctest
 import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,10 +46,24 @@ class NumberChecker(doctest.OutputChecker):
         return super().check_output(strip(want), strip(got), optionflags)
 
 
+def _blocks(page):
+    """(info string, text) of every fenced code block of a Markdown page, in order."""
+    blocks, info, lines = [], None, []
+    for line in (ROOT / page).read_text().splitlines():
+        if line.startswith("```"):
+            if info is None:
+                info, lines = line[3:].strip(), []
+            else:
+                blocks.append((info, "\n".join(lines) + "\n"))
+                info = None
+        elif info is not None:
+            lines.append(line)
+    return blocks
+
+
 def _examples(page):
-    text = (ROOT / page).read_text()
-    blocks = re.findall(r"```(?:python|pycon)?\n(.*?)```", text, flags=re.S)
-    return "\n".join(b for b in blocks if b.lstrip().startswith(">>>"))
+    return "\n".join(text for info, text in _blocks(page)
+                     if info in ("python", "pycon") and text.lstrip().startswith(">>>"))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -61,3 +81,36 @@ def test_examples_run_and_print_what_the_page_shows(page, movielens_home, monkey
     runner.run(test, out=out.append)
     failures = runner.summarize(verbose=False).failed
     assert failures == 0, "".join(out)
+
+
+def _commands(page):
+    cmds = []
+    for info, text in _blocks(page):
+        if info == "console":
+            for line in text.splitlines():
+                if line.startswith("$ "):
+                    cmds.append(line[2:].split(" #")[0].strip())
+    return cmds
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_commands_run(page, movielens_home, tmp_path):
+    cmds = _commands(page)
+    if not cmds:
+        pytest.skip(f"{page} has no commands")
+    from nmfrec.datasets import load_movielens
+
+    ml = load_movielens("ml-100k", data_home=movielens_home)
+    # the files as MovieLens' CSV releases have them
+    ml.ratings.rename(columns={"user": "userId", "item": "movieId"}).to_csv(
+        tmp_path / "ratings.csv", index=False)
+    ml.items.rename_axis("movieId").reset_index().to_csv(tmp_path / "movies.csv", index=False)
+    env = {**os.environ, "NMFREC_DATA": str(movielens_home)}
+    for cmd in cmds:
+        argv = shlex.split(cmd)
+        assert argv[0] == "nmfrec", cmd
+        proc = subprocess.run([sys.executable, "-m", "nmfrec", *argv[1:]], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
+        if argv[1] == "recommend":
+            assert "Star Wars" in proc.stdout or "(19" in proc.stdout, proc.stdout
