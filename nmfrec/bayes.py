@@ -13,18 +13,13 @@ import math
 import time
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_array
 
 from . import _kernels as K
-from ._base import ParamsBase, ThreadLimits
+from ._base import ThreadLimits
+from ._factor_model import FactorModel
 from ._progress import Progress
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
-from .exceptions import NotFittedError
-from .nmf import FactorLayout, heldout_score
-from .ratings import RatingsMatrix, as_ratings_matrix
+from .nmf import FactorLayout
 
 __all__ = ["BayesianNMF"]
 
@@ -43,7 +38,7 @@ _MEAN_TRIES = 100        # rejection draws of a non-negative prior mean before c
 _NONNEG, _SIGNED, _FIXED = 0, 1, 2
 
 
-class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
+class BayesianNMF(FactorModel):
     r"""Bayesian non-negative matrix factorization with missing entries (Gibbs sampling).
 
     The observed entries :math:`\Omega` of ``X`` (divided by their root mean square
@@ -191,14 +186,6 @@ class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         self.dtype = dtype
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.allow_nan = True        # NaN marks a missing entry
-        tags.input_tags.positive_only = True
-        tags.non_deterministic = False
-        return tags
-
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None):
         """Draw the factors from their posterior given the observed entries of ``X``.
@@ -247,132 +234,8 @@ class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         -------
         ndarray of shape (n_new_rows, n_factors_)
         """
-        self._check_fitted("transform")
-        return self._solve_rows(self._as_matrix(X, "transform").csr)
+        return super().transform(X)
 
-    def inverse_transform(self, X):
-        """The matrix that row factors stand for: ``X @ components_``, dense.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_rows, n_factors_)
-            Row factors, e.g. from :meth:`transform`.
-
-        Returns
-        -------
-        ndarray of shape (n_rows, n_features_in_)
-        """
-        self._check_fitted("inverse_transform")
-        X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
-        if X.shape[1] != self.n_factors_:
-            raise ValueError(f"X has {X.shape[1]} columns, but BayesianNMF has "
-                             f"{self.n_factors_} factors.")
-        return np.asarray(X @ self.components_)
-
-    def predict(self, rows, cols=None):
-        """Posterior-mean predictions, at positions of the training matrix or of new rows.
-
-        Parameters
-        ----------
-        rows : array-like of int, or matrix
-            With ``cols``: row indices of the training matrix. Without: new rows, as
-            :meth:`transform` takes them.
-        cols : array-like of int, same shape as ``rows``, optional
-            Column indices of the training matrix.
-
-        Returns
-        -------
-        ndarray
-            The shape of ``rows`` (with ``cols``), else (n_new_rows, n_cols).
-
-        Raises
-        ------
-        ValueError
-            ``rows`` and ``cols`` differ in shape.
-        IndexError, TypeError
-            An index out of range, or indices that are not integers.
-        """
-        self._check_fitted("predict")
-        if cols is None:
-            return self.transform(rows) @ self.components_
-        r = np.asarray(rows)
-        c = np.asarray(cols)
-        if r.shape != c.shape:
-            raise ValueError(f"rows and cols must have the same shape; got {r.shape} and {c.shape}.")
-        Ht = self._item_factors()
-        for name, arr, n in (("rows", r, self.W_.shape[0]), ("cols", c, Ht.shape[0])):
-            if arr.size and arr.dtype.kind not in "iu":
-                raise TypeError(f"{name} must be integer indices; got dtype {arr.dtype}.")
-            if arr.size and (arr.min() < 0 or arr.max() >= n):
-                bad = arr[(arr < 0) | (arr >= n)].ravel()[0]
-                raise IndexError(f"{name} index {bad} is out of range for {n} {name}.")
-        out = np.empty(r.size, dtype=np.float64)
-        with ThreadLimits(self.n_threads, cap_blas=False):
-            K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, Ht, out)
-        return out.reshape(r.shape)
-
-    def score(self, X, y=None):
-        """How well the model completes new rows: minus the mean squared error on entries
-        it did not see (greater is better, as scikit-learn's model selection expects).
-
-        Each row of ``X`` is split alternately (:func:`~nmfrec.ratings.alternate_split`):
-        it is folded in (:meth:`transform`) on its 1st, 3rd, 5th, ... observed entries and
-        its 2nd, 4th, ... entries are predicted. The score is minus the mean of their
-        squared errors, so that ``GridSearchCV`` and ``cross_val_score`` over the rows of a
-        matrix choose the model that predicts missing entries best (a score on the entries
-        the fold-in saw would always prefer the largest rank).
-
-        Parameters
-        ----------
-        X : sparse, dense with NaN, or RatingsMatrix, shape (n_rows, n_features_in_)
-            Rows to score, e.g. held-out rows of the training matrix; rows with one
-            observed entry have nothing to predict and do not count.
-        y : ignored
-            Not used, present for scikit-learn's API.
-
-        Returns
-        -------
-        float
-            ``-mean((x - prediction)**2)`` over the predicted entries, <= 0.
-
-        Raises
-        ------
-        ValueError
-            No row of ``X`` has two observed entries.
-        """
-        self._check_fitted("score")
-        return heldout_score(self, self._as_matrix(X, "score").csr)
-
-    def refit_rows(self, X, rows):
-        """Re-solve some rows of ``W_`` (existing or new) from their data (fold-in).
-
-        Parameters
-        ----------
-        X : sparse, dense with NaN, or RatingsMatrix, shape (len(rows), n_features_in_)
-            All the observed entries of each of those rows.
-        rows : array-like of int
-            Row indices in ``W_`` (>= 0, distinct); rows past the end are appended.
-
-        Returns
-        -------
-        self
-        """
-        self._check_fitted("refit_rows")
-        R = self._as_matrix(X, "refit_rows")
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        if rows.size != R.shape[0]:
-            raise ValueError(f"rows has {rows.size} indices but X has {R.shape[0]} rows.")
-        if rows.size and (rows.min() < 0 or np.unique(rows).size != rows.size):
-            raise ValueError("rows must be distinct indices >= 0.")
-        n_old = self.W_.shape[0]
-        n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
-        empty = sp.csr_matrix((n_rows - n_old, R.shape[1]), dtype=R.csr.dtype)
-        W = np.concatenate([self.W_, self._solve_rows(empty)])
-        W[rows] = self._solve_rows(R.csr)
-        self.W_ = W
-        return self
-
-    # ------------------------------------------------------------------ fitted state
     def get_fitted_state(self) -> dict:
         """The fitted model as arrays and plain values (for saving).
 
@@ -443,41 +306,8 @@ class BayesianNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         self._check_fitted("n_factors_per_draw")
         return self._layout.n_factors
 
-    @property
-    def _n_features_out(self):
-        return self.n_factors_
-
-    def __sklearn_is_fitted__(self):
-        return "components_" in self.__dict__ and "W_" in self.__dict__
-
-    # ------------------------------------------------------------------ internals
-    @property
-    def _dtype(self):
-        return np.dtype(self.dtype)
-
-    def _item_factors(self):
-        """The column factors row-major, (n_cols, n_factors_)."""
-        return np.ascontiguousarray(self.components_.T)
-
-    def _check_fitted(self, what):
-        if not self.__sklearn_is_fitted__():
-            raise NotFittedError(f"This BayesianNMF instance is not fitted yet; call fit "
-                                 f"before {what}.")
-
     def _new_layout(self):
         return FactorLayout(int(self.n_components), bool(self.user_bias), bool(self.item_bias))
-
-    def _as_matrix(self, X, method):
-        if not isinstance(X, (RatingsMatrix, pd.DataFrame)):
-            X = check_array(X, accept_sparse=True, dtype="numeric", ensure_all_finite=False,
-                            input_name="X")
-        R = as_ratings_matrix(X, dtype=self._dtype, context=f"BayesianNMF.{method}")
-        if method != "fit" and R.shape[1] != self.n_features_in_:
-            c, n = R.shape[1], self.n_features_in_
-            raise ValueError(f"X has {c} columns, but BayesianNMF was fitted with {n} columns "
-                             f"(X has {c} features, but BayesianNMF is expecting {n} features "
-                             "as input).")
-        return R
 
     @staticmethod
     def _kinds(layout):

@@ -12,19 +12,16 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_array
 
 from . import _kernels as K
-from ._base import ParamsBase, ThreadLimits, warn
+from ._base import ThreadLimits, warn
+from ._factor_model import FactorModel
 from ._init import INITS, initialize_components, target_level
 from ._progress import Progress
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
-from .exceptions import ConvergenceWarning, NotFittedError
-from .ratings import RatingsMatrix, alternate_split, as_ratings_matrix
+from .exceptions import ConvergenceWarning
 
-__all__ = ["MaskedNMF", "FactorLayout", "heldout_score", "SOLVERS", "INITS", "FEEDBACKS", "PREFERENCES",
+__all__ = ["MaskedNMF", "FactorLayout", "SOLVERS", "INITS", "FEEDBACKS", "PREFERENCES",
            "REG_SCALES"]
 
 SOLVERS = ("als", "mu", "pgd")
@@ -176,7 +173,7 @@ class _Problem:
                 + K.penalty(Ht, self.l1_H, self.l2_H, self.layout.fixed_H, self.col_counts))
 
 
-class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
+class MaskedNMF(FactorModel):
     r"""Non-negative matrix factorization with missing entries.
 
     Finds non-negative ``W`` (n_rows x k) and ``H`` (k x n_cols) that minimise, over
@@ -392,19 +389,6 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
         self.dtype = dtype
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.allow_nan = True        # NaN marks a missing entry
-        tags.input_tags.positive_only = True
-        try:
-            # the factors' type is the dtype parameter, whatever the input's
-            tags.transformer_tags.preserves_dtype = [np.dtype(self.dtype).name]
-        except TypeError:
-            pass
-        return tags
-
-    # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None, W=None, H=None):
         """Learn W and H from the observed entries of ``X``.
 
@@ -459,119 +443,35 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
         -------
         W : ndarray of shape (n_new_rows, n_factors_)
         """
-        self._check_fitted("transform")
-        R = self._as_matrix(X, "transform")
-        return self._solve_rows(R.csr)
-
-    def inverse_transform(self, X):
-        """The matrix that row factors stand for: ``X @ components_``, dense.
-
-        Parameters
-        ----------
-        X : array-like or sparse of shape (n_rows, n_factors_)
-            Row factors, e.g. from :meth:`transform` or :meth:`fit_transform`.
-
-        Returns
-        -------
-        ndarray of shape (n_rows, n_features_in_)
-            The model's value of every entry of those rows, biases included.
-        """
-        self._check_fitted("inverse_transform")
-        X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
-        if X.shape[1] != self.n_factors_:
-            raise ValueError(f"X has {X.shape[1]} columns, but MaskedNMF has "
-                             f"{self.n_factors_} factors ({self.factor_names_[0]} .. "
-                             f"{self.factor_names_[-1]}).")
-        return np.asarray(X @ self.components_)
-
-    def predict(self, rows, cols=None):
-        """Model values: at positions of the training matrix, or every entry of new rows.
-
-        ``predict(rows, cols)`` gives ``W_[rows] . H[:, cols]`` (biases included) for
-        row and column indices of the training matrix, the way to fill in its missing
-        entries. ``predict(X)`` gives the completed matrix of new rows,
-        ``inverse_transform(transform(X))``.
-
-        Parameters
-        ----------
-        rows : array-like of int, or matrix
-            With ``cols``: row indices in the training matrix. Without: new rows, as
-            :meth:`transform` takes them (sparse, dense with NaN, or RatingsMatrix).
-        cols : array-like of int, same shape as ``rows``, optional
-            Column indices in the training matrix.
-
-        Returns
-        -------
-        ndarray
-            Float, the shape of ``rows`` (with ``cols``); else (n_new_rows, n_cols).
-
-        Raises
-        ------
-        ValueError
-            ``rows`` and ``cols`` differ in shape, or ``X`` is not a valid matrix with
-            ``n_features_in_`` columns.
-        IndexError, TypeError
-            An index out of range, or indices that are not integers.
-        """
-        self._check_fitted("predict")
-        if cols is None:
-            W = self._solve_rows(self._as_matrix(rows, "predict").csr)
-            return W @ self.components_
-        r = np.asarray(rows)
-        c = np.asarray(cols)
-        if r.shape != c.shape:
-            raise ValueError(f"rows and cols must have the same shape; got {r.shape} and {c.shape}.")
-        Ht = self._item_factors()
-        for name, arr, n in (("rows", r, self.W_.shape[0]), ("cols", c, Ht.shape[0])):
-            if arr.size and arr.dtype.kind not in "iu":
-                raise TypeError(f"{name} must be integer indices; got dtype {arr.dtype}.")
-            if arr.size and (arr.min() < 0 or arr.max() >= n):
-                bad = arr[(arr < 0) | (arr >= n)].ravel()[0]
-                raise IndexError(f"{name} index {bad} is out of range for {n} {name}.")
-        out = np.empty(r.size, dtype=np.float64)
-        with ThreadLimits(self.n_threads, cap_blas=False):
-            K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, Ht, out)
-        return out.reshape(r.shape)
+        return super().transform(X)
 
     def score(self, X, y=None):
-        """How well the model completes new rows: minus the mean squared error on entries
-        it did not see (greater is better, as scikit-learn's model selection expects).
+        """How well the model completes new rows (greater is better).
 
-        Each row of ``X`` is split alternately (:func:`~nmfrec.ratings.alternate_split`):
-        it is folded in (:meth:`transform`) on its 1st, 3rd, 5th, ... observed entries and
-        its 2nd, 4th, ... entries are predicted. The score is minus the mean of their
-        squared errors, so that ``GridSearchCV`` and ``cross_val_score`` over the rows of a
-        matrix choose the model that predicts missing entries best (a score on the entries
-        the fold-in saw would always prefer the largest rank).
-
-        With ``feedback="implicit"`` the score is instead minus the data term of the
-        objective (every entry, weighted) of the folded-in rows, penalties left out.
+        With explicit feedback, :meth:`FactorModel.score <nmfrec._factor_model.FactorModel.score>`:
+        each row of ``X`` is folded in on half of its observed entries (alternately) and
+        the score is minus the mean squared error on the other half. With
+        ``feedback="implicit"``, minus the data term of the objective (every entry,
+        weighted) of the folded-in rows, the penalties left out.
 
         Parameters
         ----------
         X : sparse, dense with NaN, or RatingsMatrix, shape (n_rows, n_features_in_)
-            Rows to score, e.g. held-out rows of the training matrix; rows with one
-            observed entry have nothing to predict and do not count.
+            Rows to score, e.g. held-out rows of the training matrix.
         y : ignored
             Not used, present for scikit-learn's API.
 
         Returns
         -------
         float
-            ``-mean((x - prediction)**2)`` over the predicted entries, <= 0.
-
-        Raises
-        ------
-        ValueError
-            No row of ``X`` has two observed entries.
         """
+        if self.feedback != "implicit":
+            return super().score(X, y)
         self._check_fitted("score")
         R = self._as_matrix(X, "score")
-        if self.feedback == "implicit":
-            W = self._solve_rows(R.csr)
-            _, data_term = self._problem(R, self._layout).loss(W, self._item_factors())
-            return -0.5 * data_term
-        return heldout_score(self, R.csr)
+        W = self._solve_rows(R.csr)
+        _, data_term = self._problem(R, self._layout).loss(W, self._item_factors())
+        return -0.5 * data_term
 
     def objective(self, X, W=None):
         """F(W, H) of the fitted factors on ``X`` (training shape), with ``W_`` by default.
@@ -596,39 +496,6 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
             raise ValueError(f"X has shape {R.shape}; expected {(W.shape[0], Ht.shape[0])}.")
         return self._problem(R, self._layout).loss(W, Ht)[0]
 
-    def refit_rows(self, X, rows):
-        """Re-solve some rows of ``W_`` (existing or new) from their data, H held fixed.
-
-        Each row gets the factors :meth:`transform` gives it; rows past the end of
-        ``W_`` are appended (with the factors of an empty row where ``rows`` skips one).
-        ``components_`` and the fit statistics stay as they are: only a refit moves them.
-
-        Parameters
-        ----------
-        X : sparse, dense with NaN, or RatingsMatrix, shape (len(rows), n_features_in_)
-            All the observed entries of each of those rows.
-        rows : array-like of int
-            Row indices in ``W_`` (>= 0, distinct), one per row of ``X``.
-
-        Returns
-        -------
-        self
-        """
-        self._check_fitted("refit_rows")
-        R = self._as_matrix(X, "refit_rows")
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        if rows.size != R.shape[0]:
-            raise ValueError(f"rows has {rows.size} indices but X has {R.shape[0]} rows.")
-        if rows.size and (rows.min() < 0 or np.unique(rows).size != rows.size):
-            raise ValueError("rows must be distinct indices >= 0.")
-        n_old = self.W_.shape[0]
-        n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
-        W = np.concatenate([self.W_, self._empty_rows(n_rows - n_old)])
-        W[rows] = self._solve_rows(R.csr)
-        self.W_ = W
-        return self
-
-    # ------------------------------------------------------------------ fitted state
     def get_fitted_state(self) -> dict:
         """The fitted model as arrays and plain values, e.g. to write it to a file.
 
@@ -715,28 +582,6 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
         j = self._layout.item_bias_col
         return None if j is None else self.components_[j]
 
-    @property
-    def _n_features_out(self):
-        """Width of ``transform``'s output, for ``get_feature_names_out``."""
-        return self.n_factors_
-
-    def __sklearn_is_fitted__(self):
-        return "components_" in self.__dict__ and "W_" in self.__dict__
-
-    # ------------------------------------------------------------------ internals
-    @property
-    def _dtype(self):
-        return np.dtype(self.dtype)
-
-    def _item_factors(self):
-        """The column factors row-major, (n_cols, n_factors_): ``components_.T``, which
-        is C-contiguous unless ``components_`` was replaced by another array."""
-        return np.ascontiguousarray(self.components_.T)
-
-    def _check_fitted(self, what):
-        if not self.__sklearn_is_fitted__():
-            raise NotFittedError(f"This MaskedNMF instance is not fitted yet; call fit before {what}.")
-
     def _validate_params(self):
         check_params(self.get_params(deep=False), self._parameter_constraints)
         if self.solver == "pgd" and self.feedback == "implicit":
@@ -746,25 +591,6 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
     def _new_layout(self):
         """The factor layout the current parameters ask for."""
         return FactorLayout(int(self.n_components), bool(self.user_bias), bool(self.item_bias))
-
-    def _as_matrix(self, X, method):
-        """``X`` as a RatingsMatrix in the model's dtype, checked as scikit-learn checks.
-
-        Array-likes go through scikit-learn's ``check_array`` first (2-D, not empty, not
-        complex, object arrays made numeric) without its finiteness check: NaN marks a
-        missing entry, and :func:`~nmfrec.ratings.as_ratings_matrix` words the other
-        problems. After ``fit`` the number of columns must be ``n_features_in_``.
-        """
-        if not isinstance(X, (RatingsMatrix, pd.DataFrame)):
-            X = check_array(X, accept_sparse=True, dtype="numeric", ensure_all_finite=False,
-                            input_name="X")
-        R = as_ratings_matrix(X, dtype=self._dtype, context=f"MaskedNMF.{method}")
-        if method != "fit" and R.shape[1] != self.n_features_in_:
-            c, n = R.shape[1], self.n_features_in_
-            raise ValueError(f"X has {c} columns, but MaskedNMF was fitted with {n} columns "
-                             f"(X has {c} features, but MaskedNMF is expecting {n} features "
-                             "as input).")
-        return R
 
     def _problem(self, R, layout):
         count = self.reg_scale == "count"
@@ -778,18 +604,14 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
             preference_rating=self.preference == "rating",
         )
 
-    def _empty_rows(self, n):
-        """Factors of ``n`` rows without observations: zeros, and the item-bias ones."""
-        W = np.zeros((n, self._layout.n_factors), dtype=self._dtype)
-        if self._layout.item_bias:
-            W[:, self._layout.item_bias_col] = 1.0
-        return W
-
     def _solve_rows(self, csr):
         """Exact row problems of new rows against the fitted H (see ``transform``)."""
         layout = self._layout
         Ht = self._item_factors()
-        W = self._empty_rows(csr.shape[0])   # solved from zero
+        # solved from zero (the item-bias column of W is the constant 1)
+        W = np.zeros((csr.shape[0], layout.n_factors), dtype=self._dtype)
+        if layout.item_bias:
+            W[:, layout.item_bias_col] = 1.0
         implicit = self.feedback == "implicit"
         missing_weight = float(self.missing_weight)
         YtY = missing_weight * K.gram(Ht) if implicit else np.zeros((1, 1))
@@ -967,18 +789,3 @@ class MaskedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
                 bar.close("converged" if converged else "max_iter reached")
         return W, Ht, it, history, converged
 
-
-def heldout_score(model, csr):
-    """Minus the mean squared error of ``model`` on the second half of each row of ``csr``
-    after folding the row in on the first half (:func:`~nmfrec.ratings.alternate_split`):
-    the ``score`` of the estimators on matrices."""
-    first, second = alternate_split(csr)
-    if second.nnz == 0:
-        raise ValueError("X has no row with two observed entries: there is nothing to "
-                         "predict after folding a row in.")
-    W = np.asarray(model.transform(first))
-    rows = np.repeat(np.arange(second.shape[0]), np.diff(second.indptr))
-    pred = np.empty(second.nnz)
-    K.dot_pairs(rows.astype(np.int64), second.indices.astype(np.int64),
-                np.ascontiguousarray(W), model._item_factors(), pred)
-    return -float(np.mean((second.data - pred) ** 2))
