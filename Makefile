@@ -26,7 +26,7 @@ $(BIN)/python:
 # (about 25 s), so that the first fit of every later process starts in about 2 s
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m nmfrec._warmup
+	$(BIN)/python -m nmfrec.warmup
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python

@@ -36,7 +36,7 @@ serving   ``Recommender.recommend_many(k=10)`` for every user vs implicit's batc
 startup   fresh processes: ``import nmfrec`` + the first default ``Recommender().fit`` on
           ml-100k u1.base, warm numba cache (the in-tree cache, primed first), cold (empty
           ``NUMBA_CACHE_DIR``), and an empty cache filled first by ``python -m
-          nmfrec._warmup`` (what an install step would run).
+          nmfrec.warmup`` (what an install step would run).
 threads   ``MaskedNMF(n_threads=1)`` vs ``n_threads=2`` seconds per iteration at 1M, k=64
           (explicit ALS, implicit ALS, MU).
 
@@ -534,7 +534,7 @@ print(json.dumps({"import_s": t_import, "load_s": t_load, "first_fit_s": t_fit,
 WARMUP_CODE = r'''
 import json, time
 t = time.perf_counter()
-from nmfrec._warmup import warm_up
+from nmfrec.warmup import warm_up
 warm_up()
 print(json.dumps({"warmup_s": time.perf_counter() - t}))
 '''
@@ -564,7 +564,7 @@ def section_startup(ctx):
     out["cold"].append(r)
     C.log(f"[startup] cold cache: import {r['import_s']:.2f} s + first fit {r['first_fit_s']:.2f} s "
           f"= {r['import_plus_fit_s']:.2f} s (first recommend {r['first_recommend_s']:.2f} s)")
-    # an empty cache filled by `python -m nmfrec._warmup` (what an install step would run)
+    # an empty cache filled by `python -m nmfrec.warmup` (what an install step would run)
     d = tempfile.mkdtemp(prefix="nmfrec-numba-warmup-")
     try:
         w = C.run_python(WARMUP_CODE, {"NUMBA_CACHE_DIR": d})
@@ -573,7 +573,7 @@ def section_startup(ctx):
         shutil.rmtree(d, ignore_errors=True)
     r["warmup_s"] = w["warmup_s"]
     out["after_warmup"] = [r]
-    C.log(f"[startup] empty cache after python -m nmfrec._warmup ({w['warmup_s']:.1f} s): import "
+    C.log(f"[startup] empty cache after python -m nmfrec.warmup ({w['warmup_s']:.1f} s): import "
           f"{r['import_s']:.2f} s + first fit {r['first_fit_s']:.2f} s = "
           f"{r['import_plus_fit_s']:.2f} s")
     for kind in ("warm", "cold", "after_warmup"):
@@ -749,7 +749,7 @@ def markdown(res):
               f"{c['first_recommend_s']:.2f} |"]
         if "after_warmup_summary" in s:
             a = s["after_warmup_summary"]
-            L.append(f"| cold, then `python -m nmfrec._warmup` ({a['warmup_s']:.1f} s, as an "
+            L.append(f"| cold, then `python -m nmfrec.warmup` ({a['warmup_s']:.1f} s, as an "
                      f"install step would) | {a['import_s']:.2f} | {a['first_fit_s']:.2f} | "
                      f"**{a['import_plus_fit_s']:.2f}** | {a['first_recommend_s']:.3f} |")
         L.append("")

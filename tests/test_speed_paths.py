@@ -174,7 +174,7 @@ def test_nndsvd_leading_vectors_are_the_svd_s_and_the_data_untouched(implicit,
 def test_warm_up_touches_the_kernels_of_the_common_paths():
     """A fresh process: after ``warm_up`` every kernel a default fit, its rankings and
     MaskedNMF's solvers use has a compiled (or cache-loaded) signature."""
-    code = ("import nmfrec._kernels as K, nmfrec._warmup as w\n"
+    code = ("import nmfrec._kernels as K, nmfrec.warmup as w\n"
             "assert w.warm_up() > 0\n"
             "names = ['gibbs_update_rows', 'cd_update_rows', 'als_update_rows', "
             "'mu_update_rows', 'pgd_update_rows', 'row_sq_errors', 'fit_stats', 'dot_pairs', "

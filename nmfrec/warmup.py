@@ -1,6 +1,6 @@
 """Compile the numba kernels of the common paths into numba's on-disk cache, ahead of use.
 
-    python -m nmfrec._warmup
+    python -m nmfrec.warmup
 
 Numba compiles each kernel at its first call and keeps the machine code on disk
 (``cache=True``, next to the package's files or in ``NUMBA_CACHE_DIR``). With an empty
