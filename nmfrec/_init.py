@@ -13,10 +13,10 @@ feedback, where most targets are the zeros of missing entries.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackError, LinearOperator, svds
 
 from . import _kernels as K
+from ._rows import OUT
 from .ratings import RatingsMatrix
 
 __all__ = ["INITS", "initialize_components", "target_level", "random_components",
@@ -133,12 +133,11 @@ def nndsvd_components(R: RatingsMatrix, n_components, variant, rng, *, implicit=
                          f"n_components < min(n_rows, n_cols) = {min(m, n)}; got "
                          f"n_components={k}. Use init='random'.")
     binary = implicit and not preference_rating   # targets are ones where observed
-    csr = R.csr
-    # ratings: the matrix itself; binary targets: a ones array sharing the index arrays
-    A = sp.csr_matrix((np.ones(csr.nnz), csr.indices, csr.indptr), shape=csr.shape) \
-        if binary else csr
+    # ratings: the matrix itself; binary targets: ones sharing the index arrays. Products
+    # with A run wherever its rows are (nmfrec._rows): here, or on a cluster's blocks
+    A = R.rows().binary() if binary else R.rows()
     # the largest |value| without a copy of the data (np.abs would make one)
-    scale = float(max(A.data.max(), -A.data.min())) if A.nnz else 0.0
+    scale = A.max_abs()
     if scale == 0.0:
         # an all-zero matrix has no singular vectors to start from
         level = R.density if implicit else R.mean
@@ -149,10 +148,11 @@ def nndsvd_components(R: RatingsMatrix, n_components, variant, rng, *, implicit=
     # ARPACK works on the matrix scaled to max 1 (subnormal values would stall it): an
     # operator that divides each product (never a scaled copy of the data: on 20M ratings
     # a copy is 160 MB of the fit's peak), dividing by scale since 1/scale may overflow
-    At = A.T
-    op = LinearOperator(A.shape, dtype=np.float64,
-                        matvec=lambda x: (A @ x) / scale, rmatvec=lambda x: (At @ x) / scale,
-                        matmat=lambda X: (A @ X) / scale, rmatmat=lambda X: (At @ X) / scale)
+    def along(side):
+        return lambda X: A.product(side, X) / scale
+
+    op = LinearOperator(A.shape, dtype=np.float64, matvec=along("W"), rmatvec=along("H"),
+                        matmat=along("W"), rmatmat=along("H"))
     try:
         U, S, Vt = svds(op, k=k, v0=v0, solver="arpack")
     except ArpackError:
@@ -160,7 +160,7 @@ def nndsvd_components(R: RatingsMatrix, n_components, variant, rng, *, implicit=
         if m * n > _DENSE_SVD_LIMIT:
             raise ValueError(f"init={variant!r}: the truncated SVD failed (the matrix "
                              f"may have rank < n_components={k}); use init='random'.")
-        U, S, Vt = np.linalg.svd(A.toarray() / scale, full_matrices=False)  # small: dense
+        U, S, Vt = np.linalg.svd(op @ np.eye(n), full_matrices=False)  # small: dense
         U, S, Vt = U[:, :k], S[:k], Vt[:k]
     S = S * scale
     # largest first; svds returns them ascending: reversing views copies nothing
@@ -191,11 +191,11 @@ def nndsvd_components(R: RatingsMatrix, n_components, variant, rng, *, implicit=
     W[W < eps] = 0
     H[H < eps] = 0
     if variant == "nndsvda":
-        avg = A.sum() / (m * n)
+        avg = A.data_sum() / (m * n)
         W[W == 0] = avg
         H[H == 0] = avg
     elif variant == "nndsvdar":
-        avg = A.sum() / (m * n)
+        avg = A.data_sum() / (m * n)
         W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
         H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
     Ht = np.ascontiguousarray(H.T)
@@ -203,7 +203,7 @@ def nndsvd_components(R: RatingsMatrix, n_components, variant, rng, *, implicit=
     # least-squares rescale c = <t, s> / <s, s>: over the observed entries for ratings,
     # over all entries (Gram trick) for implicit targets
     stats = np.empty((m, 2))
-    K.fit_stats(csr.indptr, csr.indices, csr.data, W, Ht, binary, stats)
+    R.rows().run("W", K.fit_stats, W, Ht, (binary, OUT), out=stats)
     num = float(np.sum(stats[:, 0]))
     den = float(np.sum(K.gram(W) * K.gram(Ht))) if implicit else float(np.sum(stats[:, 1]))
     if den > 0 and num > 0:

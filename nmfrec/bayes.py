@@ -18,6 +18,7 @@ from . import _kernels as K
 from ._base import ThreadLimits
 from ._factor_model import FactorModel
 from ._progress import Progress
+from ._rows import OUT, ROW0
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
 from .nmf import FactorLayout
 
@@ -337,14 +338,13 @@ class BayesianNMF(FactorModel):
         rng = check_random_state(self.random_state)
         dt = self._dtype
 
-        data = R.csr.data.astype(np.float64)
-        scale = float(np.sqrt(np.mean(data * data)))
+        raw = R.rows()
+        scale = math.sqrt(raw.mean_square())
         if not scale > 0.0:
             scale = 1.0                   # every observed value is 0
-        csr_data = (R.csr.data / scale).astype(dt)
-        csc_data = (R.csc.data / scale).astype(dt)
+        rows = raw.scaled(scale, dt)
         # the components carry the data's level: start them, and centre their prior, there
-        level = math.sqrt(max(float(np.mean(data)) / scale, 1e-3) / k)
+        level = math.sqrt(max(raw.mean() / scale, 1e-3) / k)
         W = np.zeros((m, nf), dtype=dt)
         Ht = np.zeros((n, nf), dtype=dt)
         W[:, :k] = level * (0.5 + rng.random((m, k)))
@@ -369,12 +369,12 @@ class BayesianNMF(FactorModel):
         try:
             with ThreadLimits(self.n_threads, cap_blas=False):   # the kernel calls no BLAS
                 for it in range(total):
-                    K.gibbs_update_rows(R.csr.indptr, R.csr.indices, csr_data, W, Ht, tau,
-                                        prior_W.precision, prior_W.linear, kind_W,
-                                        self.n_sweeps, True, seeds[it, 0], 0.0, sse_rows)
-                    K.gibbs_update_rows(R.csc.indptr, R.csc.indices, csc_data, Ht, W, tau,
-                                        prior_H.precision, prior_H.linear, kind_H,
-                                        self.n_sweeps, True, seeds[it, 1], 0.0, sse_cols)
+                    rows.run("W", K.gibbs_update_rows, W, Ht,
+                             (tau, prior_W.precision, prior_W.linear, kind_W, self.n_sweeps,
+                              True, seeds[it, 0], 0.0, OUT, ROW0), out=sse_rows)
+                    rows.run("H", K.gibbs_update_rows, Ht, W,
+                             (tau, prior_H.precision, prior_H.linear, kind_H, self.n_sweeps,
+                              True, seeds[it, 1], 0.0, OUT, ROW0), out=sse_cols)
                     sse = float(sse_cols.sum())
                     tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + sse / 2))
                     prior_W.draw(W, rng)

@@ -18,6 +18,7 @@ from ._base import ThreadLimits, warn
 from ._factor_model import FactorModel
 from ._init import INITS, initialize_components, target_level
 from ._progress import Progress
+from ._rows import OUT
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
 from .exceptions import ConvergenceWarning
 
@@ -138,8 +139,7 @@ class FactorLayout:
 class _Problem:
     """Everything a solver iteration needs, prepared once per fit."""
 
-    csr: object
-    csc: object
+    rows: object                 # the observed matrix's rows and columns (nmfrec._rows)
     layout: FactorLayout
     implicit: bool
     alpha: float
@@ -155,10 +155,18 @@ class _Problem:
 
     def loss(self, W, Ht):
         """``(F, data term)`` of the factors (see :func:`nmfrec._kernels.objective`)."""
-        return K.objective(self.csr.indptr, self.csr.indices, self.csr.data, W, Ht,
-                           self.l1_W, self.l2_W, self.l1_H, self.l2_H, self.implicit, self.alpha,
-                           self.layout.fixed_W, self.layout.fixed_H, self.row_counts,
-                           self.col_counts, self.missing_weight, self.preference_rating)
+        per_row = np.empty(W.shape[0], dtype=np.float64)
+        self.rows.run("W", K.row_sq_errors, W, Ht, (self.implicit, self.alpha, OUT,
+                      self.missing_weight, self.preference_rating), out=per_row)
+        return K.objective_of_rows(per_row, W, Ht, self.l1_W, self.l2_W, self.l1_H, self.l2_H,
+                                   self.implicit, self.layout.fixed_W, self.layout.fixed_H,
+                                   self.row_counts, self.col_counts, self.missing_weight)
+
+    def penalties(self, side):
+        """``(l1, l2, fixed columns)`` of the rows of ``side`` ("W" or "H")."""
+        if side == "W":
+            return self.l1_W, self.l2_W, self.layout.fixed_W
+        return self.l1_H, self.l2_H, self.layout.fixed_H
 
     def gram(self, Y):
         """``missing_weight * Y^T Y``, what every implicit row's problem carries."""
@@ -595,7 +603,7 @@ class MaskedNMF(FactorModel):
     def _problem(self, R, layout):
         count = self.reg_scale == "count"
         return _Problem(
-            csr=R.csr, csc=R.csc, layout=layout, implicit=self.feedback == "implicit",
+            rows=R.rows(), layout=layout, implicit=self.feedback == "implicit",
             alpha=float(self.alpha), l1_W=float(self.l1_W), l2_W=float(self.l2_W),
             l1_H=float(self.l1_H), l2_H=float(self.l2_H), reg_scale_count=count,
             row_counts=R.row_counts().astype(np.float64) if count else None,
@@ -692,9 +700,10 @@ class MaskedNMF(FactorModel):
     def _mu_constants(self, P: _Problem):
         """MU's eps and floor in the units of the data (absolute ones would swamp, or be
         swamped by, ratings far from 1): floor ~ a factor entry, eps ~ a denominator."""
-        mean = float(np.mean(P.csr.data)) if P.csr.nnz else 0.0
+        mean = P.rows.mean()
+        (m, n), nnz = P.rows.shape, P.rows.nnz
         level = mean if not P.implicit else (
-            P.csr.nnz / (P.csr.shape[0] * P.csr.shape[1]) * (mean if P.preference_rating else 1.0))
+            nnz / (m * n) * (mean if P.preference_rating else 1.0))
         if level <= 0:
             return _MU_EPS, _MU_FLOOR
         fscale = np.sqrt(level / max(1, self.n_components))
@@ -702,36 +711,30 @@ class MaskedNMF(FactorModel):
 
     def _half_step(self, P: _Problem, side, X, Y):
         """Update X (W when side == "W", else H^T) against Y, in place."""
-        if side == "W":
-            mat, l1, l2, fixed = P.csr, P.l1_W, P.l2_W, P.layout.fixed_W
-        else:
-            mat, l1, l2, fixed = P.csc, P.l1_H, P.l2_H, P.layout.fixed_H
+        l1, l2, fixed = P.penalties(side)
         if self.solver == "pgd":
-            K.pgd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, l1, l2, P.reg_scale_count,
-                              fixed, _PGD_STEPS)
+            P.rows.run(side, K.pgd_update_rows, X, Y, (l1, l2, P.reg_scale_count, fixed,
+                                                      _PGD_STEPS))
             return
         YtY = P.gram(Y)
         if self.solver == "als" and P.implicit:
             self._cd_half_step(P, side, X, Y, P.missing_weight * K.gram(Y))
         elif self.solver == "als":
-            K.als_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
-                              l1, l2, P.reg_scale_count, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL)
+            P.rows.run(side, K.als_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
+                       P.reg_scale_count, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL))
         else:
             eps, floor = self._mu_constants(P)
-            K.mu_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, P.implicit, P.alpha,
-                             l1, l2, P.reg_scale_count, fixed, eps, floor, P.missing_weight,
-                             P.preference_rating)
+            P.rows.run(side, K.mu_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
+                       P.reg_scale_count, fixed, eps, floor, P.missing_weight,
+                       P.preference_rating))
 
     def _cd_half_step(self, P: _Problem, side, X, Y, YtY, out_loss=None):
         """Implicit ALS: every row's Gram matrix would carry Y^T Y, so sweep on the
         residuals instead (``YtY`` = ``missing_weight * Y^T Y``)."""
-        if side == "W":
-            mat, l1, l2, fixed = P.csr, P.l1_W, P.l2_W, P.layout.fixed_W
-        else:
-            mat, l1, l2, fixed = P.csc, P.l1_H, P.l2_H, P.layout.fixed_H
-        K.cd_update_rows(mat.indptr, mat.indices, mat.data, X, Y, YtY, True, P.alpha,
-                         l1, l2, P.reg_scale_count, fixed, _CD_SWEEPS, P.missing_weight,
-                         P.preference_rating, out_loss)
+        l1, l2, fixed = P.penalties(side)
+        P.rows.run(side, K.cd_update_rows, X, Y, (YtY, True, P.alpha, l1, l2,
+                   P.reg_scale_count, fixed, _CD_SWEEPS, P.missing_weight,
+                   P.preference_rating, None if out_loss is None else OUT), out=out_loss)
 
     def _implicit_iteration(self, P: _Problem, W, Ht, gram_H):
         """One implicit-ALS iteration; returns F and the new ``H H^T``.

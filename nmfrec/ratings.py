@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._rows import LocalRows
 from .exceptions import MissingColumnError
 
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "alternate_split",
@@ -237,6 +238,13 @@ class RatingsMatrix:
     users: Vocabulary | None = None
     items: Vocabulary | None = None
     columns: tuple | None = None
+
+    distributed = False
+    """Whether the entries live elsewhere (a Spark fit's ratings); here they are in memory."""
+
+    def rows(self) -> LocalRows:
+        """Where a fit's row kernels run on this matrix (see :mod:`nmfrec._rows`)."""
+        return LocalRows(self.csr, self.csc)
 
     # -- shape and summary
     @property

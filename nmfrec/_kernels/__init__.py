@@ -17,7 +17,7 @@ fixed for a given machine and build, not bitwise equal to a sum taken in order.
 Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 :func:`cd_update_rows` (coordinate descent on residuals), :func:`mu_update_rows`,
 :func:`pgd_update_rows`; Bayesian NMF's Gibbs draws :func:`gibbs_update_rows`.
-Objective and scores: :func:`objective`, :func:`row_sq_errors`, :func:`dot_pairs`,
+Objective and scores: :func:`objective` (:func:`objective_of_rows` from row terms), :func:`row_sq_errors`, :func:`dot_pairs`,
 :func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings: :func:`topk_rows`, its
 serial twin :func:`topk_rows_serial` and, for many query rows, :func:`topk_rows_blocked`
 (all three bitwise ``dot_pairs``'s scores). Loops that several kernels share are inline
@@ -27,7 +27,8 @@ helpers in ``_common.py``.
 from ._als import als_update_rows
 from ._cd import cd_update_rows
 from ._gibbs import gibbs_update_rows, standard_normals
-from ._loss import dot_pairs, fit_stats, gram, objective, penalty, row_sq_errors
+from ._loss import (dot_pairs, fit_stats, gram, objective, objective_of_rows, penalty,
+                    row_sq_errors)
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
 from ._topk import topk_rows, topk_rows_blocked, topk_rows_serial
@@ -43,6 +44,7 @@ __all__ = [
     "dot_pairs",
     "fit_stats",
     "objective",
+    "objective_of_rows",
     "gram",
     "penalty",
     "topk_rows",

@@ -112,7 +112,7 @@ def _start_stream(state, spare, seed, row):
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, kind,
-                      n_sweeps, sample, seed, tol, out_sse):
+                      n_sweeps, sample, seed, tol, out_sse, row0=0):
     """Update every row of ``X`` given ``Y``: Gibbs draws or conditional modes (in place).
 
     Parameters
@@ -134,6 +134,9 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
         ``seed`` and the row's index).
     out_sse : (n_rows,) float64, receives each row's sum of squared residuals after the
         update, ``sum_i (t_ui - x_u . y_i)^2``.
+    row0 : int, the global index of the first row: row u's stream is that of row
+        ``row0 + u``, so a block of rows [row0, row0 + n_rows) draws exactly what the
+        whole matrix's call draws for them (how a distributed fit reproduces a local one).
     """
     n_rows, k = X.shape
     n_cols = Y.shape[0]
@@ -159,7 +162,7 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
         state = np.empty(1, dtype=np.uint64)
         spare = np.empty(2)
         for u in range(task, n_rows, n_tasks):       # rows task, task + n_tasks, ...
-            _start_stream(state, spare, seed, u)
+            _start_stream(state, spare, seed, row0 + u)
             # the row's Gram matrix G = sum y y^T and linear term b = sum t y
             g[:] = 0.0
             b[:] = 0.0

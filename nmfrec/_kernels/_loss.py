@@ -130,6 +130,15 @@ def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0
     per_row = np.empty(W.shape[0], dtype=np.float64)
     row_sq_errors(indptr, indices, data, W, Ht, implicit, alpha, per_row, missing_weight,
                   preference_rating)
+    return objective_of_rows(per_row, W, Ht, l1_W, l2_W, l1_H, l2_H, implicit, fixed_W,
+                             fixed_H, row_counts, col_counts, missing_weight)
+
+
+def objective_of_rows(per_row, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0, implicit=False,
+                      fixed_W=None, fixed_H=None, row_counts=None, col_counts=None,
+                      missing_weight=1.0):
+    """:func:`objective` from the rows' data terms, as :func:`row_sq_errors` gives them
+    (computed wherever the rows are: here, or on the blocks of a distributed fit)."""
     sq = float(np.sum(per_row))
     if implicit:
         sq += missing_weight * float(np.sum(gram(W) * gram(Ht)))
