@@ -239,6 +239,12 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         problems. After ``fit`` the number of columns must be ``n_features_in_``.
         """
         name = type(self).__name__
+        if getattr(X, "distributed", False):
+            # a Spark fit's ratings (nmfrec.spark.SparkRatings), checked when built
+            if method != "fit":
+                raise TypeError(f"{name}.{method} takes in-memory data; distributed ratings "
+                                "are for fit.")
+            return X
         if not isinstance(X, (RatingsMatrix, pd.DataFrame)):
             X = check_array(X, accept_sparse=True, dtype="numeric", ensure_all_finite=False,
                             input_name="X")

@@ -27,6 +27,7 @@ from .bayes import BayesianNMF
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_labels, resolve_columns
+from .spark import SparkRatings, is_spark_frame
 
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
 
@@ -328,10 +329,11 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : pandas.DataFrame, scipy sparse matrix or RatingsMatrix
-            A frame has one ``(user, item, rating)`` per row. A sparse matrix has users
-            as rows and items as columns; its stored entries (explicit zeros too) are
-            the ratings and the ids are the row and column indices.
+        ratings : pandas.DataFrame, pyspark.sql.DataFrame, scipy sparse matrix or RatingsMatrix
+            A frame has one ``(user, item, rating)`` per row. A Spark DataFrame is fitted
+            on the Spark cluster, to the same model (see :mod:`nmfrec.spark`). A sparse
+            matrix has users as rows and items as columns; its stored entries (explicit
+            zeros too) are the ratings and the ids are the row and column indices.
         user_col, item_col, rating_col : str, optional
             Column names; by default the usual ones are recognised (``user``,
             ``userId``, ``user_id``; ``item``, ``movieId``, ``item_id``; ``rating``).
@@ -357,14 +359,21 @@ class Recommender(ParamsBase):
         """
         params = self.resolved_params()       # checks the parameters first
         R = self._as_ratings(ratings, user_col, item_col, rating_col, duplicates)
-        model = self._new_model(params).fit(R)
-        ranking_model = model
-        if self._has_preference_part(params):
-            part = self._preference_part_params(params)
-            if self.preference_components is None:
-                # the default rank, on data too small for it: the largest the SVD start takes
-                part["n_components"] = min(part["n_components"], max(1, min(R.shape) - 1))
-            ranking_model = MaskedNMF(**part).fit(R)
+        try:
+            model = self._new_model(params).fit(R)
+            ranking_model = model
+            if self._has_preference_part(params):
+                part = self._preference_part_params(params)
+                if self.preference_components is None:
+                    # the default rank, on data too small for it: the largest the SVD
+                    # start takes
+                    part["n_components"] = min(part["n_components"], max(1, min(R.shape) - 1))
+                ranking_model = MaskedNMF(**part).fit(R)
+            if R.distributed:
+                R = R.collect()               # serving excludes seen items: kept here
+        finally:
+            if R.distributed:
+                R.unpersist()
         self.model_ = model
         self.ranking_model_ = ranking_model
         self.users_ = R.users
@@ -477,6 +486,9 @@ class Recommender(ParamsBase):
     def _as_ratings(self, ratings, user_col, item_col, rating_col, duplicates):
         """The training data as a RatingsMatrix with labels and column names."""
         dtype = np.dtype(self.dtype)
+        if is_spark_frame(ratings):
+            return SparkRatings.from_frame(ratings, user_col, item_col, rating_col,
+                                           duplicates=duplicates, dtype=dtype)
         if isinstance(ratings, pd.DataFrame):
             return RatingsMatrix.from_frame(ratings, user_col, item_col, rating_col,
                                             duplicates=duplicates, dtype=dtype)

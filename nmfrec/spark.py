@@ -1,0 +1,629 @@
+"""Fit nmfrec's models on Spark, where the ratings already live.
+
+``Recommender(...).fit(spark_df)`` with a ``pyspark.sql.DataFrame`` of ratings fits the
+same model, with the same defaults, as ``fit(pandas_df)`` and returns the same ordinary
+fitted :class:`~nmfrec.Recommender`: the two agree to rounding (the tests hold them within
+1e-6 in every factor). What runs where:
+
+- **Once, on the executors**: the ratings are checked (the errors of a pandas frame,
+  raised before any fitting), the labels of users and items are counted and sorted (the
+  driver holds the two label arrays and the per-row counts, O(users + items)), and the
+  ratings are shuffled once into **user blocks** and **item blocks** — contiguous ranges
+  of rows (columns) balanced by their number of ratings, each held as one CSR array
+  triple and cached, like Spark MLlib's ALS in-blocks (:class:`SparkRatings`).
+- **Each half-step**: nmfrec's own jitted row kernel runs on every block inside
+  ``mapInPandas`` (numba at one thread per task; Spark's tasks are the parallelism),
+  reading the other side's factors from a broadcast; the driver gathers the updated rows
+  and computes what is global (Gram matrices, the Gibbs sampler's hyper-parameters, the
+  objective) exactly as a local fit does (:class:`SparkRows`). Each block carries the
+  global index of its first row, so the Gibbs sampler's per-row random streams are those
+  of the local fit.
+- **Lineage** never grows: every half-step is one job over the cached blocks, whose
+  lineage is the single shuffle; a lost block is recomputed from it and a failed task is
+  retried with the same inputs, so a retried fit gives the same factors.
+
+The driver holds the factors, (users + items) x k floats, and never the ratings during
+the fit; a broadcast of one side's factors must fit each executor. The fitted
+Recommender then holds the training ratings as a CSR matrix (16 bytes per rating), as
+every fitted Recommender does, to exclude seen items when it serves. Beyond one machine's
+memory, :func:`recommend_all` serves every user on the executors.
+
+Needs ``pip install "nmfrec[spark]"`` (pyspark and pyarrow) and Java 17. The executors
+run the Python that has nmfrec installed: for a local session :func:`local_session` sets
+it; on a cluster, ship nmfrec to the executors (e.g. a packed virtual environment).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import _kernels as K
+from ._rows import check_side, fill_args
+from .ratings import (DUPLICATE_POLICIES, RatingsMatrix, Vocabulary, _show, _sorted_unique,
+                      resolve_columns)
+
+__all__ = ["SparkRatings", "SparkRows", "is_spark_frame", "local_session", "recommend_all",
+           "factors_frame"]
+
+_TARGET_BLOCK_NNZ = 2_000_000    # ratings per block beyond which more blocks are made
+_BLOCK_SCHEMA = ("block long, row0 long, n_rows long, n_cols long, indptr binary, "
+                 "indices binary, data binary")
+
+
+def _require_pyspark():
+    try:
+        import pyspark
+        del pyspark
+    except ImportError as e:          # pragma: no cover - the tests need pyspark
+        raise ImportError("fitting a Spark DataFrame needs pyspark: pip install "
+                          "'nmfrec[spark]'") from e
+
+
+def is_spark_frame(obj) -> bool:
+    """Whether ``obj`` is a ``pyspark.sql.DataFrame`` (classic or Spark Connect), checked
+    without importing pyspark."""
+    cls = type(obj)
+    return cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.sql")
+
+
+def local_session(cores=2, max_failures=1, app_name="nmfrec", driver_memory=None):
+    """A ``local[cores]`` SparkSession set up for this machine.
+
+    The driver binds to the loopback interface, the web UI is off, the executors run this
+    process's Python (the one with nmfrec installed) and Arrow carries pandas batches.
+
+    Parameters
+    ----------
+    cores : int, default=2
+        Executor threads.
+    max_failures : int, default=1
+        Attempts of each task (``local[cores, max_failures]``); above 1, a failed task is
+        retried.
+    app_name : str, default="nmfrec"
+    driver_memory : str, optional
+        E.g. ``"8g"``: the JVM's heap, which in local mode also holds the executors'
+        cached blocks (Spark's default is 1g). Takes effect only when this call starts
+        the JVM.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+    """
+    _require_pyspark()
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    master = f"local[{int(cores)}]" if max_failures <= 1 else \
+        f"local[{int(cores)},{int(max_failures)}]"
+    builder = SparkSession.builder
+    if driver_memory:
+        builder = builder.config("spark.driver.memory", str(driver_memory))
+    return (builder.master(master).appName(app_name)
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.shuffle.partitions", str(max(2, 2 * int(cores))))
+            .config("spark.python.worker.reuse", "true")
+            .getOrCreate())
+
+
+# ----------------------------------------------------------------------------- blocks
+def _index_dtype(n_cols, nnz):
+    """scipy's choice for CSR index arrays (int32 while everything fits)."""
+    return np.int32 if max(n_cols, nnz) < 2**31 else np.int64
+
+
+def _block_starts(counts, n_blocks):
+    """Boundaries of ``n_blocks`` contiguous row ranges with about equal ratings."""
+    n_blocks = max(1, min(int(n_blocks), counts.size))
+    cum = np.cumsum(counts, dtype=np.int64)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_blocks) / n_blocks, side="left") + 1
+    starts = np.unique(np.concatenate([[0], np.minimum(cuts, counts.size - 1)]))
+    return np.append(starts, counts.size).astype(np.int64)
+
+
+def _decode(buf, dtype):
+    return np.frombuffer(buf, dtype=dtype)
+
+
+class SparkRatings:
+    """A ratings table held by Spark as cached user and item blocks (see the module
+    docstring); the distributed stand-in of :class:`~nmfrec.ratings.RatingsMatrix`.
+
+    Build it with :meth:`from_frame`; the fits read it through :meth:`rows`.
+    """
+
+    distributed = True
+
+    def __init__(self, spark, blocks, starts, users, items, columns, row_counts, col_counts,
+                 stats, dtype, itype):
+        self.spark = spark
+        self._blocks = blocks            # side -> cached DataFrame of blocks
+        self._starts = starts            # side -> block boundaries
+        self.users = users
+        self.items = items
+        self.columns = columns
+        self._row_counts = row_counts
+        self._col_counts = col_counts
+        self._stats = stats              # nnz, sum, sum of squares, min, max (float64)
+        self._dtype = np.dtype(dtype)
+        self._itype = np.dtype(itype)
+
+    # -- what a fit reads of a RatingsMatrix
+    @property
+    def shape(self):
+        return (self._row_counts.size, self._col_counts.size)
+
+    @property
+    def nnz(self) -> int:
+        return int(self._stats["nnz"])
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def density(self) -> float:
+        m, n = self.shape
+        return self.nnz / (m * n)
+
+    @property
+    def mean(self) -> float:
+        return self._stats["sum"] / self.nnz
+
+    @property
+    def rating_range(self):
+        return (self._stats["min"], self._stats["max"])
+
+    def row_counts(self) -> np.ndarray:
+        return self._row_counts.copy()
+
+    def col_counts(self) -> np.ndarray:
+        return self._col_counts.copy()
+
+    @property
+    def n_blocks(self):
+        """Blocks per side, ``{"W": user blocks, "H": item blocks}``."""
+        return {side: s.size - 1 for side, s in self._starts.items()}
+
+    def rows(self) -> "SparkRows":
+        """Where a fit's row kernels run: on the blocks (see :mod:`nmfrec._rows`)."""
+        return SparkRows(self)
+
+    def collect(self) -> RatingsMatrix:
+        """The ratings as an in-memory RatingsMatrix on the driver (for serving)."""
+        parts = sorted((blk for _, blk in self._blocks["W"].collect()), key=lambda b: b[0])
+        m, n = self.shape
+        indptr = np.zeros(m + 1, dtype=self._itype)
+        indices, data = [None] * len(parts), [None] * len(parts)
+        for j, (row0, n_rows, _, ip, ix, d) in enumerate(parts):
+            indptr[row0 + 1:row0 + n_rows + 1] = ip[1:] + indptr[row0]
+            indices[j], data[j] = ix, d
+        csr = sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
+                            shape=(m, n))
+        csc = csr.tocsc()
+        csc.sort_indices()
+        return RatingsMatrix(csr, csc, self.users, self.items, self.columns)
+
+    def unpersist(self):
+        """Drop the cached blocks from the executors."""
+        for blocks in self._blocks.values():
+            blocks.unpersist()
+
+    def __repr__(self):
+        m, n = self.shape
+        return (f"SparkRatings({m} users x {n} items, {self.nnz} ratings, "
+                f"blocks={self.n_blocks})")
+
+    # -- construction
+    @classmethod
+    def from_frame(cls, df, user_col=None, item_col=None, rating_col=None, duplicates="raise",
+                   dtype=np.float64, n_blocks=None):
+        """Check a Spark ratings table, then shuffle it once into cached blocks.
+
+        Parameters
+        ----------
+        df : pyspark.sql.DataFrame
+            One ``(user, item, rating)`` per row; column names resolve as for a pandas
+            frame (see :func:`~nmfrec.ratings.resolve_columns`).
+        user_col, item_col, rating_col : str, optional
+        duplicates : {"raise", "mean"}, default="raise"
+            A pair rated more than once: an error, or the mean of its ratings. ("first"
+            and "last" need a row order, which a Spark table does not have.)
+        dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        n_blocks : int, optional
+            Blocks per side; default: the session's parallelism, more when blocks
+            would exceed two million ratings.
+
+        Raises
+        ------
+        KeyError
+            A named column is missing, or no column is recognised for a role.
+        ValueError
+            An empty table, missing ids, NaN, infinite or negative ratings, duplicate
+            pairs with ``duplicates="raise"``.
+        TypeError
+            Non-numeric ratings, ids that are neither integers nor strings.
+        """
+        _require_pyspark()
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        if duplicates not in DUPLICATE_POLICIES:
+            raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}; got "
+                             f"{duplicates!r}.")
+        if duplicates in ("first", "last"):
+            raise ValueError(f"duplicates={duplicates!r} needs a row order, which a Spark "
+                             "DataFrame does not have; pass 'mean' or 'raise'.")
+        spark = df.sparkSession
+        ucol, icol, rcol = resolve_columns(pd.DataFrame(columns=list(df.columns)),
+                                           user_col, item_col, rating_col)
+        types = dict((f.name, f.dataType) for f in df.schema.fields)
+        for role, col in (("user", ucol), ("item", icol)):
+            t = types[col]
+            if isinstance(t, T.BooleanType):
+                raise TypeError(f"column {col!r} must hold integer or string ids; got booleans.")
+            if not isinstance(t, (T.IntegralType, T.StringType)):
+                raise TypeError(f"column {col!r} must hold integer or string ids; got Spark "
+                                f"type {t.simpleString()}.")
+        rt = types[rcol]
+        if isinstance(rt, T.BooleanType):
+            raise TypeError(f"column {rcol!r} must hold numeric ratings; got booleans.")
+        if not isinstance(rt, T.NumericType):
+            raise TypeError(f"column {rcol!r} must hold numeric ratings; got Spark type "
+                            f"{rt.simpleString()}.")
+        data = df.select(F.col(ucol).alias("u"), F.col(icol).alias("i"),
+                         F.col(rcol).cast("double").alias("r"))
+
+        # one pass: sizes, missing values and the rating statistics
+        r = F.col("r")
+        s = data.agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.col("u").isNull().cast("long")).alias("null_u"),
+            F.sum(F.col("i").isNull().cast("long")).alias("null_i"),
+            F.sum(r.isNull().cast("long")).alias("null_r"),
+            F.sum(F.isnan(r).cast("long")).alias("nan"),
+            F.sum((F.abs(r) == float("inf")).cast("long")).alias("inf"),
+            F.sum((r < 0).cast("long")).alias("neg"),
+        ).first()
+        if s["rows"] == 0:
+            raise ValueError("the ratings frame is empty: there is nothing to fit.")
+
+        def first(cond):
+            row = data.filter(cond).first()
+            return f"user={_show(row['u'])}, item={_show(row['i'])}"
+
+        for col, key, cond in ((ucol, "null_u", F.col("u").isNull()),
+                               (icol, "null_i", F.col("i").isNull())):
+            if s[key]:
+                row = data.filter(cond).first()
+                raise ValueError(f"column {col!r} has {s[key]} missing ids; e.g. the row "
+                                 f"{row.asDict()}.")
+        name = f"column {rcol!r}"
+        if s["null_r"] or s["nan"]:
+            # a pandas frame's NaN arrives in Spark as null: both are a missing rating
+            missing = r.isNull() | F.isnan(r)
+            raise ValueError(f"{name} contains {s['null_r'] + s['nan']} NaN values (null "
+                             f"included; first at {first(missing)}); ratings must be finite. "
+                             "Leave missing entries out instead.")
+        if s["inf"]:
+            raise ValueError(f"{name} contains {s['inf']} infinite values (first at "
+                             f"{first(F.abs(r) == float('inf'))}); ratings must be finite.")
+        if s["neg"]:
+            row = data.filter(r < 0).first()
+            raise ValueError(f"{name} contains {s['neg']} negative values (first at "
+                             f"user={_show(row['u'])}, item={_show(row['i'])}: "
+                             f"{_show(row['r'])}); NMF needs non-negative ratings. Shift "
+                             "them first, e.g. ratings - ratings.min().")
+
+        pairs = data.groupBy("u", "i").agg(F.count(F.lit(1)).alias("n"), F.avg("r").alias("r"))
+        dup = pairs.filter(F.col("n") > 1)
+        if duplicates == "raise":
+            d = dup.agg(F.sum(F.col("n") - 1).alias("extra"), F.first("u").alias("u"),
+                        F.first("i").alias("i")).first()
+            if d["extra"]:
+                raise ValueError(
+                    f"{d['extra']} duplicate ({ucol}, {icol}) pairs; e.g. {ucol}="
+                    f"{_show(d['u'])}, {icol}={_show(d['i'])}. Pass duplicates='mean' to "
+                    "combine them.")
+        else:
+            data = pairs.select("u", "i", "r")
+
+        stats = data.agg(F.count(F.lit(1)).alias("nnz"), F.sum("r").alias("sum"),
+                         F.sum(r * r).alias("sumsq"), F.min("r").alias("min"),
+                         F.max("r").alias("max")).first().asDict()
+        stats = {k: (int(v) if k == "nnz" else float(v)) for k, v in stats.items()}
+        if dtype is not None and np.dtype(dtype) == np.float32 and \
+                stats["max"] > float(np.finfo(np.float32).max):
+            raise ValueError(f"{name}: ratings up to {stats['max']:g} overflow float32; "
+                             "rescale them or use dtype='float64'.")
+
+        # labels sorted, as a pandas frame's are, with their counts
+        def vocab(col, kind):
+            counts = data.groupBy(col).count().toPandas()
+            labels = counts[col].to_numpy()
+            if labels.dtype.kind == "O" and len(labels) and not isinstance(labels[0], str):
+                labels = labels.astype(np.int64)
+            order = np.argsort(labels, kind="stable")
+            labels = labels[order]
+            if not np.array_equal(labels, _sorted_unique(labels)):   # pragma: no cover
+                raise RuntimeError(f"internal error: {kind} labels are not unique")
+            return Vocabulary(labels), counts["count"].to_numpy()[order].astype(np.int64)
+
+        users, row_counts = vocab("u", "user")
+        items, col_counts = vocab("i", "item")
+        m, n = len(users), len(items)
+        nnz = stats["nnz"]
+        if n_blocks is None:
+            n_blocks = max(spark.sparkContext.defaultParallelism,
+                           -(-nnz // _TARGET_BLOCK_NNZ))
+        starts = {"W": _block_starts(row_counts, n_blocks),
+                  "H": _block_starts(col_counts, n_blocks)}
+        itype = _index_dtype(max(m, n), nnz)
+        sc = spark.sparkContext
+        shared = sc.broadcast({"users": users.labels_, "items": items.labels_,
+                               "starts": starts, "dtype": np.dtype(dtype).str,
+                               "itype": np.dtype(itype).str, "shape": (m, n)})
+        coded = data.mapInPandas(lambda it: _code_pairs(it, shared),
+                                 "ub long, ib long, ui long, ii long, r double")
+        blocks = {}
+        for side in ("W", "H"):
+            key = "ub" if side == "W" else "ib"
+            n_side = starts[side].size - 1
+            # one block per partition, kept deserialized-ready as NumPy arrays
+            blocks[side] = (coded.groupBy(key)
+                            .applyInPandas(_block_builder(side, shared), _BLOCK_SCHEMA)
+                            .rdd.map(_block_arrays(itype, dtype))
+                            .partitionBy(n_side, _block_partition)
+                            .persist())
+        got = [blocks[side].count() for side in ("W", "H")]
+        if got != [starts["W"].size - 1, starts["H"].size - 1]:   # pragma: no cover
+            raise RuntimeError(f"internal error: {got} blocks built, expected "
+                               f"{[starts['W'].size - 1, starts['H'].size - 1]}")
+        return cls(spark, blocks, starts, users, items, (ucol, icol, rcol), row_counts,
+                   col_counts, stats, dtype, itype)
+
+
+def _code_pairs(batches, shared):
+    """Executor side: ids -> row and column indices and block numbers."""
+    info = shared.value
+    users, items, starts = info["users"], info["items"], info["starts"]
+    for pdf in batches:
+        u = np.searchsorted(users, pdf["u"].to_numpy(dtype=users.dtype))
+        i = np.searchsorted(items, pdf["i"].to_numpy(dtype=items.dtype))
+        yield pd.DataFrame({
+            "ub": np.searchsorted(starts["W"], u, side="right") - 1,
+            "ib": np.searchsorted(starts["H"], i, side="right") - 1,
+            "ui": u, "ii": i, "r": pdf["r"].to_numpy()})
+
+
+def _block_arrays(itype, dtype):
+    itype, dtype = np.dtype(itype).str, np.dtype(dtype).str
+
+    def arrays(r):
+        return r.block, (r.row0, r.n_rows, r.n_cols, _decode(r.indptr, itype),
+                         _decode(r.indices, itype), _decode(r.data, dtype))
+    return arrays
+
+
+def _block_partition(block):
+    return int(block)
+
+
+def _block_builder(side, shared):
+    return lambda pdf: _build_block(pdf, side, shared)
+
+
+def _build_block(pdf, side, shared):
+    """Executor side: one block's CSR arrays (rows sorted, indices sorted in each row)."""
+    info = shared.value
+    m, n = info["shape"]
+    itype, dtype = np.dtype(info["itype"]), np.dtype(info["dtype"])
+    b = int(pdf["ub" if side == "W" else "ib"].iloc[0])
+    row0 = int(info["starts"][side][b])
+    n_rows = int(info["starts"][side][b + 1]) - row0
+    rows = pdf["ui" if side == "W" else "ii"].to_numpy() - row0
+    cols = pdf["ii" if side == "W" else "ui"].to_numpy()
+    n_cols = n if side == "W" else m
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    indptr = np.zeros(n_rows + 1, dtype=itype)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    data = pdf["r"].to_numpy()[order].astype(dtype)
+    return pd.DataFrame({"block": [b], "row0": [row0], "n_rows": [n_rows], "n_cols": [n_cols],
+                         "indptr": [indptr.tobytes()], "indices": [cols.astype(itype).tobytes()],
+                         "data": [data.tobytes()]})
+
+
+# ------------------------------------------------------------------------ row engine
+class SparkRows:
+    """The row interface of :mod:`nmfrec._rows` on a :class:`SparkRatings`' blocks.
+
+    ``run`` broadcasts both factor arrays, runs the kernel on every block of the side in
+    one ``mapInPandas`` job and writes the blocks' rows (and outputs) back on the driver.
+    """
+
+    def __init__(self, ratings, divisor=None, dtype=None, binary=False):
+        self.ratings = ratings
+        self._divisor = divisor
+        self._data_dtype = None if dtype is None else np.dtype(dtype).str
+        self._binary = binary
+        self._fault = None            # tests: (call number, marker file) fails one task once
+        self._calls = 0
+
+    @property
+    def shape(self):
+        return self.ratings.shape
+
+    @property
+    def nnz(self):
+        return self.ratings.nnz
+
+    def scaled(self, divisor, dtype):
+        return SparkRows(self.ratings, divisor, dtype)
+
+    def binary(self):
+        return SparkRows(self.ratings, binary=True)
+
+    def _factor(self):
+        return 1.0 if self._divisor is None else float(self._divisor)
+
+    def mean(self):
+        return 1.0 if self._binary else self.ratings.mean / self._factor()
+
+    def mean_square(self):
+        return 1.0 if self._binary else \
+            self.ratings._stats["sumsq"] / self.nnz / self._factor() ** 2
+
+    def max_abs(self):
+        s = self.ratings._stats
+        return 1.0 if self._binary else max(s["max"], -s["min"]) / self._factor()
+
+    def data_sum(self):
+        return float(self.nnz) if self._binary else self.ratings._stats["sum"] / self._factor()
+
+    def run(self, side, kernel, X, Y, args, out=None):
+        check_side(side)
+        name = kernel.__name__
+        if getattr(K, name, None) is not kernel:
+            raise ValueError(f"{name} is not a kernel of nmfrec._kernels.")
+        self._calls += 1
+        fault = self._fault[1] if self._fault and self._fault[0] == self._calls else None
+        writes = name.endswith("_update_rows")
+        results = self._job(side, {"op": "run", "kernel": name, "args": args,
+                                   "writes": writes, "fault": fault,
+                                   "out": None if out is None else (out.shape[1:], out.dtype.str)},
+                            X, Y)
+        for row0, n_rows, x, o in results:
+            if writes:
+                X[row0:row0 + n_rows] = x
+            if out is not None:
+                out[row0:row0 + n_rows] = o
+
+    def product(self, side, X):
+        check_side(side)
+        X = np.asarray(X, dtype=np.float64)
+        m, n = self.shape
+        res = np.empty(((m if side == "W" else n),) + X.shape[1:])
+        for row0, n_rows, _, o in self._job(side, {"op": "product", "fault": None}, None, X):
+            res[row0:row0 + n_rows] = o
+        return res
+
+    def _job(self, side, task, X, Y):
+        # the factors travel in the job's closure: PySpark ships a closure above 1 MB as a
+        # broadcast (spark.broadcast.UDFCompressionThreshold), each executor fetching it
+        # once; a small one goes with the tasks, without a broadcast's round trips
+        shipped = ({**task, "divisor": self._divisor, "dtype": self._data_dtype,
+                    "binary": self._binary}, X, Y)
+        return self.ratings._blocks[side].map(lambda blk: _run_block(blk[1], shipped)).collect()
+
+
+def _run_block(blk, shipped):
+    """Executor side: one kernel call (or product) on one block, numba at one thread.
+    Returns ``(row0, n_rows, X's rows or None, output rows or None)``."""
+    import numba
+
+    task, X, Y = shipped
+    numba.set_num_threads(1)
+    row0, n_rows, n_cols, indptr, indices, data = blk
+    if task["binary"]:
+        data = np.ones(indices.size)
+    elif task["divisor"] is not None:
+        data = (data / task["divisor"]).astype(task["dtype"])
+    fault = task["fault"]
+    if fault is not None and os.path.exists(fault) and row0 == 0:
+        os.remove(fault)
+        raise RuntimeError("nmfrec.spark: a task failure injected by a test")
+    if task["op"] == "product":
+        A = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+        return row0, n_rows, None, np.ascontiguousarray(A @ Y)
+    Xb = np.array(X[row0:row0 + n_rows], order="C")
+    out = None
+    if task["out"] is not None:
+        shape, dt = task["out"]
+        out = np.zeros((n_rows,) + tuple(shape), dtype=dt)
+    getattr(K, task["kernel"])(indptr, indices, data, Xb, Y, *fill_args(task["args"], out, row0))
+    return row0, n_rows, (Xb if task["writes"] else None), out
+
+
+# ----------------------------------------------------------------------------- serving
+def recommend_all(rec, spark, k=10, *, exclude_seen=True, n_tasks=None):
+    """Top-``k`` items for every user of a fitted Recommender, computed on the executors.
+
+    The model is broadcast once; each task ranks a range of users with
+    :meth:`~nmfrec.Recommender.recommend_many` (same scores and order as on one machine).
+
+    Parameters
+    ----------
+    rec : Recommender
+        Fitted (on Spark or not).
+    spark : pyspark.sql.SparkSession
+    k : int, default=10
+    exclude_seen : bool, default=True
+    n_tasks : int, optional
+        Default: the session's parallelism.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Columns ``user``, ``item``, ``score``, ``rank`` (1 = best).
+    """
+    _require_pyspark()
+    rec._check_fitted("recommend_all")
+    n_users = len(rec.users_)
+    n_tasks = int(n_tasks or spark.sparkContext.defaultParallelism)
+    n_tasks = max(1, min(n_tasks, n_users))
+    bc = spark.sparkContext.broadcast(rec)
+    bounds = np.linspace(0, n_users, n_tasks + 1).astype(np.int64)
+    schema = (f"user {_spark_type(rec.users_)}, item {_spark_type(rec.items_)}, "
+              "score double, rank long")
+
+    def task(batches):
+        model = bc.value
+        labels = model.users_.labels_
+        for pdf in batches:
+            for t in pdf["id"].to_numpy():
+                users = labels[bounds[t]:bounds[t + 1]]
+                frame = model.recommend_many(users, k=k, exclude_seen=exclude_seen)
+                yield frame[["user", "item", "score", "rank"]]
+
+    return spark.range(n_tasks, numPartitions=n_tasks).mapInPandas(task, schema)
+
+
+def factors_frame(rec, spark, side="users"):
+    """A fitted Recommender's rating-part factors as a Spark DataFrame, in the shape of
+    MLlib's ``ALSModel.userFactors``: ``id`` and ``features`` (an array of the values of
+    :meth:`~nmfrec.Recommender.user_factors` or ``item_factors``, named by
+    ``rec.model_.factor_names_``).
+
+    Parameters
+    ----------
+    rec : Recommender
+    spark : pyspark.sql.SparkSession
+    side : {"users", "items"}, default="users"
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+    """
+    if side not in ("users", "items"):
+        raise ValueError(f"side must be 'users' or 'items'; got {side!r}.")
+    rec._check_fitted("factors_frame")
+    vocab, values = ((rec.users_, rec.user_factors()) if side == "users"
+                     else (rec.items_, rec.item_factors()))
+    frame = pd.DataFrame({"id": vocab.labels_,
+                          "features": list(np.asarray(values, dtype=np.float64))})
+    return spark.createDataFrame(frame, f"id {_spark_type(vocab)}, features array<double>")
+
+
+def _spark_type(vocab):
+    return "long" if vocab.is_integer else "string"

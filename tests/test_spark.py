@@ -1,0 +1,225 @@
+"""The Spark fit is the local fit: same factors, same errors, retried tasks, flat cost.
+
+One ``local[2]`` session serves every test (tasks retried up to 4 times). Without
+pyspark or a Java runtime these tests skip with the reason; with
+``NMFREC_REQUIRE_SPARK=1`` (set by ``.ci/run``) that skip is a failure instead, so CI
+always runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nmfrec import MaskedNMF, Recommender
+from nmfrec.datasets import make_ratings
+
+pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
+
+REQUIRE = os.environ.get("NMFREC_REQUIRE_SPARK") == "1"
+TOL = 1e-6
+
+
+def _why_no_spark():
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install 'nmfrec[spark]')"
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        return "no Java runtime found (Spark needs Java 17; set JAVA_HOME)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    why = _why_no_spark()
+    if why:
+        if REQUIRE:
+            pytest.fail(f"NMFREC_REQUIRE_SPARK=1 but {why}")
+        pytest.skip(why)
+    from nmfrec.spark import local_session
+
+    session = local_session(cores=2, max_failures=4, app_name="nmfrec-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def u1(movielens_home):
+    return pd.read_csv(movielens_home / "ml-100k" / "u1.base", sep="\t",
+                       names=["userId", "movieId", "rating", "timestamp"])
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return make_ratings(300, 200, 6000, rank=5, seed=3)
+
+
+def _assert_same_model(local, distributed):
+    parts = ["model_"] + (["ranking_model_"] if local.ranking_model_ is not local.model_ else [])
+    for part in parts:
+        a, b = getattr(local, part), getattr(distributed, part)
+        np.testing.assert_allclose(b.W_, a.W_, rtol=0, atol=TOL, err_msg=part + ".W_")
+        np.testing.assert_allclose(b.components_, a.components_, rtol=0, atol=TOL,
+                                   err_msg=part + ".components_")
+        assert b.W_.shape == a.W_.shape
+    assert distributed.users_ == local.users_ and distributed.items_ == local.items_
+    assert (distributed.ratings_ != local.ratings_).nnz == 0
+    assert distributed.columns_ == local.columns_
+
+
+def test_default_model_on_movielens_u1_equals_local_fit(spark, u1):
+    # the default model (Bayesian rating part + preference part), fewer draws and a
+    # smaller preference part so that the test is quick
+    params = dict(random_state=0, n_samples=12, preference_components=8, max_iter=6)
+    local = Recommender(**params).fit(u1)
+    remote = Recommender(**params).fit(spark.createDataFrame(u1))
+    _assert_same_model(local, remote)
+    pd.testing.assert_frame_equal(remote.recommend(1, 10), local.recommend(1, 10))
+    np.testing.assert_allclose(remote.predict([1, 1, 1], [1, 2, 3]),
+                               local.predict([1, 1, 1], [1, 2, 3]), atol=TOL)
+
+
+@pytest.mark.parametrize("params", [
+    dict(feedback="implicit", n_components=6, max_iter=8),
+    dict(solver="als", n_components=5, l1_W=0.05, l2_H=0.2, reg_scale="count",
+         ranking="rating", max_iter=8),
+    dict(n_samples=4, preference_components=4, max_iter=3, dtype="float32"),
+], ids=["implicit", "explicit-als-l1-l2-biases", "default-float32"])
+def test_synthetic_equals_local_fit(spark, synthetic, params):
+    local = Recommender(random_state=1, **params).fit(synthetic)
+    remote = Recommender(random_state=1, **params).fit(spark.createDataFrame(synthetic))
+    _assert_same_model(local, remote)
+    assert local.model_.n_iter_ == remote.model_.n_iter_ if hasattr(local.model_, "n_iter_") \
+        else True
+
+
+def test_string_ids_and_other_column_names(spark, synthetic):
+    df = synthetic.rename(columns={"user": "user_id", "item": "item_id"})
+    df["user_id"] = "u" + df["user_id"].astype(str)
+    params = dict(feedback="implicit", n_components=4, max_iter=4, random_state=0,
+                  init="random")
+    local = Recommender(**params).fit(df)
+    remote = Recommender(**params).fit(spark.createDataFrame(df))
+    _assert_same_model(local, remote)
+    assert remote.columns_ == ("user_id", "item_id", "rating")
+
+
+def test_failed_task_is_retried_and_model_unchanged(spark, synthetic, tmp_path, monkeypatch):
+    from nmfrec.spark import SparkRatings, SparkRows
+
+    marker = tmp_path / "fail-once"
+    marker.write_text("")
+    made = []
+    rows = SparkRatings.rows
+
+    def rows_with_fault(self):
+        r = rows(self)
+        r._fault = (5, str(marker))      # the 5th kernel job: one task raises, once
+        made.append(r)
+        return r
+
+    monkeypatch.setattr(SparkRatings, "rows", rows_with_fault)
+    params = dict(feedback="implicit", n_components=5, max_iter=6, random_state=2,
+                  init="random")
+    remote = Recommender(**params).fit(spark.createDataFrame(synthetic))
+    monkeypatch.undo()
+    assert not marker.exists(), "the injected failure never ran"
+    assert made and isinstance(made[0], SparkRows)
+    local = Recommender(**params).fit(synthetic)
+    _assert_same_model(local, remote)
+
+
+def test_25_iterations_do_not_slow_down(spark):
+    from nmfrec.spark import SparkRatings, SparkRows
+
+    df = make_ratings(2000, 1000, 60000, rank=8, seed=5)
+    R = SparkRatings.from_frame(spark.createDataFrame(df))
+    times = []
+    job = SparkRows._job
+
+    def timed(self, *args):
+        t0 = time.perf_counter()
+        out = job(self, *args)
+        times.append(time.perf_counter() - t0)
+        return out
+
+    SparkRows._job = timed
+    try:
+        model = MaskedNMF(n_components=8, solver="als", feedback="implicit", max_iter=25,
+                          tol=0, init="random", random_state=0).fit(R)
+    finally:
+        SparkRows._job = job
+        R.unpersist()
+    assert model.n_iter_ == 25
+    per_iter = np.add.reduceat(np.array(times[-50:]), np.arange(0, 50, 2))   # 2 jobs each
+    first, last = np.sum(per_iter[:5]), np.sum(per_iter[-5:])
+    assert last <= 1.3 * first, f"last five iterations {last:.2f} s vs first five {first:.2f} s"
+
+
+def _pandas_error(df, **kw):
+    with pytest.raises(Exception) as info:
+        Recommender().fit(df, **kw)
+    return info.value
+
+
+@pytest.mark.parametrize("case", ["nan", "negative", "inf", "duplicates", "null-user",
+                                  "text-ratings", "missing-column", "bool-ids"])
+def test_bad_rows_get_the_pandas_errors(spark, case):
+    df = pd.DataFrame({"user": [1, 1, 2, 3], "item": [1, 2, 1, 3],
+                       "rating": [4.0, 3.0, 5.0, 1.0]})
+    phrase = {"nan": "1 NaN values", "negative": "1 negative values",
+              "inf": "1 infinite values", "duplicates": "1 duplicate",
+              "null-user": "missing ids", "text-ratings": "must hold numeric ratings",
+              "missing-column": "rating", "bool-ids": "integer or string ids"}[case]
+    if case == "nan":
+        df.loc[2, "rating"] = np.nan
+    elif case == "negative":
+        df.loc[1, "rating"] = -1.0
+    elif case == "inf":
+        df.loc[3, "rating"] = np.inf
+    elif case == "duplicates":
+        df.loc[1, "item"] = 1
+    elif case == "null-user":
+        df["user"] = pd.array([1, None, 2, 3], dtype="Int64")
+    elif case == "text-ratings":
+        df["rating"] = ["a", "b", "c", "d"]
+    elif case == "missing-column":
+        df = df.drop(columns="rating")
+    elif case == "bool-ids":
+        df["user"] = [True, False, True, False]
+    expected = _pandas_error(df)
+    sdf = spark.createDataFrame(df.astype({"user": object}) if case == "null-user" else df)
+    with pytest.raises(type(expected)) as info:
+        Recommender().fit(sdf)
+    assert phrase in str(info.value) and phrase in str(expected), (str(info.value),
+                                                                   str(expected))
+
+
+def test_recommend_all_and_factor_frames(spark, synthetic):
+    from nmfrec.spark import factors_frame, recommend_all
+
+    rec = Recommender(feedback="implicit", n_components=4, max_iter=5,
+                      random_state=0).fit(synthetic)
+    got = (recommend_all(rec, spark, k=5, n_tasks=3).toPandas()
+           .sort_values(["user", "rank"]).reset_index(drop=True))
+    want = rec.recommend_many(k=5)[["user", "item", "score", "rank"]]
+    want = want.sort_values(["user", "rank"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    items = factors_frame(rec, spark, "items").toPandas()
+    assert len(items) == len(rec.items_)
+    assert list(items["id"]) == list(rec.items_.labels_)
+    np.testing.assert_allclose(np.stack(items["features"].to_numpy()), rec.item_factors())
+    with pytest.raises(ValueError, match="side"):
+        factors_frame(rec, spark, "rows")
+
+
+def test_first_and_last_duplicates_need_an_order(spark, synthetic):
+    with pytest.raises(ValueError, match="row order"):
+        Recommender().fit(spark.createDataFrame(synthetic), duplicates="last")
