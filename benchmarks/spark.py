@@ -10,7 +10,8 @@ default 12g, holds the executors' caches in local mode):
   is written once to Parquet by another process, and read by Spark: the measuring
   driver never holds the ratings;
 * ``SparkRatings.from_frame``: checks, labels and the one shuffle into blocks (seconds);
-* seconds per iteration, ``(t(max_iter=b) - t(max_iter=a)) / (b - a)`` (setup cancels):
+* seconds per iteration, ``(t(max_iter=b) - t(max_iter=a)) / (b - a)`` (setup cancels),
+  each ``t`` the median of ``REPEATS`` fits after a one-iteration warm-up fit:
   nmfrec ``MaskedNMF(rank, solver="als", init="random", tol=0)`` explicit and
   ``feedback="implicit"`` on the prebuilt blocks, against MLlib
   ``ALS(rank, regParam=0.1, nonnegative=True, implicitPrefs=False/True, alpha=1)``
@@ -41,7 +42,8 @@ from _common import (git_commit, loadavg, log, machine_info, machine_line,  # no
 
 SIZES = ("M", "L")
 RANK = 10                                  # MLlib's default rank
-ITERS = {"M": (2, 8), "L": (1, 3)}         # (a, b): seconds per iteration from t(b) - t(a)
+ITERS = {"M": (2, 12), "L": (1, 6)}         # (a, b): seconds per iteration from t(b) - t(a)
+REPEATS = {"M": 3, "L": 1}                 # fits of each length; the median is used
 DATA = Path(tempfile.gettempdir()) / "nmfrec-bench-spark"
 
 _WRITE = """
@@ -76,15 +78,21 @@ R = SparkRatings.from_frame(sdf)
 out["blocks_s"] = time.perf_counter() - t
 out["shape"] = R.shape
 out["n_blocks"] = R.n_blocks
+out["cached_bytes"] = R.cached_bytes()
 a, b = {iters!r}
+repeats = {repeats}
 
 def per_iter(fit):
-    times = []
+    fit(1)                     # warm-up: JVM classes, numba cache, Python workers
+    med = []
     for n in (a, b):
-        t = time.perf_counter()
-        fit(n)
-        times.append(time.perf_counter() - t)
-    return (times[1] - times[0]) / (b - a)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fit(n)
+            times.append(time.perf_counter() - t)
+        med.append(float(np.median(times)))
+    return (med[1] - med[0]) / (b - a)
 
 for mode in ("explicit", "implicit"):
     out["nmfrec_" + mode] = per_iter(lambda n: MaskedNMF(
@@ -116,7 +124,8 @@ def measure(size, driver_memory):
     log(f"{size}: measuring (a fresh process, local[2])")
     t0 = time.perf_counter()
     res = run_python(_MEASURE.format(root=root, path=str(path), mem=driver_memory,
-                                     iters=ITERS[size], rank=RANK), timeout=4 * 3600)
+                                     iters=ITERS[size], rank=RANK, repeats=REPEATS[size]),
+                     timeout=4 * 3600)
     res["wall_s"] = time.perf_counter() - t0
     m = res["shape"][0]
     res["csr_bytes"] = 12 * res["nnz"] + 8 * (m + 1)
@@ -135,13 +144,13 @@ def markdown(result):
         f"Machine: {machine_line(info)}. Spark `local[2]`, driver memory "
         f"{result['driver_memory']}. Commit {result['commit']}, {result['date']}, load "
         f"{result['load']}. Rank {RANK}; seconds per iteration from "
-        "`(t(b) - t(a)) / (b - a)`, iterations (a, b): "
-        + ", ".join(f"{s} {ITERS[s]}" for s in result["sizes"]) + ".",
+        "`(t(b) - t(a)) / (b - a)`, iterations (a, b) and fits per length: "
+        + ", ".join(f"{s} {ITERS[s]} x{REPEATS[s]}" for s in result["sizes"]) + ".",
         "",
         "| size | users x items | ratings | blocks | build s | explicit s/it nmfrec | "
         "MLlib | ratio | implicit s/it nmfrec | MLlib | ratio | Gibbs sweep s | "
-        "driver MB at start / peak | CSR MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "driver MB at start / peak | CSR MB | cached blocks MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in result["sizes"]:
         r = result["runs"][size]
@@ -153,11 +162,14 @@ def markdown(result):
             f"{r['mllib_implicit']:.2f} | {r['ratio_implicit']:.2f}x | "
             f"{r['nmfrec_gibbs']:.2f} | {r['rss_start'] / 2**20:.0f} / "
             f"{r['rss_nmfrec'] / 2**20:.0f} | "
-            f"{r['csr_bytes'] / 2**20:.0f} |")
+            f"{r['csr_bytes'] / 2**20:.0f} | {r['cached_bytes'] / 2**20:.0f} |")
     lines += ["", "Driver MB: `VmHWM` of the Python driver once the session is up and "
               "the data are cached in Spark, then after the nmfrec fits (what the fits "
               "add: factors, labels, counts and the gathered rows of each half-step; the "
-              "ratings stay in Spark). CSR MB: what collecting the ratings would take.",
+              "ratings stay in Spark). CSR MB: what collecting the ratings would take. "
+              "Cached blocks MB: what Spark's storage reports for the user and item "
+              "blocks (pickled NumPy arrays, compressed by Spark), against the cost "
+              "model's bound 2 x (12 bytes x ratings) + row pointers.",
               ""]
     return "\n".join(lines)
 

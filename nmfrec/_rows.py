@@ -6,10 +6,12 @@ CSR arrays) or over its columns (side ``"H"``: items, the CSC arrays), reading t
 side's factors. The fits (:class:`~nmfrec.MaskedNMF`, :class:`~nmfrec.BayesianNMF` and
 the SVD start) reach the data only through the small interface of this module:
 
-- ``run(side, kernel, X, Y, args, out=None)`` calls
+- ``run(side, kernel, X, Y, args, out=None, then=None)`` calls
   ``kernel(indptr, indices, data, X, Y, *args)`` on that side's rows, where the
   placeholders :data:`OUT` and :data:`ROW0` in ``args`` stand for the per-row output
-  array ``out`` and for the global index of the first row handled;
+  array ``out`` and for the global index of the first row handled; ``then``, a
+  ``(kernel, args, out)`` triple, runs a second kernel on the same rows right after (one
+  pass over the data, e.g. an update and then the objective's row terms);
 - ``product(side, X)``: ``A @ X`` (side ``"W"``) or ``A.T @ X`` (side ``"H"``);
 - ``scaled(divisor, dtype)`` and ``binary()``: the same rows with the data divided, or
   replaced by ones;
@@ -93,11 +95,13 @@ class LocalRows:
         """The same rows with every observed value replaced by one."""
         return LocalRows(self.csr, self.csc, np.ones(self.nnz), np.ones(self.nnz))
 
-    def run(self, side, kernel, X, Y, args, out=None):
-        """``kernel(indptr, indices, data, X, Y, *args)`` over the rows of ``side``."""
+    def run(self, side, kernel, X, Y, args, out=None, then=None):
+        """``kernel(indptr, indices, data, X, Y, *args)`` over the rows of ``side``, then
+        the kernel of ``then = (kernel, args, out)`` on the same rows."""
         check_side(side)
         mat, data = (self.csr, self.data_csr) if side == "W" else (self.csc, self.data_csc)
-        kernel(mat.indptr, mat.indices, data, X, Y, *fill_args(args, out, 0))
+        for kern, a, o in [(kernel, args, out)] + ([then] if then is not None else []):
+            kern(mat.indptr, mat.indices, data, X, Y, *fill_args(a, o, 0))
 
     def product(self, side, X):
         """``A @ X`` (side ``"W"``) or ``A.T @ X`` (side ``"H"``), ``A`` the matrix."""

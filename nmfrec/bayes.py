@@ -194,7 +194,9 @@ class BayesianNMF(FactorModel):
         Parameters
         ----------
         X : scipy sparse matrix, array-like with NaN for missing, or RatingsMatrix
-            Shape (n_rows, n_cols). Observed values must be finite and >= 0.
+            Shape (n_rows, n_cols). Observed values must be finite and >= 0. A
+            :class:`nmfrec.spark.SparkRatings` is fitted on its Spark blocks, to the same
+            factors.
         y : ignored
             Not used, present for scikit-learn's API.
 

@@ -156,9 +156,19 @@ class _Problem:
     def loss(self, W, Ht):
         """``(F, data term)`` of the factors (see :func:`nmfrec._kernels.objective`)."""
         per_row = np.empty(W.shape[0], dtype=np.float64)
-        self.rows.run("W", K.row_sq_errors, W, Ht, (self.implicit, self.alpha, OUT,
-                      self.missing_weight, self.preference_rating), out=per_row)
-        return K.objective_of_rows(per_row, W, Ht, self.l1_W, self.l2_W, self.l1_H, self.l2_H,
+        kernel, args, out = self.row_terms(per_row)
+        self.rows.run("W", kernel, W, Ht, args, out=out)
+        return self.loss_of_terms(per_row, W, Ht)
+
+    def row_terms(self, out):
+        """``(kernel, args, out)`` that fills ``out`` with the data term of each row of a
+        side (rows and columns alike: the observed entries' terms, summed either way)."""
+        return (K.row_sq_errors, (self.implicit, self.alpha, OUT, self.missing_weight,
+                                  self.preference_rating), out)
+
+    def loss_of_terms(self, terms, W, Ht):
+        """``(F, data term)`` from the data terms of every row, or of every column."""
+        return K.objective_of_rows(terms, W, Ht, self.l1_W, self.l2_W, self.l1_H, self.l2_H,
                                    self.implicit, self.layout.fixed_W, self.layout.fixed_H,
                                    self.row_counts, self.col_counts, self.missing_weight)
 
@@ -403,7 +413,9 @@ class MaskedNMF(FactorModel):
         Parameters
         ----------
         X : scipy sparse matrix, array-like with NaN for missing, or RatingsMatrix
-            Shape (n_rows, n_cols). Observed values must be finite and >= 0.
+            Shape (n_rows, n_cols). Observed values must be finite and >= 0. A
+            :class:`nmfrec.spark.SparkRatings` is fitted on its Spark blocks, to the same
+            factors.
         y : ignored
             Not used, present for scikit-learn's API.
         W, H : ndarray, optional
@@ -709,24 +721,26 @@ class MaskedNMF(FactorModel):
         fscale = np.sqrt(level / max(1, self.n_components))
         return _MU_EPS * level * fscale, _MU_FLOOR * fscale
 
-    def _half_step(self, P: _Problem, side, X, Y):
-        """Update X (W when side == "W", else H^T) against Y, in place."""
+    def _half_step(self, P: _Problem, side, X, Y, terms=None):
+        """Update X (W when side == "W", else H^T) against Y, in place; with ``terms``,
+        also fill it with the data term of each updated row (in the same pass)."""
+        then = None if terms is None else P.row_terms(terms)
         l1, l2, fixed = P.penalties(side)
         if self.solver == "pgd":
             P.rows.run(side, K.pgd_update_rows, X, Y, (l1, l2, P.reg_scale_count, fixed,
-                                                      _PGD_STEPS))
+                                                      _PGD_STEPS), then=then)
             return
         YtY = P.gram(Y)
         if self.solver == "als" and P.implicit:
             self._cd_half_step(P, side, X, Y, P.missing_weight * K.gram(Y))
         elif self.solver == "als":
             P.rows.run(side, K.als_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
-                       P.reg_scale_count, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL))
+                       P.reg_scale_count, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL), then=then)
         else:
             eps, floor = self._mu_constants(P)
             P.rows.run(side, K.mu_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
                        P.reg_scale_count, fixed, eps, floor, P.missing_weight,
-                       P.preference_rating))
+                       P.preference_rating), then=then)
 
     def _cd_half_step(self, P: _Problem, side, X, Y, YtY, out_loss=None):
         """Implicit ALS: every row's Gram matrix would carry Y^T Y, so sweep on the
@@ -776,8 +790,11 @@ class MaskedNMF(FactorModel):
                     f_new, gram_H = self._implicit_iteration(P, W, Ht, gram_H)
                 else:
                     self._half_step(P, "W", W, Ht)
-                    self._half_step(P, "H", Ht, W)
-                    f_new = P.loss(W, Ht)[0]
+                    # the objective's data term from the columns just updated: no
+                    # third pass over the data (one job fewer per iteration on Spark)
+                    col_terms = np.empty(Ht.shape[0])
+                    self._half_step(P, "H", Ht, W, col_terms)
+                    f_new = P.loss_of_terms(col_terms, W, Ht)[0]
                 history.append(f_new)
                 rel = (f - f_new) / f if f > 0 else 0.0
                 f = f_new

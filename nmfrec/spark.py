@@ -66,7 +66,8 @@ def _require_pyspark():
 
 def is_spark_frame(obj) -> bool:
     """Whether ``obj`` is a ``pyspark.sql.DataFrame`` (classic or Spark Connect), checked
-    without importing pyspark."""
+    without importing pyspark (a fit needs a classic session: see
+    :meth:`SparkRatings.from_frame`)."""
     cls = type(obj)
     return cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.sql")
 
@@ -214,6 +215,12 @@ class SparkRatings:
         csc.sort_indices()
         return RatingsMatrix(csr, csc, self.users, self.items, self.columns)
 
+    def cached_bytes(self) -> int:
+        """Bytes Spark's storage holds for the blocks (memory and disk, both sides)."""
+        ids = {blocks.id() for blocks in self._blocks.values()}
+        infos = self.spark.sparkContext._jsc.sc().getRDDStorageInfo()
+        return sum(int(i.memSize()) + int(i.diskSize()) for i in infos if i.id() in ids)
+
     def unpersist(self):
         """Drop the cached blocks from the executors."""
         for blocks in self._blocks.values():
@@ -264,6 +271,10 @@ class SparkRatings:
         if duplicates in ("first", "last"):
             raise ValueError(f"duplicates={duplicates!r} needs a row order, which a Spark "
                              "DataFrame does not have; pass 'mean' or 'raise'.")
+        if type(df).__module__.startswith("pyspark.sql.connect"):
+            raise TypeError("a Spark Connect DataFrame cannot be fitted: the blocks are "
+                            "cached RDDs, which Spark Connect does not offer; use a classic "
+                            "SparkSession (e.g. SparkSession.builder.master(...)).")
         spark = df.sparkSession
         ucol, icol, rcol = resolve_columns(pd.DataFrame(columns=list(df.columns)),
                                            user_col, item_col, rating_col)
@@ -491,23 +502,26 @@ class SparkRows:
     def data_sum(self):
         return float(self.nnz) if self._binary else self.ratings._stats["sum"] / self._factor()
 
-    def run(self, side, kernel, X, Y, args, out=None):
+    def run(self, side, kernel, X, Y, args, out=None, then=None):
         check_side(side)
-        name = kernel.__name__
-        if getattr(K, name, None) is not kernel:
-            raise ValueError(f"{name} is not a kernel of nmfrec._kernels.")
+        calls = [(kernel, args, out)] + ([then] if then is not None else [])
+        steps = []
+        for kern, a, o in calls:
+            name = kern.__name__
+            if getattr(K, name, None) is not kern:
+                raise ValueError(f"{name} is not a kernel of nmfrec._kernels.")
+            steps.append((name, a, None if o is None else (o.shape[1:], o.dtype.str)))
         self._calls += 1
         fault = self._fault[1] if self._fault and self._fault[0] == self._calls else None
-        writes = name.endswith("_update_rows")
-        results = self._job(side, {"op": "run", "kernel": name, "args": args,
-                                   "writes": writes, "fault": fault,
-                                   "out": None if out is None else (out.shape[1:], out.dtype.str)},
-                            X, Y)
-        for row0, n_rows, x, o in results:
+        writes = any(name.endswith("_update_rows") for name, _, _ in steps)
+        results = self._job(side, {"op": "run", "steps": steps, "writes": writes,
+                                   "fault": fault}, X, Y)
+        for row0, n_rows, x, outs in results:
             if writes:
                 X[row0:row0 + n_rows] = x
-            if out is not None:
-                out[row0:row0 + n_rows] = o
+            for (_, _, o), block in zip(calls, outs):
+                if o is not None:
+                    o[row0:row0 + n_rows] = block
 
     def product(self, side, X):
         check_side(side)
@@ -547,12 +561,13 @@ def _run_block(blk, shipped):
         A = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
         return row0, n_rows, None, np.ascontiguousarray(A @ Y)
     Xb = np.array(X[row0:row0 + n_rows], order="C")
-    out = None
-    if task["out"] is not None:
-        shape, dt = task["out"]
-        out = np.zeros((n_rows,) + tuple(shape), dtype=dt)
-    getattr(K, task["kernel"])(indptr, indices, data, Xb, Y, *fill_args(task["args"], out, row0))
-    return row0, n_rows, (Xb if task["writes"] else None), out
+    outs = []
+    for name, args, out_meta in task["steps"]:
+        out = None if out_meta is None else np.zeros((n_rows,) + tuple(out_meta[0]),
+                                                     dtype=out_meta[1])
+        getattr(K, name)(indptr, indices, data, Xb, Y, *fill_args(args, out, row0))
+        outs.append(out)
+    return row0, n_rows, (Xb if task["writes"] else None), outs
 
 
 # ----------------------------------------------------------------------------- serving

@@ -4,6 +4,10 @@
   development machine, ``../shared/data`` beside the checkout; tests that need it are
   skipped with the reason when neither holds it. The library itself knows neither path
   convention beyond ``NMFREC_DATA``: tests pass the folder explicitly.
+* ``spark``: one ``local[2]`` SparkSession for the whole run (tasks retried up to four
+  times). Without pyspark or a Java runtime the tests that use it skip with the reason;
+  with ``NMFREC_REQUIRE_SPARK=1`` (set by ``.ci/run``) that is a failure instead, so CI
+  always runs them.
 * Every test runs with the user cache in a temporary folder, without ``NMFREC_DATA``,
   and with HTTP(S) requests to anything but this machine refused (raised as
   ``requests.ConnectionError``, what an offline machine gives), so no test writes into
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import urllib.parse
 from pathlib import Path
 
@@ -45,6 +50,33 @@ def movielens_home() -> Path:
         pytest.skip(f"MovieLens 100K not found: set {ENV_VAR} to the folder holding "
                     "ml-100k/, or put it in ../shared/data beside the checkout")
     return MOVIELENS_HOME
+
+
+def _why_no_spark():
+    try:
+        import pyspark
+        del pyspark
+    except ImportError:
+        return "pyspark is not installed (pip install 'nmfrec[spark]')"
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        return "no Java runtime found (Spark needs Java 17; set JAVA_HOME)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The run's SparkSession (see the module docstring)."""
+    why = _why_no_spark()
+    if why:
+        if os.environ.get("NMFREC_REQUIRE_SPARK") == "1":
+            pytest.fail(f"NMFREC_REQUIRE_SPARK=1 but {why}")
+        pytest.skip(why)
+    from nmfrec.spark import local_session
+
+    session = local_session(cores=2, max_failures=4, app_name="nmfrec-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 def _is_local(url):

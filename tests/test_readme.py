@@ -2,7 +2,8 @@
 
 The Python examples are written as doctests (``>>>`` lines inside fenced code blocks).
 Each page's examples run in order in one namespace, from the repository root, with
-MovieLens 100K found through ``NMFREC_DATA``. The ``console`` blocks are commands
+MovieLens 100K found through ``NMFREC_DATA`` (and, for a page with a Spark example, the
+run's Spark session started first). The ``console`` blocks are commands
 (``$ nmfrec ...``) that run in a folder holding the ``ratings.csv`` and ``movies.csv`` they
 name (MovieLens 100K's) and must succeed; ``bash``/``sh`` blocks are the install and
 make commands, which the test suite itself is run by. Printed numbers are compared to the precision the page
@@ -67,10 +68,14 @@ def _examples(page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_examples_run_and_print_what_the_page_shows(page, movielens_home, monkeypatch):
+def test_examples_run_and_print_what_the_page_shows(page, movielens_home, monkeypatch,
+                                                   request):
     source = _examples(page)
     if not source:
         pytest.skip(f"{page} has no examples")
+    if "nmfrec.spark" in source:
+        # the page's local_session() then finds the run's session (getOrCreate)
+        request.getfixturevalue("spark")
     monkeypatch.setenv("NMFREC_DATA", str(movielens_home))
     monkeypatch.chdir(ROOT)
     test = doctest.DocTestParser().get_doctest(source, {}, page, page, 0)

@@ -1,15 +1,12 @@
 """The Spark fit is the local fit: same factors, same errors, retried tasks, flat cost.
 
-One ``local[2]`` session serves every test (tasks retried up to 4 times). Without
-pyspark or a Java runtime these tests skip with the reason; with
-``NMFREC_REQUIRE_SPARK=1`` (set by ``.ci/run``) that skip is a failure instead, so CI
-always runs them.
+The ``spark`` fixture (``conftest.py``) is one ``local[2]`` session for the whole run;
+without pyspark or Java these tests skip with the reason, and fail instead under
+``NMFREC_REQUIRE_SPARK=1``, which ``.ci/run`` sets.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import numpy as np
@@ -21,33 +18,7 @@ from nmfrec.datasets import make_ratings
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
-REQUIRE = os.environ.get("NMFREC_REQUIRE_SPARK") == "1"
 TOL = 1e-6
-
-
-def _why_no_spark():
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install 'nmfrec[spark]')"
-    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
-        return "no Java runtime found (Spark needs Java 17; set JAVA_HOME)"
-    return None
-
-
-@pytest.fixture(scope="session")
-def spark():
-    why = _why_no_spark()
-    if why:
-        if REQUIRE:
-            pytest.fail(f"NMFREC_REQUIRE_SPARK=1 but {why}")
-        pytest.skip(why)
-    from nmfrec.spark import local_session
-
-    session = local_session(cores=2, max_failures=4, app_name="nmfrec-tests")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +112,12 @@ def test_25_iterations_do_not_slow_down(spark):
 
     df = make_ratings(2000, 1000, 60000, rank=8, seed=5)
     R = SparkRatings.from_frame(spark.createDataFrame(df))
+    # the cost model's memory: each rating twice, a 4-byte index and an 8-byte value
+    # (Spark's storage may hold them compressed: at most that)
+    m, n = R.shape
+    expected = 2 * 12 * R.nnz + 4 * (m + n + 2)
+    assert 0 < R.cached_bytes() <= 1.05 * expected, (R.cached_bytes(), expected)
+    assert R.n_blocks == {"W": 2, "H": 2}          # the session's parallelism
     times = []
     job = SparkRows._job
 
