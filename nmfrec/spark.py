@@ -51,8 +51,12 @@ __all__ = ["SparkRatings", "SparkRows", "is_spark_frame", "local_session", "reco
            "factors_frame"]
 
 _TARGET_BLOCK_NNZ = 2_000_000    # ratings per block beyond which more blocks are made
-_BLOCK_SCHEMA = ("block long, row0 long, n_rows long, n_cols long, indptr binary, "
-                 "indices binary, data binary")
+_BLOCK_SCHEMA = ("block long, row0 long, n_rows long, indptr binary, indices binary, "
+                 "data binary, cols binary")
+BROADCAST_BUDGET = 256 * 2**20
+"""Bytes of factors (both sides) up to which every task gets all of them in the job's
+closure; beyond, each block is sent only its own rows and the rows of the other side it
+rates (see :class:`SparkRows`)."""
 
 
 def _require_pyspark():
@@ -158,6 +162,8 @@ class SparkRatings:
         self._stats = stats              # nnz, sum, sum of squares, min, max (float64)
         self._dtype = np.dtype(dtype)
         self._itype = np.dtype(itype)
+        self._routes = {}
+        self.broadcast_budget = BROADCAST_BUDGET
 
     # -- what a fit reads of a RatingsMatrix
     @property
@@ -206,14 +212,24 @@ class SparkRatings:
         m, n = self.shape
         indptr = np.zeros(m + 1, dtype=self._itype)
         indices, data = [None] * len(parts), [None] * len(parts)
-        for j, (row0, n_rows, _, ip, ix, d) in enumerate(parts):
+        for j, (row0, n_rows, ip, ix, d, used) in enumerate(parts):
             indptr[row0 + 1:row0 + n_rows + 1] = ip[1:] + indptr[row0]
-            indices[j], data[j] = ix, d
+            indices[j], data[j] = used[ix].astype(self._itype), d
         csr = sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
                             shape=(m, n))
         csc = csr.tocsc()
         csc.sort_indices()
         return RatingsMatrix(csr, csc, self.users, self.items, self.columns)
+
+    def block_columns(self, side):
+        """Per block of ``side``, in block order: ``(first row, number of rows, the
+        sorted columns its ratings touch)`` — what a routed half-step sends it. Fetched
+        from the executors once, then kept (at most one index per rating)."""
+        check_side(side)
+        if side not in self._routes:
+            got = self._blocks[side].map(lambda kv: (kv[1][0], kv[1][1], kv[1][5])).collect()
+            self._routes[side] = sorted(got, key=lambda r: r[0])
+        return self._routes[side]
 
     def cached_bytes(self) -> int:
         """Bytes Spark's storage holds for the blocks (memory and disk, both sides)."""
@@ -234,7 +250,7 @@ class SparkRatings:
     # -- construction
     @classmethod
     def from_frame(cls, df, user_col=None, item_col=None, rating_col=None, duplicates="raise",
-                   dtype=np.float64, n_blocks=None):
+                   dtype=np.float64, n_blocks=None, broadcast_budget=None):
         """Check a Spark ratings table, then shuffle it once into cached blocks.
 
         Parameters
@@ -250,6 +266,9 @@ class SparkRatings:
         n_blocks : int, optional
             Blocks per side; default: the session's parallelism, more when blocks
             would exceed two million ratings.
+        broadcast_budget : int, optional
+            Bytes of factors up to which they are broadcast, beyond which they are
+            routed to the blocks that need them (default :data:`BROADCAST_BUDGET`).
 
         Raises
         ------
@@ -400,8 +419,11 @@ class SparkRatings:
         if got != [starts["W"].size - 1, starts["H"].size - 1]:   # pragma: no cover
             raise RuntimeError(f"internal error: {got} blocks built, expected "
                                f"{[starts['W'].size - 1, starts['H'].size - 1]}")
-        return cls(spark, blocks, starts, users, items, (ucol, icol, rcol), row_counts,
-                   col_counts, stats, dtype, itype)
+        R = cls(spark, blocks, starts, users, items, (ucol, icol, rcol), row_counts,
+                col_counts, stats, dtype, itype)
+        R.broadcast_budget = BROADCAST_BUDGET if broadcast_budget is None else \
+            int(broadcast_budget)
+        return R
 
 
 def _code_pairs(batches, shared):
@@ -421,8 +443,8 @@ def _block_arrays(itype, dtype):
     itype, dtype = np.dtype(itype).str, np.dtype(dtype).str
 
     def arrays(r):
-        return r.block, (r.row0, r.n_rows, r.n_cols, _decode(r.indptr, itype),
-                         _decode(r.indices, itype), _decode(r.data, dtype))
+        return r.block, (r.row0, r.n_rows, _decode(r.indptr, itype), _decode(r.indices, itype),
+                         _decode(r.data, dtype), _decode(r.cols, np.int64))
     return arrays
 
 
@@ -444,23 +466,35 @@ def _build_block(pdf, side, shared):
     n_rows = int(info["starts"][side][b + 1]) - row0
     rows = pdf["ui" if side == "W" else "ii"].to_numpy() - row0
     cols = pdf["ii" if side == "W" else "ui"].to_numpy()
-    n_cols = n if side == "W" else m
     order = np.lexsort((cols, rows))
     rows, cols = rows[order], cols[order]
     indptr = np.zeros(n_rows + 1, dtype=itype)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
     data = pdf["r"].to_numpy()[order].astype(dtype)
-    return pd.DataFrame({"block": [b], "row0": [row0], "n_rows": [n_rows], "n_cols": [n_cols],
-                         "indptr": [indptr.tobytes()], "indices": [cols.astype(itype).tobytes()],
-                         "data": [data.tobytes()]})
+    # indices into the block's own sorted columns: the other side's rows it needs
+    used, local = np.unique(cols, return_inverse=True)
+    return pd.DataFrame({"block": [b], "row0": [row0], "n_rows": [n_rows],
+                         "indptr": [indptr.tobytes()], "indices": [local.astype(itype).tobytes()],
+                         "data": [data.tobytes()], "cols": [used.astype(np.int64).tobytes()]})
 
 
 # ------------------------------------------------------------------------ row engine
 class SparkRows:
     """The row interface of :mod:`nmfrec._rows` on a :class:`SparkRatings`' blocks.
 
-    ``run`` broadcasts both factor arrays, runs the kernel on every block of the side in
-    one ``mapInPandas`` job and writes the blocks' rows (and outputs) back on the driver.
+    Each ``run`` is one Spark job over the cached blocks of a side: every block's task
+    runs the kernel (then ``then``'s) on its rows and returns them, and the driver writes
+    them back. How the factors reach the tasks depends on their size:
+
+    - **broadcast** (both factor arrays at most :data:`BROADCAST_BUDGET` bytes): they
+      travel in the job's closure, which PySpark ships as a broadcast above 1 MB, fetched
+      once per executor;
+    - **routed** (beyond): each block is sent only its own rows and the other side's rows
+      its ratings touch (MLlib's out-blocks), as a partition of a parallelized payload
+      zipped with the blocks, partition by partition (no shuffle of the ratings).
+
+    A block's column indices point into its own sorted list of touched columns in both
+    modes, so each task computes with exactly the same numbers whichever way they came.
     """
 
     def __init__(self, ratings, divisor=None, dtype=None, binary=False):
@@ -532,23 +566,44 @@ class SparkRows:
             res[row0:row0 + n_rows] = o
         return res
 
+    def routed(self, X, Y):
+        """Whether a job with these factors routes them (see the class docstring)."""
+        size = sum(a.nbytes for a in (X, Y) if a is not None)
+        return size > self.ratings.broadcast_budget
+
     def _job(self, side, task, X, Y):
-        # the factors travel in the job's closure: PySpark ships a closure above 1 MB as a
-        # broadcast (spark.broadcast.UDFCompressionThreshold), each executor fetching it
-        # once; a small one goes with the tasks, without a broadcast's round trips
-        shipped = ({**task, "divisor": self._divisor, "dtype": self._data_dtype,
-                    "binary": self._binary}, X, Y)
-        return self.ratings._blocks[side].map(lambda blk: _run_block(blk[1], shipped)).collect()
+        task = {**task, "divisor": self._divisor, "dtype": self._data_dtype,
+                "binary": self._binary}
+        blocks = self.ratings._blocks[side]
+        if not self.routed(X, Y):
+            # in the closure: PySpark ships one above 1 MB as a broadcast
+            # (spark.broadcast.UDFCompressionThreshold), fetched once per executor
+            shipped = (task, X, Y)
+            return blocks.map(lambda kv: _run_block(kv[1], shipped[0], *_slices(
+                kv[1], shipped[1], shipped[2]))).collect()
+        sc = self.ratings.spark.sparkContext
+        routes = self.ratings.block_columns(side)
+        payload = [(None if X is None else X[row0:row0 + n_rows], Y[used])
+                   for row0, n_rows, used in routes]
+        parts = sc.parallelize(payload, len(payload))
+        return blocks.zip(parts).map(
+            lambda pair: _run_block(pair[0][1], task, *pair[1])).collect()
 
 
-def _run_block(blk, shipped):
+def _slices(blk, X, Y):
+    """A block's own rows of X and the rows of Y its ratings touch."""
+    row0, n_rows, used = blk[0], blk[1], blk[5]
+    return (None if X is None else X[row0:row0 + n_rows]), Y[used]
+
+
+def _run_block(blk, task, Xb, Yb):
     """Executor side: one kernel call (or product) on one block, numba at one thread.
-    Returns ``(row0, n_rows, X's rows or None, output rows or None)``."""
+    ``Xb``: the block's rows of X; ``Yb``: the rows of Y at the block's used columns.
+    Returns ``(row0, n_rows, X's rows or None, output rows)``."""
     import numba
 
-    task, X, Y = shipped
     numba.set_num_threads(1)
-    row0, n_rows, n_cols, indptr, indices, data = blk
+    row0, n_rows, indptr, indices, data, used = blk
     if task["binary"]:
         data = np.ones(indices.size)
     elif task["divisor"] is not None:
@@ -557,10 +612,11 @@ def _run_block(blk, shipped):
     if fault is not None and os.path.exists(fault) and row0 == 0:
         os.remove(fault)
         raise RuntimeError("nmfrec.spark: a task failure injected by a test")
+    Y = np.ascontiguousarray(Yb)
     if task["op"] == "product":
-        A = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+        A = sp.csr_matrix((data, indices, indptr), shape=(n_rows, used.size))
         return row0, n_rows, None, np.ascontiguousarray(A @ Y)
-    Xb = np.array(X[row0:row0 + n_rows], order="C")
+    Xb = np.array(Xb, order="C")
     outs = []
     for name, args, out_meta in task["steps"]:
         out = None if out_meta is None else np.zeros((n_rows,) + tuple(out_meta[0]),

@@ -71,6 +71,28 @@ def test_synthetic_equals_local_fit(spark, synthetic, params):
         else True
 
 
+def test_routed_factors_give_the_same_model(spark, synthetic, monkeypatch):
+    """With a zero broadcast budget every half-step routes each block only the rows it
+    needs: the same numbers reach the kernels, so the same model comes out."""
+    import nmfrec.spark as S
+
+    monkeypatch.setattr(S, "BROADCAST_BUDGET", 0)
+    params = dict(random_state=4, n_samples=4, preference_components=5, max_iter=4)
+    local = Recommender(**params).fit(synthetic)
+    R = S.SparkRatings.from_frame(spark.createDataFrame(synthetic))
+    assert R.rows().routed(np.zeros(1), None)
+    routes = R.block_columns("W")
+    assert [r[0] for r in routes] == [0, routes[1][0]] and sum(r[1] for r in routes) == R.shape[0]
+    # each user block is sent the items its ratings touch, no more
+    items_rated = [np.unique(synthetic.loc[synthetic["user"].isin(
+        R.users.labels_[r0:r0 + n]), "item"]) for r0, n, _ in routes]
+    assert all(np.array_equal(R.items.labels_[used], want)
+               for (_, _, used), want in zip(routes, items_rated))
+    R.unpersist()
+    remote = Recommender(**params).fit(spark.createDataFrame(synthetic))
+    _assert_same_model(local, remote)
+
+
 def test_string_ids_and_other_column_names(spark, synthetic):
     df = synthetic.rename(columns={"user": "user_id", "item": "item_id"})
     df["user_id"] = "u" + df["user_id"].astype(str)
