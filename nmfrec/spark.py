@@ -405,15 +405,20 @@ class SparkRatings:
                                "itype": np.dtype(itype).str, "shape": (m, n)})
         coded = data.mapInPandas(lambda it: _code_pairs(it, shared),
                                  "ub long, ib long, ui long, ii long, r double")
+        from pyspark.serializers import BatchedSerializer, CPickleSerializer
+
         blocks = {}
         for side in ("W", "H"):
             key = "ub" if side == "W" else "ib"
             n_side = starts[side].size - 1
-            # one block per partition, kept deserialized-ready as NumPy arrays
+            # one block per partition, as NumPy arrays pickled one per batch: the
+            # serializer of a parallelized list of one payload per block, so that a
+            # routed job zips the two without re-serializing the cached blocks
             blocks[side] = (coded.groupBy(key)
                             .applyInPandas(_block_builder(side, shared), _BLOCK_SCHEMA)
                             .rdd.map(_block_arrays(itype, dtype))
                             .partitionBy(n_side, _block_partition)
+                            ._reserialize(BatchedSerializer(CPickleSerializer(), 1))
                             .persist())
         got = [blocks[side].count() for side in ("W", "H")]
         if got != [starts["W"].size - 1, starts["H"].size - 1]:   # pragma: no cover
