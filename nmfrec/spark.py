@@ -11,22 +11,25 @@ fitted :class:`~nmfrec.Recommender`: the two agree to rounding (the tests hold t
   ratings are shuffled once into **user blocks** and **item blocks** — contiguous ranges
   of rows (columns) balanced by their number of ratings, each held as one CSR array
   triple and cached, like Spark MLlib's ALS in-blocks (:class:`SparkRatings`).
-- **Each half-step**: nmfrec's own jitted row kernel runs on every block inside
-  ``mapInPandas`` (numba at one thread per task; Spark's tasks are the parallelism),
-  reading the other side's factors from a broadcast; the driver gathers the updated rows
-  and computes what is global (Gram matrices, the Gibbs sampler's hyper-parameters, the
-  objective) exactly as a local fit does (:class:`SparkRows`). Each block carries the
-  global index of its first row, so the Gibbs sampler's per-row random streams are those
-  of the local fit.
+- **Each half-step** is one Spark job: nmfrec's own jitted row kernel runs on every
+  cached block (numba at one thread per task; Spark's tasks are the parallelism). The
+  factors reach the tasks broadcast while they fit :data:`BROADCAST_BUDGET`, and beyond
+  it routed, each block being sent only its own rows and the other side's rows it rates.
+  The driver gathers the updated rows and computes what is global (Gram matrices, the
+  Gibbs sampler's hyper-parameters, the objective) exactly as a local fit does
+  (:class:`SparkRows`). Each block carries the global index of its first row, so the
+  Gibbs sampler's per-row random streams are those of the local fit.
 - **Lineage** never grows: every half-step is one job over the cached blocks, whose
   lineage is the single shuffle; a lost block is recomputed from it and a failed task is
   retried with the same inputs, so a retried fit gives the same factors.
 
 The driver holds the factors, (users + items) x k floats, and never the ratings during
-the fit; a broadcast of one side's factors must fit each executor. The fitted
-Recommender then holds the training ratings as a CSR matrix (16 bytes per rating), as
-every fitted Recommender does, to exclude seen items when it serves. Beyond one machine's
-memory, :func:`recommend_all` serves every user on the executors.
+the fit; every half-step passes the factors through it, which carries to factors of a
+few GB (about 10^7 users and items at rank 64). Larger models would need the factors
+kept on the executors, which this module does not do. The fitted Recommender then
+holds the training ratings as a CSR matrix (16 bytes per rating), as every fitted
+Recommender does, to exclude seen items when it serves; :func:`recommend_all` ranks every
+user on the executors, the model broadcast to them.
 
 Needs ``pip install "nmfrec[spark]"`` (pyspark and pyarrow) and Java 17. The executors
 run the Python that has nmfrec installed: for a local session :func:`local_session` sets
@@ -298,7 +301,7 @@ class SparkRatings:
         ucol, icol, rcol = resolve_columns(pd.DataFrame(columns=list(df.columns)),
                                            user_col, item_col, rating_col)
         types = dict((f.name, f.dataType) for f in df.schema.fields)
-        for role, col in (("user", ucol), ("item", icol)):
+        for col in (ucol, icol):
             t = types[col]
             if isinstance(t, T.BooleanType):
                 raise TypeError(f"column {col!r} must hold integer or string ids; got booleans.")
