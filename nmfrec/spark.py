@@ -12,9 +12,10 @@ fitted :class:`~nmfrec.Recommender`: the two agree to rounding (the tests hold t
   of rows (columns) balanced by their number of ratings, each held as one CSR array
   triple and cached, like Spark MLlib's ALS in-blocks (:class:`SparkRatings`).
 - **Each half-step** is one Spark job: nmfrec's own jitted row kernel runs on every
-  cached block (numba at one thread per task; Spark's tasks are the parallelism). The
-  factors reach the tasks broadcast while they fit :data:`BROADCAST_BUDGET`, and beyond
-  it routed, each block being sent only its own rows and the other side's rows it rates.
+  cached block (numba at one thread per task; Spark's tasks are the parallelism). Each
+  side's factors reach the tasks broadcast while they fit :data:`BROADCAST_BUDGET`, and
+  beyond it routed: each block is sent only its own rows and the other side's rows it
+  rates.
   The driver gathers the updated rows and computes what is global (Gram matrices, the
   Gibbs sampler's hyper-parameters, the objective) exactly as a local fit does
   (:class:`SparkRows`). Each block carries the global index of its first row, so the
@@ -57,9 +58,9 @@ _TARGET_BLOCK_NNZ = 2_000_000    # ratings per block beyond which more blocks ar
 _BLOCK_SCHEMA = ("block long, row0 long, n_rows long, indptr binary, indices binary, "
                  "data binary, cols binary")
 BROADCAST_BUDGET = 256 * 2**20
-"""Bytes of factors (both sides) up to which every task gets all of them in the job's
-closure; beyond, each block is sent only its own rows and the rows of the other side it
-rates (see :class:`SparkRows`)."""
+"""Bytes of one side's factors up to which every task gets all of them in the job's
+closure; beyond, each block is sent only the rows of that side it needs (see
+:class:`SparkRows`)."""
 
 
 def _require_pyspark():
@@ -270,8 +271,9 @@ class SparkRatings:
             Blocks per side; default: the session's parallelism, more when blocks
             would exceed two million ratings.
         broadcast_budget : int, optional
-            Bytes of factors up to which they are broadcast, beyond which they are
-            routed to the blocks that need them (default :data:`BROADCAST_BUDGET`).
+            Bytes of one side's factors up to which they are broadcast, beyond which
+            they are routed to the blocks that need them (default
+            :data:`BROADCAST_BUDGET`).
 
         Raises
         ------
@@ -494,12 +496,16 @@ class SparkRows:
     runs the kernel (then ``then``'s) on its rows and returns them, and the driver writes
     them back. How the factors reach the tasks depends on their size:
 
-    - **broadcast** (both factor arrays at most :data:`BROADCAST_BUDGET` bytes): they
-      travel in the job's closure, which PySpark ships as a broadcast above 1 MB, fetched
-      once per executor;
-    - **routed** (beyond): each block is sent only its own rows and the other side's rows
-      its ratings touch (MLlib's out-blocks), as a partition of a parallelized payload
-      zipped with the blocks, partition by partition (no shuffle of the ratings).
+    - **broadcast** (an array of at most :data:`BROADCAST_BUDGET` bytes): it travels in
+      the job's closure, which PySpark ships as a broadcast above 1 MB, fetched once per
+      executor;
+    - **routed** (a larger array): each block is sent only its own rows of the updated
+      side, and only the other side's rows its ratings touch (MLlib's out-blocks), as a
+      partition of a parallelized payload zipped with the blocks, partition by partition
+      (no shuffle of the ratings).
+
+    Each array is decided by its own size: e.g. the many users' factors routed, the
+    fewer items' broadcast.
 
     A block's column indices point into its own sorted list of touched columns in both
     modes, so each task computes with exactly the same numbers whichever way they came.
@@ -575,33 +581,39 @@ class SparkRows:
         return res
 
     def routed(self, X, Y):
-        """Whether a job with these factors routes them (see the class docstring)."""
-        size = sum(a.nbytes for a in (X, Y) if a is not None)
-        return size > self.ratings.broadcast_budget
+        """``(route X?, route Y?)``: each factor array is routed when its bytes exceed
+        the budget, else broadcast (see the class docstring)."""
+        budget = self.ratings.broadcast_budget
+        return (X is not None and X.nbytes > budget), bool(Y.nbytes > budget)
 
     def _job(self, side, task, X, Y):
         task = {**task, "divisor": self._divisor, "dtype": self._data_dtype,
                 "binary": self._binary}
         blocks = self.ratings._blocks[side]
-        if not self.routed(X, Y):
-            # in the closure: PySpark ships one above 1 MB as a broadcast
-            # (spark.broadcast.UDFCompressionThreshold), fetched once per executor
-            shipped = (task, X, Y)
+        route_X, route_Y = self.routed(X, Y)
+        # broadcast arrays travel in the closure: PySpark ships one above 1 MB as a
+        # broadcast (spark.broadcast.UDFCompressionThreshold), fetched once per executor
+        shipped = (task, None if route_X else X, None if route_Y else Y)
+        if not (route_X or route_Y):
             return blocks.map(lambda kv: _run_block(kv[1], shipped[0], *_slices(
                 kv[1], shipped[1], shipped[2]))).collect()
-        sc = self.ratings.spark.sparkContext
         routes = self.ratings.block_columns(side)
-        payload = [(None if X is None else X[row0:row0 + n_rows], Y[used])
+        payload = [(X[row0:row0 + n_rows] if route_X else None, Y[used] if route_Y else None)
                    for row0, n_rows, used in routes]
-        parts = sc.parallelize(payload, len(payload))
-        return blocks.zip(parts).map(
-            lambda pair: _run_block(pair[0][1], task, *pair[1])).collect()
+        parts = self.ratings.spark.sparkContext.parallelize(payload, len(payload))
+        return blocks.zip(parts).map(lambda pair: _run_block(
+            pair[0][1], shipped[0], *_slices(pair[0][1], shipped[1], shipped[2], pair[1]))
+        ).collect()
 
 
-def _slices(blk, X, Y):
-    """A block's own rows of X and the rows of Y its ratings touch."""
+def _slices(blk, X, Y, routed=(None, None)):
+    """A block's own rows of X and the rows of Y its ratings touch: those it was routed,
+    else cut from the broadcast arrays."""
     row0, n_rows, used = blk[0], blk[1], blk[5]
-    return (None if X is None else X[row0:row0 + n_rows]), Y[used]
+    Xb = routed[0] if routed[0] is not None else \
+        (None if X is None else X[row0:row0 + n_rows])
+    Yb = routed[1] if routed[1] is not None else Y[used]
+    return Xb, Yb
 
 
 def _run_block(blk, task, Xb, Yb):

@@ -80,7 +80,7 @@ def test_routed_factors_give_the_same_model(spark, synthetic, monkeypatch):
     params = dict(random_state=4, n_samples=4, preference_components=5, max_iter=4)
     local = Recommender(**params).fit(synthetic)
     R = S.SparkRatings.from_frame(spark.createDataFrame(synthetic))
-    assert R.rows().routed(np.zeros(1), None)
+    assert R.rows().routed(np.zeros(1), np.zeros(1)) == (True, True)
     routes = R.block_columns("W")
     assert [r[0] for r in routes] == [0, routes[1][0]] and sum(r[1] for r in routes) == R.shape[0]
     # each user block is sent the items its ratings touch, no more
@@ -88,6 +88,27 @@ def test_routed_factors_give_the_same_model(spark, synthetic, monkeypatch):
         R.users.labels_[r0:r0 + n]), "item"]) for r0, n, _ in routes]
     assert all(np.array_equal(R.items.labels_[used], want)
                for (_, _, used), want in zip(routes, items_rated))
+    R.unpersist()
+    remote = Recommender(**params).fit(spark.createDataFrame(synthetic))
+    _assert_same_model(local, remote)
+
+
+def test_users_routed_items_broadcast_give_the_same_model(spark, synthetic, monkeypatch):
+    """A budget between the two sides' sizes: the users' factors are routed and the
+    items' broadcast, in both half-steps (as the updated side, then as the other)."""
+    import nmfrec.spark as S
+
+    params = dict(feedback="implicit", n_components=4, max_iter=4, random_state=5,
+                  init="random")
+    local = Recommender(**params).fit(synthetic)
+    f = local.model_.W_.shape[1]
+    m, n = len(local.users_), len(local.items_)
+    assert m > n
+    monkeypatch.setattr(S, "BROADCAST_BUDGET", 8 * f * (m + n) // 2)
+    R = S.SparkRatings.from_frame(spark.createDataFrame(synthetic))
+    W, Ht = np.zeros((m, f)), np.zeros((n, f))
+    assert R.rows().routed(W, Ht) == (True, False)
+    assert R.rows().routed(Ht, W) == (False, True)
     R.unpersist()
     remote = Recommender(**params).fit(spark.createDataFrame(synthetic))
     _assert_same_model(local, remote)
