@@ -18,6 +18,8 @@ default 12g, holds the executors' caches in local mode):
   ``ALS(rank, regParam=0.1, nonnegative=True, implicitPrefs=False/True, alpha=1)``
   fitted on the same DataFrame (cached); and one sweep of the default model's Gibbs
   sampler (``BayesianNMF``, both halves), which MLlib has no counterpart of;
+* the fixed cost of one Spark job over the cached blocks: the median of 10 jobs that each
+  multiply every user block by a vector (``SparkRows.product``), almost no computing;
 * the driver's peak resident memory (``VmHWM`` of the Python driver) against the bytes
   of the ratings as CSR (12 bytes per rating and the row pointers), the size a driver
   would need to collect them.
@@ -80,6 +82,15 @@ out["blocks_s"] = time.perf_counter() - t
 out["shape"] = R.shape
 out["n_blocks"] = R.n_blocks
 out["cached_bytes"] = R.cached_bytes()
+# the fixed cost of a job: one sparse matrix-vector product per user block
+rows, x = R.rows(), np.zeros(R.shape[1])
+rows.product("W", x)
+job_times = []
+for _ in range(10):
+    t = time.perf_counter()
+    rows.product("W", x)
+    job_times.append(time.perf_counter() - t)
+out["job_s"] = float(np.median(job_times))
 a, b = {iters!r}
 repeats = {repeats}
 
@@ -163,23 +174,25 @@ def markdown(result):
         "`(t(b) - t(a)) / (b - a)`, iterations (a, b) and fits per length: "
         + ", ".join(f"{s} {ITERS[s]} x{REPEATS[s]}" for s in result["sizes"]) + ".",
         "",
-        "| size | users x items | ratings | blocks | build s | explicit s/it nmfrec | "
+        "| size | users x items | ratings | blocks | build s | job s | explicit s/it nmfrec | "
         "MLlib | ratio | implicit s/it nmfrec | MLlib | ratio | Gibbs sweep s | "
         "driver MB at start / peak | CSR MB | cached blocks MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in result["sizes"]:
         r = result["runs"][size]
         m, n = r["shape"]
         lines.append(
             f"| {size} | {m} x {n} | {r['nnz']:,} | {r['n_blocks']['W']} | "
-            f"{r['blocks_s']:.1f} | {r['nmfrec_explicit']:.2f} | {r['mllib_explicit']:.2f} | "
+            f"{r['blocks_s']:.1f} | {r['job_s']:.2f} | {r['nmfrec_explicit']:.2f} | {r['mllib_explicit']:.2f} | "
             f"{r['ratio_explicit']:.2f}x | {r['nmfrec_implicit']:.2f} | "
             f"{r['mllib_implicit']:.2f} | {r['ratio_implicit']:.2f}x | "
             f"{r['nmfrec_gibbs']:.2f} | {r['rss_start'] / 2**20:.0f} / "
             f"{r['rss_nmfrec'] / 2**20:.0f} | "
             f"{r['csr_bytes'] / 2**20:.0f} | {r['cached_bytes'] / 2**20:.0f} |")
-    lines += ["", "Routed: the same implicit fit with every block sent only its own rows and "
+    lines += ["", "Job s: the median time of a Spark job over the cached blocks that does "
+              "almost nothing (one sparse product per user block): the fixed cost each "
+              "half-step pays.", "", "Routed: the same implicit fit with every block sent only its own rows and "
               "the rows of the other side its ratings touch (`broadcast_budget=0`). Bytes "
               "per half-step: broadcast sends both factor arrays once per executor (one "
               "executor in local mode); routed sends each block its rows plus the touched "
