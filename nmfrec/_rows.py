@@ -77,6 +77,7 @@ class LocalRows:
         self.csc = csc
         self.data_csr = csr.data if data_csr is None else data_csr
         self.data_csc = csc.data if data_csc is None else data_csc
+        self._A = None
 
     @property
     def shape(self):
@@ -110,10 +111,13 @@ class LocalRows:
         return A @ X if side == "W" else A.T @ X
 
     def _matrix(self):
+        """The matrix with this view's data (built once: ARPACK asks for many products)."""
         if self.data_csr is self.csr.data:
             return self.csr
-        return sp.csr_matrix((self.data_csr, self.csr.indices, self.csr.indptr),
-                             shape=self.csr.shape)
+        if self._A is None:
+            self._A = sp.csr_matrix((self.data_csr, self.csr.indices, self.csr.indptr),
+                                    shape=self.csr.shape)
+        return self._A
 
     def mean(self) -> float:
         return float(np.mean(self.data_csr, dtype=np.float64)) if self.nnz else 0.0

@@ -699,22 +699,28 @@ def _check_values(values, rows, cols, name, index=None, context=None):
             return f"row {_show(index[pos])}"
         return f"row {rows[pos]}, column {cols[pos]}"
 
-    bad = np.flatnonzero(np.isnan(values))
-    if bad.size:
-        raise ValueError(f"{name} contains {bad.size} NaN values (first at {where(bad[0])}); "
-                         "ratings must be finite. Leave missing entries out instead.")
-    bad = np.flatnonzero(np.isinf(values))
-    if bad.size:
-        raise ValueError(f"{name} contains {bad.size} infinite values (first at {where(bad[0])}); "
-                         "ratings must be finite.")
-    bad = np.flatnonzero(values < 0)
-    if bad.size:
-        raise ValueError(
-            (f"Negative values in data passed to {context}: " if context else "")
-            + f"{name} contains {bad.size} negative values (first at {where(bad[0])}: "
-            f"{_show(values[bad[0]])}); NMF needs non-negative ratings. Shift them first, "
-            "e.g. ratings - ratings.min()."
-        )
+    for kind, mask in (("NaN", np.isnan(values)), ("infinite", np.isinf(values)),
+                       ("negative", values < 0)):
+        bad = np.flatnonzero(mask)
+        if bad.size:
+            raise bad_values_error(kind, name, bad.size, where(bad[0]), values[bad[0]],
+                                   context)
+
+
+def bad_values_error(kind, name, count, where, value=None, context=None) -> ValueError:
+    """The error for ``count`` ratings of ``name`` that are ``kind`` ("NaN", "infinite"
+    or "negative"), the first at ``where`` (with its ``value``, for negatives); the words
+    of every entry point, in memory or on Spark."""
+    if kind == "NaN":
+        return ValueError(f"{name} contains {count} NaN values (first at {where}); ratings "
+                          "must be finite. Leave missing entries out instead.")
+    if kind == "infinite":
+        return ValueError(f"{name} contains {count} infinite values (first at {where}); "
+                          "ratings must be finite.")
+    return ValueError(
+        (f"Negative values in data passed to {context}: " if context else "")
+        + f"{name} contains {count} negative values (first at {where}: {_show(value)}); NMF "
+        "needs non-negative ratings. Shift them first, e.g. ratings - ratings.min().")
 
 
 def _check_magnitude(values, data, name):

@@ -48,7 +48,7 @@ import scipy.sparse as sp
 
 from . import _kernels as K
 from ._rows import check_side, fill_args
-from .ratings import (DUPLICATE_POLICIES, RatingsMatrix, Vocabulary, _show, _sorted_unique,
+from .ratings import (DUPLICATE_POLICIES, RatingsMatrix, Vocabulary, _show, bad_values_error,
                       resolve_columns)
 
 __all__ = ["SparkRatings", "SparkRows", "is_spark_frame", "local_session", "recommend_all",
@@ -335,7 +335,7 @@ class SparkRatings:
 
         def first(cond):
             row = data.filter(cond).first()
-            return f"user={_show(row['u'])}, item={_show(row['i'])}"
+            return f"user={_show(row['u'])}, item={_show(row['i'])}", row["r"]
 
         for col, key, cond in ((ucol, "null_u", F.col("u").isNull()),
                                (icol, "null_i", F.col("i").isNull())):
@@ -344,21 +344,12 @@ class SparkRatings:
                 raise ValueError(f"column {col!r} has {s[key]} missing ids; e.g. the row "
                                  f"{row.asDict()}.")
         name = f"column {rcol!r}"
-        if s["null_r"] or s["nan"]:
-            # a pandas frame's NaN arrives in Spark as null: both are a missing rating
-            missing = r.isNull() | F.isnan(r)
-            raise ValueError(f"{name} contains {s['null_r'] + s['nan']} NaN values (null "
-                             f"included; first at {first(missing)}); ratings must be finite. "
-                             "Leave missing entries out instead.")
-        if s["inf"]:
-            raise ValueError(f"{name} contains {s['inf']} infinite values (first at "
-                             f"{first(F.abs(r) == float('inf'))}); ratings must be finite.")
-        if s["neg"]:
-            row = data.filter(r < 0).first()
-            raise ValueError(f"{name} contains {s['neg']} negative values (first at "
-                             f"user={_show(row['u'])}, item={_show(row['i'])}: "
-                             f"{_show(row['r'])}); NMF needs non-negative ratings. Shift "
-                             "them first, e.g. ratings - ratings.min().")
+        # a pandas frame's NaN arrives in Spark as null: both are a missing rating
+        for kind, count, cond in (("NaN", s["null_r"] + s["nan"], r.isNull() | F.isnan(r)),
+                                  ("infinite", s["inf"], F.abs(r) == float("inf")),
+                                  ("negative", s["neg"], r < 0)):
+            if count:
+                raise bad_values_error(kind, name, count, *first(cond))
 
         pairs = data.groupBy("u", "i").agg(F.count(F.lit(1)).alias("n"), F.avg("r").alias("r"))
         dup = pairs.filter(F.col("n") > 1)
@@ -382,20 +373,17 @@ class SparkRatings:
             raise ValueError(f"{name}: ratings up to {stats['max']:g} overflow float32; "
                              "rescale them or use dtype='float64'.")
 
-        # labels sorted, as a pandas frame's are, with their counts
-        def vocab(col, kind):
+        # labels (unique: grouped) sorted, as a pandas frame's are, with their counts
+        def vocab(col):
             counts = data.groupBy(col).count().toPandas()
             labels = counts[col].to_numpy()
             if labels.dtype.kind == "O" and len(labels) and not isinstance(labels[0], str):
                 labels = labels.astype(np.int64)
             order = np.argsort(labels, kind="stable")
-            labels = labels[order]
-            if not np.array_equal(labels, _sorted_unique(labels)):   # pragma: no cover
-                raise RuntimeError(f"internal error: {kind} labels are not unique")
-            return Vocabulary(labels), counts["count"].to_numpy()[order].astype(np.int64)
+            return Vocabulary(labels[order]), counts["count"].to_numpy()[order].astype(np.int64)
 
-        users, row_counts = vocab("u", "user")
-        items, col_counts = vocab("i", "item")
+        users, row_counts = vocab("u")
+        items, col_counts = vocab("i")
         m, n = len(users), len(items)
         nnz = stats["nnz"]
         if n_blocks is None:
