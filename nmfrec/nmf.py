@@ -23,12 +23,13 @@ from ._validation import Dtype, Interval, Options, RandomState, check_params, ch
 from .exceptions import ConvergenceWarning
 
 __all__ = ["MaskedNMF", "FactorLayout", "SOLVERS", "INITS", "FEEDBACKS", "PREFERENCES",
-           "REG_SCALES"]
+           "REG_SCALES", "penalty_scales"]
 
 SOLVERS = ("als", "mu", "pgd")
 FEEDBACKS = ("explicit", "implicit")
 PREFERENCES = ("binary", "rating")
-REG_SCALES = ("none", "count")
+REG_SCALES = ("none", "count", "weight")
+_REG_MODES = {"none": K.REG_NONE, "count": K.REG_COUNT, "weight": K.REG_WEIGHT}
 
 # Inner iterations of the row solvers, fixed so results do not depend on hidden knobs.
 _ALS_SWEEPS = 3         # coordinate-descent sweeps per row and ALS iteration (warm start);
@@ -147,9 +148,9 @@ class _Problem:
     l2_W: float
     l1_H: float
     l2_H: float
-    reg_scale_count: bool
-    row_counts: np.ndarray | None
-    col_counts: np.ndarray | None
+    reg_scale: int                      # K.REG_NONE, REG_COUNT or REG_WEIGHT
+    row_scales: np.ndarray | None       # each row's penalty factor r_u (None: 1)
+    col_scales: np.ndarray | None
     missing_weight: float = 1.0
     preference_rating: bool = False
 
@@ -170,7 +171,7 @@ class _Problem:
         """``(F, data term)`` from the data terms of every row, or of every column."""
         return K.objective_of_rows(terms, W, Ht, self.l1_W, self.l2_W, self.l1_H, self.l2_H,
                                    self.implicit, self.layout.fixed_W, self.layout.fixed_H,
-                                   self.row_counts, self.col_counts, self.missing_weight)
+                                   self.row_scales, self.col_scales, self.missing_weight)
 
     def penalties(self, side):
         """``(l1, l2, fixed columns)`` of the rows of ``side`` ("W" or "H")."""
@@ -187,8 +188,37 @@ class _Problem:
         Gram matrices ``W^T W``, ``H H^T``: the objective without another pass over the
         observed entries (see :func:`nmfrec._kernels.objective` for the terms)."""
         sq = float(np.sum(col_terms)) + self.missing_weight * float(np.sum(gram_W * gram_H))
-        return (0.5 * sq + K.penalty(W, self.l1_W, self.l2_W, self.layout.fixed_W, self.row_counts)
-                + K.penalty(Ht, self.l1_H, self.l2_H, self.layout.fixed_H, self.col_counts))
+        return (0.5 * sq + K.penalty(W, self.l1_W, self.l2_W, self.layout.fixed_W, self.row_scales)
+                + K.penalty(Ht, self.l1_H, self.l2_H, self.layout.fixed_H, self.col_scales))
+
+
+def penalty_scales(R, reg_scale, implicit, alpha, missing_weight):
+    """Each row's and each column's penalty factor under a ``reg_scale`` mode.
+
+    ``K.REG_COUNT``: the number of observed entries. ``K.REG_WEIGHT``: the total weight
+    of the row's cells in the objective, the number of observed entries for explicit
+    feedback and, for implicit feedback, the observed entries' confidences
+    ``sum (1 + alpha x)`` plus ``missing_weight`` for each unobserved cell (what the row
+    kernels compute for themselves, see :func:`nmfrec._kernels._common.penalty_scale`).
+
+    Parameters
+    ----------
+    R : RatingsMatrix or SparkRatings
+    reg_scale : int
+    implicit : bool
+    alpha, missing_weight : float
+
+    Returns
+    -------
+    (row_scales, col_scales) : two float64 arrays
+    """
+    counts = (R.row_counts().astype(np.float64), R.col_counts().astype(np.float64))
+    if reg_scale == K.REG_COUNT or not implicit:
+        return counts
+    m, n = R.shape
+    sums = (R.row_sums(), R.col_sums()) if alpha else (0.0, 0.0)
+    return tuple(c + alpha * t + missing_weight * (others - c)
+                 for c, t, others in zip(counts, sums, (n, m)))
 
 
 class MaskedNMF(FactorModel):
@@ -220,6 +250,11 @@ class MaskedNMF(FactorModel):
       entries observed in that row, and of each column of H by its count
       (the weighted-lambda regularization of ALS-WR, Zhou et al. 2008):
       :math:`\sum_u |\Omega_u| (\lambda^W_1 \sum w_u + \tfrac12\lambda^W_2 \|w_u\|^2)`.
+      ``reg_scale="weight"`` multiplies them by the total weight of the row's cells in
+      the objective instead: its count for explicit feedback; with implicit feedback the
+      observed entries' confidences plus ``missing_weight`` for every unobserved cell
+      (frequency-scaled regularization, Rendle, Krichene, Zhang & Koren 2022), so that one
+      penalty means the same on small and large catalogues.
     * ``feedback="implicit"`` fits preferences instead of ratings (Hu, Koren & Volinsky
       2008): :math:`\tfrac12\sum_{u,i} c_{ui}(p_{ui} - w_u\cdot h_i)^2` over *all* entries,
       with :math:`p=1, c=1+\alpha x` on observed entries and :math:`p=0, c=m` elsewhere
@@ -269,8 +304,10 @@ class MaskedNMF(FactorModel):
         ``l2_W = alpha_W * (1 - l1_ratio)``, and the same for H).
     user_bias, item_bias : bool, default=False
         Add a non-negative bias per row / per column (see above).
-    reg_scale : {"none", "count"}, default="none"
-        Scale each row's (column's) penalties by its number of observed entries.
+    reg_scale : {"none", "count", "weight"}, default="none"
+        Scale each row's (column's) penalties by its number of observed entries
+        (``"count"``), or by the total weight of its cells in the objective
+        (``"weight"``; see above).
     feedback : {"explicit", "implicit"}, default="explicit"
         Fit the observed values (ratings), or preferences with confidences (ranking).
     alpha : float, default=1.0
@@ -344,6 +381,8 @@ class MaskedNMF(FactorModel):
     Hu, Koren & Volinsky (2008), Collaborative filtering for implicit feedback datasets.
     Zhou, Wilkinson, Schreiber & Pan (2008), Large-scale parallel collaborative
     filtering for the Netflix prize.
+    Rendle, Krichene, Zhang & Koren (2022), Revisiting the performance of iALS on item
+    recommendation benchmarks.
 
     Examples
     --------
@@ -613,13 +652,17 @@ class MaskedNMF(FactorModel):
         return FactorLayout(int(self.n_components), bool(self.user_bias), bool(self.item_bias))
 
     def _problem(self, R, layout):
-        count = self.reg_scale == "count"
+        implicit = self.feedback == "implicit"
+        mode = _REG_MODES[self.reg_scale]
+        scales = (None, None)
+        if mode != K.REG_NONE:
+            scales = penalty_scales(R, mode, implicit, float(self.alpha),
+                                    float(self.missing_weight))
         return _Problem(
-            rows=R.rows(), layout=layout, implicit=self.feedback == "implicit",
+            rows=R.rows(), layout=layout, implicit=implicit,
             alpha=float(self.alpha), l1_W=float(self.l1_W), l2_W=float(self.l2_W),
-            l1_H=float(self.l1_H), l2_H=float(self.l2_H), reg_scale_count=count,
-            row_counts=R.row_counts().astype(np.float64) if count else None,
-            col_counts=R.col_counts().astype(np.float64) if count else None,
+            l1_H=float(self.l1_H), l2_H=float(self.l2_H), reg_scale=mode,
+            row_scales=scales[0], col_scales=scales[1],
             missing_weight=float(self.missing_weight),
             preference_rating=self.preference == "rating",
         )
@@ -638,7 +681,7 @@ class MaskedNMF(FactorModel):
         with ThreadLimits(self.n_threads):
             K.als_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, YtY, implicit,
                               float(self.alpha), float(self.l1_W), float(self.l2_W),
-                              self.reg_scale == "count", layout.fixed_W, _FOLDIN_SWEEPS,
+                              _REG_MODES[self.reg_scale], layout.fixed_W, _FOLDIN_SWEEPS,
                               _FOLDIN_TOL, missing_weight, self.preference == "rating")
         return W
 
@@ -727,7 +770,7 @@ class MaskedNMF(FactorModel):
         then = None if terms is None else P.row_terms(terms)
         l1, l2, fixed = P.penalties(side)
         if self.solver == "pgd":
-            P.rows.run(side, K.pgd_update_rows, X, Y, (l1, l2, P.reg_scale_count, fixed,
+            P.rows.run(side, K.pgd_update_rows, X, Y, (l1, l2, P.reg_scale, fixed,
                                                       _PGD_STEPS), then=then)
             return
         YtY = P.gram(Y)
@@ -735,11 +778,11 @@ class MaskedNMF(FactorModel):
             self._cd_half_step(P, side, X, Y, P.missing_weight * K.gram(Y))
         elif self.solver == "als":
             P.rows.run(side, K.als_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
-                       P.reg_scale_count, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL), then=then)
+                       P.reg_scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL), then=then)
         else:
             eps, floor = self._mu_constants(P)
             P.rows.run(side, K.mu_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
-                       P.reg_scale_count, fixed, eps, floor, P.missing_weight,
+                       P.reg_scale, fixed, eps, floor, P.missing_weight,
                        P.preference_rating), then=then)
 
     def _cd_half_step(self, P: _Problem, side, X, Y, YtY, out_loss=None):
@@ -747,7 +790,7 @@ class MaskedNMF(FactorModel):
         residuals instead (``YtY`` = ``missing_weight * Y^T Y``)."""
         l1, l2, fixed = P.penalties(side)
         P.rows.run(side, K.cd_update_rows, X, Y, (YtY, True, P.alpha, l1, l2,
-                   P.reg_scale_count, fixed, _CD_SWEEPS, P.missing_weight,
+                   P.reg_scale, fixed, _CD_SWEEPS, P.missing_weight,
                    P.preference_rating, None if out_loss is None else OUT), out=out_loss)
 
     def _implicit_iteration(self, P: _Problem, W, Ht, gram_H):

@@ -283,9 +283,17 @@ class RatingsMatrix:
         """Number of observed entries in each row."""
         return np.diff(self.csr.indptr)
 
+    def row_sums(self) -> np.ndarray:
+        """Sum of the observed values of each row (float64)."""
+        return _segment_sums(self.csr)
+
     def col_counts(self) -> np.ndarray:
         """Number of observed entries in each column."""
         return np.diff(self.csc.indptr)
+
+    def col_sums(self) -> np.ndarray:
+        """Sum of the observed values of each column (float64)."""
+        return _segment_sums(self.csc)
 
     def row_means(self, default=None, damping=0.0) -> np.ndarray:
         """Mean observed value of each row (a user's mean rating), float64.
@@ -507,6 +515,13 @@ class RatingsMatrix:
         return cls.from_coo(rows, cols, ratings, (len(users), len(items)), dtype=dtype,
                             users=users, items=items, name=f"column {rcol!r}",
                             columns=(ucol, icol, rcol))
+
+
+def _segment_sums(M) -> np.ndarray:
+    """Sums of the stored values of each row of a CSR (column of a CSC) matrix."""
+    n = M.indptr.size - 1
+    owner = np.repeat(np.arange(n), np.diff(M.indptr))
+    return np.bincount(owner, weights=M.data.astype(np.float64), minlength=n)
 
 
 def _sorted_unique(labels):

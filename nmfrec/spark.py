@@ -154,7 +154,7 @@ class SparkRatings:
     distributed = True
 
     def __init__(self, spark, blocks, starts, users, items, columns, row_counts, col_counts,
-                 stats, dtype, itype):
+                 stats, dtype, itype, row_sums=None, col_sums=None):
         self.spark = spark
         self._blocks = blocks            # side -> cached DataFrame of blocks
         self._starts = starts            # side -> block boundaries
@@ -163,6 +163,8 @@ class SparkRatings:
         self.columns = columns
         self._row_counts = row_counts
         self._col_counts = col_counts
+        self._row_sums = row_sums
+        self._col_sums = col_sums
         self._stats = stats              # nnz, sum, sum of squares, min, max (float64)
         self._dtype = np.dtype(dtype)
         self._itype = np.dtype(itype)
@@ -200,6 +202,12 @@ class SparkRatings:
 
     def col_counts(self) -> np.ndarray:
         return self._col_counts.copy()
+
+    def row_sums(self) -> np.ndarray:
+        return self._row_sums.copy()
+
+    def col_sums(self) -> np.ndarray:
+        return self._col_sums.copy()
 
     @property
     def n_blocks(self):
@@ -373,17 +381,21 @@ class SparkRatings:
             raise ValueError(f"{name}: ratings up to {stats['max']:g} overflow float32; "
                              "rescale them or use dtype='float64'.")
 
-        # labels (unique: grouped) sorted, as a pandas frame's are, with their counts
+        # labels (unique: grouped) sorted, as a pandas frame's are, with their counts and
+        # the sums of their values
         def vocab(col):
-            counts = data.groupBy(col).count().toPandas()
+            counts = data.groupBy(col).agg(F.count(F.lit(1)).alias("count"),
+                                           F.sum("r").alias("sum")).toPandas()
             labels = counts[col].to_numpy()
             if labels.dtype.kind == "O" and len(labels) and not isinstance(labels[0], str):
                 labels = labels.astype(np.int64)
             order = np.argsort(labels, kind="stable")
-            return Vocabulary(labels[order]), counts["count"].to_numpy()[order].astype(np.int64)
+            return (Vocabulary(labels[order]),
+                    counts["count"].to_numpy()[order].astype(np.int64),
+                    counts["sum"].to_numpy()[order].astype(np.float64))
 
-        users, row_counts = vocab("u")
-        items, col_counts = vocab("i")
+        users, row_counts, row_sums = vocab("u")
+        items, col_counts, col_sums = vocab("i")
         m, n = len(users), len(items)
         nnz = stats["nnz"]
         if n_blocks is None:
@@ -418,7 +430,7 @@ class SparkRatings:
             raise RuntimeError(f"internal error: {got} blocks built, expected "
                                f"{[starts['W'].size - 1, starts['H'].size - 1]}")
         R = cls(spark, blocks, starts, users, items, (ucol, icol, rcol), row_counts,
-                col_counts, stats, dtype, itype)
+                col_counts, stats, dtype, itype, row_sums, col_sums)
         R.broadcast_budget = BROADCAST_BUDGET if broadcast_budget is None else \
             int(broadcast_budget)
         return R

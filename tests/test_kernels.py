@@ -45,7 +45,7 @@ def test_als_rows_equal_scipy_nnls(problem, l2):
     W = W.copy()
     Ht = np.ascontiguousarray(H.T)
     fixed = np.zeros(4, dtype=np.uint8)
-    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, np.zeros((1, 1)), False, 0.0, 0.0, l2, False, fixed, 5000, 1e-14)
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, np.zeros((1, 1)), False, 0.0, 0.0, l2, K.REG_NONE, fixed, 5000, 1e-14)
     for u in range(X.shape[0]):
         obs = ~np.isnan(X[u])
         ref = nnls_row(X[u, obs], H[:, obs], l2)
@@ -56,7 +56,7 @@ def test_als_item_side_is_the_same_kernel_on_csc(problem):
     X, R, W, H = problem
     Ht = np.ascontiguousarray(H.T).copy()
     fixed = np.zeros(4, dtype=np.uint8)
-    K.als_update_rows(R.csc.indptr, R.csc.indices, R.csc.data, Ht, W, np.zeros((1, 1)), False, 0.0, 0.0, 0.2, False, fixed, 5000, 1e-14)
+    K.als_update_rows(R.csc.indptr, R.csc.indices, R.csc.data, Ht, W, np.zeros((1, 1)), False, 0.0, 0.0, 0.2, K.REG_NONE, fixed, 5000, 1e-14)
     for i in range(X.shape[1]):
         obs = ~np.isnan(X[:, i])
         ref = nnls_row(X[obs, i], W[obs].T, 0.2)
@@ -69,7 +69,7 @@ def test_als_l1_gives_the_kkt_point(problem):
     W = W.copy()
     Ht = np.ascontiguousarray(H.T)
     l1, l2 = 0.4, 0.1
-    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, np.zeros((1, 1)), False, 0.0, l1, l2, False,
+    K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, np.zeros((1, 1)), False, 0.0, l1, l2, K.REG_NONE,
                       np.zeros(4, dtype=np.uint8), 5000, 1e-14)
     for u in range(1, X.shape[0]):
         obs = ~np.isnan(X[u])
@@ -85,7 +85,7 @@ def test_als_fixed_coordinates_do_not_move(problem):
     W2 = W.copy()
     fixed = np.array([0, 1, 0, 1], dtype=np.uint8)
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
-                      np.zeros((1, 1)), False, 0.0, 0.0, 0.1, False, fixed, 100, 1e-10)
+                      np.zeros((1, 1)), False, 0.0, 0.0, 0.1, K.REG_NONE, fixed, 100, 1e-10)
     np.testing.assert_array_equal(W2[:, [1, 3]], W[:, [1, 3]])
     assert not np.allclose(W2[:, [0, 2]], W[:, [0, 2]])
 
@@ -95,7 +95,7 @@ def test_mu_step_matches_dense_formula(problem, l1, l2):
     X, R, W, H = problem
     W2 = W.copy()
     K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
-                     np.zeros((1, 1)), False, 0.0, l1, l2, False, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
+                     np.zeros((1, 1)), False, 0.0, l1, l2, K.REG_NONE, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
     np.testing.assert_allclose(W2, dense_mu_step_W(X, W, H, l1, l2), rtol=1e-12, atol=1e-300)
 
 
@@ -103,7 +103,7 @@ def test_mu_floor_and_empty_rows(problem):
     X, R, W, H = problem
     W2 = W.copy()
     K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, np.ascontiguousarray(H.T),
-                     np.zeros((1, 1)), False, 0.0, 0.0, 0.0, False, np.zeros(4, dtype=np.uint8), 1e-12, 1e-10)
+                     np.zeros((1, 1)), False, 0.0, 0.0, 0.0, K.REG_NONE, np.zeros(4, dtype=np.uint8), 1e-12, 1e-10)
     # row 0 has no observations: the numerator is 0, the floor keeps it alive
     np.testing.assert_array_equal(W2[0], 1e-10)
     assert np.all(np.isfinite(W2))
@@ -115,7 +115,7 @@ def test_pgd_decreases_every_row_and_converges_to_nnls(problem, l1, l2):
     Ht = np.ascontiguousarray(H.T)
     fixed = np.zeros(4, dtype=np.uint8)
     W1 = W.copy()
-    K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W1, Ht, l1, l2, False, fixed, 1)
+    K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W1, Ht, l1, l2, K.REG_NONE, fixed, 1)
     f0 = dense_objective(X, W, H, l1, l2)
     f1 = dense_objective(X, W1, H, l1, l2)
     assert f1 < f0
@@ -123,7 +123,7 @@ def test_pgd_decreases_every_row_and_converges_to_nnls(problem, l1, l2):
     # many steps reach the row optimum (l1 = 0: scipy NNLS)
     if l1 == 0:
         W2 = W.copy()
-        K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, 0.0, l2, False, fixed, 3000)
+        K.pgd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, 0.0, l2, K.REG_NONE, fixed, 3000)
         for u in range(1, X.shape[0]):
             obs = ~np.isnan(X[u])
             ref = nnls_row(X[u, obs], H[:, obs], l2)
@@ -136,10 +136,10 @@ def test_kernels_accept_float32(problem):
     W32 = W.astype(np.float32)
     Ht32 = np.ascontiguousarray(H.T, dtype=np.float32)
     K.als_update_rows(R32.csr.indptr, R32.csr.indices, R32.csr.data, W32, Ht32, np.zeros((1, 1)), False, 0.0, 0.0, 0.1,
-                      False, np.zeros(4, dtype=np.uint8), 200, 1e-8)
+                      K.REG_NONE, np.zeros(4, dtype=np.uint8), 200, 1e-8)
     W64 = W.copy()
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W64, np.ascontiguousarray(H.T),
-                      np.zeros((1, 1)), False, 0.0, 0.0, 0.1, False, np.zeros(4, dtype=np.uint8), 200, 1e-8)
+                      np.zeros((1, 1)), False, 0.0, 0.0, 0.1, K.REG_NONE, np.zeros(4, dtype=np.uint8), 200, 1e-8)
     assert W32.dtype == np.float32
     np.testing.assert_allclose(W32, W64, rtol=1e-4, atol=1e-5)
 
@@ -162,7 +162,7 @@ def test_implicit_als_rows_equal_weighted_nnls(problem):
     Ht = np.ascontiguousarray(H.T)
     alpha, l2 = 3.0, 0.4
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W, Ht, K.gram(Ht), True, alpha,
-                      0.0, l2, False, np.zeros(4, dtype=np.uint8), 5000, 1e-14)
+                      0.0, l2, K.REG_NONE, np.zeros(4, dtype=np.uint8), 5000, 1e-14)
     for u in range(X.shape[0]):
         obs = ~np.isnan(X[u])
         c = np.where(obs, 1 + alpha * np.nan_to_num(X[u]), 1.0)
@@ -176,7 +176,7 @@ def test_implicit_mu_step_matches_dense_formula(problem):
     W2 = W.copy()
     Ht = np.ascontiguousarray(H.T)
     K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, K.gram(Ht), True, alpha,
-                     l1, l2, False, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
+                     l1, l2, K.REG_NONE, np.zeros(4, dtype=np.uint8), 1e-12, 0.0)
     M = ~np.isnan(X)
     C = np.where(M, 1 + alpha * np.nan_to_num(X), 1.0)
     ref = W * ((C * M) @ H.T) / ((C * (W @ H)) @ H.T + l2 * W + l1 + 1e-12)
@@ -189,12 +189,12 @@ def test_count_scaled_penalties_equal_per_row_penalties(problem):
     W2 = W.copy()
     Ht = np.ascontiguousarray(H.T)
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, np.zeros((1, 1)), False, 0.0,
-                      0.0, 0.25, True, np.zeros(4, dtype=np.uint8), 5000, 1e-14)
+                      0.0, 0.25, K.REG_COUNT, np.zeros(4, dtype=np.uint8), 5000, 1e-14)
     counts = R.row_counts()
     for u in range(X.shape[0]):
         obs = ~np.isnan(X[u])
         np.testing.assert_allclose(W2[u], nnls_row(X[u, obs], H[:, obs], 0.25 * counts[u]), atol=1e-7)
-    pen = K.penalty(W, 0.5, 0.25, row_counts=counts.astype(float))
+    pen = K.penalty(W, 0.5, 0.25, row_scales=counts.astype(float))
     assert pen == pytest.approx(np.sum(counts * (0.5 * W.sum(1) + 0.125 * (W ** 2).sum(1))))
     fixed = np.array([1, 0, 0, 0], dtype=np.uint8)
     assert K.penalty(W, 0.5, 0.0, fixed=fixed) == pytest.approx(0.5 * W[:, 1:].sum())
@@ -210,9 +210,9 @@ def test_residual_cd_sweep_equals_the_gram_matrix_sweep(problem, implicit):
     YtY = K.gram(Ht)
     a, b = W.copy(), W.copy()
     K.cd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, a, Ht, YtY, implicit, 2.0,
-                     0.1, 0.3, True, fixed, 1)
+                     0.1, 0.3, K.REG_COUNT, fixed, 1)
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, b, Ht, YtY, implicit, 2.0,
-                      0.1, 0.3, True, fixed, 1, 0.0)
+                      0.1, 0.3, K.REG_COUNT, fixed, 1, 0.0)
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(a[:, 2], W[:, 2])
 
@@ -222,7 +222,7 @@ def test_residual_cd_converges_to_the_weighted_nnls(problem):
     Ht = np.ascontiguousarray(H.T)
     W1 = W.copy()
     K.cd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W1, Ht, K.gram(Ht), True, 3.0,
-                     0.0, 0.4, False, np.zeros(4, dtype=np.uint8), 3000)
+                     0.0, 0.4, K.REG_NONE, np.zeros(4, dtype=np.uint8), 3000)
     for u in range(X.shape[0]):
         obs = ~np.isnan(X[u])
         c = np.where(obs, 1 + 3.0 * np.nan_to_num(X[u]), 1.0)
@@ -243,9 +243,9 @@ def test_weighted_zeros_objective_and_row_solves(problem, rating_target):
     fixed = np.zeros(4, dtype=np.uint8)
     a, b = W.copy(), W.copy()
     K.cd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, a, Ht, m * K.gram(Ht), True, alpha,
-                     0.0, l2, False, fixed, 3000, m, rating_target)
+                     0.0, l2, K.REG_NONE, fixed, 3000, m, rating_target)
     K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, b, Ht, m * K.gram(Ht), True, alpha,
-                      0.0, l2, False, fixed, 5000, 1e-14, m, rating_target)
+                      0.0, l2, K.REG_NONE, fixed, 5000, 1e-14, m, rating_target)
     for u in range(X.shape[0]):
         obs = ~np.isnan(X[u])
         c = np.where(obs, 1 + alpha * np.nan_to_num(X[u]), m)
@@ -256,7 +256,7 @@ def test_weighted_zeros_objective_and_row_solves(problem, rating_target):
     # one MU step is the dense weighted formula
     W2 = W.copy()
     K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, m * K.gram(Ht), True, alpha,
-                     0.0, l2, False, fixed, 1e-12, 0.0, m, rating_target)
+                     0.0, l2, K.REG_NONE, fixed, 1e-12, 0.0, m, rating_target)
     M = ~np.isnan(X)
     C = np.where(M, 1 + alpha * np.nan_to_num(X), m)
     P = np.where(M, np.nan_to_num(X), 0.0) if rating_target else M.astype(float)

@@ -42,7 +42,7 @@ def test_cd_row_terms_are_row_sq_errors(implicit, preference_rating, dtype, rtol
     YtY = 0.4 * K.gram(Ht) if implicit else np.zeros((1, 1))
     terms = np.empty(X.shape[0])
     data = X.data.astype(dtype)
-    K.cd_update_rows(X.indptr, X.indices, data, W, Ht, YtY, implicit, 2.0, 0.1, 0.5, False,
+    K.cd_update_rows(X.indptr, X.indices, data, W, Ht, YtY, implicit, 2.0, 0.1, 0.5, K.REG_NONE,
                      np.zeros(k, np.uint8), 2, 0.4, preference_rating, terms)
     ref = np.empty(X.shape[0])
     K.row_sq_errors(X.indptr, X.indices, data, W, Ht, implicit, 2.0, ref, 0.4,
@@ -56,8 +56,8 @@ def test_cd_without_row_terms_gives_the_same_factors():
     W = rng.random((X.shape[0], 4))
     Ht = rng.random((X.shape[1], 4))
     a, b = W.copy(), W.copy()
-    args = (Ht, 0.3 * K.gram(Ht), True, 1.0, 0.0, 0.2, False, np.zeros(4, np.uint8), 1, 0.3,
-            False)
+    args = (Ht, 0.3 * K.gram(Ht), True, 1.0, 0.0, 0.2, K.REG_NONE, np.zeros(4, np.uint8), 1,
+            0.3, False)
     K.cd_update_rows(X.indptr, X.indices, X.data, a, *args)
     K.cd_update_rows(X.indptr, X.indices, X.data, b, *args, np.empty(X.shape[0]))
     np.testing.assert_array_equal(a, b)

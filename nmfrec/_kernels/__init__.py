@@ -26,6 +26,7 @@ helpers in ``_common.py``.
 
 from ._als import als_update_rows
 from ._cd import cd_update_rows
+from ._common import REG_COUNT, REG_NONE, REG_WEIGHT
 from ._gibbs import gibbs_update_rows, standard_normals
 from ._loss import (dot_pairs, fit_stats, gram, objective, objective_of_rows, penalty,
                     row_sq_errors)
@@ -34,6 +35,9 @@ from ._pgd import pgd_update_rows
 from ._topk import topk_rows, topk_rows_blocked, topk_rows_serial
 
 __all__ = [
+    "REG_NONE",
+    "REG_COUNT",
+    "REG_WEIGHT",
     "als_update_rows",
     "cd_update_rows",
     "gibbs_update_rows",

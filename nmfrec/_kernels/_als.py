@@ -9,7 +9,7 @@ For row u with the other side's factors Y fixed (rows y_i), minimise over w >= 0
     explicit:  c = 1, t = x,           G = sum_{Omega_u} y_i y_i^T + r_u l2 I
     implicit:  c = 1 + alpha x, t = 1 (or x), G = m Y^T Y + sum_{Omega_u} (c_ui - m) y_i y_i^T + r_u l2 I
                (the Gram trick: every missing entry is a zero of confidence m = missing_weight)
-    b = sum_{Omega_u} c_ui t_ui y_i - r_u l1,   r_u = |Omega_u| if reg_scale_count else 1,
+    b = sum_{Omega_u} c_ui t_ui y_i - r_u l1,   r_u: see ``reg_scale`` (1 by default),
 
 by cyclic coordinate descent, warm-started from the current row:
 
@@ -23,7 +23,7 @@ written by one iteration only, which makes results independent of the thread cou
 import numpy as np
 from numba import njit, prange
 
-from ._common import ROWS_PER_TASK, implicit_weights, penalty_scale
+from ._common import ROWS_PER_TASK, implicit_weights, penalty_scale, row_weight
 
 
 @njit(cache=True)
@@ -76,7 +76,7 @@ def _cd_solve(G, b, w, fixed, max_sweeps, tol):
 
 
 @njit(parallel=True, cache=True)
-def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale_count,
+def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale,
                     fixed, max_sweeps, tol, missing_weight=1.0, preference_rating=False):
     """Update every row of ``X`` by its regularized NNLS against ``Y`` (in place).
 
@@ -89,8 +89,9 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, r
     implicit : bool, implicit-feedback objective (see module docstring).
     alpha : float, confidence slope of implicit feedback, c = 1 + alpha x.
     l1, l2 : float, penalties on X.
-    reg_scale_count : bool, multiply row u's penalties by its number of observed entries
-        (``reg_scale="count"``).
+    reg_scale : int, how row u's penalties are scaled: ``REG_NONE`` (0, as given),
+        ``REG_COUNT`` (1, times its number of observed entries) or ``REG_WEIGHT`` (2, times
+        the total weight of its cells; see :func:`._common.penalty_scale`).
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     max_sweeps : int, coordinate-descent sweeps per row (warm-started).
     tol : float, per-row stopping tolerance on the largest coordinate change.
@@ -114,12 +115,14 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, r
             # is one BLAS product (G = Ys^T Ys), the nnz * k^2 work that dominates ALS.
             Ys = np.empty((cnt, k), dtype=np.float64)
             xs = np.empty(cnt, dtype=np.float64)
+            csum = 0.0
             for p in range(cnt):
                 i = indices[start + p]
                 x = data[p + start]
                 if implicit:
                     # G gets (c - m) y y^T: scale the gathered row by sqrt(c - m); b gets c t y
                     c, ct = implicit_weights(x, alpha, preference_rating)
+                    csum += c
                     sw = np.sqrt(c - missing_weight) if c > missing_weight else 0.0
                     xs[p] = ct / sw if sw > 0.0 else 0.0
                     for a in range(k):
@@ -140,7 +143,8 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, r
                 for a in range(k):
                     for c in range(k):
                         G[a, c] += YtY[a, c]
-            r = penalty_scale(cnt, reg_scale_count)
+            r = penalty_scale(cnt, reg_scale,
+                              row_weight(csum, cnt, Y.shape[0], implicit, missing_weight))
             for a in range(k):
                 # L2 regularization adds to the diagonal of the Gram matrix; L1 shifts b
                 G[a, a] += r * l2

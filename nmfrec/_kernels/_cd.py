@@ -36,7 +36,7 @@ holds: in the column half-step this gives the objective for almost nothing.
 import numpy as np
 from numba import njit, prange
 
-from ._common import FASTMATH, ROWS_PER_TASK, implicit_weights, penalty_scale
+from ._common import FASTMATH, ROWS_PER_TASK, implicit_weights, penalty_scale, row_weight
 
 
 @njit(inline="always")
@@ -73,7 +73,7 @@ def _gather_transposed(indices, start, cnt, Y, Yt):
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
-def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale_count,
+def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale,
                    fixed, n_sweeps, missing_weight=1.0, preference_rating=False, out_loss=None):
     """``n_sweeps`` coordinate-descent sweeps on every row of ``X`` against ``Y`` (in place).
 
@@ -117,11 +117,9 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
             q = Q[r_]
             start = indptr[u]
             cnt = indptr[u + 1] - start
-            r = penalty_scale(cnt, reg_scale_count)
-            l1u = r * l1
-            l2u = r * l2
             for a in range(k):
-                curv[a] = l2u + (YtY[a, a] if implicit else 0.0)
+                curv[a] = YtY[a, a] if implicit else 0.0
+            csum = 0.0
             # one pass over the row's entries: the predictions s_p = w . y_p and the
             # curvatures sum_p e_p y_pa^2
             for p in range(cnt):
@@ -129,6 +127,7 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
                 x = data[start + p]
                 if implicit:
                     c, ct = implicit_weights(x, alpha, preference_rating)
+                    csum += c
                     ep = c - missing_weight        # confidence beyond the missing-entry weight
                     t[p] = ct                      # c * preference
                 else:
@@ -141,6 +140,12 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
                     acc += w[a] * y
                     curv[a] += ep * y * y
                 s[p] = acc
+            r = penalty_scale(cnt, reg_scale,
+                              row_weight(csum, cnt, Y.shape[0], implicit, missing_weight))
+            l1u = r * l1
+            l2u = r * l2
+            for a in range(k):
+                curv[a] += l2u
             _gather_transposed(indices, start, cnt, Y, Yt)
             for sweep in range(n_sweeps):
                 for j in range(k):

@@ -36,11 +36,37 @@ def implicit_weights(x, alpha, preference_rating):
     return c, (c * x if preference_rating else c)
 
 
+#: How a row's penalties are scaled (the ``reg_scale`` argument of the row kernels):
+#: not at all, by the row's number of observed entries, or by the total weight of the
+#: row's cells in the objective (see :func:`penalty_scale`).
+REG_NONE, REG_COUNT, REG_WEIGHT = 0, 1, 2
+
+
 @njit(inline="always")
-def penalty_scale(count, reg_scale_count):
-    """The factor of a row's penalties: its number of observed entries with
-    ``reg_scale="count"`` (``reg_scale_count``), else 1."""
-    return float(count) if reg_scale_count else 1.0
+def penalty_scale(count, reg_scale, weight):
+    """The factor r_u of a row's penalties.
+
+    ``reg_scale`` is ``REG_NONE`` (1), ``REG_COUNT`` (``count``, the row's number of
+    observed entries: ALS-WR) or ``REG_WEIGHT`` (``weight``, the total weight of the row's
+    cells in the objective, which the caller computes from the row: its number of
+    observed entries for explicit feedback; for implicit feedback the sum of the observed
+    entries' confidences plus ``missing_weight`` for each unobserved cell, i.e.
+    frequency-scaled regularization).
+    """
+    if reg_scale == REG_COUNT:
+        return float(count)
+    if reg_scale == REG_WEIGHT:
+        return weight
+    return 1.0
+
+
+@njit(inline="always")
+def row_weight(csum, count, n_cols, implicit, missing_weight):
+    """The total weight of a row's cells: ``csum`` (the observed entries' confidences)
+    plus ``missing_weight`` per unobserved cell (implicit), or ``count`` (explicit)."""
+    if implicit:
+        return csum + missing_weight * (n_cols - count)
+    return float(count)
 
 
 #: LLVM fast-math flags of the kernels whose long sums should vectorize: re-association

@@ -90,10 +90,11 @@ def dot_pairs(rows, cols, X, Y, out):
         out[t] = row_dot(X[rows[t]], Y, cols[t], k)
 
 
-def penalty(X, l1, l2, fixed=None, row_counts=None):
+def penalty(X, l1, l2, fixed=None, row_scales=None):
     """``sum_u r_u (l1 sum(x_u) + 1/2 l2 ||x_u||^2)`` over free columns (float64).
 
-    ``fixed``: (k,) mask of constant columns, left out. ``row_counts``: r_u (None: 1).
+    ``fixed``: (k,) mask of constant columns, left out. ``row_scales``: r_u, each row's
+    penalty factor (None: 1; see ``reg_scale`` in :func:`als_update_rows`).
     """
     if not l1 and not l2:
         return 0.0
@@ -104,8 +105,8 @@ def penalty(X, l1, l2, fixed=None, row_counts=None):
         per_row += l1 * np.sum(X, axis=1, dtype=np.float64)
     if l2:
         per_row += 0.5 * l2 * np.sum(np.square(X, dtype=np.float64), axis=1)
-    if row_counts is not None:
-        per_row *= row_counts
+    if row_scales is not None:
+        per_row *= row_scales
     return float(np.sum(per_row))
 
 
@@ -117,11 +118,11 @@ def gram(X):
 
 def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0,
               implicit=False, alpha=0.0, fixed_W=None, fixed_H=None,
-              row_counts=None, col_counts=None, missing_weight=1.0, preference_rating=False):
+              row_scales=None, col_scales=None, missing_weight=1.0, preference_rating=False):
     """The penalized objective F(W, H) (see module docstring).
 
-    ``indptr, indices, data`` are the CSR arrays of the observed matrix. ``row_counts``
-    and ``col_counts`` scale the penalties of W's and H's rows (None: unscaled).
+    ``indptr, indices, data`` are the CSR arrays of the observed matrix. ``row_scales``
+    and ``col_scales`` scale the penalties of W's and H's rows (None: unscaled).
 
     Returns ``(F, data_term)`` where ``data_term`` is the unpenalized sum (for explicit
     feedback, the squared error on the observed entries). Row terms are summed in
@@ -131,17 +132,17 @@ def objective(indptr, indices, data, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0
     row_sq_errors(indptr, indices, data, W, Ht, implicit, alpha, per_row, missing_weight,
                   preference_rating)
     return objective_of_rows(per_row, W, Ht, l1_W, l2_W, l1_H, l2_H, implicit, fixed_W,
-                             fixed_H, row_counts, col_counts, missing_weight)
+                             fixed_H, row_scales, col_scales, missing_weight)
 
 
 def objective_of_rows(per_row, W, Ht, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0, implicit=False,
-                      fixed_W=None, fixed_H=None, row_counts=None, col_counts=None,
+                      fixed_W=None, fixed_H=None, row_scales=None, col_scales=None,
                       missing_weight=1.0):
     """:func:`objective` from the rows' data terms, as :func:`row_sq_errors` gives them
     (computed wherever the rows are: here, or on the blocks of a distributed fit)."""
     sq = float(np.sum(per_row))
     if implicit:
         sq += missing_weight * float(np.sum(gram(W) * gram(Ht)))
-    f = (0.5 * sq + penalty(W, l1_W, l2_W, fixed_W, row_counts)
-         + penalty(Ht, l1_H, l2_H, fixed_H, col_counts))
+    f = (0.5 * sq + penalty(W, l1_W, l2_W, fixed_W, row_scales)
+         + penalty(Ht, l1_H, l2_H, fixed_H, col_scales))
     return f, sq

@@ -22,11 +22,12 @@ locking at exactly zero.
 import numpy as np
 from numba import njit, prange
 
-from ._common import FASTMATH, ROWS_PER_TASK, implicit_weights, penalty_scale, row_dot
+from ._common import (FASTMATH, ROWS_PER_TASK, implicit_weights, penalty_scale, row_dot,
+                      row_weight)
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
-def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale_count,
+def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale,
                    fixed, eps, floor, missing_weight=1.0, preference_rating=False):
     """One multiplicative update of every row of ``X`` against ``Y`` (in place).
 
@@ -40,7 +41,8 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
     missing_weight, preference_rating : weight of missing entries and target of observed
         ones (see :func:`nmfrec._kernels.als_update_rows`).
     l1, l2 : float, penalties on X.
-    reg_scale_count : bool, multiply row u's penalties by its number of observed entries.
+    reg_scale : int, how row u's penalties are scaled (see
+        :func:`nmfrec._kernels.als_update_rows`).
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     eps : float > 0, keeps the denominators positive.
     floor : float >= 0, lower bound for updated coordinates.
@@ -55,12 +57,14 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
             num[:] = 0.0
             den[:] = 0.0
             xu = X[u]
+            csum = 0.0
             for p in range(indptr[u], indptr[u + 1]):
                 i = indices[p]
                 pred = row_dot(xu, Y, i, k)
                 x = data[p]
                 if implicit:
                     c, cn = implicit_weights(x, alpha, preference_rating)
+                    csum += c
                     cd = (c - missing_weight) * pred
                 else:
                     cn = x
@@ -74,7 +78,9 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
                     for c in range(k):
                         s += YtY[a, c] * X[u, c]
                     den[a] += s
-            r = penalty_scale(indptr[u + 1] - indptr[u], reg_scale_count)
+            cnt = indptr[u + 1] - indptr[u]
+            r = penalty_scale(cnt, reg_scale,
+                              row_weight(csum, cnt, Y.shape[0], implicit, missing_weight))
             for a in range(k):
                 if fixed[a]:
                     continue

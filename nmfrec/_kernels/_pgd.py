@@ -34,7 +34,7 @@ def _row_value(indptr, indices, data, u, w, Y, l1, l2, fixed):
 
 
 @njit(parallel=True, cache=True)
-def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, reg_scale_count, fixed, n_steps):
+def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, reg_scale, fixed, n_steps):
     """``n_steps`` projected-gradient steps on every row of ``X`` against ``Y`` (in place).
 
     Parameters
@@ -43,7 +43,9 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, reg_scale_count, fixed,
     X : (n_rows, k) float array, mutated, >= 0.
     Y : (n_cols, k) float array.
     l1, l2 : float, penalties on X.
-    reg_scale_count : bool, multiply row u's penalties by its number of observed entries.
+    reg_scale : int, how row u's penalties are scaled (see
+        :func:`nmfrec._kernels.als_update_rows`; explicit feedback: a row's weight is its
+        number of observed entries).
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     n_steps : int, gradient steps per row.
     """
@@ -52,7 +54,8 @@ def pgd_update_rows(indptr, indices, data, X, Y, l1, l2, reg_scale_count, fixed,
     n_tasks = (n_rows + ROWS_PER_TASK - 1) // ROWS_PER_TASK
     for task in prange(n_tasks):
         for u in range(task, n_rows, n_tasks):   # see ROWS_PER_TASK
-            r = penalty_scale(indptr[u + 1] - indptr[u], reg_scale_count)
+            cnt = indptr[u + 1] - indptr[u]
+            r = penalty_scale(cnt, reg_scale, float(cnt))
             l1u = r * l1
             l2u = r * l2
             w = np.empty(k, dtype=np.float64)
