@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._base import warn as _warn
 from ._rows import LocalRows
 from .exceptions import MissingColumnError
 
@@ -109,7 +110,7 @@ class Vocabulary:
         return pd.api.types.is_integer_dtype(self._index.dtype)
 
     # -- conversions
-    def index(self, labels, missing="raise", kind="label") -> np.ndarray:
+    def index(self, labels, missing="raise", kind="label", warn=None) -> np.ndarray:
         """Inner indices of ``labels``.
 
         Parameters
@@ -119,6 +120,11 @@ class Vocabulary:
             Unknown labels raise ``KeyError`` (default) or map to ``-1``.
         kind : str
             Word used in the error message ("user", "item", ...).
+        warn : str, optional
+            With ``missing="negative"``: unknown labels of the other kind than the
+            vocabulary's (``"196"`` asked of integer ids) warn, with the ``KeyError``'s
+            message followed by this text (what the caller does with them, e.g.
+            ``"predict returns NaN for such ids"``), so that a kind mismatch never passes silently.
         """
         arr = np.asarray(labels)
         scalar = arr.ndim == 0
@@ -131,13 +137,34 @@ class Vocabulary:
         if missing == "raise":
             bad = np.flatnonzero(idx < 0)
             if bad.size:
-                first = arr[bad[0]]
-                more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
-                raise KeyError(f"{kind} {_show(first)} is not in the training data{more}"
-                               f"{self._kind_hint(first, kind)}")
+                raise KeyError(self.not_found(arr[bad[0]], kind, bad.size))
         elif missing != "negative":
             raise ValueError(f"missing must be 'raise' or 'negative'; got {missing!r}.")
+        elif warn is not None and (idx < 0).any():
+            unknown = np.flatnonzero(idx < 0)
+            other = unknown[self.other_kind(arr[unknown])]
+            if other.size:
+                _warn(f"{self.not_found(arr[other[0]], kind, other.size)}; {warn}.")
         return idx[0] if scalar else idx
+
+    def not_found(self, label, kind="label", count=1) -> str:
+        """The message for ``label`` (and ``count - 1`` other labels) not found: its
+        ``kind`` ("user", "item"), and the kind of the vocabulary's ids when ``label``
+        is of the other kind (see :meth:`other_kind`)."""
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        return (f"{kind} {_show(label)} is not in the training data{more}"
+                f"{self._kind_hint(label, kind)}")
+
+    def other_kind(self, labels) -> np.ndarray:
+        """Which ``labels`` are of the other kind than the vocabulary's: strings asked of
+        integer labels, or integers asked of string labels (a bool mask)."""
+        arr = np.atleast_1d(np.asarray(labels))
+        if not len(self) or not arr.size:
+            return np.zeros(arr.size, dtype=bool)
+        if arr.dtype.kind != "O":
+            other = "US" if self.is_integer else "iu"
+            return np.full(arr.size, arr.dtype.kind in other)
+        return np.fromiter((bool(self._kind_hint(x, "label")) for x in arr), bool, arr.size)
 
     def _kind_hint(self, label, kind):
         """``", whose user ids are strings (e.g. '1', '2')"`` when ``label`` is of the

@@ -31,7 +31,7 @@ from .spark import SparkRatings, is_spark_frame
 
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
 
-UNKNOWN_POLICIES = ("nan", "baseline")
+UNKNOWN_POLICIES = ("nan", "baseline", "raise")
 RANKINGS = ("preference", "rating")
 MAP_SOLVERS = ("als", "mu", "pgd")
 
@@ -115,7 +115,9 @@ class Recommender(ParamsBase):
     * **Rating predictions** (:meth:`predict`) are clipped to the training rating range
       ``rating_range_`` by default (``clip=False`` gives the raw score).
     * **Missing titles** are None in ``item_titles_`` and NA in the ``title`` column.
-    * **Unknown users or items** in :meth:`predict` give NaN by default. With
+    * **Unknown users or items** in :meth:`predict` give NaN by default (a warning
+      when the id is of the other kind, ``"196"`` for integer ids), or a ``KeyError``
+      with ``unknown="raise"``. With
       ``unknown="baseline"`` they get a baseline instead: the item's mean training rating
       for an unknown user, the user's mean rating for an unknown item, the global mean
       when both are unknown; the means are damped by five pseudo-ratings at the global
@@ -558,16 +560,24 @@ class Recommender(ParamsBase):
         clip : bool, default=True
             Clip to the training rating range (ratings only; preference scores are never
             clipped).
-        unknown : {"nan", "baseline"}, default="nan"
+        unknown : {"nan", "baseline", "raise"}, default="nan"
             Value for pairs whose user or item was not in the training data (or whose
             id is missing): NaN, or the baseline described in the class docstring
-            (item mean, user mean, global mean).
+            (item mean, user mean, global mean); ``"raise"``: a ``KeyError``, the one
+            :meth:`recommend` raises. An unknown id of the other kind than the
+            training ids (``"196"`` when the user ids are integers) warns with that
+            message under ``"nan"`` and ``"baseline"``: it is seldom meant.
         user_col, item_col : str, optional
             Columns of a frame; default: the names used in ``fit``, else the usual ones.
 
         Returns
         -------
         float or ndarray of float64
+
+        Raises
+        ------
+        KeyError
+            ``unknown="raise"`` and a user or item is not in the training data.
         """
         self._check_fitted("predict")
         if unknown not in UNKNOWN_POLICIES:
@@ -594,8 +604,13 @@ class Recommender(ParamsBase):
             if users.shape != items.shape:
                 raise ValueError(f"user and item must have the same length; got {users.size} "
                                  f"users and {items.size} items.")
-        u = self.users_.index(users, missing="negative") if users.size else np.zeros(0, np.int64)
-        i = self.items_.index(items, missing="negative") if items.size else np.zeros(0, np.int64)
+        missing = "raise" if unknown == "raise" else "negative"
+        what = ("predict returns NaN for such ids (unknown='raise' raises instead)"
+                if unknown == "nan" else "predict returns the baseline for such ids")
+        u = (self.users_.index(users, missing, kind="user", warn=what) if users.size
+             else np.zeros(0, np.int64))
+        i = (self.items_.index(items, missing, kind="item", warn=what) if items.size
+             else np.zeros(0, np.int64))
         pred = np.full(u.shape, np.nan)
         known = (u >= 0) & (i >= 0)
         if known.any():

@@ -243,6 +243,38 @@ def test_predict_unknown_is_nan_or_baseline(fitted):
         rec.predict(pairs, unknown="zero")
 
 
+def test_predict_warns_on_an_id_of_the_other_kind_and_raises_on_request(fitted):
+    df, rec = fitted
+    known_u, known_i = df["user"].iloc[0], df["item"].iloc[0]
+    ints = not isinstance(known_u, str)
+    other_u = str(known_u) if ints else 196          # the same id, of the other kind
+    other_i = str(known_i) if ints else 7
+    kinds = "integers" if ints else "strings"
+    with pytest.warns(UserWarning, match=rf"user {other_u!r} is not in the training data, "
+                      rf"whose user ids are {kinds} \(e\.g\. .*\); predict returns NaN for such ids") as rec_w:
+        assert np.isnan(rec.predict(other_u, known_i))
+    assert rec_w[0].filename == __file__                 # the caller's line
+    pairs = pd.DataFrame({"user": [known_u, other_u, other_u], "item": [known_i, known_i, other_i]},
+                         dtype=object)
+    with pytest.warns(UserWarning, match=r"\(and 1 more\), whose user ids"):
+        got = rec.predict(pairs, unknown="baseline")
+    assert np.isfinite(got).all()
+    # the recommend message, word for word
+    with pytest.raises(KeyError) as raised:
+        rec.recommend(other_u)
+    with pytest.raises(KeyError) as predicted:
+        rec.predict(other_u, known_i, unknown="raise")
+    assert predicted.value.args == raised.value.args
+    with pytest.raises(KeyError, match=r"item .* is not in the training data, whose item ids"):
+        rec.predict(pairs.iloc[[2]].assign(user=known_u), unknown="raise")
+    # an unknown id of the right kind: NaN, quietly, as documented
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(rec.predict("nobody" if not ints else -5, known_i))
+    with pytest.raises(KeyError, match="is not in the training data"):
+        rec.predict("nobody" if not ints else -5, known_i, unknown="raise")
+
+
 def test_explain_parts_are_nonnegative_and_sum_to_the_prediction(fitted):
     df, rec = fitted
     for user in rec.users_.labels_[:6]:
