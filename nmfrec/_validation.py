@@ -8,6 +8,9 @@
   :func:`check_no_missing` (no NA in id columns) and :func:`check_unique_pairs` (one row
   per (user, item) pair). Which column plays which role (user, item, rating) is decided
   by :func:`nmfrec.ratings.resolve_column`, not here; these checks take resolved names.
+* Where a row is, for messages: :func:`locate_row` says ``row 2041``, and for a frame
+  read by :mod:`nmfrec.io` also the file and line (``row 2041 (line 2043 of r.csv)``),
+  from what the reader recorded with :func:`record_source`.
 
 Error wording is parameter, then constraint, then value:
 ``"n_components must be an integer >= 1; got 0."``
@@ -18,6 +21,7 @@ may use it.
 
 from __future__ import annotations
 
+import bisect
 import numbers
 
 import numpy as np
@@ -319,6 +323,102 @@ def show(value) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+#: The key of ``DataFrame.attrs`` under which a file reader records where the rows of a
+#: frame come from (see :func:`record_source`).
+SOURCE_ATTR = "nmfrec.source"
+
+
+def record_source(df, path, first_line=None, blank_lines=()):
+    """Record in ``df.attrs`` the file the rows of ``df`` were read from, and their lines.
+
+    The record follows the frame's index labels: the row labelled ``r`` (the reader's
+    ``RangeIndex``) is the ``r``-th data row of the file. pandas carries ``attrs``
+    through selections, sorting and copies, which keep the labels; the record is
+    dropped where it would no longer hold (a frame longer than the file), but a frame
+    re-labelled after reading (``reset_index`` after sorting) keeps a record that no
+    longer applies, which is why messages give the row label too (:func:`locate_row`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame as the reader returns it (a ``RangeIndex`` from 0).
+    path : str or path-like
+        The file.
+    first_line : int, optional
+        The line of the file (from 1) holding the first data row; None for a file
+        without lines (Parquet).
+    blank_lines : sequence of int, default ()
+        Lines after ``first_line`` that the parser skipped (blank ones), ascending.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself.
+    """
+    df.attrs[SOURCE_ATTR] = {"path": str(path), "n_rows": len(df), "first_line": first_line,
+                             "blank_lines": [int(b) for b in blank_lines]}
+    return df
+
+
+def locate_row(df, pos) -> str:
+    """Where the row at position ``pos`` of ``df`` is, for a message.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or pandas.Series
+        The frame (or one of its columns).
+    pos : int
+        The row's position (``iloc``).
+
+    Returns
+    -------
+    str
+        ``"row {label}"`` (the index label, as pandas shows it), followed for a frame
+        read from a file by :mod:`nmfrec.io` by the file's line, ``"row 2041 (line 2043
+        of ratings.csv)"``, or for a Parquet file ``"row 5 (of ratings.parquet)"``.
+    """
+    text = f"row {show(df.index[pos])}"
+    src = _source(df, pos)
+    if src is None:
+        return text
+    line = source_line(df, pos)
+    return f"{text} (of {src['path']})" if line is None else f"{text} (line {line} of {src['path']})"
+
+
+def source_line(df, pos):
+    """The line of its file that the row at position ``pos`` of ``df`` was read from
+    (see :func:`record_source`), or None when that is not known.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or pandas.Series
+        The frame (or one of its columns).
+    pos : int
+        The row's position (``iloc``).
+
+    Returns
+    -------
+    int or None
+    """
+    src = _source(df, pos)
+    if src is None or src.get("first_line") is None:
+        return None
+    label = int(df.index[pos])
+    # the data rows before each skipped line: those after it are one line further down
+    before = [b - src["first_line"] - j for j, b in enumerate(src.get("blank_lines", []))]
+    return src["first_line"] + label + bisect.bisect_right(before, label)
+
+
+def _source(df, pos):
+    """The reader's record of ``df`` when it applies to the row at ``pos``, else None."""
+    src = df.attrs.get(SOURCE_ATTR)
+    label = df.index[pos]
+    if (not isinstance(src, dict) or not isinstance(label, numbers.Integral)
+            or isinstance(label, (bool, np.bool_)) or not 0 <= label < src.get("n_rows", 0)):
+        return None
+    return src
+
+
 def check_no_missing(df, columns, name="ratings"):
     """Check that the ``columns`` of ``df`` hold no missing value (NaN, None, NA).
 
@@ -338,9 +438,8 @@ def check_no_missing(df, columns, name="ratings"):
     for col in columns:
         na = df[col].isna().to_numpy()
         if na.any():
-            row = df.index[na][0]
             raise ValueError(f"{name}: column {col!r} has {int(na.sum())} missing values "
-                             f"(first at row {show(row)}).")
+                             f"(first at {locate_row(df, int(np.flatnonzero(na)[0]))}).")
 
 
 def check_unique_pairs(df, user_col, item_col, name="ratings", why=""):
@@ -364,12 +463,13 @@ def check_unique_pairs(df, user_col, item_col, name="ratings", why=""):
     """
     dup = df.duplicated([user_col, item_col], keep="first").to_numpy()
     if dup.any():
-        row = df.loc[dup].iloc[0]
+        pos = int(np.flatnonzero(dup)[0])
+        row = df.iloc[pos]
         because = f", {why}" if why else ""
         raise ValueError(
             f"{name} has {int(dup.sum())} duplicate ({user_col}, {item_col}) pairs{because} "
-            f"(e.g. {user_col}={show(row[user_col])}, {item_col}={show(row[item_col])}); aggregate "
-            "them first."
+            f"(e.g. {user_col}={show(row[user_col])}, {item_col}={show(row[item_col])} at "
+            f"{locate_row(df, pos)}); aggregate them first."
         )
 
 

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 
 from ._base import warn as _warn
 from ._rows import LocalRows
+from ._validation import locate_row
 from .exceptions import MissingColumnError
 
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "alternate_split",
@@ -515,10 +516,12 @@ class RatingsMatrix:
             n_dup = int(key.duplicated(keep="first").sum())
             if duplicates == "raise":
                 pos = int(np.flatnonzero(dup_mask)[0])
+                again = int(np.flatnonzero(dup_mask & (key == key[pos]))[1])
                 raise ValueError(
-                    f"{n_dup} duplicate ({ucol}, {icol}) pairs; e.g. row {_show(df.index[pos])}: "
-                    f"{ucol}={_show(u_raw[pos])}, {icol}={_show(i_raw[pos])}. Pass "
-                    "duplicates='last', 'first' or 'mean' to combine them."
+                    f"{n_dup} duplicate ({ucol}, {icol}) pairs; e.g. {locate_row(df, pos)}: "
+                    f"{ucol}={_show(u_raw[pos])}, {icol}={_show(i_raw[pos])}, again at "
+                    f"{locate_row(df, again)}. Pass duplicates='last', 'first' or 'mean' to "
+                    "combine them."
                 )
             tmp = pd.DataFrame({"u": u_raw, "i": i_raw, "r": ratings})
             if duplicates == "mean":
@@ -582,19 +585,29 @@ def _label_array(col: pd.Series, name: str) -> np.ndarray:
     if col.isna().any():
         pos = int(np.flatnonzero(col.isna().to_numpy())[0])
         raise ValueError(f"column {name!r} has {int(col.isna().sum())} missing ids; "
-                         f"e.g. row {_show(col.index[pos])}.")
+                         f"e.g. {locate_row(col, pos)}.")
     if arr.dtype.kind == "f":
-        if not np.all(arr == np.round(arr)):
-            raise TypeError(f"column {name!r} holds non-integral numbers; ids must be integers "
-                            "or strings.")
+        frac = np.flatnonzero(arr != np.round(arr))
+        if frac.size:
+            raise TypeError(f"column {name!r} holds non-integral numbers (e.g. "
+                            f"{_show(arr[frac[0]])} at {locate_row(col, frac[0])}); ids must "
+                            "be integers or strings.")
         # beyond 2**53 a float no longer holds one exact integer (and inf none at all):
         # converting would silently merge or mangle ids
         big = np.flatnonzero(~(np.abs(arr) <= 2.0 ** 53))
         if big.size:
             raise ValueError(f"column {name!r} holds {big.size} float ids that are not exact "
-                             f"integers (e.g. {_show(arr[big[0]])} at row "
-                             f"{_show(col.index[big[0]])}); store ids as integers or strings.")
+                             f"integers (e.g. {_show(arr[big[0]])} at "
+                             f"{locate_row(col, big[0])}); store ids as integers or strings.")
         arr = arr.astype(np.int64)
+    if arr.dtype.kind == "O" and arr.size:
+        # a mixture: name the first id whose kind differs from the first one's
+        is_str = np.fromiter((isinstance(x, str) for x in arr), bool, arr.size)
+        odd = np.flatnonzero(is_str != is_str[0])
+        if odd.size:
+            raise TypeError(f"column {name!r} must hold all integer or all string ids; got a mix: "
+                            f"{_show(arr[0])} at {locate_row(col, 0)} and {_show(arr[odd[0]])} "
+                            f"at {locate_row(col, odd[0])}.")
     try:
         _check_label_kind(arr, f"column {name!r}")
     except (TypeError, ValueError) as e:
@@ -697,37 +710,103 @@ def _unique_column(df: pd.DataFrame, name, role: str):
     return name
 
 
-def check_rating_column(df: pd.DataFrame, rcol: str) -> np.ndarray:
-    """The rating column as float64, after checking it is numeric, finite and >= 0."""
+def check_rating_column(df: pd.DataFrame, rcol: str, *, negative=False) -> np.ndarray:
+    """The rating column of ``df`` as float64, after checking it holds numbers: finite
+    and (unless ``negative``) non-negative.
+
+    A column of Python numbers (dtype object) is taken as numbers. Every error names
+    the first value at fault and where it is (:func:`~nmfrec._validation.locate_row`:
+    the row, and the file's line for a frame read by :mod:`nmfrec.io`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame.
+    rcol : str
+        Its rating column.
+    negative : bool, default=False
+        Accept negative ratings (a model other than NMF may take them).
+
+    Returns
+    -------
+    ndarray of float64
+
+    Raises
+    ------
+    TypeError
+        Values that are not numbers (text, booleans, dates, complex numbers).
+    ValueError
+        NaN, infinite or (unless ``negative``) negative ratings.
+    """
     col = df[rcol]
     if pd.api.types.is_bool_dtype(col.dtype):
-        raise TypeError(f"column {rcol!r} must hold numeric ratings; got booleans.")
-    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
+        raise TypeError(f"column {rcol!r} must hold numeric ratings; got booleans "
+                        f"(e.g. {_show(col.iloc[0])} at {locate_row(df, 0)}).")
+    if pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype):
+        col = _numbers_of(df, rcol)
+    elif not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
         # complex is "numeric" to pandas, but the float conversion drops the imaginary part
         raise TypeError(f"column {rcol!r} must hold numeric ratings; got dtype {col.dtype} "
-                        f"(e.g. {_show(col.iloc[0])}).")
+                        f"(e.g. {_show(col.iloc[0])} at {locate_row(df, 0)}).")
     values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    _check_values(values, None, None, f"column {rcol!r}", index=df.index)
+    _check_values(values, None, None, f"column {rcol!r}", frame=df, negative=negative)
     return values
 
 
-def _check_values(values, rows, cols, name, index=None, context=None):
+def _numbers_of(df, rcol) -> pd.Series:
+    """An object (or string) rating column as float64, when every value is a real number
+    or missing; else a TypeError naming the first value that is not, and where it is."""
+    col = df[rcol]
+    values = col.to_numpy(dtype=object)
+    is_number = np.fromiter(
+        (isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in values),
+        bool, values.size)
+    bad = np.flatnonzero(~is_number & ~pd.isna(values))
+    if not bad.size:
+        return pd.Series(values.astype(np.float64), index=col.index)
+    first = values[bad[0]]
+    where = locate_row(df, bad[0])
+    text = np.fromiter((isinstance(x, str) for x in values[bad]), bool, bad.size)
+    numeric_text = text.all() and pd.to_numeric(pd.Series(values[bad]), errors="coerce").notna().all()
+    if numeric_text:
+        # e.g. a frame built with str(rating): numbers, but as text
+        raise TypeError(f"column {rcol!r} holds ratings as text ({_show(first)} at {where}); "
+                        f"ratings must be numbers: convert them, e.g. "
+                        f"df[{rcol!r}] = pd.to_numeric(df[{rcol!r}]).")
+    if text.all():
+        # text that is not a number: name the first such value (not the first text one,
+        # which may be a valid "4" in a column read from a file)
+        parsed = pd.to_numeric(pd.Series(values[bad]), errors="coerce").isna().to_numpy()
+        pos = bad[np.flatnonzero(parsed)[0]]
+        first, where = values[pos], locate_row(df, pos)
+        count = int(parsed.sum())
+    else:
+        count = bad.size
+    raise TypeError(f"column {rcol!r} must hold numeric ratings; {_show(first)} at {where} "
+                    f"is not a number ({count} such row{'s' if count != 1 else ''} in all).")
+
+
+def _check_values(values, rows, cols, name, frame=None, context=None, negative=False):
     """Finite and non-negative, else a message with the count and the first offender.
 
-    ``context`` (e.g. ``"MaskedNMF.fit"``) starts the negative-values message with
-    scikit-learn's words, ``"Negative values in data passed to {context}: "``.
+    The offender is at a row of ``frame`` (see :func:`~nmfrec._validation.locate_row`)
+    when given, else at ``rows``/``cols``. ``context`` (e.g. ``"MaskedNMF.fit"``) starts
+    the negative-values message with scikit-learn's words, ``"Negative values in data
+    passed to {context}: "``; ``negative`` accepts negative values.
     """
     if values.dtype.kind == "b" or values.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers; got dtype {values.dtype}.")
     values = values.astype(np.float64, copy=False)
 
     def where(pos):
-        if index is not None:
-            return f"row {_show(index[pos])}"
+        if frame is not None:
+            return locate_row(frame, pos)
         return f"row {rows[pos]}, column {cols[pos]}"
 
-    for kind, mask in (("NaN", np.isnan(values)), ("infinite", np.isinf(values)),
-                       ("negative", values < 0)):
+    checks = [("NaN", np.isnan(values)), ("infinite", np.isinf(values))]
+    if not negative:
+        checks.append(("negative", values < 0))
+    for kind, mask in checks:
         bad = np.flatnonzero(mask)
         if bad.size:
             raise bad_values_error(kind, name, bad.size, where(bad[0]), values[bad[0]],

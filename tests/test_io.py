@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from nmfrec import Recommender
+from nmfrec._validation import locate_row
+from nmfrec.evaluation import random_split
 from nmfrec.exceptions import MissingColumnError
 from nmfrec.io import (check_file, read_movielens_items, read_movielens_ratings,
                        read_ratings_file, read_titles_file)
@@ -34,6 +39,85 @@ def test_header_separator_and_names(tmp_path):
     assert list(read_ratings_file(t, names="u,i,r").columns) == ["u", "i", "r"]
     assert list(read_ratings_file(t, sep="tab", names=["x", "y", "z"]).columns) == [
         "x", "y", "z"]
+
+
+# --------------------------------------------------------------------------- rows to lines
+def _data_lines(text, header_lines):
+    """Reference: the line (from 1) of each data row, the non-blank lines after the header."""
+    lines = [n for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    return lines[header_lines:]
+
+
+@pytest.mark.parametrize("text, header", [
+    ("user,item,rating\n1,2,3\n1,3,4\n2,4,5\n", 1),
+    ("user,item,rating\n1,2,3\n\n   \n1,3,4\n\n2,4,5\n\n\n", 1),
+    ("\n\nuser,item,rating\r\n1,2,3\r\n\r\n1,3,4\r\n2,4,5", 1),
+    ("1\t2\t3\n\n1\t3\t4\n2\t4\t5\n", 0),
+])
+def test_each_row_is_located_on_its_line_of_the_file(tmp_path, text, header):
+    p = tmp_path / "r.csv"
+    p.write_bytes(text.encode())
+    df = read_ratings_file(p, sep="," if header else "tab")
+    lines = _data_lines(text, header)
+    assert len(df) == len(lines) == 3
+    for pos, line in enumerate(lines):
+        assert locate_row(df, pos) == f"row {pos} (line {line} of {p})"
+    # labels, not positions: selecting and sorting keep the lines
+    back = df.iloc[::-1]
+    assert locate_row(back, 0) == f"row 2 (line {lines[2]} of {p})"
+    assert locate_row(df[["rating"]].iloc[1:], 0) == f"row 1 (line {lines[1]} of {p})"
+
+
+def test_a_quoted_field_over_two_lines_gives_rows_not_wrong_lines(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text('user,item,rating,note\n1,2,3,"two\nlines"\n1,3,x,ok\n')
+    df = read_ratings_file(p)
+    assert locate_row(df, 1) == f"row 1 (of {p})"     # the file has a line more than rows
+    with pytest.raises(TypeError, match=r"'x' at row 1 \(of .*r.csv\) is not a number"):
+        Recommender().fit(df)
+
+
+def test_a_parquet_file_is_named_without_lines(tmp_path):
+    pytest.importorskip("pyarrow")
+    p = tmp_path / "r.parquet"
+    pd.DataFrame({"user": [1, 2], "item": [1, 1], "rating": [4.0, -1.0]}).to_parquet(p)
+    with pytest.raises(ValueError, match=rf"1 negative values \(first at row 1 \(of {p}\): -1\.0\)"):
+        Recommender().fit(read_ratings_file(p))
+
+
+BAD_FILES = [
+    # a rating that is not a number: the first such value, not the first value
+    ("user,item,rating\n1,1,1\n1,2,4\n\n2,1,five\n2,2,x\n", TypeError,
+     r"column 'rating' must hold numeric ratings; 'five' at row 2 \(line 5 of {p}\) is not "
+     r"a number \(2 such rows in all\)"),
+    ("user,item,rating\n1,1,1\n1,2,\n", ValueError,
+     r"column 'rating' contains 1 NaN values \(first at row 1 \(line 3 of {p}\)\)"),
+    ("user,item,rating\n1,1,1\n\n1,2,-3\n", ValueError,
+     r"1 negative values \(first at row 1 \(line 4 of {p}\): -3\.0\)"),
+    ("user,item,rating\n1,1,1\n2,1,2\n1,1,4\n", ValueError,
+     r"1 duplicate \(user, item\) pairs; e.g. row 0 \(line 2 of {p}\): user=1, item=1, "
+     r"again at row 2 \(line 4 of {p}\)"),
+    ("user,item,rating\n1,1,1\n,2,4\n", ValueError,
+     r"column 'user' has 1 missing ids; e.g. row 1 \(line 3 of {p}\)"),
+    ("user,item,rating\n1,1,1\n2,2.5,4\n", TypeError,
+     r"column 'item' holds non-integral numbers \(e.g. 2.5 at row 1 \(line 3 of {p}\)\)"),
+]
+
+
+@pytest.mark.parametrize("text, exc, match", BAD_FILES)
+def test_errors_about_a_row_of_a_file_name_its_line(tmp_path, text, exc, match):
+    p = tmp_path / "r.csv"
+    p.write_text(text)
+    df = read_ratings_file(p)
+    with pytest.raises(exc, match=match.format(p=re.escape(str(p)))):
+        Recommender().fit(df)
+
+
+def test_the_checks_of_splits_name_the_line_too(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("user,item,rating\n1,1,1\n\n2,1,2\n1,1,4\n")
+    with pytest.raises(ValueError, match=rf"user=1, item=1 at row 2 \(line 5 of {re.escape(str(p))}\)"):
+        random_split(read_ratings_file(p), test_size=0.5, random_state=0)
 
 
 @pytest.mark.parametrize("content, kwargs, err, match", [
