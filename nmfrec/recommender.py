@@ -1215,7 +1215,9 @@ class Recommender(ParamsBase):
         strings as a unicode array), titles, and a JSON metadata entry (format name and
         version, nmfrec version, parameters, rating range, fit statistics) plus a SHA-256
         of all of it. It is written to a temporary file in the same directory and moved
-        into place atomically, so an interrupted save never leaves a half-written model.
+        into place atomically, so an interrupted save never leaves a half-written model;
+        the temporary files that saves killed part-way left in that folder are removed
+        (never those of a save still running).
 
         Parameters
         ----------
@@ -1226,6 +1228,11 @@ class Recommender(ParamsBase):
         -------
         str
             The path written.
+
+        Raises
+        ------
+        FileNotFoundError
+            The folder of ``path`` does not exist (the message names it).
         """
         self._check_fitted("save")
         arrays = {
