@@ -8,6 +8,9 @@
   :func:`check_no_missing` (no NA in id columns) and :func:`check_unique_pairs` (one row
   per (user, item) pair). Which column plays which role (user, item, rating) is decided
   by :func:`nmfrec.ratings.resolve_column`, not here; these checks take resolved names.
+* Tables of other libraries: :func:`as_frame` takes a polars DataFrame or a pyarrow
+  Table wherever a ratings or pairs frame is accepted, converted by the library's own
+  ``to_pandas``; neither library is imported by nmfrec (a table's type names it).
 * Where a row is, for messages: :func:`locate_row` says ``row 2041``, and for a frame
   read by :mod:`nmfrec.io` also the file and line (``row 2041 (line 2043 of r.csv)``),
   from what the reader recorded with :func:`record_source`.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import numbers
+import sys
 
 import numpy as np
 import pandas as pd
@@ -219,6 +223,95 @@ def check_positive_int(value, name) -> int:
     return check_int(value, name, 1)
 
 
+#: The tables accepted as ratings or pairs, for messages.
+FRAME_TYPES = "a pandas DataFrame, a polars DataFrame or a pyarrow Table"
+
+
+def as_frame(df, name="ratings", also=""):
+    """``df`` as a pandas DataFrame: a pandas frame as it is, a polars DataFrame or a
+    pyarrow Table (or RecordBatch) converted by that library's ``to_pandas``.
+
+    Neither polars nor pyarrow is a dependency, nor imported here: a table of theirs is
+    recognised by its type's module, which its library has loaded already. (The
+    dataframe interchange protocol, which pandas 3 deprecates, is not used.)
+
+    Parameters
+    ----------
+    df : object
+        The table.
+    name : str, default "ratings"
+        What the caller calls it, for the message.
+    also : str, default ""
+        Other types the caller accepts, for the message (e.g. ``", a scipy sparse
+        matrix or a RatingsMatrix"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    TypeError
+        ``df`` is none of these (the message lists what is accepted), or a polars
+        LazyFrame (to ``collect`` first).
+    """
+    frame = to_pandas(df)
+    if frame is None:
+        raise TypeError(f"{name} must be {FRAME_TYPES}{also}; got {type_name(df)}.")
+    return frame
+
+
+def to_pandas(obj):
+    """``obj`` as a pandas DataFrame when it is one or a table :func:`as_frame` converts,
+    else None (a label, a list, an array: not a table).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    pandas.DataFrame or None
+    """
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    library = type(obj).__module__.partition(".")[0]
+    module = sys.modules.get(library) if library in ("polars", "pyarrow") else None
+    if module is None:
+        return None
+    if library == "polars":
+        if isinstance(obj, module.LazyFrame):
+            raise TypeError("got a polars LazyFrame, a query not yet run; pass its result, "
+                            "frame.collect().")
+        if not isinstance(obj, module.DataFrame):
+            return None
+        try:
+            return obj.to_pandas()
+        except ImportError:
+            # polars converts through pyarrow; without it, column by column
+            return pd.DataFrame({c: obj.get_column(c).to_numpy() for c in obj.columns})
+    if isinstance(obj, (module.Table, module.RecordBatch)):
+        return obj.to_pandas()
+    return None
+
+
+def type_name(obj) -> str:
+    """The type of ``obj`` as its user knows it: ``list``, ``ndarray``, and with its
+    library where the name alone could be pandas' (``polars.Series``).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    str
+    """
+    t = type(obj)
+    library = t.__module__.partition(".")[0]
+    return t.__name__ if library in ("builtins", "numpy") else f"{library}.{t.__name__}"
+
+
 def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
     """Check that ``df`` is a DataFrame with the given columns and, by default, rows.
 
@@ -237,20 +330,19 @@ def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
     Returns
     -------
     pandas.DataFrame
-        ``df`` itself.
+        ``df`` itself, or as :func:`as_frame` converts it.
 
     Raises
     ------
     TypeError
-        ``df`` is not a DataFrame.
+        ``df`` is not a table :func:`as_frame` takes.
     MissingColumnError
         A column is missing (the message lists the frame's columns); a ``KeyError`` and
         a ``ValueError``.
     ValueError
         The frame is empty and ``allow_empty`` is False.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}.")
+    df = as_frame(df, name)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise missing_columns(df, name, missing)

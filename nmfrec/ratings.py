@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from ._base import warn as _warn
 from ._rows import LocalRows
-from ._validation import locate_row
+from ._validation import as_frame, locate_row
 from .exceptions import MissingColumnError
 
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "alternate_split",
@@ -473,7 +473,7 @@ class RatingsMatrix:
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         user_col, item_col, rating_col : str, optional
             Column names. When omitted, the usual names are recognised (see
             :func:`resolve_columns`); a frame with two candidates for one role is
@@ -495,11 +495,10 @@ class RatingsMatrix:
             Ambiguous or repeated columns, an empty frame, missing ids, NaN, infinite or
             negative ratings, duplicate pairs with ``duplicates="raise"``.
         TypeError
-            Not a DataFrame, non-numeric ratings, ids that are neither integers nor
-            strings.
+            Not a table (pandas, polars, pyarrow), non-numeric ratings, ids that are
+            neither integers nor strings.
         """
-        if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"ratings must be a pandas DataFrame; got {type(df).__name__}.")
+        df = as_frame(df, "ratings")
         if duplicates not in DUPLICATE_POLICIES:
             raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}; got {duplicates!r}.")
         ucol, icol, rcol = resolve_columns(df, user_col, item_col, rating_col)

@@ -22,7 +22,8 @@ from ._base import ParamsBase, ThreadLimits
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, write_npz)
-from ._validation import Interval, Options, check_params, check_positive_int
+from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params,
+                          check_positive_int, to_pandas, type_name)
 from .bayes import BayesianNMF
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF
@@ -331,8 +332,9 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : pandas.DataFrame, pyspark.sql.DataFrame, scipy sparse matrix or RatingsMatrix
-            A frame has one ``(user, item, rating)`` per row. A Spark DataFrame is fitted
+        ratings : pandas.DataFrame, polars.DataFrame, pyarrow.Table, pyspark.sql.DataFrame, scipy sparse matrix or RatingsMatrix
+            A frame has one ``(user, item, rating)`` per row (a polars or pyarrow table
+            is converted by its library's ``to_pandas``). A Spark DataFrame is fitted
             on the Spark cluster, to the same model (see :mod:`nmfrec.spark`). A sparse
             matrix has users as rows and items as columns; its stored entries (explicit
             zeros too) are the ratings and the ids are the row and column indices.
@@ -491,18 +493,19 @@ class Recommender(ParamsBase):
         if is_spark_frame(ratings):
             return SparkRatings.from_frame(ratings, user_col, item_col, rating_col,
                                            duplicates=duplicates, dtype=dtype)
-        if isinstance(ratings, pd.DataFrame):
-            return RatingsMatrix.from_frame(ratings, user_col, item_col, rating_col,
+        frame = to_pandas(ratings)
+        if frame is not None:
+            return RatingsMatrix.from_frame(frame, user_col, item_col, rating_col,
                                             duplicates=duplicates, dtype=dtype)
         if sp.issparse(ratings):
             R = RatingsMatrix.from_sparse(ratings, dtype=dtype, name="ratings")
         elif isinstance(ratings, RatingsMatrix):
             R = ratings.astype(dtype)
         else:
-            raise TypeError("ratings must be a pandas DataFrame (user, item, rating), a scipy "
-                            f"sparse matrix or a RatingsMatrix; got {type(ratings).__name__}. "
-                            "For a dense array with NaN for missing, use "
-                            "RatingsMatrix.from_dense(X).")
+            raise TypeError(f"ratings must be {FRAME_TYPES} (user, item, rating), a Spark "
+                            f"DataFrame, a scipy sparse matrix or a RatingsMatrix; got "
+                            f"{type_name(ratings)}. For a dense array with NaN for missing, "
+                            "use RatingsMatrix.from_dense(X).")
         R = R.with_labels()
         return R if R.columns is not None else RatingsMatrix(R.csr, R.csc, R.users, R.items,
                                                              ("user", "item", "rating"))
@@ -553,8 +556,9 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        user : label, sequence of labels or pandas.DataFrame
-            One user, the users of several pairs, or a frame of (user, item) pairs.
+        user : label, sequence of labels or DataFrame
+            One user, the users of several pairs, or a frame of (user, item) pairs (a
+            pandas or polars DataFrame, or a pyarrow Table).
         item : label or sequence of labels, optional
             The item(s) paired with ``user``, one per user; not with a frame.
         clip : bool, default=True
@@ -587,12 +591,13 @@ class Recommender(ParamsBase):
             raise ValueError("unknown='baseline' falls back to mean ratings, which only "
                              "exist for feedback='explicit'; this model fits implicit "
                              "preferences.")
-        if isinstance(user, pd.DataFrame):
+        frame = to_pandas(user)
+        if frame is not None:
             if item is not None:
                 raise TypeError("predict(frame) takes no item argument; the items are a "
                                 "column of the frame.")
-            ucol, icol = self._frame_columns(user, ("user", "item"), user_col, item_col)
-            users, items = as_labels(user[ucol]), as_labels(user[icol])
+            ucol, icol = self._frame_columns(frame, ("user", "item"), user_col, item_col)
+            users, items = as_labels(frame[ucol]), as_labels(frame[icol])
             scalar = False
         else:
             if item is None:
@@ -655,7 +660,7 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             Held-out ratings, one (user, item, rating) per row; columns as in
             :meth:`fit` (the implicit score needs no rating column).
         y : ignored
@@ -673,8 +678,11 @@ class Recommender(ParamsBase):
             ``X`` is empty, or (implicit feedback) has no user the model knows.
         """
         self._check_fitted("score")
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"score takes a ratings DataFrame; got {type(X).__name__}.")
+        frame = to_pandas(X)
+        if frame is None:
+            raise TypeError(f"score takes a ratings DataFrame; got {type_name(X)}. It takes "
+                            f"{FRAME_TYPES}.")
+        X = frame
         if len(X) == 0:
             raise ValueError("X is empty: there are no ratings to score.")
         if self.predicts_ratings:
@@ -907,9 +915,10 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : dict, pandas.Series or pandas.DataFrame
-            Item label -> rating (a frame needs item and rating columns). Items must be
-            in the training data; ratings finite and >= 0.
+        ratings : dict, pandas.Series or DataFrame
+            Item label -> rating, or a frame with item and rating columns (pandas,
+            polars or pyarrow). Items must be in the training data; ratings finite and
+            >= 0.
         duplicates : {"raise", "last", "first", "mean"}, default="raise"
             For a frame or Series that rates an item more than once.
 
@@ -1014,18 +1023,20 @@ class Recommender(ParamsBase):
                         "item")
 
     def _new_user_row(self, ratings, duplicates):
+        table = None if isinstance(ratings, (dict, pd.Series)) else to_pandas(ratings)
         if isinstance(ratings, dict):
             frame = pd.DataFrame({"item": list(ratings.keys()), "rating": list(ratings.values())})
         elif isinstance(ratings, pd.Series):
             frame = pd.DataFrame({"item": as_labels(ratings.index),
                                   "rating": ratings.to_numpy()})
-        elif isinstance(ratings, pd.DataFrame):
-            icol, rcol = self._frame_columns(ratings, ("item", "rating"))
-            frame = pd.DataFrame({"item": ratings[icol].to_numpy(),
-                                  "rating": ratings[rcol].to_numpy()})
+        elif table is not None:
+            icol, rcol = self._frame_columns(table, ("item", "rating"))
+            frame = pd.DataFrame({"item": table[icol].to_numpy(),
+                                  "rating": table[rcol].to_numpy()})
         else:
-            raise TypeError("ratings must be a dict or Series (item -> rating) or a DataFrame "
-                            f"with item and rating columns; got {type(ratings).__name__}.")
+            raise TypeError("ratings must be a dict or Series (item -> rating), or "
+                            f"{FRAME_TYPES} with item and rating columns; got "
+                            f"{type_name(ratings)}.")
         if len(frame) == 0:
             raise ValueError("ratings is empty: a new user needs at least one rating to be "
                              "folded in.")
@@ -1053,7 +1064,7 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : pandas.DataFrame
+        ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item, rating) per row, columns as in :meth:`fit`.
         user_col, item_col, rating_col, duplicates
             As in :meth:`fit` (``duplicates`` applies within ``ratings``).
@@ -1063,8 +1074,7 @@ class Recommender(ParamsBase):
         self
         """
         self._check_fitted("update")
-        if not isinstance(ratings, pd.DataFrame):
-            raise TypeError(f"update takes a ratings DataFrame; got {type(ratings).__name__}.")
+        ratings = as_frame(ratings, "ratings")
         ucol, icol, rcol = self._frame_columns(ratings, ("user", "item", "rating"), user_col,
                                                item_col, rating_col)
         try:

@@ -295,7 +295,8 @@ def test_evaluate_column_errors(split):
                                          r"missing column\(s\) \['item'\]"):
         evaluate(_NoItem(), train, test, protocols="ranking")
     with pytest.raises(TypeError, match=r"the frame returned by _NotAFrame\.recommend\(\d+, 10\) "
-                                        "must be a pandas DataFrame; got list"):
+                                        "must be a pandas DataFrame, a polars DataFrame or a pyarrow "
+                                        "Table; got list"):
         evaluate(_NotAFrame(), train, test, protocols="ranking")
 
 
@@ -354,7 +355,7 @@ def test_check_ratings_frame_is_what_models_get(split):
     assert seen["columns"] == list(out.columns)
     with pytest.raises(ValueError, match="^fold 3 is empty"):
         check_ratings_frame(train.iloc[:0], "fold 3")
-    with pytest.raises(TypeError, match="ratings must be a pandas DataFrame; got dict"):
+    with pytest.raises(TypeError, match="ratings must be a pandas DataFrame, a polars DataFrame or a pyarrow Table; got dict"):
         check_ratings_frame({"user": [1]})
 
 

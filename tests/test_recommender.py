@@ -256,8 +256,13 @@ def test_predict_warns_on_an_id_of_the_other_kind_and_raises_on_request(fitted):
     assert rec_w[0].filename == __file__                 # the caller's line
     pairs = pd.DataFrame({"user": [known_u, other_u, other_u], "item": [known_i, known_i, other_i]},
                          dtype=object)
-    with pytest.warns(UserWarning, match=r"\(and 1 more\), whose user ids"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         got = rec.predict(pairs, unknown="baseline")
+    said = [str(w.message) for w in caught]
+    assert len(said) == 2 and "(and 1 more), whose user ids" in said[0]
+    assert said[1].startswith(f"item {other_i!r} is not in the training data, whose item ids")
+    assert said[1].endswith("predict returns the baseline for such ids.")
     assert np.isfinite(got).all()
     # the recommend message, word for word
     with pytest.raises(KeyError) as raised:

@@ -47,7 +47,7 @@ def test_check_frame():
     df = pd.DataFrame({"a": [1], "b": [2]})
     assert check_frame(df, "x", ("a",)) is df
     assert check_frame(df.iloc[:0], "x", allow_empty=True).empty
-    with pytest.raises(TypeError, match="^train must be a pandas DataFrame; got ndarray"):
+    with pytest.raises(TypeError, match="^train must be a pandas DataFrame, a polars DataFrame or a pyarrow Table; got ndarray"):
         check_frame(df.to_numpy(), "train")
     with pytest.raises(ValueError, match=r"^x is missing column\(s\) \['c'\]; it has \['a', 'b'\]"):
         check_frame(df, "x", ("a", "c"))

@@ -11,7 +11,7 @@ code scores MovieLens-named frames and ``user, item, rating`` frames alike.
 
 from __future__ import annotations
 
-from .._validation import check_frame, missing_columns
+from .._validation import as_frame, check_frame, missing_columns
 from ..ratings import ROLE_COLUMNS, check_rating_column, resolve_columns
 
 __all__ = ["check_ratings_frame"]
@@ -140,7 +140,7 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One (user, item, rating) per row, with at least one row.
     name : str, default "ratings"
         What the caller calls the frame (``"train"``, ``"test of fold 2"``), for
@@ -152,8 +152,9 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     Returns
     -------
     pandas.DataFrame
-        ``df`` itself when its columns are already named ``user``, ``item``,
-        ``rating`` and nothing else could play those roles; otherwise a renamed copy.
+        ``df`` itself when it is a pandas frame whose columns are already named
+        ``user``, ``item``, ``rating`` and nothing else could play those roles;
+        otherwise a converted or renamed copy.
 
     Raises
     ------
@@ -175,6 +176,7 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     >>> list(check_ratings_frame(df).columns)
     ['user', 'item', 'rating']
     """
+    df = as_frame(df, name)
     columns = frame_columns(df, name, user_col=user_col, item_col=item_col,
                             rating_col=rating_col)
     return canonical(df, columns)
