@@ -296,8 +296,8 @@ def to_pandas(obj):
 
 
 def type_name(obj) -> str:
-    """The type of ``obj`` as its user knows it: ``list``, ``ndarray``, and with its
-    library where the name alone could be pandas' (``polars.Series``).
+    """The type of ``obj`` as its user knows it: ``list``, ``ndarray``, ``Series``, and
+    with its library where the name alone could be pandas' (``polars.Series``).
 
     Parameters
     ----------
@@ -309,7 +309,8 @@ def type_name(obj) -> str:
     """
     t = type(obj)
     library = t.__module__.partition(".")[0]
-    return t.__name__ if library in ("builtins", "numpy") else f"{library}.{t.__name__}"
+    return (t.__name__ if library in ("builtins", "numpy", "pandas")
+            else f"{library}.{t.__name__}")
 
 
 def check_frame(df, name="ratings", columns=(), *, allow_empty=False):

@@ -77,7 +77,7 @@ def test_the_converter_gives_the_pandas_frame(table):
 
 @pytest.mark.parametrize("value, shown", [
     ([1, 2], "list"), (np.zeros((2, 3)), "ndarray"), ({"user": [1]}, "dict"),
-    (pd.Series([1.0]), "pandas.Series"),
+    (pd.Series([1.0]), "Series"),
 ])
 def test_other_types_are_refused_with_what_is_accepted(value, shown):
     with pytest.raises(TypeError, match=rf"^train must be {FRAME_TYPES}; got {shown}\.$"):
