@@ -22,6 +22,7 @@ from ._base import ParamsBase, ThreadLimits
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, write_npz)
+from ._titles import close_titles, item_indices, item_labels
 from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params,
                           check_positive_int, to_pandas, type_name)
 from .bayes import BayesianNMF
@@ -116,6 +117,11 @@ class Recommender(ParamsBase):
     * **Rating predictions** (:meth:`predict`) are clipped to the training rating range
       ``rating_range_`` by default (``clip=False`` gives the raw score).
     * **Missing titles** are None in ``item_titles_`` and NA in the ``title`` column.
+    * **Items by title.** With titles set, :meth:`predict`, :meth:`explain`,
+      :meth:`similar_items` and the keys of :meth:`recommend_new`'s ratings take an
+      item's title for its id (``similar_items("Star Wars (1977)")``). An id always wins
+      over a title spelled the same; a title several items share raises ``KeyError``
+      listing their ids; an unknown string is unknown, with close titles suggested.
     * **Unknown users or items** in :meth:`predict` give NaN by default (a warning
       when the id is of the other kind, ``"196"`` for integer ids), or a ``KeyError``
       with ``unknown="raise"``. With
@@ -560,7 +566,8 @@ class Recommender(ParamsBase):
             One user, the users of several pairs, or a frame of (user, item) pairs (a
             pandas or polars DataFrame, or a pyarrow Table).
         item : label or sequence of labels, optional
-            The item(s) paired with ``user``, one per user; not with a frame.
+            The item(s) paired with ``user``, one per user; not with a frame. An item may
+            be named by its title (see the class docstring).
         clip : bool, default=True
             Clip to the training rating range (ratings only; preference scores are never
             clipped).
@@ -614,7 +621,7 @@ class Recommender(ParamsBase):
                 if unknown == "nan" else "predict returns the baseline for such ids")
         u = (self.users_.index(users, missing, kind="user", warn=what) if users.size
              else np.zeros(0, np.int64))
-        i = (self.items_.index(items, missing, kind="item", warn=what) if items.size
+        i = (item_indices(self, items, missing, warn=what) if items.size
              else np.zeros(0, np.int64))
         pred = np.full(u.shape, np.nan)
         known = (u >= 0) & (i >= 0)
@@ -813,8 +820,8 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        item : label
-            An item of the training data.
+        item : label or title
+            An item of the training data, or its title (see the class docstring).
         k : int, default=10
             Number of items.
         items, exclude : sequence of labels, optional
@@ -829,7 +836,7 @@ class Recommender(ParamsBase):
         """
         self._check_fitted("similar_items")
         k = check_positive_int(k, "k")
-        i = self.items_.number(item, kind="item")
+        i = int(item_indices(self, item)[0])
         H = self._ranking_items().astype(np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", H, H))
         unit = np.divide(H, norms[:, None], out=np.zeros_like(H), where=norms[:, None] > 0)
@@ -917,8 +924,8 @@ class Recommender(ParamsBase):
         ----------
         ratings : dict, pandas.Series or DataFrame
             Item label -> rating, or a frame with item and rating columns (pandas,
-            polars or pyarrow). Items must be in the training data; ratings finite and
-            >= 0.
+            polars or pyarrow). Items must be in the training data (named by id or, with
+            titles set, by title); ratings finite and >= 0.
         duplicates : {"raise", "last", "first", "mean"}, default="raise"
             For a frame or Series that rates an item more than once.
 
@@ -939,8 +946,9 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : dict, pandas.Series or pandas.DataFrame
-            The new user's ratings, item label -> rating, as :meth:`fold_in` takes them.
+        ratings : dict, pandas.Series or DataFrame
+            The new user's ratings, item label (or title) -> rating, as :meth:`fold_in`
+            takes them.
         k : int, default=10
             Number of items (fewer when fewer candidates exist).
         exclude_seen : bool, default=True
@@ -1041,13 +1049,14 @@ class Recommender(ParamsBase):
             raise ValueError("ratings is empty: a new user needs at least one rating to be "
                              "folded in.")
         frame["user"] = 0
+        frame["item"] = item_labels(self, frame["item"].to_numpy())   # titles -> ids
         try:
             return RatingsMatrix.from_frame(frame, "user", "item", "rating",
                                             duplicates=duplicates,
                                             dtype=self.model_.components_.dtype,
                                             users=Vocabulary(np.array([0])), items=self.items_)
         except KeyError as e:
-            raise KeyError(_no_new_items(e)) from None
+            raise KeyError(_no_new_items(e, close_titles(self, frame["item"].to_numpy()))) from None
 
     def update(self, ratings, user_col=None, item_col=None, rating_col=None, *,
                duplicates="raise"):
@@ -1137,6 +1146,7 @@ class Recommender(ParamsBase):
         Parameters
         ----------
         user, item : labels of a known user and item
+            The item may be named by its title (see the class docstring).
 
         Returns
         -------
@@ -1151,7 +1161,7 @@ class Recommender(ParamsBase):
         """
         self._check_fitted("explain")
         u = self.users_.number(user, kind="user")
-        i = self.items_.number(item, kind="item")
+        i = int(item_indices(self, item)[0])
         first = "rating" if self.predicts_ratings else "preference"
         frames = [_parts_frame(self.model_, u, i, first, lambda n: n)]
         total = float(self.model_.predict(np.array([u]), np.array([i]))[0])
@@ -1433,10 +1443,10 @@ def _parts_frame(model, u, i, part, rename):
                              ignore_index=True)
 
 
-def _no_new_items(err):
+def _no_new_items(err, hint=""):
     msg = err.args[0] if err.args else str(err)
-    return (f"{msg}; item factors are fixed after fit, so ratings of items unseen at fit "
-            "cannot be folded in. Refit to include new items.")
+    return (f"{msg}{hint}; item factors are fixed after fit, so ratings of items unseen at "
+            "fit cannot be folded in. Refit to include new items.")
 
 
 def _rows_of(factors, vocab, labels, kind):
