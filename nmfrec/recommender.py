@@ -944,11 +944,19 @@ class Recommender(ParamsBase):
         The user is folded into the ranking part (``ranking_model_.transform``) and
         ranked as :meth:`recommend` ranks a user with those factors.
 
+        A visitor without ratings yet (``recommend_new({})``) gets the model's list for a
+        newcomer: items ranked by the score a random known user gives them on average,
+        the mean of the ranking part's user factors times each item's factors
+        (``ranking_model_.W_.mean(axis=0) @ ranking_model_.components_``). It comes from
+        the fitted model, as every other list does: with the default preference part,
+        items that many users are likely to pick and to like come first, so it is
+        popularity-aware without counting.
+
         Parameters
         ----------
         ratings : dict, pandas.Series or DataFrame
             The new user's ratings, item label (or title) -> rating, as :meth:`fold_in`
-            takes them.
+            takes them; empty for a newcomer.
         k : int, default=10
             Number of items (fewer when fewer candidates exist).
         exclude_seen : bool, default=True
@@ -970,17 +978,20 @@ class Recommender(ParamsBase):
         KeyError
             An item of ``ratings`` (or of the whitelist) is not in the training data.
         ValueError
-            ``ratings`` is empty or holds invalid ratings, or ``k`` is not an integer >= 1.
+            ``ratings`` holds invalid ratings, or ``k`` is not an integer >= 1.
         """
         self._check_fitted("recommend_new")
         k = check_positive_int(k, "k")
-        row = self._new_user_row(ratings, duplicates)
-        w = np.asarray(self.ranking_model_.transform(row))
         allowed = self._allowed(items, exclude)
-        if exclude_seen:
-            ex_indptr, ex_indices = row.csr.indptr, row.csr.indices
+        ex_indptr, ex_indices = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if hasattr(ratings, "__len__") and len(ratings) == 0:      # a newcomer
+            W = self.ranking_model_.W_
+            w = W.mean(axis=0, dtype=np.float64, keepdims=True).astype(W.dtype)
         else:
-            ex_indptr, ex_indices = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            row = self._new_user_row(ratings, duplicates)
+            w = np.asarray(self.ranking_model_.transform(row))
+            if exclude_seen:
+                ex_indptr, ex_indices = row.csr.indptr, row.csr.indices
         idx, scores, counts = self._topk(w, self._ranking_items(), allowed, ex_indptr,
                                          ex_indices, k)
         c = counts[0]
@@ -1047,7 +1058,7 @@ class Recommender(ParamsBase):
                             f"{type_name(ratings)}.")
         if len(frame) == 0:
             raise ValueError("ratings is empty: a new user needs at least one rating to be "
-                             "folded in.")
+                             "folded in (recommend_new({}) ranks for a newcomer).")
         frame["user"] = 0
         frame["item"] = item_labels(self, frame["item"].to_numpy())   # titles -> ids
         try:
