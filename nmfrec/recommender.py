@@ -286,6 +286,10 @@ class Recommender(ParamsBase):
     ['c']
     """
 
+    # the arguments of fit and predict are options (columns, policies), not metadata for
+    # scikit-learn's routing: no set_fit_request / set_predict_request (see ParamsBase)
+    _takes_no_metadata = True
+
     _parameter_constraints = {
         **{name: ([Options(None)] + constraints
                   if name in ("n_components", "l2_W", "l2_H", "user_bias", "item_bias",
