@@ -61,8 +61,9 @@ class TitleIndex:
         """What to add to the message for ``text``, found neither as an id nor as a
         title: ``"; nor is it an item's title (close ones: 'A' (item 1), ...)"``."""
         near = difflib.get_close_matches(text, list(self._index), n=_SUGGESTIONS, cutoff=0.6)
-        shown = ", ".join(f"{t!r} (item {', '.join(_show(x) for x in vocab.labels(self._index[t]))})"
-                          for t in near)
+        shown = ", ".join(
+            f"{t!r} (item {', '.join(_show(x) for x in vocab.labels(self._index[t]))})"
+            for t in near)
         return "; nor is it an item's title" + (f" (close ones: {shown})" if near else "")
 
 

@@ -475,7 +475,8 @@ def locate_row(df, pos) -> str:
     if src is None:
         return text
     line = source_line(df, pos)
-    return f"{text} (of {src['path']})" if line is None else f"{text} (line {line} of {src['path']})"
+    where = f"of {src['path']}" if line is None else f"line {line} of {src['path']}"
+    return f"{text} ({where})"
 
 
 def source_line(df, pos):

@@ -763,26 +763,22 @@ def _numbers_of(df, rcol) -> pd.Series:
     bad = np.flatnonzero(~is_number & ~pd.isna(values))
     if not bad.size:
         return pd.Series(values.astype(np.float64), index=col.index)
-    first = values[bad[0]]
-    where = locate_row(df, bad[0])
     text = np.fromiter((isinstance(x, str) for x in values[bad]), bool, bad.size)
-    numeric_text = text.all() and pd.to_numeric(pd.Series(values[bad]), errors="coerce").notna().all()
-    if numeric_text:
+    numeric_text = np.zeros(bad.size, dtype=bool)
+    numeric_text[text] = pd.to_numeric(pd.Series(values[bad][text], dtype=object),
+                                       errors="coerce").notna().to_numpy()
+    if numeric_text.all():
         # e.g. a frame built with str(rating): numbers, but as text
-        raise TypeError(f"column {rcol!r} holds ratings as text ({_show(first)} at {where}); "
-                        f"ratings must be numbers: convert them, e.g. "
-                        f"df[{rcol!r}] = pd.to_numeric(df[{rcol!r}]).")
-    if text.all():
-        # text that is not a number: name the first such value (not the first text one,
-        # which may be a valid "4" in a column read from a file)
-        parsed = pd.to_numeric(pd.Series(values[bad]), errors="coerce").isna().to_numpy()
-        pos = bad[np.flatnonzero(parsed)[0]]
-        first, where = values[pos], locate_row(df, pos)
-        count = int(parsed.sum())
-    else:
-        count = bad.size
-    raise TypeError(f"column {rcol!r} must hold numeric ratings; {_show(first)} at {where} "
-                    f"is not a number ({count} such row{'s' if count != 1 else ''} in all).")
+        raise TypeError(f"column {rcol!r} holds ratings as text ({_show(values[bad[0]])} at "
+                        f"{locate_row(df, bad[0])}); ratings must be numbers: convert them, "
+                        f"e.g. df[{rcol!r}] = pd.to_numeric(df[{rcol!r}]).")
+    # the first value that is no number, not even as text: in a column read from a file
+    # with one "five", every value is text, and the first one may be a valid "4"
+    wrong = bad[~numeric_text]
+    count = wrong.size
+    raise TypeError(f"column {rcol!r} must hold numeric ratings; {_show(values[wrong[0]])} at "
+                    f"{locate_row(df, wrong[0])} is not a number ({count} such "
+                    f"row{'s' if count != 1 else ''} in all).")
 
 
 def _check_values(values, rows, cols, name, frame=None, context=None, negative=False):

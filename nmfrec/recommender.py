@@ -342,7 +342,7 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : pandas.DataFrame, polars.DataFrame, pyarrow.Table, pyspark.sql.DataFrame, scipy sparse matrix or RatingsMatrix
+        ratings : DataFrame (pandas, polars, Spark), pyarrow.Table, scipy sparse matrix or RatingsMatrix
             A frame has one ``(user, item, rating)`` per row (a polars or pyarrow table
             is converted by its library's ``to_pandas``). A Spark DataFrame is fitted
             on the Spark cluster, to the same model (see :mod:`nmfrec.spark`). A sparse
