@@ -24,7 +24,7 @@ import numpy as np
 
 from .ratings import Vocabulary, _show
 
-__all__ = ["TitleIndex", "item_indices", "item_labels", "close_titles"]
+__all__ = ["TitleIndex", "item_number", "item_indices", "item_labels", "close_titles"]
 
 #: Close titles suggested for an unknown string.
 _SUGGESTIONS = 3
@@ -78,6 +78,19 @@ def _lookup(owner):
         cached = TitleIndex(titles)
         owner.__dict__["_title_index"] = cached
     return cached
+
+
+def item_number(owner, label) -> int:
+    """The inner index of one item named by id or title (see the module docstring), as
+    :meth:`nmfrec.Vocabulary.number` takes one label; ``KeyError`` when unknown."""
+    vocab = owner.items_
+    titles = _lookup(owner)
+    if titles is not None and isinstance(label, str) and label not in vocab:
+        j = titles.find(label, vocab)
+        if j < 0:
+            raise KeyError(vocab.not_found(label, "item") + titles.close(label, vocab))
+        return j
+    return vocab.number(label, kind="item")
 
 
 def item_indices(owner, labels, missing="raise", warn=None) -> np.ndarray:

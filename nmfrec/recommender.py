@@ -22,7 +22,7 @@ from ._base import ParamsBase, ThreadLimits
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, write_npz)
-from ._titles import close_titles, item_indices, item_labels
+from ._titles import close_titles, item_indices, item_labels, item_number
 from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params,
                           check_positive_int, to_pandas, type_name)
 from .bayes import BayesianNMF
@@ -840,7 +840,7 @@ class Recommender(ParamsBase):
         """
         self._check_fitted("similar_items")
         k = check_positive_int(k, "k")
-        i = int(item_indices(self, item)[0])
+        i = item_number(self, item)
         H = self._ranking_items().astype(np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", H, H))
         unit = np.divide(H, norms[:, None], out=np.zeros_like(H), where=norms[:, None] > 0)
@@ -1176,7 +1176,7 @@ class Recommender(ParamsBase):
         """
         self._check_fitted("explain")
         u = self.users_.number(user, kind="user")
-        i = int(item_indices(self, item)[0])
+        i = item_number(self, item)
         first = "rating" if self.predicts_ratings else "preference"
         frames = [_parts_frame(self.model_, u, i, first, lambda n: n)]
         total = float(self.model_.predict(np.array([u]), np.array([i]))[0])

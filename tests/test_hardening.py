@@ -267,9 +267,13 @@ def test_more_components_than_users_or_items(solver):
 def test_unknown_ids_everywhere(fitted):
     rec = fitted
     assert np.isnan(rec.predict(99, 10)) and np.isnan(rec.predict(1, 99))
-    assert np.isnan(rec.predict("x", 10)) and np.isnan(rec.predict(None, 10))
+    with pytest.warns(UserWarning, match="user 'x' is not in the training data, whose user ids"):
+        assert np.isnan(rec.predict("x", 10))
+    assert np.isnan(rec.predict(None, 10))
     assert np.isnan(rec.predict(pd.DataFrame({"user": [99], "item": [10]}))).all()
-    np.testing.assert_array_equal(np.isnan(rec.predict([1, 99, 1], [10, 10, "zz"])), [False, True, True])
+    with pytest.warns(UserWarning, match="item 'zz' is not in the training data, whose item ids"):
+        np.testing.assert_array_equal(np.isnan(rec.predict([1, 99, 1], [10, 10, "zz"])),
+                                      [False, True, True])
     assert rec.predict(99, 10, unknown="baseline") == pytest.approx(rec.item_means_[0])
     for call, what in [
         (lambda: rec.recommend(99), "user 99"),
