@@ -22,6 +22,7 @@ from nmfrec.evaluation import (
     predicts_ratings,
     user_split,
 )
+from nmfrec import RatingsMatrix
 from nmfrec.exceptions import MissingColumnError, NotFittedError, ProtocolSkippedWarning
 
 
@@ -294,7 +295,8 @@ def test_evaluate_column_errors(split):
                                          r"missing column\(s\) \['item'\]"):
         evaluate(_NoItem(), train, test, protocols="ranking")
     with pytest.raises(TypeError, match=r"the frame returned by _NotAFrame\.recommend\(\d+, 10\) "
-                                        "must be a pandas DataFrame; got list"):
+                                        "must be a pandas DataFrame, a polars DataFrame or a pyarrow "
+                                        "Table; got list"):
         evaluate(_NotAFrame(), train, test, protocols="ranking")
 
 
@@ -353,7 +355,7 @@ def test_check_ratings_frame_is_what_models_get(split):
     assert seen["columns"] == list(out.columns)
     with pytest.raises(ValueError, match="^fold 3 is empty"):
         check_ratings_frame(train.iloc[:0], "fold 3")
-    with pytest.raises(TypeError, match="ratings must be a pandas DataFrame; got dict"):
+    with pytest.raises(TypeError, match="ratings must be a pandas DataFrame, a polars DataFrame or a pyarrow Table; got dict"):
         check_ratings_frame({"user": [1]})
 
 
@@ -563,3 +565,45 @@ def test_protocol_refuses_wrong_answers(split):
         evaluate(_Short(), train, test, protocols="rating")
     with pytest.raises(TypeError, match="cross_validate always fits; do not pass fit="):
         cross_validate(Popularity, [split], fit=False)
+
+
+# ------------------------------------------------------------------ ratings that are not numbers
+def _with_text_rating(df, pos, text="five"):
+    out = df.reset_index(drop=True).astype({"rating": object})
+    out.loc[pos, "rating"] = text
+    return out
+
+
+FIVE = r"column 'rating' must hold numeric ratings; 'five' at row 3 is not a number \(1 such row in all\)"
+
+
+@pytest.mark.parametrize("model", [GlobalMean, Popularity])
+def test_a_rating_that_is_not_a_number_gets_fits_message_everywhere(split, model):
+    train, test = split
+    bad_train, bad_test = _with_text_rating(train, 3), _with_text_rating(test, 3)
+    # the words of Recommender.fit (through RatingsMatrix), named by the frame here,
+    # before a baseline's groupby mean meets the text
+    with pytest.raises(TypeError, match="^train: " + FIVE):
+        evaluate(model(), bad_train, test)
+    with pytest.raises(TypeError, match="^test: " + FIVE):
+        evaluate(model(), train, bad_test)
+    with pytest.raises(TypeError, match="^ratings: " + FIVE):
+        kfold(bad_train, n_splits=2, random_state=0)
+    with pytest.raises(TypeError, match="^test: " + FIVE):
+        check_ratings_frame(bad_test, "test")
+    # fit checks the ratings before it combines duplicates (a mean of text)
+    twice = pd.concat([bad_train, bad_train], ignore_index=True)
+    with pytest.raises(TypeError, match="^" + FIVE.replace("1 such row", "2 such rows")):
+        RatingsMatrix.from_frame(twice, duplicates="mean")
+
+
+def test_evaluation_refuses_nan_ratings_but_leaves_negative_ones_to_the_model(split):
+    train, test = split
+    bad = test.reset_index(drop=True)
+    bad.loc[2, "rating"] = np.nan
+    with pytest.raises(ValueError, match=r"^test: column 'rating' contains 1 NaN values \(first at row 2\)"):
+        evaluate(GlobalMean(), train, bad)
+    shifted = train.assign(rating=train["rating"] - 3.0)      # negative: a model may take them
+    result = evaluate(GlobalMean(), shifted, test.assign(rating=test["rating"] - 3.0),
+                      protocols=("rating",))
+    assert np.isfinite(result["rmse"])

@@ -8,6 +8,8 @@ with the same code. It reads ratings frames whose columns are named as
 ``rating``, ...), and gives models those frames with the columns renamed ``user``,
 ``item``, ``rating`` (:func:`check_ratings_frame`). A missing column raises
 :class:`nmfrec.exceptions.MissingColumnError`, both a ``KeyError`` and a ``ValueError``.
+Wherever a frame is taken, a polars DataFrame or a pyarrow Table is taken too,
+converted to pandas by its library's ``to_pandas`` (splits and models get pandas frames).
 
 The protocols (see :func:`evaluate`):
 

@@ -11,8 +11,8 @@ code scores MovieLens-named frames and ``user, item, rating`` frames alike.
 
 from __future__ import annotations
 
-from .._validation import check_frame, missing_columns
-from ..ratings import ROLE_COLUMNS, resolve_columns
+from .._validation import as_frame, check_frame, missing_columns
+from ..ratings import ROLE_COLUMNS, check_rating_column, resolve_columns
 
 __all__ = ["check_ratings_frame"]
 
@@ -48,14 +48,15 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
     Raises
     ------
     TypeError
-        ``df`` is not a DataFrame.
+        ``df`` is not a DataFrame, or a rating is not a number (the message names the
+        first one and its row, as ``Recommender.fit`` does).
     MissingColumnError
         A role has no column, or a named column is absent; the message lists every
         missing one (``"{name} is missing column(s) ['rating'] ..."``). A ``KeyError``
         and a ``ValueError``.
     ValueError
         Two columns could play one role (ambiguous), one column would play two roles,
-        or the frame is empty.
+        the frame is empty, or a rating is NaN or infinite.
     """
     check_frame(df, name, allow_empty=True)
     given = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col}
@@ -64,7 +65,15 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
     except (KeyError, ValueError):
         raise _resolve_error(df, name, roles, given, prefer) from None
     check_frame(df, name, allow_empty=allow_empty)
-    return dict(zip(roles, found))
+    columns = dict(zip(roles, found))
+    if "rating" in columns:
+        # before any model or split computes with them (a groupby mean of text fails
+        # in pandas' words); negative ratings are a model's business, not evaluation's
+        try:
+            check_rating_column(df, columns["rating"], negative=True)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{name}: {e}") from None
+    return columns
 
 
 def _resolve_error(df, name, roles, given, prefer):
@@ -131,7 +140,7 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One (user, item, rating) per row, with at least one row.
     name : str, default "ratings"
         What the caller calls the frame (``"train"``, ``"test of fold 2"``), for
@@ -143,19 +152,21 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     Returns
     -------
     pandas.DataFrame
-        ``df`` itself when its columns are already named ``user``, ``item``,
-        ``rating`` and nothing else could play those roles; otherwise a renamed copy.
+        ``df`` itself when it is a pandas frame whose columns are already named
+        ``user``, ``item``, ``rating`` and nothing else could play those roles;
+        otherwise a converted or renamed copy.
 
     Raises
     ------
-    TypeError
-        ``df`` is not a DataFrame.
     MissingColumnError
         A role has no column, or a named column is absent (a ``KeyError`` and a
         ``ValueError``).
     ValueError
-        An ambiguous role (two candidate columns), one column for two roles, or an
-        empty frame.
+        An ambiguous role (two candidate columns), one column for two roles, an
+        empty frame, or NaN or infinite ratings.
+    TypeError
+        ``df`` is not a DataFrame, or a rating is not a number (the message names the
+        first one and its row, as ``Recommender.fit`` does).
 
     Examples
     --------
@@ -165,6 +176,7 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     >>> list(check_ratings_frame(df).columns)
     ['user', 'item', 'rating']
     """
+    df = as_frame(df, name)
     columns = frame_columns(df, name, user_col=user_col, item_col=item_col,
                             rating_col=rating_col)
     return canonical(df, columns)

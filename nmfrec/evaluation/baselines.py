@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_fitted, check_frame, check_positive_int, show
+from .._validation import as_frame, check_fitted, check_frame, check_positive_int, show
 from ._frames import RATINGS_ROLES, frame_columns
 
 __all__ = ["GlobalMean", "Popularity"]
@@ -40,7 +40,7 @@ class GlobalMean:
 
         Parameters
         ----------
-        ratings : pandas.DataFrame
+        ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One rating per row, in a column named as ``Recommender.fit`` recognises it
             (``rating``, ...) or given by ``rating_col``; the user and item columns are
             not read.
@@ -60,6 +60,7 @@ class GlobalMean:
         ValueError
             No rows.
         """
+        ratings = as_frame(ratings, "GlobalMean.fit: ratings")
         rcol = frame_columns(ratings, "GlobalMean.fit: ratings", ("rating",),
                              rating_col=rating_col)["rating"]
         self.mean_ = float(ratings[rcol].mean())
@@ -70,7 +71,7 @@ class GlobalMean:
 
         Parameters
         ----------
-        pairs : pandas.DataFrame
+        pairs : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             The (user, item) pairs to predict; only their number matters.
 
         Returns
@@ -85,7 +86,7 @@ class GlobalMean:
             ``pairs`` is not a DataFrame.
         """
         check_fitted(self, "mean_", "predict")
-        check_frame(pairs, "GlobalMean.predict: pairs", allow_empty=True)
+        pairs = check_frame(pairs, "GlobalMean.predict: pairs", allow_empty=True)
         return np.full(len(pairs), self.mean_)
 
 
@@ -129,7 +130,7 @@ class Popularity:
 
         Parameters
         ----------
-        ratings : pandas.DataFrame
+        ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item, rating) per row, columns named as ``Recommender.fit``
             recognises them (``user``/``userId``, ``item``/``movieId``, ``rating``, ...)
             or given below.
@@ -149,6 +150,7 @@ class Popularity:
         ValueError
             No rows, or a negative ``damping``.
         """
+        ratings = as_frame(ratings, "Popularity.fit: ratings")
         cols = frame_columns(ratings, "Popularity.fit: ratings", user_col=user_col,
                              item_col=item_col, rating_col=rating_col)
         if self.damping < 0:
@@ -172,7 +174,7 @@ class Popularity:
 
         Parameters
         ----------
-        pairs : pandas.DataFrame
+        pairs : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item) pair per row; only the item column is read.
         user_col, item_col : str, optional
             Column names; default: the names used by ``fit``, else the usual ones.
@@ -191,6 +193,7 @@ class Popularity:
         """
         check_fitted(self, "mean_", "predict")
         fitted = dict(zip(RATINGS_ROLES, self.columns_))
+        pairs = as_frame(pairs, "Popularity.predict: pairs")
         icol = frame_columns(pairs, "Popularity.predict: pairs", ("item",), user_col=user_col,
                              item_col=item_col, prefer=fitted, allow_empty=True)["item"]
         pred = self.item_mean_.reindex(pairs[icol].to_numpy()).to_numpy(dtype=np.float64)
