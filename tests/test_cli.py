@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -609,3 +610,96 @@ def test_an_error_of_the_fit_that_names_no_parameter(monkeypatch, capsys):
     assert main(["evaluate", "--dataset", "synthetic", "--kfold", "2"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "nmfrec: error: something about the data"
+
+
+# --------------------------------------------------------------------------- errors speak flags
+def _command_flags(name):
+    sub = build_parser()._subparsers._group_actions[0].choices[name]
+    return sub.get_default("flags")
+
+
+def test_flags_speak_rewrites_each_form_of_a_parameter():
+    from nmfrec.cli._errors import Flags
+
+    flags = Flags({"duplicates": "--duplicates", "user_col": "--user-col", "k": "--k",
+                   "max_iter": "--max-iter", "tol": "--tol", "solver": "--solver",
+                   "download": "--no-download", "l2_W": "--l2", "l2_H": "--l2"},
+                  {("download", False): "--no-download"}, params={"tol", "solver"})
+    cases = {
+        "Pass duplicates='last', 'first' or 'mean' to combine them.":
+            "Pass --duplicates last, first or mean to combine them.",
+        "expected one of ['user', 'userId'] or user_col=...; the frame has columns ['a'].":
+            "expected one of ['user', 'userId'] or --user-col; the frame has columns ['a'].",
+        "ambiguous user column; pass user_col= to choose one.":
+            "ambiguous user column; pass --user-col to choose one.",
+        "reached max_iter=3 before tol=0.0001; increase max_iter or tol.":
+            "reached --max-iter 3 before --tol 0.0001; increase --max-iter or --tol.",
+        "k must be an integer >= 1; got 0.": "--k must be an integer >= 1; got 0.",
+        "r.csv: k must be an integer >= 1; got 0.": "r.csv: --k must be an integer >= 1; got 0.",
+        "download=False was given": "--no-download was given",
+        "solver='gibbs' samples; use solver='als' (or 'mu', 'pgd').":
+            "--solver gibbs samples; use --solver als (or mu, pgd).",
+        "l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0)": "--l2 are penalties (--l2 3.0)",
+        # not parameters: a column value, a word, a file name, a quoted column name
+        "e.g. row 3: k=1, item=2; the k nearest": "e.g. row 3: k=1, item=2; the k nearest",
+        "cannot read data/user_col.csv or 'max_iter'": "cannot read data/user_col.csv or 'max_iter'",
+    }
+    for text, want in cases.items():
+        assert flags.speak(text) == want, text
+
+
+def test_each_command_knows_its_own_flags():
+    fit, ev, rc = (_command_flags(c) for c in ("fit", "evaluate", "recommend"))
+    assert fit.speak("pass rating_col=...") == "pass --rating-col"
+    assert fit.speak("n_components must be >= 1") == "--n-components must be >= 1"
+    assert ev.speak("relevance_threshold must be a number") == "--threshold must be a number"
+    assert ev.speak("n_splits=1 is less than 2") == "--kfold 1 is less than 2"
+    assert ev.speak("not there and download=False was given") == \
+        "not there and --no-download was given"
+    assert rc.speak("exclude_seen=False") == "--include-seen"
+    assert rc.speak("exclude_seen=True") == "--exclude-seen"
+    assert "--threshold" not in fit.speak("relevance_threshold must be a number")
+
+
+def test_fit_errors_and_warnings_name_flags(tmp_path, capsys):
+    df = make_ratings(30, 40, 400, seed=1)[["user", "item", "rating"]]
+    doubled = tmp_path / "doubled.csv"
+    pd.concat([df, df.iloc[:3]]).to_csv(doubled, index=False)
+    assert main(["fit", str(doubled), "-o", str(tmp_path / "m.npz"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert "Pass --duplicates last, first or mean to combine them." in err
+    assert "duplicates=" not in err
+
+    two = tmp_path / "two_users.csv"
+    df.assign(userId=df["user"]).to_csv(two, index=False)
+    assert main(["fit", str(two), "-o", str(tmp_path / "m.npz"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert "pass --user-col to choose one" in err and "user_col" not in err
+
+    nameless = tmp_path / "nameless.csv"
+    df.rename(columns={"rating": "stars"}).to_csv(nameless, index=False)
+    assert main(["fit", str(nameless), "-o", str(tmp_path / "m.npz"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert "or --rating-col; the frame has columns ['user', 'item', 'stars']" in err
+
+    path = tmp_path / "r.csv"
+    df.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # this module ignores max_iter warnings
+        assert main(["fit", str(path), "-o", str(tmp_path / "m.npz"), "--solver", "als",
+                     "--max-iter", "2", "--n-components", "2"]) == 0
+    warning = next(ln for ln in capsys.readouterr().err.splitlines()
+                   if ln.startswith("nmfrec: warning: "))
+    assert "reached --max-iter 2" in warning and "increase --max-iter or --tol" in warning
+    assert "max_iter" not in warning and "solver='als'" not in warning
+
+
+def test_evaluate_refuses_a_parameter_combination_before_any_data(capsys):
+    # the Recommender refuses it as "solver='gibbs' ...": a usage error, found before
+    # the data are made, in flags
+    assert main(["evaluate", "--dataset", "synthetic", "--solver", "gibbs", "--feedback",
+                 "implicit"]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == ("nmfrec: error: --solver gibbs samples the rating model; with "
+                           "--feedback implicit use --solver als or mu.")
+    assert "SYNTHETIC" not in out

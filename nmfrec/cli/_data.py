@@ -7,7 +7,6 @@ for the command line.
 
 from __future__ import annotations
 
-import re
 import time
 
 import pandas as pd
@@ -51,7 +50,7 @@ def read_ratings(args):
         return read_ratings_file(args.ratings, sep=args.sep, names=args.names)
     except ValueError as e:
         if str(e).startswith("names "):
-            raise UsageError("--" + str(e)) from None
+            raise UsageError(str(e)) from None
         raise DataError(str(e)) from None
 
 
@@ -86,9 +85,7 @@ def _canonical(df, args):
     try:
         found = resolve_columns(df, args.user_col, args.item_col, args.rating_col)
     except (KeyError, ValueError) as e:
-        # the resolver's "user_col=" is the flag --user-col here
-        text = re.sub(r"\b(user|item|rating)_col=(\.\.\.)?", r"--\1-col", message(e))
-        raise DataError(f"{args.ratings}: {text}") from None
+        raise DataError(f"{args.ratings}: {message(e)}") from None
     cols = dict(zip(("user", "item", "rating"), found))
     ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
     if ts is not None:
@@ -244,8 +241,8 @@ def _fetch(name, args):
 def _synthetic_shape(args):
     try:
         return datasets.synthetic_shape(args.synthetic_size or "S")
-    except ValueError as e:  # "size must be ..."
-        raise UsageError("--synthetic-size" + str(e)[len("size"):]) from None
+    except ValueError as e:  # "size must be ...", said as "--synthetic-size must be ..."
+        raise UsageError(str(e)) from None
 
 
 def _synthetic(args, kind, say):

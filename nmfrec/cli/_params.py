@@ -26,7 +26,7 @@ import docstring_parser
 
 from ..nmf import MaskedNMF
 from ..recommender import Recommender
-from ._errors import UsageError
+from ._errors import Flags, UsageError
 
 #: The CLI seeds the model by default so that two runs print the same table;
 #: ``--random-state none`` restores the library default (unseeded).
@@ -346,12 +346,15 @@ def model_params(args):
         if raw is not None:
             params[name] = _convert(name, raw, default, flag(name))
             given[name] = flag(name)
-    check_params(params, given)
+    if isinstance(getattr(args, "flags", None), Flags):
+        # a message about l2_W names --l2 when that is the flag the user typed
+        args.flags = args.flags.with_names(given)
+    check_params(params)
     return params
 
 
-def usage_error_for(message, params, given=None):
-    """A parameter error from the library, reworded to name the flag.
+def usage_error_for(message, params):
+    """A usage error when the library's error is about a parameter's value.
 
     Parameters
     ----------
@@ -359,43 +362,40 @@ def usage_error_for(message, params, given=None):
         The library's error message, e.g. ``"l2_W must be ...; got -1."``.
     params : collection of str
         The parameter names.
-    given : dict, optional
-        Parameter -> the flag that set it (``--l2`` for ``l2_W``); by default the
-        parameter's own flag.
 
     Returns
     -------
     UsageError or None
-        None when the message does not start with a parameter's name.
+        The message as a usage error (exit code 2; :func:`nmfrec.cli.main` words it in
+        flags, ``--l2-W must be ...``); None when the message does not start with a
+        parameter's name (``l2_W must ...``, ``solver='gibbs' samples ...``).
     """
-    given = given or {}
     for name in sorted(params, key=len, reverse=True):
-        if message.startswith(name + " "):
-            return UsageError(given.get(name, flag(name)) + message[len(name):])
+        if message.startswith((name + " ", name + "=")):
+            return UsageError(message)
     return None
 
 
-def check_params(params, given=None):
+def check_params(params):
     """Validate the parameters with the Recommender's own check.
 
     Parameters
     ----------
     params : dict
         Recommender parameters.
-    given : dict, optional
-        Parameter -> the flag that set it, for the message.
 
     Raises
     ------
     UsageError
-        A parameter the Recommender refuses; the message names the flag.
+        A parameter the Recommender refuses, in the library's words (which
+        :func:`nmfrec.cli.main` rewrites into the flags).
     """
     try:
         Recommender(**params).fit(None)  # validates the parameters, then refuses None
     except (TypeError, ValueError) as e:
         # an error naming a parameter is about its value; anything else is the fit
         # refusing None for data, once the parameters have passed
-        err = usage_error_for(str(e), params, given)
+        err = usage_error_for(str(e), params)
         if err is not None:
             raise err from None
 

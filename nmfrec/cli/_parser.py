@@ -8,8 +8,13 @@ from .._version import __version__
 from ..ratings import DUPLICATE_POLICIES
 from ._commands import cmd_evaluate, cmd_fit, cmd_recommend
 from ._data import DATASETS, SPLITS
-from ._errors import UsageError
+from ._errors import Flags, UsageError
 from ._params import add_model_args
+
+#: Library names that a command's flags spell differently: the parameter of
+#: ``evaluate()``, ``kfold()`` and ``synthetic_shape()`` a flag sets.
+EVALUATE_ALIASES = {"relevance_threshold": "--threshold", "n_splits": "--kfold",
+                    "protocols": "--protocol", "size": "--synthetic-size"}
 
 PROG = "nmfrec"
 
@@ -83,6 +88,41 @@ examples:
 """
 
 
+def command_flags(parser, aliases=None):
+    """The :class:`Flags` of one command: every long option by the name it sets.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, all its arguments added.
+    aliases : dict, optional
+        Further library name -> flag, for parameters a flag sets under another name
+        (``relevance_threshold`` -> ``--threshold``).
+
+    Returns
+    -------
+    Flags
+        Model parameters under their own names (``n_components`` -> ``--n-components``);
+        on/off flags also by the value they set (``("download", False)`` ->
+        ``--no-download``).
+    """
+    names, switches, params = {}, {}, set()
+    for action in parser._actions:
+        longs = [s for s in action.option_strings if s.startswith("--")]
+        if not longs or action.dest in ("help", "version") or action.dest.startswith("_both_"):
+            continue
+        name = action.dest
+        if name.startswith("_param_"):
+            name = name[len("_param_"):]
+            params.add(name)
+        if isinstance(action, argparse.BooleanOptionalAction):
+            switches[(name, True)], switches[(name, False)] = longs[0], longs[1]
+        elif isinstance(action, argparse._StoreConstAction):  # store_true / store_false
+            switches[(name, action.const)] = longs[0]
+        names.setdefault(name, longs[0])
+    return Flags({**names, **(aliases or {})}, switches, params)
+
+
 def _add_input_args(group, *, timestamp=False):
     """Flags that say how to read a ratings file (``fit`` and ``evaluate --ratings``)."""
     group.add_argument("--user-col", metavar="COL", help="user column (default: recognised "
@@ -153,7 +193,7 @@ def _add_evaluate(sub, common):
                    help="also score a popularity ranker and a global-mean predictor")
     g.add_argument("--json", metavar="PATH", help="also write all results as JSON")
     add_model_args(ev)
-    ev.set_defaults(func=cmd_evaluate)
+    ev.set_defaults(func=cmd_evaluate, flags=command_flags(ev, EVALUATE_ALIASES))
 
 
 def _add_fit(sub, common):
@@ -167,7 +207,7 @@ def _add_fit(sub, common):
                      help="where to save the model")
     _add_input_args(fit.add_argument_group("input"))
     add_model_args(fit)
-    fit.set_defaults(func=cmd_fit)
+    fit.set_defaults(func=cmd_fit, flags=command_flags(fit))
 
 
 def _add_recommend(sub, common):
@@ -187,7 +227,7 @@ def _add_recommend(sub, common):
     rc.add_argument("--titles", metavar="FILE", help="titles to show (as in 'nmfrec fit')")
     rc.add_argument("--format", choices=("table", "csv", "json"), default="table",
                     help="output format (default: table)")
-    rc.set_defaults(func=cmd_recommend)
+    rc.set_defaults(func=cmd_recommend, flags=command_flags(rc))
 
 
 def build_parser():
