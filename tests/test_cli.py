@@ -703,3 +703,45 @@ def test_evaluate_refuses_a_parameter_combination_before_any_data(capsys):
     assert err.strip() == ("nmfrec: error: --solver gibbs samples the rating model; with "
                            "--feedback implicit use --solver als or mu.")
     assert "SYNTHETIC" not in out
+
+
+# --------------------------------------------------------------------------- what fit says
+def _fit_lines(capsys, argv):
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    return out.strip().splitlines()[-1], next(ln for ln in err.splitlines()
+                                              if ln.startswith("nmfrec fit: "))
+
+
+def test_fit_says_what_each_part_did(tmp_path, capsys):
+    df = make_ratings(40, 50, 800, rank=3, seed=4)[["user", "item", "rating"]]
+    path, model = tmp_path / "r.csv", tmp_path / "m.npz"
+    df.to_csv(path, index=False)
+
+    # the default model: a Bayesian rating part and a penalized preference part
+    summary, banner = _fit_lines(capsys, ["fit", str(path), "-o", str(model),
+                                          "--n-samples", "12"])
+    ref = Recommender(n_samples=12, random_state=0).fit(df)
+    pref = ref.ranking_model_
+    assert pref.converged_  # this small set converges within max_iter
+    assert (f"; rating part: rank 6, 12 Gibbs draws after 20 burn-in, 12 kept; "
+            f"preference part: rank {pref.n_components_}, {pref.n_iter_} iterations, "
+            "converged; saved to") in summary
+    assert "?" not in summary and "max_iter" not in summary
+    # the banner names the rank n_components (k is the list length elsewhere) and
+    # the solver that a None resolves to
+    assert "Recommender(n_components=6, solver='gibbs', preference_components=80, " \
+           "n_samples=12, random_state=0)" in banner
+    assert "k=" not in banner
+
+    # one penalized part that stops at max_iter, and one that runs all of it with tol=0
+    summary, banner = _fit_lines(capsys, ["fit", str(path), "-o", str(model), "--feedback",
+                                          "implicit", "--n-components", "3", "--max-iter", "2"])
+    assert "; preference part (the only part): rank 3, 2 iterations, stopped at " \
+           "--max-iter 2 before converging;" in summary
+    assert "Recommender(n_components=3, solver='als', max_iter=2, feedback='implicit'" in banner
+    summary, _ = _fit_lines(capsys, ["fit", str(path), "-o", str(model), "--solver", "als",
+                                     "--ranking", "rating", "--n-components", "2", "--tol",
+                                     "0", "--max-iter", "3"])
+    assert "; rating part (which also ranks): rank 2, 3 iterations (--tol 0: all of " \
+           "--max-iter);" in summary

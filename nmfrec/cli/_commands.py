@@ -20,7 +20,7 @@ from ..io import check_file
 from ..recommender import Recommender
 from ._data import prepare, read_ratings, read_titles
 from ._errors import DataError, check_int_flag, message
-from ._output import format_table, jsonable, table_columns
+from ._output import fit_summary, format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
 
 
@@ -254,11 +254,9 @@ def cmd_fit(args, out, err, progress):
         rec.save(out_path)
     except OSError as e:
         raise DataError(f"cannot write {args.output}: {e.strerror or e}") from None
-    m = rec.model_
-    state = "converged" if getattr(m, "converged_", False) else "stopped at max_iter"
     print(f"fitted {len(rec.users_):,} users x {len(rec.items_):,} items "
-          f"({rec.ratings_.nnz:,} ratings, columns {', '.join(rec.columns_)}) in {took:.1f}s: "
-          f"{getattr(m, 'n_iter_', '?')} iterations, {state}"
+          f"({rec.ratings_.nnz:,} ratings, columns {', '.join(rec.columns_)}) in {took:.1f}s; "
+          f"{fit_summary(rec)}"
           + (f"; titles for {n_titled:,} items" if titles is not None else "")
           + f"; saved to {out_path}", file=out)
     return 0

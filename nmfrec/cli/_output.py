@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 
+from ..bayes import BayesianNMF
+from ..nmf import MaskedNMF
+
 
 def table_columns(protocol, k):
     """The columns of the ``evaluate`` table for a protocol.
@@ -30,6 +33,64 @@ def table_columns(protocol, k):
                  ("map", f"MAP@{k}"), ("coverage", "coverage")]
     cols.append(("fit_time", "fit(s)"))
     return cols
+
+
+def part_summary(model):
+    """What fitting one part of a Recommender did, from its fitted attributes.
+
+    Parameters
+    ----------
+    model : BayesianNMF or MaskedNMF
+        A fitted part (``Recommender.model_`` or ``ranking_model_``).
+
+    Returns
+    -------
+    str
+        The rank fitted (``n_components_``), then ``"200 Gibbs draws after 20 burn-in,
+        40 kept"`` for a Bayesian part (its ``train_rmse_`` has one entry per sweep, its
+        ``noise_precision_`` one per kept draw), or ``"23 iterations, converged"`` /
+        ``"50 iterations, stopped at --max-iter 50 before converging"`` for a penalized
+        one (``n_iter_``, ``converged_``).
+    """
+    rank = f"rank {model.n_components_}, " if hasattr(model, "n_components_") else ""
+    if isinstance(model, BayesianNMF) and hasattr(model, "train_rmse_"):
+        sweeps, kept = len(model.train_rmse_), len(model.noise_precision_)
+        return (f"{rank}{sweeps - model.n_burnin:,} Gibbs draws after {model.n_burnin:,} "
+                f"burn-in, {kept:,} kept")
+    if isinstance(model, MaskedNMF) and hasattr(model, "n_iter_"):
+        if model.converged_:
+            state = ", converged"
+        elif model.tol == 0:
+            state = " (--tol 0: all of --max-iter)"
+        else:
+            state = f", stopped at --max-iter {model.max_iter} before converging"
+        return f"{rank}{model.n_iter_:,} iteration{'s' if model.n_iter_ != 1 else ''}{state}"
+    return f"{rank}{type(model).__name__} fitted"
+
+
+def fit_summary(rec):
+    """What each part of a fitted Recommender did, for the line ``nmfrec fit`` ends with.
+
+    Parameters
+    ----------
+    rec : Recommender
+        Fitted.
+
+    Returns
+    -------
+    str
+        E.g. ``"rating part: rank 6, 200 Gibbs draws after 20 burn-in, 40 kept;
+        preference part: rank 80, 23 iterations, converged"``. A model with one part (implicit feedback, or
+        ranking by predicted rating) names what that part does.
+    """
+    feedback = getattr(rec, "feedback_", rec.feedback)
+    rating, ranking = rec.model_, rec.ranking_model_
+    if ranking is not rating:
+        return (f"rating part: {part_summary(rating)}; preference part: "
+                f"{part_summary(ranking)}")
+    if feedback == "implicit":
+        return f"preference part (the only part): {part_summary(rating)}"
+    return f"rating part (which also ranks): {part_summary(rating)}"
 
 
 def _fmt(value, key):

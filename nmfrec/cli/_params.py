@@ -401,7 +401,7 @@ def check_params(params):
 
 
 def describe_params(params):
-    """The model in one line: ``k=30, solver=als, <changed parameters>``.
+    """The model in one line: ``n_components=6, solver='gibbs', <changed parameters>``.
 
     Parameters
     ----------
@@ -411,16 +411,19 @@ def describe_params(params):
     Returns
     -------
     str
-        The rank the fit will use, the solver, and every parameter that differs from
-        the library's default.
+        The rank and solver of the rating part and the rank of the preference part as a
+        fit will use them (None, "auto", resolved), then every other parameter that
+        differs from the library's default; ``name=value`` as in the constructor.
     """
     base = Recommender().get_params()
-    changed = {k: v for k, v in params.items() if base.get(k) != v}
     try:  # the values a fit will use, with the None ("auto") ones resolved
-        k = Recommender(**params).resolved_params().get("n_components")
-    except Exception:  # noqa: BLE001 - unknown parameters are reported elsewhere
-        k = params.get("n_components")
-    core = f"k={k}, solver={params.get('solver')}"
-    rest = ", ".join(f"{n}={v!r}" for n, v in changed.items()
-                     if n not in ("n_components", "solver"))
-    return core + (f", {rest}" if rest else "")
+        resolved = Recommender(**params).resolved_params()
+    except Exception:  # noqa: BLE001 - an invalid parameter is reported elsewhere
+        resolved = {}
+    core = {name: resolved.get(name, params.get(name))
+            for name in ("n_components", "solver", "preference_components")
+            if name in resolved or name in params}
+    if "preference_components" not in resolved:
+        core.pop("preference_components", None)  # no preference part, or not resolved
+    rest = {n: v for n, v in params.items() if base.get(n) != v and n not in core}
+    return ", ".join(f"{n}={v!r}" for n, v in {**core, **rest}.items())
