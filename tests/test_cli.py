@@ -745,3 +745,110 @@ def test_fit_says_what_each_part_did(tmp_path, capsys):
                                      "0", "--max-iter", "3"])
     assert "; rating part (which also ranks): rank 2, 3 iterations (--tol 0: all of " \
            "--max-iter);" in summary
+
+
+# --------------------------------------------------------------------------- click data
+@pytest.fixture(scope="module")
+def clicks(tmp_path_factory):
+    """Who chose what: a two-column file, and the same with a count column of ones."""
+    d = tmp_path_factory.mktemp("clicks")
+    df = make_ratings(60, 80, 1500, rank=4, seed=2)[["user", "item"]]
+    df.to_csv(d / "clicks.csv", index=False)
+    df.assign(clicks=1).to_csv(d / "counts.csv", index=False)
+    return d, df
+
+
+CLICK_PARAMS = dict(FAST_PARAMS, feedback="implicit")
+
+
+def _fits_click_frames():
+    """Whether Recommender.fit takes a (user, item) frame as click data."""
+    try:
+        Recommender(n_components=1, max_iter=1, feedback="implicit").fit(
+            pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 2]}))
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def test_evaluate_counts_as_clicks(clicks, tmp_path, capsys):
+    d, df = clicks
+    out_json = tmp_path / "res.json"
+    assert main(["evaluate", "--ratings", str(d / "counts.csv"), "--rating-col", "clicks",
+                 "--threshold", "none", "--feedback", "implicit", "--kfold", "2",
+                 "--baselines", "--json", str(out_json), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "relevant = every held-out interaction (click data)" in out
+    header, rows = parse_table(out)
+    assert header == ["P@10", "P@20", "R@10", "R@20", "NDCG@10", "NDCG@20", "MAP@10",
+                      "coverage@10", "fit(s)"]
+    assert set(rows) == {"fold1", "fold2", "mean", "± std", "popularity mean",
+                         "popularity ± std"}   # no global mean: nothing to predict
+    frame = df.assign(rating=1.0)
+    keys = ["precision@10", "precision@20", "recall@10", "recall@20", "ndcg@10", "ndcg@20",
+            "map@10", "coverage@10"]
+    got = json.loads(out_json.read_text())
+    assert got["k"] == [10, 20] and got["threshold"] is None and got["protocol"] == "ranking"
+    for fold, s in zip(got["models"]["nmfrec"]["folds"], kfold(frame, 2, random_state=0)):
+        want = evaluate(Recommender(**CLICK_PARAMS), s.train, s.test, k=(10, 20),
+                        relevance_threshold=None, protocols="ranking")
+        np.testing.assert_allclose([fold[key] for key in keys], [want[key] for key in keys],
+                                   rtol=1e-9)
+        assert fold["n_users_no_relevant"] == 0
+    np.testing.assert_allclose(rows["fold1"][:8], [got["models"]["nmfrec"]["folds"][0][key]
+                                                   for key in keys], atol=5e-5)
+
+
+def test_evaluate_says_why_nothing_is_relevant(clicks, capsys):
+    d, _ = clicks
+    assert main(["evaluate", "--ratings", str(d / "counts.csv"), "--rating-col", "clicks",
+                 "--feedback", "implicit", "--kfold", "2", "--protocol", "ranking",
+                 *FAST]) == 0
+    out = capsys.readouterr().out
+    _, rows = parse_table(out)
+    assert np.isnan(rows["mean"][0])
+    assert ("no test rating is >= 4 (test ratings range from 1 to 1), so no item was "
+            "relevant and the ranking metrics are '-'; lower --threshold, or for clicks or "
+            "counts pass --threshold none") in out
+
+
+@pytest.mark.skipif(not _fits_click_frames(),
+                    reason="Recommender.fit does not take (user, item) frames yet")
+def test_evaluate_a_two_column_file_as_clicks(clicks, tmp_path, capsys):
+    d, df = clicks
+    out_json = tmp_path / "res.json"
+    assert main(["evaluate", "--ratings", str(d / "clicks.csv"), "--feedback", "implicit",
+                 "--kfold", "2", "--json", str(out_json), *FAST]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "1,500 interactions (click data: no rating column)" in first
+    for fold, s in zip(json.loads(out_json.read_text())["models"]["nmfrec"]["folds"],
+                       kfold(df, 2, random_state=0)):
+        want = evaluate(Recommender(**CLICK_PARAMS), s.train, s.test, k=(10, 20),
+                        protocols="ranking")
+        assert fold["recall@20"] == pytest.approx(want["recall@20"], rel=1e-9)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--threshold", "3"], "--threshold 3 compares ratings, but {path} has no rating column"),
+    (["--protocol", "both"], "--protocol both predicts ratings, but {path} has no rating "
+                             "column (click data); use --protocol ranking"),
+    (["--k", "10,10"], "--k repeats a list length: 10,10"),
+    (["--k", "10,x"], "expected an integer or integers separated by commas (10,20); got '10,x'"),
+    (["--k", "0,5"], "--k must be an integer >= 1; got 0"),
+])
+def test_evaluate_click_data_usage_errors(clicks, capsys, extra, needle):
+    d, _ = clicks
+    path = d / "clicks.csv"
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *extra, *FAST]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle.format(path=path) in err[0], err
+
+
+def test_evaluate_refuses_non_numeric_ratings_before_averaging(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,stars\n1,1,5\n1,1,4\n2,1,five\n")
+    assert main(["evaluate", "--ratings", str(path), "--rating-col", "stars", "--duplicates",
+                 "mean", "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: column 'stars' must hold numeric ratings" in err
+    assert "agg function" not in err

@@ -19,7 +19,7 @@ from ..exceptions import ProtocolSkippedWarning
 from ..io import check_file
 from ..recommender import Recommender
 from ._data import prepare, read_ratings, read_titles
-from ._errors import DataError, check_int_flag, message
+from ._errors import DataError, UsageError, check_int_flag, message
 from ._output import fit_summary, format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
 
@@ -69,9 +69,55 @@ def _fold_line(res, k):
     bits = []
     if "rmse" in res:
         bits.append(f"RMSE {res['rmse']:.4f}")
-    if "precision" in res:
-        bits.append(f"P@{k} {res['precision']:.4f}")
+    first, key = (k[0], f"precision@{k[0]}") if isinstance(k, tuple) else (k, "precision")
+    if key in res:
+        bits.append(f"P@{first} {res[key]:.4f}")
     return ", ".join(bits)
+
+
+def _protocol(args, splits):
+    """What ``evaluate`` scores: (click data?, relevance threshold, protocol, k).
+
+    Click data, a file without a rating column or ``--threshold none``, makes every
+    held-out item relevant (protocol C) and defaults to ``--protocol ranking`` at
+    ``--k 10,20``; ratings default to ``--protocol both``, ``--k 10`` and a threshold
+    of 4.
+    """
+    train = next(iter(splits.values()))[0]
+    no_ratings = "rating" not in train.columns
+    if no_ratings and args.threshold not in (None, "none"):
+        raise UsageError(f"--threshold {args.threshold:g} compares ratings, but "
+                         f"{args.ratings} has no rating column (click data: every held-out "
+                         "item is relevant); leave --threshold out, or name the rating "
+                         "column with --rating-col.")
+    clicks = no_ratings or args.threshold == "none"
+    why = (f"{args.ratings} has no rating column (click data)" if no_ratings
+           else "--threshold none scores the ratings as clicks")
+    protocol = args.protocol or ("ranking" if clicks else "both")
+    if clicks and protocol != "ranking":
+        raise UsageError(f"--protocol {protocol} predicts ratings, but {why}; use "
+                         "--protocol ranking (the default for click data).")
+    k = args.k if args.k is not None else ((10, 20) if clicks else 10)
+    for value in (k if isinstance(k, tuple) else (k,)):
+        check_int_flag(value, "--k")
+    if isinstance(k, tuple) and len(set(k)) < len(k):
+        raise UsageError(f"--k repeats a list length: {','.join(map(str, k))}.")
+    threshold = None if clicks else (4.0 if args.threshold is None else args.threshold)
+    return clicks, threshold, protocol, k
+
+
+def _no_relevant_note(results, splits, threshold):
+    """A line for a run in which no test rating reached the threshold (P@k is NaN)."""
+    if threshold is None or "nmfrec" not in results:
+        return None
+    folds = results["nmfrec"].folds
+    if "n_users_scored" not in folds or folds["n_users_scored"].sum() > 0:
+        return None
+    ratings = pd.concat([test["rating"] for _, test in splits.values()])
+    return (f"no test rating is >= {threshold:g} (test ratings range from "
+            f"{ratings.min():g} to {ratings.max():g}), so no item was relevant and the "
+            "ranking metrics are '-'; lower --threshold, or for clicks or counts pass "
+            "--threshold none (every held-out item relevant).")
 
 
 def _sample(rec, titles, test, out, n=5):
@@ -151,7 +197,9 @@ def cmd_evaluate(args, out, err, progress):
     """``nmfrec evaluate``: cross-validate a Recommender (and the baselines) and print
     the table."""
     params = model_params(args)
-    check_int_flag(args.k, "--k")
+    for value in (args.k if isinstance(args.k, tuple) else (args.k,)):
+        if value is not None:
+            check_int_flag(value, "--k")
     titles = read_titles(args.titles, args.item_col) if args.titles else None
 
     def say(msg):
@@ -159,9 +207,13 @@ def cmd_evaluate(args, out, err, progress):
         print(f"nmfrec evaluate: {msg}", file=out, flush=True)
 
     source, splits = prepare(args, say)
-    protocols = ("rating", "ranking") if args.protocol == "both" else (args.protocol,)
-    say(f"model: Recommender({describe_params(params)}); protocol {args.protocol}, "
-        f"k={args.k}, relevant = rating >= {args.threshold:g}.")
+    clicks, threshold, protocol, k = _protocol(args, splits)
+    protocols = ("rating", "ranking") if protocol == "both" else (protocol,)
+    ks = ",".join(map(str, k)) if isinstance(k, tuple) else k
+    relevant = ("every held-out interaction (click data)" if clicks
+                else f"rating >= {threshold:g}")
+    say(f"model: Recommender({describe_params(params)}); protocol {protocol}, "
+        f"k={ks}, relevant = {relevant}.")
     models = [("nmfrec", lambda: Recommender(**params), protocols)]
     if args.baselines:
         models += [("popularity", Popularity, protocols),
@@ -174,7 +226,8 @@ def cmd_evaluate(args, out, err, progress):
             continue
         rows, names = [], []
         for f, (fold, (train, test)) in enumerate(splits.items(), start=1):
-            progress.begin(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} ratings, "
+            what = "interactions" if clicks else "ratings"
+            progress.begin(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} {what}, "
                            f"testing on {len(test):,} ...")
             t0 = time.perf_counter()
             model = make()
@@ -182,14 +235,14 @@ def cmd_evaluate(args, out, err, progress):
                 with warnings.catch_warnings():
                     # the reason is printed once under the table, not as a warning per fold
                     warnings.simplefilter("ignore", ProtocolSkippedWarning)
-                    res = evaluate(model, train, test, k=args.k,
-                                   relevance_threshold=args.threshold, protocols=protos)
+                    res = evaluate(model, train, test, k=k, relevance_threshold=threshold,
+                                   protocols=protos)
             except ValueError as e:
                 err_ = usage_error_for(str(e), params)
                 if label == "nmfrec" and err_ is not None:
                     raise err_ from None
                 raise
-            progress.end(f" {_fold_line(res, args.k)}, {time.perf_counter() - t0:.1f}s")
+            progress.end(f" {_fold_line(res, k)}, {time.perf_counter() - t0:.1f}s")
             rows.append(res)
             names.append(fold)
             if label == "nmfrec":
@@ -205,18 +258,19 @@ def cmd_evaluate(args, out, err, progress):
             table_rows += [(f"{label} mean", results[label].mean),
                            (f"{label} ± std", results[label].std)]
     print("", file=out)
-    print(format_table(table_rows, table_columns(args.protocol, args.k)), file=out)
-    skipped = _skipped_lines(results)
-    if skipped:
-        print("\n" + "\n".join(skipped), file=out)
+    print(format_table(table_rows, table_columns(protocol, k)), file=out)
+    notes = [args.flags.speak(line) for line in _skipped_lines(results)]
+    notes += [note for note in [_no_relevant_note(results, splits, threshold)] if note]
+    if notes:
+        print("\n" + "\n".join(notes), file=out)
     print(f"\n{n} fold(s), {elapsed:.1f}s in all; '± std' is the sample standard deviation "
           "over folds. The first fit of a process includes loading (or, on a first run, "
           "compiling) the Numba kernels.", file=out, flush=True)
     if titles is not None and last is not None:
         _sample(last[0], titles, last[1], out)
     if args.json:
-        doc = {"source": source, "params": params, "protocol": args.protocol, "k": args.k,
-               "threshold": args.threshold,
+        doc = {"source": source, "params": params, "protocol": protocol,
+               "k": list(k) if isinstance(k, tuple) else k, "threshold": threshold,
                "models": {label: {"folds": r.folds.reset_index().to_dict(orient="records"),
                                   "mean": r.mean.to_dict(), "std": r.std.to_dict()}
                           for label, r in results.items()}}

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
 from ..io import read_ratings_file, read_titles_file
-from ..ratings import resolve_columns
+from ..ratings import RATING_COLUMNS, check_rating_column, resolve_columns
 from ._errors import DataError, UsageError, check_int_flag, message
 
 #: How ``evaluate`` splits the ratings (``--split``).
@@ -81,12 +81,22 @@ def read_titles(path, item_col=None):
 
 
 def _canonical(df, args):
-    """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``."""
+    """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``.
+
+    A file without a rating column (none recognised, none named) is click data: its
+    frame is ``user, item[, timestamp]``.
+    """
+    roles = ("user", "item", "rating")
+    if args.rating_col is None and not any(c in df.columns for c in RATING_COLUMNS):
+        roles = roles[:2]
     try:
-        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col)
-    except (KeyError, ValueError) as e:
+        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col,
+                                roles=roles)
+        if len(found) == 3:  # before any arithmetic on it (averaging duplicates)
+            check_rating_column(df, found[2])
+    except (KeyError, ValueError, TypeError) as e:
         raise DataError(f"{args.ratings}: {message(e)}") from None
-    cols = dict(zip(("user", "item", "rating"), found))
+    cols = dict(zip(roles, found))
     ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
     if ts is not None:
         if ts not in df.columns:
@@ -103,6 +113,10 @@ def _canonical(df, args):
                             "--duplicates last, first or mean.")
         if args.duplicates in ("first", "last"):
             out = out.drop_duplicates(["user", "item"], keep=args.duplicates)
+        elif "rating" not in out:  # clicks: one row per pair, the latest time
+            how = {"timestamp": "max"} if "timestamp" in out else {}
+            out = (out.groupby(["user", "item"], as_index=False, sort=False).agg(how) if how
+                   else out.drop_duplicates(["user", "item"]))
         else:
             how = {"rating": "mean"} | ({"timestamp": "max"} if "timestamp" in out else {})
             out = out.groupby(["user", "item"], as_index=False, sort=False).agg(how)
@@ -295,7 +309,8 @@ def prepare(args, say):
                              "ratings file is split by --split kfold, random, user or temporal.")
         df = _canonical(read_ratings(args), args)
         how, splits = split(df, kind, args)
-        say(f"using {args.ratings}: {len(df):,} ratings, {df['user'].nunique():,} users, "
+        what = "ratings" if "rating" in df.columns else "interactions (click data: no rating column)"
+        say(f"using {args.ratings}: {len(df):,} {what}, {df['user'].nunique():,} users, "
             f"{df['item'].nunique():,} items; {how}.")
         return {"dataset": str(args.ratings), "split": how}, splits
     name, fetched = args.dataset, None

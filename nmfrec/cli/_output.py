@@ -10,15 +10,23 @@ from ..bayes import BayesianNMF
 from ..nmf import MaskedNMF
 
 
+#: Result key -> header of the ranking metrics in the ``evaluate`` table.
+RANKING_HEADERS = {"precision": "P", "recall": "R", "ndcg": "NDCG", "map": "MAP",
+                   "coverage": "coverage"}
+
+
 def table_columns(protocol, k):
     """The columns of the ``evaluate`` table for a protocol.
 
     Parameters
     ----------
     protocol : {"rating", "ranking", "both"}
-        The ``--protocol`` value.
-    k : int
-        The list length, shown in the ranking headers (``P@10``).
+        The protocol run.
+    k : int or tuple of int
+        The list length, shown in the ranking headers (``P@10``). With several,
+        precision, recall and NDCG at each length (result keys ``precision@10``,
+        headers ``P@10``) and MAP and coverage at the first, to keep the table narrow
+        (the JSON output has every metric at every length).
 
     Returns
     -------
@@ -29,8 +37,12 @@ def table_columns(protocol, k):
     if protocol in ("rating", "both"):
         cols += [("rmse", "RMSE"), ("mae", "MAE")]
     if protocol in ("ranking", "both"):
-        cols += [("precision", f"P@{k}"), ("recall", f"R@{k}"), ("ndcg", f"NDCG@{k}"),
-                 ("map", f"MAP@{k}"), ("coverage", "coverage")]
+        if isinstance(k, tuple):
+            cols += [(f"{key}@{n}", f"{head}@{n}") for key, head in RANKING_HEADERS.items()
+                     for n in (k if key in ("precision", "recall", "ndcg") else k[:1])]
+        else:
+            cols += [(key, head if key == "coverage" else f"{head}@{k}")
+                     for key, head in RANKING_HEADERS.items()]
     cols.append(("fit_time", "fit(s)"))
     return cols
 

@@ -48,8 +48,9 @@ what it does:
   Fits a fresh Recommender on each fold's train ratings and scores it on the test
   ratings: RMSE/MAE of the predictions clipped to the train range (protocol A), and
   precision/recall/NDCG/MAP@k plus catalog coverage over the unseen train items, with
-  relevant = test rating >= --threshold (protocol B). Progress goes to stderr, the
-  table to stdout. The first line says which data is used and where it was found.
+  relevant = test rating >= --threshold (protocol B). A file without a rating column
+  is click data (who chose what): every held-out item is relevant, ranking at k=10,20
+  (protocol C). Progress goes to stderr, the table to stdout. The first line says which data is used and where it was found.
   With --dataset auto, MovieLens 100K is downloaded when it is missing (unless
   --no-download); without a network the run goes on with synthetic data and says how
   to get the real set.
@@ -63,6 +64,7 @@ examples:
   nmfrec evaluate --dataset synthetic --synthetic-size 500x800x20000 --kfold 3
   nmfrec evaluate --n-components 40 --l2 7 --baselines --json results.json
   nmfrec evaluate --protocol ranking --feedback implicit --baselines
+  nmfrec evaluate --ratings clicks.csv --feedback implicit --baselines   # user,item only
 """
 
 FIT_EPILOG = """\
@@ -121,6 +123,26 @@ def command_flags(parser, aliases=None):
             switches[(name, action.const)] = longs[0]
         names.setdefault(name, longs[0])
     return Flags({**names, **(aliases or {})}, switches, params)
+
+
+def _list_lengths(text):
+    """``--k``: one list length or several, comma-separated (``10,20``)."""
+    try:
+        ks = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or integers separated by "
+                                         f"commas (10,20); got {text!r}") from None
+    return ks[0] if len(ks) == 1 else ks
+
+
+def _threshold(text):
+    """``--threshold``: a number, or ``none`` (click data: every held-out item relevant)."""
+    if text.strip().lower() in ("none", "null"):
+        return "none"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or none; got {text!r}") from None
 
 
 def _add_input_args(group, *, timestamp=False):
@@ -184,11 +206,14 @@ def _add_evaluate(sub, common):
     g = ev.add_argument_group("input (with --ratings)")
     _add_input_args(g, timestamp=True)
     g = ev.add_argument_group("protocol")
-    g.add_argument("--protocol", choices=("rating", "ranking", "both"), default="both",
-                   help="rating prediction (RMSE, MAE), top-k ranking, or both (default)")
-    g.add_argument("--k", type=int, default=10, help="list length for ranking (default: 10)")
-    g.add_argument("--threshold", type=float, default=4.0,
-                   help="a test rating >= this is relevant (default: 4)")
+    g.add_argument("--protocol", choices=("rating", "ranking", "both"), default=None,
+                   help="rating prediction (RMSE, MAE), top-k ranking, or both (default; "
+                        "ranking for click data)")
+    g.add_argument("--k", type=_list_lengths, default=None, metavar="K[,K...]",
+                   help="list length(s) for ranking (default: 10; 10,20 for click data)")
+    g.add_argument("--threshold", type=_threshold, default=None, metavar="X",
+                   help="a test rating >= this is relevant (default: 4); 'none' scores "
+                        "rated data as clicks (every held-out item relevant)")
     g.add_argument("--baselines", action="store_true",
                    help="also score a popularity ranker and a global-mean predictor")
     g.add_argument("--json", metavar="PATH", help="also write all results as JSON")
