@@ -250,7 +250,13 @@ def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
     (["evaluate", "--folds", "u9"], "--folds must be comma-separated official ml-100k folds"),
     (["evaluate", "--folds", "u1", "--kfold", "3"], "either --folds"),
     (["evaluate", "--synthetic-size", "huge"], "--synthetic-size must be"),
-    (["recommend", "m.npz"], "the following arguments are required: --user"),
+    (["recommend", "m.npz"], "one of the arguments --user --all --users is required"),
+    (["recommend", "m.npz", "--user", "1", "--all"], "argument --all: not allowed with "
+                                                     "argument --user"),
+    (["similar", "m.npz"], "the following arguments are required: --item"),
+    (["predict", "m.npz"], "the following arguments are required: --pairs"),
+    (["predict", "m.npz", "--pairs", "p.csv", "--unknown", "zero"],
+     "argument --unknown: invalid choice: 'zero'"),
     (["fit", "r.csv"], "the following arguments are required: -o/--output"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
@@ -281,7 +287,8 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 # --------------------------------------------------------------------------- help and flags
-@pytest.mark.parametrize("cmd", [[], ["evaluate"], ["fit"], ["recommend"]])
+@pytest.mark.parametrize("cmd", [[], ["evaluate"], ["fit"], ["recommend"], ["similar"],
+                                 ["predict"]])
 def test_help_has_examples(cmd, capsys):
     assert main([*cmd, "--help"]) == 0
     out = capsys.readouterr().out
@@ -852,3 +859,202 @@ def test_evaluate_refuses_non_numeric_ratings_before_averaging(tmp_path, capsys)
     err = capsys.readouterr().err
     assert f"{path}: column 'stars' must hold numeric ratings" in err
     assert "agg function" not in err
+
+
+# --------------------------------------------------------------------------- predict
+@pytest.fixture(scope="module")
+def pairs_csv(fitted):
+    """Pairs to predict, with a column of their own and pairs the model does not know."""
+    model, df, _ = fitted
+    pairs = df.iloc[:6][["user", "item"]].assign(note=list("abcdef"))
+    pairs = pd.concat([pairs, pd.DataFrame({"user": [99999, int(df["user"].iloc[0])],
+                                            "item": [1, 77777], "note": ["x", "y"]})],
+                      ignore_index=True)
+    path = model.parent / "pairs.csv"
+    pairs.to_csv(path, index=False)
+    return path, pairs
+
+
+@pytest.mark.parametrize("flags, kwargs", [
+    ([], {}),
+    (["--no-clip", "--unknown", "baseline"], {"clip": False, "unknown": "baseline"}),
+])
+def test_predict_writes_the_pairs_with_the_library_predictions(fitted, pairs_csv, capsys,
+                                                               flags, kwargs):
+    model, _, _ = fitted
+    path, pairs = pairs_csv
+    assert main(["predict", str(model), "--pairs", str(path), *flags]) == 0
+    out, err = capsys.readouterr()
+    got = pd.read_csv(io.StringIO(out))
+    want = Recommender.load(model).predict(pairs, **kwargs)
+    assert list(got.columns) == ["user", "item", "note", "prediction"]
+    pd.testing.assert_frame_equal(got[["user", "item", "note"]], pairs)
+    np.testing.assert_allclose(got["prediction"], want, rtol=1e-12)   # NaN where NaN
+    if kwargs:
+        assert not got["prediction"].isna().any() and err == ""
+    else:
+        assert got["prediction"].isna().sum() == 2
+        assert "nmfrec predict: 2 of 8 pairs have a user or item the model does not know; " \
+               "their prediction is empty (NaN); --unknown baseline fills them" in err
+
+
+def test_predict_to_files_and_headerless_pairs(fitted, pairs_csv, tmp_path, capsys):
+    model, _, _ = fitted
+    path, pairs = pairs_csv
+    want = Recommender.load(model).predict(pairs)
+    out = tmp_path / "pred.parquet"
+    assert main(["predict", str(model), "--pairs", str(path), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote 8 predictions to {out}"
+    np.testing.assert_allclose(pd.read_parquet(out)["prediction"], want, rtol=1e-12)
+    bare = tmp_path / "pairs.tsv"
+    pairs[["user", "item"]].to_csv(bare, sep="\t", header=False, index=False)
+    assert main(["predict", str(model), "--pairs", str(bare), "-o",
+                 str(tmp_path / "p.tsv")]) == 0
+    got = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert list(got.columns) == ["user", "item", "prediction"]
+    np.testing.assert_allclose(got["prediction"], want, rtol=1e-12)
+
+
+def test_predict_error_paths(fitted, pairs_csv, tmp_path, capsys):
+    model, df, _ = fitted
+    path, pairs = pairs_csv
+
+    def fails(code, *argv):
+        assert main(["predict", str(model), *argv]) == code
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("nmfrec: error: "), err
+        return err[0]
+
+    assert "does not exist" in fails(1, "--pairs", str(tmp_path / "nope.csv"))
+    no_item = tmp_path / "users_only.csv"
+    pairs[["user", "note"]].to_csv(no_item, index=False)
+    err = fails(1, "--pairs", str(no_item))
+    assert f"{no_item}: no item column found" in err and "or --item-col;" in err
+    taken = tmp_path / "taken.csv"
+    pairs.assign(prediction=1.0).to_csv(taken, index=False)
+    assert "already has a column 'prediction'" in fails(1, "--pairs", str(taken))
+    assert "the format is read from the suffix" in fails(2, "--pairs", str(path), "-o",
+                                                         str(tmp_path / "p.xlsx"))
+    # a value the model refuses, in flags: an implicit model has no mean ratings
+    implicit = tmp_path / "implicit.npz"
+    Recommender(**CLICK_PARAMS).fit(df).save(implicit)
+    assert main(["predict", str(implicit), "--pairs", str(path), "--unknown",
+                 "baseline"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nmfrec: error: --unknown baseline falls back to mean ratings")
+
+
+# --------------------------------------------------------------------------- similar
+def test_similar_equals_library_similar_items(fitted, capsys):
+    model, _, _ = fitted
+    ref = Recommender.load(model).similar_items(5, k=6)
+    assert main(["similar", str(model), "--item", "5", "--k", "6", "--format", "csv"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert got["rank"].tolist() == list(range(1, 7))
+    assert got["item"].tolist() == ref["item"].tolist()
+    np.testing.assert_allclose(got["similarity"], ref["similarity"], rtol=1e-12)
+    assert got["title"].tolist() == [f"Film {i}" for i in ref["item"]]
+
+    assert main(["similar", str(model), "--item", "5", "--k", "6"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "the 6 items most similar to item 5 (Film 5):"
+    assert [int(ln.split()[1]) for ln in lines[2:]] == ref["item"].tolist()
+
+
+def test_similar_error_paths(fitted, capsys):
+    model, _, _ = fitted
+    assert main(["similar", str(model), "--item", "12345"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nmfrec: error: item 12345 is not in the training data (the model "
+                          "knows 80 items, e.g. 1, 2, 3)")
+    assert main(["similar", str(model), "--item", "Film 5"]) == 1
+    assert "whose item ids are integers" in capsys.readouterr().err
+    assert main(["similar", str(model), "--item", "5", "--k", "0"]) == 2
+    assert "--k must be an integer >= 1; got 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- recommend many
+def test_recommend_all_equals_recommend_many(fitted, tmp_path, capsys):
+    model, _, _ = fitted
+    ref = Recommender.load(model).recommend_many(k=4)
+    assert main(["recommend", str(model), "--all", "--k", "4"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(got.columns) == ["user", "rank", "item", "score", "title"]
+    pd.testing.assert_frame_equal(got, ref[list(got.columns)], check_dtype=False)
+
+    out = tmp_path / "recs.parquet"
+    assert main(["recommend", str(model), "--all", "--k", "4", "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == \
+        f"wrote the top 4 for 60 users (240 rows) to {out}"
+    pd.testing.assert_frame_equal(pd.read_parquet(out), ref[list(got.columns)],
+                                  check_dtype=False)
+
+
+def test_recommend_users_from_a_list_or_a_table(fitted, tmp_path, capsys):
+    model, df, _ = fitted
+    users = [int(u) for u in pd.unique(df["user"])[[4, 0, 9]]]
+    ref = Recommender.load(model).recommend_many(users, k=3, exclude_seen=False)
+    cols = ["user", "rank", "item", "score", "title"]
+    one_per_line = tmp_path / "users.txt"
+    one_per_line.write_text("\n".join(map(str, users)) + "\n\n")
+    table = tmp_path / "users.csv"
+    pd.DataFrame({"segment": ["a", "b", "c"], "user": users}).to_csv(table, index=False)
+    for path in (one_per_line, table):
+        out = tmp_path / "recs.csv"
+        assert main(["recommend", str(model), "--users", str(path), "--k", "3",
+                     "--include-seen", "-o", str(out)]) == 0
+        pd.testing.assert_frame_equal(pd.read_csv(out), ref[cols], check_dtype=False)
+    capsys.readouterr()
+    assert main(["recommend", str(model), "--users", str(one_per_line), "--k", "3",
+                 "--include-seen", "--format", "json"]) == 0
+    got = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert got["item"].tolist() == ref["item"].tolist()
+
+
+def test_recommend_many_error_paths(fitted, tmp_path, capsys, monkeypatch):
+    model, _, _ = fitted
+
+    def fails(code, *argv):
+        assert main(["recommend", str(model), *argv]) == code
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("nmfrec: error: "), err
+        return err[0]
+
+    users = tmp_path / "users.txt"
+    users.write_text("1\n99999\n")
+    assert f"{users}: user 99999 is not in the training data" in fails(1, "--users",
+                                                                        str(users))
+    headed = tmp_path / "people.csv"
+    headed.write_text("person,segment\n1,a\n")
+    err = fails(1, "--users", str(headed))
+    assert "no user column found" in err and "or --user-col;" in err
+    assert "--format table shows one user's list" in fails(2, "--all", "--format", "table")
+    assert "give -o FILE (the format is its suffix) or --format, not both" in fails(
+        2, "--all", "-o", str(tmp_path / "r.csv"), "--format", "csv")
+    assert "folder" in fails(1, "--all", "-o", str(tmp_path / "no" / "r.csv"))
+
+    def no_engine(self, *args, **kwargs):
+        raise ImportError("Unable to find a usable engine; tried using: 'pyarrow', "
+                          "'fastparquet'.")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_engine)
+    err = fails(1, "--all", "-o", str(tmp_path / "recs.parquet"))
+    assert "writing Parquet needs pyarrow (pip install pyarrow)" in err and ".csv" in err
+
+
+def test_query_flags_take_the_docstrings_of_the_methods():
+    from nmfrec.cli._params import method_doc
+
+    sub = build_parser()._subparsers._group_actions[0].choices
+    helps = {name: {a.dest: a for a in reversed(sub[name]._actions)}   # the first per dest
+             for name in ("predict", "similar", "recommend")}
+    for cmd, dest, method in [("predict", "clip", Recommender.predict),
+                              ("predict", "unknown", Recommender.predict),
+                              ("similar", "k", Recommender.similar_items),
+                              ("recommend", "k", Recommender.recommend),
+                              ("recommend", "exclude_seen", Recommender.recommend)]:
+        text = helps[cmd][dest].help.split(" (default:")[0]
+        assert text == method_doc(method, dest).help and len(text.split()) >= 3, (cmd, dest)
+    assert helps["predict"]["unknown"].choices == method_doc(Recommender.predict,
+                                                             "unknown").choices
+    assert "Recommender.predict" in sub["predict"].description

@@ -1,4 +1,5 @@
-"""The three commands: ``evaluate``, ``fit`` and ``recommend``.
+"""The commands that learn: ``evaluate`` and ``fit`` (those that query a saved model are in
+``_query``).
 
 Each takes the parsed arguments and the output and error streams, and returns the exit
 code; failures are raised as :class:`UsageError` or :class:`DataError`.
@@ -16,7 +17,6 @@ import pandas as pd
 
 from ..evaluation import CVResult, GlobalMean, Popularity, evaluate
 from ..exceptions import ProtocolSkippedWarning
-from ..io import check_file
 from ..recommender import Recommender
 from ._data import prepare, read_ratings, read_titles
 from ._errors import DataError, UsageError, check_int_flag, message
@@ -48,20 +48,6 @@ def attach_titles(rec, titles):
     titles = titles[~titles.index.duplicated(keep="last")]
     rec.set_item_titles(titles)
     return int(pd.Series(rec.item_titles_).notna().sum())
-
-
-def _user_label(rec, text):
-    if rec.users_.is_integer:
-        try:
-            return int(text)
-        except ValueError:
-            raise DataError(f"user {text!r} is not in the model: its user ids are integers "
-                            f"(e.g. {_examples(rec.users_)}).") from None
-    return text
-
-
-def _examples(vocab, n=3):
-    return ", ".join(str(x) for x in vocab.labels_[:n])
 
 
 # ------------------------------------------------------------------------- evaluate
@@ -313,38 +299,4 @@ def cmd_fit(args, out, err, progress):
           f"{fit_summary(rec)}"
           + (f"; titles for {n_titled:,} items" if titles is not None else "")
           + f"; saved to {out_path}", file=out)
-    return 0
-
-
-# ------------------------------------------------------------------------- recommend
-@_command
-def cmd_recommend(args, out, err, progress):
-    """``nmfrec recommend``: print the top-k items of one user of a saved model."""
-    check_int_flag(args.k, "--k")
-    try:
-        rec = Recommender.load(check_file(args.model, "model file"))
-    except ValueError as e:
-        raise DataError(message(e)) from None
-    if args.titles:
-        attach_titles(rec, read_titles(args.titles, rec.columns_[1]))
-    user = _user_label(rec, args.user)
-    try:
-        recs = rec.recommend(user, k=args.k, exclude_seen=args.exclude_seen)
-    except KeyError as e:
-        raise DataError(f"{message(e)} (the model knows {len(rec.users_):,} users, e.g. "
-                        f"{_examples(rec.users_)}).") from None
-    recs.insert(0, "rank", np.arange(1, len(recs) + 1))
-    if args.format == "csv":
-        recs.to_csv(out, index=False)
-    elif args.format == "json":
-        out.write(recs.to_json(orient="records", double_precision=15) + "\n")
-    else:
-        seen = "excluding" if args.exclude_seen else "including"
-        print(f"top {len(recs)} for user {user!r} ({seen} the "
-              f"{rec.ratings_[rec.users_.number(user)].nnz} items they rated):", file=out)
-        shown = recs.copy()
-        shown["score"] = shown["score"].map(lambda s: f"{s:.4f}")
-        if "title" in shown.columns:
-            shown["title"] = shown["title"].fillna("")
-        print(shown.to_string(index=False), file=out)
     return 0

@@ -1,13 +1,16 @@
-"""What the command prints: the metrics table, JSON results, progress lines."""
+"""What the commands print and write: the metrics table, result files, JSON, progress lines,
+the account of a fit."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from ..bayes import BayesianNMF
 from ..nmf import MaskedNMF
+from ._errors import DataError, UsageError
 
 
 #: Result key -> header of the ranking metrics in the ``evaluate`` table.
@@ -103,6 +106,83 @@ def fit_summary(rec):
     if feedback == "implicit":
         return f"preference part (the only part): {part_summary(rating)}"
     return f"rating part (which also ranks): {part_summary(rating)}"
+
+
+#: File suffix -> format of ``-o FILE`` (the commands that write tables).
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
+                  ".pq": "parquet", ".json": "json"}
+
+
+def output_format(path):
+    """The format of ``-o FILE``, by its suffix; checked before any work is done.
+
+    Parameters
+    ----------
+    path : str
+        The file to write.
+
+    Returns
+    -------
+    str
+        ``"csv"``, ``"tsv"``, ``"parquet"`` or ``"json"``.
+
+    Raises
+    ------
+    UsageError
+        An unknown suffix.
+    DataError
+        The file's folder does not exist.
+    """
+    p = Path(path)
+    fmt = OUTPUT_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"-o {path}: the format is read from the suffix, one of "
+                         f"{', '.join(OUTPUT_FORMATS)}; got {p.suffix or 'none'!r}.")
+    if not p.parent.is_dir():
+        raise DataError(f"cannot write {path}: folder {str(p.parent)!r} does not exist.")
+    return fmt
+
+
+def write_table(frame, out, path=None, fmt="csv"):
+    """Write a result table to a file (format by suffix) or to ``out``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; its index is not written.
+    out : file-like
+        Where CSV or JSON goes without ``path`` (the command's stdout).
+    path : str, optional
+        The file to write; its suffix says the format (:func:`output_format`).
+    fmt : {"csv", "json"}, default "csv"
+        The format on ``out``.
+
+    Raises
+    ------
+    DataError
+        Parquet without pyarrow (or fastparquet), or the file cannot be written.
+    """
+    if path is None:
+        if fmt == "json":
+            out.write(frame.to_json(orient="records", double_precision=15) + "\n")
+        else:
+            frame.to_csv(out, index=False)
+        return
+    fmt = output_format(path)
+    try:
+        if fmt == "parquet":
+            try:
+                frame.to_parquet(path, index=False)
+            except ImportError as e:
+                raise DataError(f"cannot write {path}: writing Parquet needs pyarrow (pip "
+                                f"install pyarrow) or fastparquet ({str(e).splitlines()[0]}); "
+                                "or write .csv.") from None
+        elif fmt == "json":
+            Path(path).write_text(frame.to_json(orient="records", double_precision=15) + "\n")
+        else:
+            frame.to_csv(path, index=False, sep="\t" if fmt == "tsv" else ",")
+    except OSError as e:
+        raise DataError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def _fmt(value, key):

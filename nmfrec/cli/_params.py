@@ -18,6 +18,7 @@ through, the same rewording applies to the error of the real fit.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -122,9 +123,9 @@ def _kinds(type_name):
     return frozenset(kinds), choices
 
 
-def _entries(cls):
-    """{name: (type_name, description)} from the Parameters section of ``cls``."""
-    parsed = docstring_parser.parse(cls.__doc__ or "", style=docstring_parser.DocstringStyle.NUMPYDOC)
+def _entries(obj):
+    """{name: (type_name, description)} from the Parameters section of a class or function."""
+    parsed = docstring_parser.parse(obj.__doc__ or "", style=docstring_parser.DocstringStyle.NUMPYDOC)
     out = {}
     for p in parsed.params:
         if not p.args or p.args[0] != "param":
@@ -153,6 +154,86 @@ def param_docs():
             choices = _kinds(b_type)[1]
         out[name] = ParamDoc(name, kinds, choices, text)
     return out
+
+
+def method_doc(func, name):
+    """What a method's docstring says about one of its parameters.
+
+    The flags of the commands that query a saved model (``--clip``, ``--unknown``,
+    ``--k`` ...) take their ``--help`` text and choices from here, so that they say
+    what the Python method says.
+
+    Parameters
+    ----------
+    func : callable
+        A function or method with a numpydoc docstring, e.g. ``Recommender.predict``.
+    name : str
+        One of its parameters.
+
+    Returns
+    -------
+    ParamDoc
+        Its kinds, choices and help (the cleaned first paragraph of its description).
+    """
+    type_name, desc = _entries(func).get(name, (None, None))
+    kinds, choices = _kinds(type_name)
+    return ParamDoc(name, kinds, choices, _plain(desc))
+
+
+def method_default(func, name):
+    """The default of a parameter of ``func``, from its signature.
+
+    Parameters
+    ----------
+    func : callable
+        E.g. ``Recommender.predict``.
+    name : str
+        One of its parameters.
+
+    Returns
+    -------
+    object
+    """
+    return inspect.signature(func).parameters[name].default
+
+
+def method_help(func, name, default=None):
+    """The ``--help`` text of a flag that sets a method's parameter.
+
+    Parameters
+    ----------
+    func : callable
+        The method, e.g. ``Recommender.predict``.
+    name : str
+        Its parameter.
+    default : object, optional
+        The flag's default as typed on the command line; by default the signature's.
+
+    Returns
+    -------
+    str
+        The docstring's description, then ``(default: ...)``.
+    """
+    shown = method_default(func, name) if default is None else default
+    if isinstance(shown, bool):
+        shown = str(shown).lower()
+    text = method_doc(func, name).help or name.replace("_", " ")
+    return f"{text} (default: {shown})".replace("%", "%%")
+
+
+def summary(func):
+    """The first paragraph of a docstring, as plain text (a command's description).
+
+    Parameters
+    ----------
+    func : callable
+        E.g. ``Recommender.similar_items``.
+
+    Returns
+    -------
+    str
+    """
+    return _plain(inspect.cleandoc(func.__doc__ or ""))
 
 
 # ------------------------------------------------------------------------- values

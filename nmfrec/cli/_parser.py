@@ -1,15 +1,18 @@
-"""The argument parser: three subcommands, each with examples in its ``--help``."""
+"""The argument parser: five subcommands, each with examples in its ``--help``."""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from .._version import __version__
 from ..ratings import DUPLICATE_POLICIES
-from ._commands import cmd_evaluate, cmd_fit, cmd_recommend
+from ..recommender import Recommender
+from ._commands import cmd_evaluate, cmd_fit
+from ._query import cmd_predict, cmd_recommend, cmd_similar
 from ._data import DATASETS, SPLITS
 from ._errors import Flags, UsageError
-from ._params import add_model_args
+from ._params import add_model_args, method_default, method_doc, method_help, summary
 
 #: Library names that a command's flags spell differently: the parameter of
 #: ``evaluate()``, ``kfold()`` and ``synthetic_shape()`` a flag sets.
@@ -37,6 +40,9 @@ examples:
   nmfrec evaluate --ratings my_ratings.csv --split temporal --feedback implicit
   nmfrec fit ratings.csv -o model.npz --n-components 30
   nmfrec recommend model.npz --user 42 --k 10
+  nmfrec recommend model.npz --all -o recs.parquet
+  nmfrec similar model.npz --item 50
+  nmfrec predict model.npz --pairs test.csv -o predictions.csv
 
 Where MovieLens is looked for (and downloaded to): --data-home, else $NMFREC_DATA, else
 the user cache (~/.cache/nmfrec on Linux). Run 'nmfrec COMMAND --help' for each
@@ -87,8 +93,31 @@ examples:
   nmfrec recommend model.npz --user 42
   nmfrec recommend model.npz --user alice --k 20 --include-seen
   nmfrec recommend model.npz --user 42 --titles ml-100k/u.item --format csv > top.csv
+  nmfrec recommend model.npz --all -o recs.parquet      # every user; Parquet needs pyarrow
+  nmfrec recommend model.npz --users today.txt --k 5 -o recs.csv  # one id per line
+
+--users FILE: one id per line, or a table (CSV/TSV/Parquet) with a user column named as
+in the training file (or --user-col). -o FILE writes CSV, TSV, Parquet or JSON by suffix.
 """
 
+SIMILAR_EPILOG = """\
+examples:
+  nmfrec similar model.npz --item 50
+  nmfrec similar model.npz --item 50 --k 20 --titles ml-100k/u.item --format csv
+"""
+
+PREDICT_EPILOG = """\
+examples:
+  nmfrec predict model.npz --pairs test.csv                 # CSV on stdout
+  nmfrec predict model.npz --pairs test.csv -o predictions.parquet --no-clip
+  nmfrec predict model.npz --pairs pairs.tsv --unknown baseline
+
+The pairs file is read as 'nmfrec fit' reads ratings (a header naming the user and item
+columns as in the training file, or a headerless user,item[,...] file); every column of
+it is written back, with a 'prediction' column added. Pairs whose user or item the model
+does not know get an empty prediction (NaN), counted on stderr, unless --unknown says
+otherwise.
+"""
 
 def command_flags(parser, aliases=None):
     """The :class:`Flags` of one command: every long option by the name it sets.
@@ -235,28 +264,106 @@ def _add_fit(sub, common):
     fit.set_defaults(func=cmd_fit, flags=command_flags(fit))
 
 
+def _description(text, method):
+    """A command's description: what it does, then the Python method it runs, in the
+    words of the method's docstring."""
+    width = 88
+    python = f"In Python: {method.__qualname__}. {summary(method)}"
+    return textwrap.fill(text, width) + "\n\n" + textwrap.fill(python, width)
+
+
+def _add_output_args(parser, formats=("table", "csv", "json")):
+    """``-o FILE`` and ``--format`` of the commands that print a table."""
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the table to FILE, in the format of its suffix: "
+                             ".csv, .tsv, .parquet (needs pyarrow) or .json")
+    if formats:
+        parser.add_argument("--format", choices=formats, default=None,
+                            help=f"format on stdout (default: {formats[0]})")
+
+
 def _add_recommend(sub, common):
     rc = sub.add_parser("recommend", parents=[common], formatter_class=_formatter,
-                        epilog=RECOMMEND_EPILOG, help="top-k items for a user from a saved model",
-                        description="Print the top-k items for one user of a saved model, "
-                                    "best first, with titles where known.")
+                        epilog=RECOMMEND_EPILOG,
+                        help="top-k items for a user, for every user or for a list of users",
+                        description=_description(
+                            "The top-k items of one user of a saved model, best first, with "
+                            "titles where known; or of every user, or of the users in a "
+                            "file, as one table.", Recommender.recommend_many))
     rc.add_argument("model", metavar="MODEL.npz", help="a model saved by 'nmfrec fit'")
-    rc.add_argument("--user", required=True, metavar="U",
-                    help="user id (an integer when the model's ids are integers)")
-    rc.add_argument("--k", type=int, default=10, help="number of items (default: 10)")
+    who = rc.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", metavar="U",
+                     help="one user id (an integer when the model's ids are integers)")
+    who.add_argument("--all", action="store_true", help="every user of the model")
+    who.add_argument("--users", metavar="FILE",
+                     help="the users in FILE: one id per line, or a table with a user column")
+    rc.add_argument("--k", type=int, default=method_default(Recommender.recommend, "k"),
+                    help=method_help(Recommender.recommend, "k"))
     seen = rc.add_mutually_exclusive_group()
     seen.add_argument("--exclude-seen", dest="exclude_seen", action="store_true",
-                      default=True, help="leave out items the user rated (default)")
+                      default=method_default(Recommender.recommend, "exclude_seen"),
+                      help=method_help(Recommender.recommend, "exclude_seen"))
     seen.add_argument("--include-seen", dest="exclude_seen", action="store_false",
                       help="rank the user's rated items too")
     rc.add_argument("--titles", metavar="FILE", help="titles to show (as in 'nmfrec fit')")
-    rc.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                    help="output format (default: table)")
+    _add_output_args(rc)
+    g = rc.add_argument_group("the --users file")
+    g.add_argument("--user-col", metavar="COL", help="its user column (default: the "
+                                                     "model's, or a recognised name)")
+    g.add_argument("--sep", metavar="SEP", help="its field separator (default: guessed)")
+    g.add_argument("--names", metavar="A,B,...", help="column names of a headerless table")
     rc.set_defaults(func=cmd_recommend, flags=command_flags(rc))
 
 
+def _add_similar(sub, common):
+    si = sub.add_parser("similar", parents=[common], formatter_class=_formatter,
+                        epilog=SIMILAR_EPILOG, help="the items most similar to an item",
+                        description=_description(
+                            "The items of a saved model most similar to one item, with "
+                            "titles where known.", Recommender.similar_items))
+    si.add_argument("model", metavar="MODEL.npz", help="a model saved by 'nmfrec fit'")
+    si.add_argument("--item", required=True, metavar="I",
+                    help="the item id (an integer when the model's ids are integers)")
+    si.add_argument("--k", type=int, default=method_default(Recommender.similar_items, "k"),
+                    help=method_help(Recommender.similar_items, "k"))
+    si.add_argument("--titles", metavar="FILE", help="titles to show (as in 'nmfrec fit')")
+    _add_output_args(si)
+    si.set_defaults(func=cmd_similar, flags=command_flags(si))
+
+
+def _add_predict(sub, common):
+    unknown = method_doc(Recommender.predict, "unknown")
+    pr = sub.add_parser("predict", parents=[common], formatter_class=_formatter,
+                        epilog=PREDICT_EPILOG,
+                        help="predictions for the (user, item) pairs of a file",
+                        description=_description(
+                            "A saved model's prediction for each (user, item) pair of a file, "
+                            "written as CSV (stdout or -o FILE).", Recommender.predict))
+    pr.add_argument("model", metavar="MODEL.npz", help="a model saved by 'nmfrec fit'")
+    pr.add_argument("--pairs", required=True, metavar="FILE",
+                    help="(user, item) pairs: .csv, .tsv, headerless user,item lines, "
+                         ".parquet; its other columns are kept")
+    pr.add_argument("--clip", action=argparse.BooleanOptionalAction,
+                    default=method_default(Recommender.predict, "clip"),
+                    help=method_help(Recommender.predict, "clip"))
+    pr.add_argument("--unknown", choices=unknown.choices,
+                    default=method_default(Recommender.predict, "unknown"),
+                    help=method_help(Recommender.predict, "unknown"))
+    _add_output_args(pr, formats=())
+    g = pr.add_argument_group("the --pairs file")
+    g.add_argument("--user-col", metavar="COL", help="user column (default: the model's, "
+                                                     "or a recognised name)")
+    g.add_argument("--item-col", metavar="COL", help="item column (default: the model's, "
+                                                     "or a recognised name)")
+    g.add_argument("--sep", metavar="SEP", help="field separator (default: guessed; "
+                                                "'tab' or '\\t' for tabs)")
+    g.add_argument("--names", metavar="A,B,...", help="column names of a headerless file")
+    pr.set_defaults(func=cmd_predict, flags=command_flags(pr))
+
+
 def build_parser():
-    """The ``nmfrec`` argument parser (subcommands ``evaluate``, ``fit``, ``recommend``).
+    """The ``nmfrec`` argument parser (subcommands ``evaluate``, ``fit``, ``recommend``,
+    ``similar``, ``predict``).
 
     Returns
     -------
@@ -277,4 +384,6 @@ def build_parser():
     _add_evaluate(sub, common)
     _add_fit(sub, common)
     _add_recommend(sub, common)
+    _add_similar(sub, common)
+    _add_predict(sub, common)
     return parser
