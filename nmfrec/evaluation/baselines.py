@@ -126,10 +126,13 @@ class Popularity:
         click data.
     """
 
-    predicts_ratings = True
-
     def __init__(self, damping=5.0):
         self.damping = damping
+
+    @property
+    def predicts_ratings(self):
+        """Whether ``predict`` returns ratings: False once fitted on click data."""
+        return len(getattr(self, "columns_", ("user", "item", "rating"))) == 3
 
     def fit(self, ratings, user_col=None, item_col=None, rating_col=None):
         """Count each item's ratings and compute its damped mean.
@@ -162,7 +165,6 @@ class Popularity:
             raise ValueError(f"damping must be >= 0; got {self.damping}.")
         ucol, icol, rcol = cols["user"], cols["item"], cols.get("rating")
         self.columns_ = (ucol, icol) if rcol is None else (ucol, icol, rcol)
-        self.predicts_ratings = rcol is not None
         if rcol is None:  # click data: popularity is all there is
             stats = ratings.groupby(icol, sort=True).size().to_frame("count")
             self.mean_ = float("nan")

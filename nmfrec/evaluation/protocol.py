@@ -585,8 +585,8 @@ def cross_validate(
     folds : iterable of (train, test), or mapping name -> (train, test)
         E.g. ``kfold(df)``, ``user_kfold(df)`` or ``nmfrec.datasets.ml100k_folds()``.
         The mapping's keys name the rows of the result.
-    k : int, default 10
-        List length for the ranking metrics.
+    k : int or sequence of int, default 10
+        List length(s) for the ranking metrics, as in :func:`evaluate`.
     **evaluate_kwargs
         Passed to :func:`evaluate`: ``relevance_threshold``, ``protocols``,
         ``missing``, ``user_col``, ``item_col``, ``rating_col``.
