@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import nmfrec
 from nmfrec import Recommender
 from nmfrec.cli import build_parser, main
 from nmfrec.cli._params import model_params as _model_params
@@ -39,12 +40,15 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*reached max_iter")
 def run(*args, cwd=None):
     """``python -m nmfrec ARGS`` with the current interpreter; CompletedProcess.
 
-    The default working directory is tests/, so ``nmfrec`` is imported the way this
-    process imports it (installed or PYTHONPATH), not from the current directory.
+    The subprocess imports the ``nmfrec`` this process imports (the folder holding it
+    goes first on PYTHONPATH), whatever its working directory (by default tests/) and
+    whichever copy is installed.
     """
     cwd = Path(__file__).resolve().parent if cwd is None else cwd
     env = dict(os.environ)
     env.pop("NMFREC_DATA", None)
+    home = str(Path(nmfrec.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([home, *filter(None, [env.get("PYTHONPATH")])])
     return subprocess.run([sys.executable, "-m", "nmfrec", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=180)
 
@@ -735,6 +739,8 @@ def test_fit_says_what_each_part_did(tmp_path, capsys):
             f"preference part: rank {pref.n_components_}, {pref.n_iter_} iterations, "
             "converged; saved to") in summary
     assert "?" not in summary and "max_iter" not in summary
+    assert summary.startswith("fitted 40 users x 50 items (800 ratings, columns user, item, "
+                              "rating) in ")
     # the banner names the rank n_components (k is the list length elsewhere) and
     # the solver that a None resolves to
     assert "Recommender(n_components=6, solver='gibbs', preference_components=80, " \
@@ -746,6 +752,7 @@ def test_fit_says_what_each_part_did(tmp_path, capsys):
                                           "implicit", "--n-components", "3", "--max-iter", "2"])
     assert "; preference part (the only part): rank 3, 2 iterations, stopped at " \
            "--max-iter 2 before converging;" in summary
+    assert "(800 interactions, columns user, item, rating)" in summary  # not ratings
     assert "Recommender(n_components=3, solver='als', max_iter=2, feedback='implicit'" in banner
     summary, _ = _fit_lines(capsys, ["fit", str(path), "-o", str(model), "--solver", "als",
                                      "--ranking", "rating", "--n-components", "2", "--tol",
@@ -1058,3 +1065,20 @@ def test_query_flags_take_the_docstrings_of_the_methods():
     assert helps["predict"]["unknown"].choices == method_doc(Recommender.predict,
                                                              "unknown").choices
     assert "Recommender.predict" in sub["predict"].description
+
+
+def test_query_commands_as_a_process(fitted, pairs_csv, tmp_path):
+    model, _, _ = fitted
+    path, pairs = pairs_csv
+    proc = run("predict", model, "--pairs", path, "--unknown", "baseline")
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_allclose(pd.read_csv(io.StringIO(proc.stdout))["prediction"],
+                               Recommender.load(model).predict(pairs, unknown="baseline"),
+                               rtol=1e-12)
+    out = tmp_path / "recs.parquet"
+    proc = run("recommend", model, "--all", "--k", 2, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert pd.read_parquet(out)["item"].tolist() == \
+        Recommender.load(model).recommend_many(k=2)["item"].tolist()
+    assert_one_line_error(run("similar", model, "--item", 0), 1, "item 0 is not in the "
+                          "training data")

@@ -294,8 +294,11 @@ def cmd_fit(args, out, err, progress):
         rec.save(out_path)
     except OSError as e:
         raise DataError(f"cannot write {args.output}: {e.strerror or e}") from None
+    implicit = getattr(rec, "feedback_", rec.feedback) == "implicit"
+    what = "interactions" if implicit else "ratings"
     print(f"fitted {len(rec.users_):,} users x {len(rec.items_):,} items "
-          f"({rec.ratings_.nnz:,} ratings, columns {', '.join(rec.columns_)}) in {took:.1f}s; "
+          f"({rec.ratings_.nnz:,} {what}, columns {', '.join(map(str, rec.columns_))}) in "
+          f"{took:.1f}s; "
           f"{fit_summary(rec)}"
           + (f"; titles for {n_titled:,} items" if titles is not None else "")
           + f"; saved to {out_path}", file=out)
