@@ -20,7 +20,9 @@ The protocols (see :func:`evaluate`):
   result saying why.
 * **ranking** (protocol B): for each test user with a relevant test item (rating at
   least a threshold), the top-k among the train items the user has not rated;
-  precision, recall, NDCG, MAP, hit rate at k, and catalog coverage.
+  precision, recall, NDCG, MAP, hit rate at k (or at several k), and catalog coverage.
+  On click data (frames without a rating column, protocol C) every held-out item is
+  relevant.
 * **similar items**: :func:`similar_items_overlap`, how many attributes (genres) an item
   shares with its neighbours.
 

@@ -6,7 +6,9 @@ each role (``user``/``userId``/..., ``item``/``movieId``/..., ``rating``/...), o
 with ``user_col=``, ``item_col=``, ``rating_col=``. Splits keep the caller's column names;
 a model that the evaluation layer fits or queries gets the frame with those columns
 renamed ``user``, ``item``, ``rating`` (:func:`check_ratings_frame`), so the same model
-code scores MovieLens-named frames and ``user, item, rating`` frames alike.
+code scores MovieLens-named frames and ``user, item, rating`` frames alike. Click data
+(who chose what, without ratings) is a frame without a rating column: splits and
+:func:`~nmfrec.evaluation.evaluate` take it, and give models ``user, item`` frames.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ RATINGS_ROLES = ("user", "item", "rating")
 
 
 def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, item_col=None,
-                  rating_col=None, prefer=None, allow_empty=False):
+                  rating_col=None, prefer=None, allow_empty=False, optional=()):
     """The column of ``df`` that plays each role, after checking the frame.
 
     Parameters
@@ -39,11 +41,15 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
         (e.g. the columns a model was fitted on), before the usual names are tried.
     allow_empty : bool, default False
         Accept a frame without rows.
+    optional : sequence of {"user", "item", "rating"}, default ()
+        Roles the frame may lack: such a role, when no name is given for it and no
+        column is recognised, is left out of the result (a click frame has no rating).
 
     Returns
     -------
     dict
-        Role -> column name, in the order of ``roles``.
+        Role -> column name, in the order of ``roles`` (without the optional roles the
+        frame lacks).
 
     Raises
     ------
@@ -60,6 +66,9 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
     """
     check_frame(df, name, allow_empty=True)
     given = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col}
+    absent = [role for role in roles if role in optional and given[f"{role}_col"] is None
+              and _lacks(df, role, prefer)]
+    roles = tuple(role for role in roles if role not in absent)
     try:
         found = resolve_columns(df, **given, roles=roles, prefer=prefer)
     except (KeyError, ValueError):
@@ -74,6 +83,12 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
         except (TypeError, ValueError) as e:
             raise type(e)(f"{name}: {e}") from None
     return columns
+
+
+def _lacks(df, role, prefer):
+    """Whether ``df`` has no column that could play ``role`` (given no name for it)."""
+    candidates = (*ROLE_COLUMNS[role], role, (prefer or {}).get(role))
+    return not any(c is not None and c in df.columns for c in candidates)
 
 
 def _resolve_error(df, name, roles, given, prefer):
@@ -129,7 +144,7 @@ def canonical(df, columns):
 
 
 def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
-                        rating_col=None):
+                        rating_col=None, require_rating=True):
     """Check a ratings frame and return it as the evaluation layer gives it to a model.
 
     The user, item and rating columns are found as ``Recommender.fit`` finds them and
@@ -148,6 +163,9 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     user_col, item_col, rating_col : str, optional
         Column names in ``df``; by default each is recognised among the usual names of
         its role (``user``, ``userId``, ...; ``item``, ``movieId``, ...; ``rating``, ...).
+    require_rating : bool, default True
+        False accepts click data: a frame without a rating column (and without
+        ``rating_col``), returned with ``user`` and ``item`` columns only renamed.
 
     Returns
     -------
@@ -178,5 +196,6 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     """
     df = as_frame(df, name)
     columns = frame_columns(df, name, user_col=user_col, item_col=item_col,
-                            rating_col=rating_col)
+                            rating_col=rating_col,
+                            optional=() if require_rating else ("rating",))
     return canonical(df, columns)

@@ -100,6 +100,10 @@ class Popularity:
     training still gets item means from :meth:`predict` (but :meth:`recommend` raises:
     it cannot know which items such a user has seen).
 
+    Fitted on click data (a frame without a rating column), it ranks the same way and
+    :meth:`predict` gives each item's training count, a score rather than a rating
+    (``predicts_ratings`` is then False).
+
     Parameters
     ----------
     damping : float, default 5.0
@@ -108,22 +112,28 @@ class Popularity:
     Attributes
     ----------
     mean_ : float
-        Mean of the training ratings.
+        Mean of the training ratings (NaN for click data).
     item_mean_ : pandas.Series
-        Damped mean rating of each training item (index: item label).
+        Damped mean rating of each training item (index: item label); for click data,
+        its training count.
     ranked_items_, ranked_scores_ : ndarray
         Training items, most rated first, and their rating counts.
     columns_ : tuple of str
-        The (user, item, rating) column names used by ``fit``.
+        The (user, item, rating) column names used by ``fit`` (user and item for click
+        data).
     predicts_ratings : bool
-        True: ``predict`` returns ratings (the convention read by
-        :func:`nmfrec.evaluation.predicts_ratings`).
+        Whether ``predict`` returns ratings (the convention read by
+        :func:`nmfrec.evaluation.predicts_ratings`): True, and False once fitted on
+        click data.
     """
-
-    predicts_ratings = True
 
     def __init__(self, damping=5.0):
         self.damping = damping
+
+    @property
+    def predicts_ratings(self):
+        """Whether ``predict`` returns ratings: False once fitted on click data."""
+        return len(getattr(self, "columns_", ("user", "item", "rating"))) == 3
 
     def fit(self, ratings, user_col=None, item_col=None, rating_col=None):
         """Count each item's ratings and compute its damped mean.
@@ -133,7 +143,7 @@ class Popularity:
         ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item, rating) per row, columns named as ``Recommender.fit``
             recognises them (``user``/``userId``, ``item``/``movieId``, ``rating``, ...)
-            or given below.
+            or given below; click data has no rating column.
         user_col, item_col, rating_col : str, optional
             Column names; by default the usual ones are recognised.
 
@@ -152,16 +162,21 @@ class Popularity:
         """
         ratings = as_frame(ratings, "Popularity.fit: ratings")
         cols = frame_columns(ratings, "Popularity.fit: ratings", user_col=user_col,
-                             item_col=item_col, rating_col=rating_col)
+                             item_col=item_col, rating_col=rating_col, optional=("rating",))
         if self.damping < 0:
             raise ValueError(f"damping must be >= 0; got {self.damping}.")
-        ucol, icol, rcol = cols["user"], cols["item"], cols["rating"]
-        self.columns_ = (ucol, icol, rcol)
-        self.mean_ = float(ratings[rcol].mean())
-        stats = ratings.groupby(icol, sort=True)[rcol].agg(["count", "sum"])
-        self.item_mean_ = (stats["sum"] + self.damping * self.mean_) / (
-            stats["count"] + self.damping
-        )
+        ucol, icol, rcol = cols["user"], cols["item"], cols.get("rating")
+        self.columns_ = (ucol, icol) if rcol is None else (ucol, icol, rcol)
+        if rcol is None:  # click data: popularity is all there is
+            stats = ratings.groupby(icol, sort=True).size().to_frame("count")
+            self.mean_ = float("nan")
+            self.item_mean_ = stats["count"].astype(np.float64)
+        else:
+            self.mean_ = float(ratings[rcol].mean())
+            stats = ratings.groupby(icol, sort=True)[rcol].agg(["count", "sum"])
+            self.item_mean_ = (stats["sum"] + self.damping * self.mean_) / (
+                stats["count"] + self.damping
+            )
         # stable sort on count keeps the item-label order among ties
         ranked = stats["count"].sort_values(ascending=False, kind="stable")
         self.ranked_items_ = ranked.index.to_numpy()
@@ -182,7 +197,8 @@ class Popularity:
         Returns
         -------
         ndarray of float64, shape (len(pairs),)
-            The item's damped mean, the global mean for an item absent from training.
+            The item's damped mean, the global mean for an item absent from training;
+            fitted on click data, the item's training count (0 when absent).
 
         Raises
         ------
@@ -197,7 +213,7 @@ class Popularity:
         icol = frame_columns(pairs, "Popularity.predict: pairs", ("item",), user_col=user_col,
                              item_col=item_col, prefer=fitted, allow_empty=True)["item"]
         pred = self.item_mean_.reindex(pairs[icol].to_numpy()).to_numpy(dtype=np.float64)
-        return np.where(np.isnan(pred), self.mean_, pred)
+        return np.where(np.isnan(pred), self.mean_ if self.predicts_ratings else 0.0, pred)
 
     def recommend(self, user, k=10, exclude_seen=True):
         """Top-``k`` items for one training user.

@@ -1,7 +1,8 @@
 """Seeded, leak-free train/test splits of a ratings DataFrame.
 
 Every splitter takes a frame with one row per (user, item) pair and a user, an item and a
-rating column (and a timestamp column for the temporal ones). The columns are recognised
+rating column (and a timestamp column for the temporal ones), or click data: the same
+without a rating column (who chose what). The columns are recognised
 by the names ``Recommender.fit`` recognises (``user``, ``userId``, ``user_id``, ...;
 ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...) or named with ``user_col=``,
 ``item_col=``, ``rating_col=``. Each splitter returns a :class:`Split`, a ``(train, test)``
@@ -138,7 +139,7 @@ def _check_ratings(df, user_col=None, item_col=None, rating_col=None, timestamp_
     """
     df = as_frame(df, "ratings")
     cols = frame_columns(df, "ratings", user_col=user_col, item_col=item_col,
-                         rating_col=rating_col)
+                         rating_col=rating_col, optional=("rating",))
     if timestamp_col is not None:
         check_frame(df, "ratings", (timestamp_col,))
         cols["timestamp"] = timestamp_col
@@ -187,7 +188,8 @@ def random_split(df, test_size=0.2, random_state=None, *, user_col=None, item_co
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     test_size : float in (0, 1) or int, default 0.2
         Fraction of rows (rounded to the nearest row) or number of rows to hold out.
     random_state : None, int or numpy.random.Generator
@@ -220,7 +222,8 @@ def user_split(df, test_size=0.2, n_test=None, random_state=None, *, user_col=No
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     test_size : float in (0, 1), default 0.2
         Share of each user's ratings to hold out; ignored when ``n_test`` is given.
     n_test : int, optional
@@ -280,8 +283,8 @@ def temporal_split(df, test_size=0.2, before=None, *, user_col=None, item_col=No
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item, a rating and a timestamp column and unique
-        (user, item) pairs.
+        Ratings with a user, an item, a rating (none for click data) and a timestamp
+        column and unique (user, item) pairs.
     test_size : float in (0, 1) or int, default 0.2
         Fraction of rows (rounded to the nearest row) or number of rows after the cut.
     before : scalar comparable with the timestamps, optional
@@ -324,8 +327,8 @@ def last_n_split(df, n=1, *, user_col=None, item_col=None, rating_col=None,
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item, a rating and a timestamp column and unique
-        (user, item) pairs.
+        Ratings with a user, an item, a rating (none for click data) and a timestamp
+        column and unique (user, item) pairs.
     n : int, default 1
         Number of most recent ratings each user holds out.
     user_col, item_col, rating_col : str, optional
@@ -361,7 +364,8 @@ def kfold(df, n_splits=5, random_state=None, *, user_col=None, item_col=None,
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     n_splits : int ≥ 2, default 5
         Number of folds.
     random_state : None, int or numpy.random.Generator
@@ -401,7 +405,8 @@ def user_kfold(ratings, n_splits=3, random_state=None, *, user_col=None, item_co
     Parameters
     ----------
     ratings : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     n_splits : int >= 2, default 3
         Number of folds.
     random_state : None, int or numpy.random.Generator
