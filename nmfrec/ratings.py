@@ -37,13 +37,23 @@ from .exceptions import MissingColumnError
 
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "alternate_split",
            "resolve_column",
-           "resolve_columns", "USER_COLUMNS", "ITEM_COLUMNS", "RATING_COLUMNS", "ROLE_COLUMNS",
-           "DUPLICATE_POLICIES"]
+           "resolve_columns", "feedback_columns", "USER_COLUMNS", "ITEM_COLUMNS",
+           "RATING_COLUMNS", "COUNT_COLUMNS", "TIME_COLUMNS", "ROLE_COLUMNS",
+           "DUPLICATE_POLICIES", "FEEDBACK_KINDS"]
 
 #: Column names recognised without arguments, in order of preference.
 USER_COLUMNS = ("user", "userId", "user_id", "userid", "UserId", "uid")
 ITEM_COLUMNS = ("item", "movieId", "item_id", "itemId", "itemid", "movie_id", "movie", "iid")
 RATING_COLUMNS = ("rating", "ratings", "score")
+
+#: Columns of interaction counts (click data with a confidence, not a rating scale).
+COUNT_COLUMNS = ("count", "counts", "plays", "play_count", "playcount", "clicks", "views",
+                 "listens", "frequency", "weight", "n")
+#: Columns of a click table that are neither a rating nor a count (left alone).
+TIME_COLUMNS = ("timestamp", "time", "datetime", "date", "ts")
+
+#: What a table's values are: ratings, interaction counts, or bare interactions.
+FEEDBACK_KINDS = ("ratings", "counts", "clicks")
 
 #: The candidate names of each role, by role.
 ROLE_COLUMNS = {"user": USER_COLUMNS, "item": ITEM_COLUMNS, "rating": RATING_COLUMNS}
@@ -664,6 +674,77 @@ def resolve_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=N
         listed = ", ".join(roles[:-1]) + f" and {roles[-1]}"
         raise ValueError(f"{listed} columns must differ; got {', '.join(map(repr, names))}.")
     return tuple(names)
+
+
+def feedback_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=None, *,
+                     feedback=None, prefer=None) -> tuple:
+    """What a table holds and in which columns: ratings, interaction counts or clicks.
+
+    The one rule that decides when a table is click data. With ``feedback`` left None:
+
+    * a rating column (``rating_col``, or one of ``RATING_COLUMNS``): **ratings**;
+    * else a count column (one of ``COUNT_COLUMNS``: ``plays``, ``count``, ``clicks``,
+      ...): **counts**, a confidence for each interaction rather than a target;
+    * else a table of the user and item columns only (a time column such as
+      ``timestamp`` may come along): **clicks**, every row one interaction;
+    * else, other columns but none recognised, ``MissingColumnError``: a ``stars``
+      column must not silently turn ratings into clicks.
+
+    ``feedback="explicit"`` requires a rating column. ``feedback="implicit"`` takes
+    ``rating_col``, else a count column, else a rating column as the values (counts),
+    else none (clicks).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    user_col, item_col, rating_col : str, optional
+        As in :func:`resolve_columns` (``rating_col`` names the value column, whatever
+        its kind).
+    feedback : {"explicit", "implicit"} or None, default=None
+        What the caller says the values are; None decides from the columns.
+    prefer : dict, optional
+        As in :func:`resolve_columns`.
+
+    Returns
+    -------
+    (user column, item column, value column or None, kind)
+        ``kind`` is one of ``FEEDBACK_KINDS``.
+
+    Raises
+    ------
+    MissingColumnError
+        No user or item column, or (ratings needed, or other columns present) no value
+        column.
+    ValueError
+        Ambiguous columns (see :func:`resolve_columns`).
+    """
+    ucol, icol = resolve_columns(df, user_col, item_col, roles=("user", "item"),
+                                 prefer=prefer)
+    if rating_col is not None or feedback == "explicit":
+        rcol = resolve_columns(df, rating_col=rating_col, roles=("rating",), prefer=prefer)[0]
+        return ucol, icol, rcol, ("ratings" if feedback != "implicit" else "counts")
+    rated = [c for c in RATING_COLUMNS if c in df.columns]
+    if (prefer or {}).get("rating") in df.columns:
+        rated = [prefer["rating"]]
+    counted = [c for c in COUNT_COLUMNS if c in df.columns and c not in (ucol, icol)]
+    if feedback is None and rated:
+        rcol = resolve_columns(df, rating_col=rated[0] if len(rated) == 1 else None,
+                               roles=("rating",))[0]
+        return ucol, icol, rcol, "ratings"
+    if counted or (feedback == "implicit" and rated):
+        found = counted or rated
+        if len(found) > 1:
+            raise ValueError(f"ambiguous count column: the frame has {found}; pass "
+                             "rating_col= to choose one.")
+        return ucol, icol, _unique_column(df, found[0], "count"), "counts"
+    others = [c for c in df.columns if c not in (ucol, icol) and c not in TIME_COLUMNS]
+    if not others:
+        return ucol, icol, None, "clicks"
+    raise MissingColumnError(
+        f"no rating column found: expected one of {list(RATING_COLUMNS)} or rating_col=...; "
+        f"the frame has columns {list(df.columns)}. A table of only the user and item "
+        f"columns is click data (e.g. df[[{ucol!r}, {icol!r}]]); a count column "
+        f"({', '.join(COUNT_COLUMNS[:4])}, ...) gives each interaction a confidence.")
 
 
 def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
