@@ -2,7 +2,8 @@
 
 * :class:`ParamsBase`: scikit-learn's ``BaseEstimator`` (``get_params``/``set_params``,
   ``clone``, tags, HTML repr), with parameters listed in signature order and a repr that
-  shows the changed ones in that order.
+  shows the changed ones in that order; a class may declare that its methods take no
+  metadata for scikit-learn's routing (``_takes_no_metadata``).
 * :class:`ThreadLimits`: numba's thread count for a block, BLAS capped at one thread,
   both always restored.
 * :func:`warn`: a warning attributed to the first line outside nmfrec, so that it points
@@ -27,11 +28,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba  # noqa: E402
 from sklearn.base import BaseEstimator  # noqa: E402
+from sklearn.utils.metadata_routing import UNUSED  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 __all__ = ["ParamsBase", "ThreadLimits", "warn"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+#: The methods whose arguments scikit-learn's metadata routing inspects (its
+#: ``SIMPLE_METHODS``), and the arguments it never routes.
+_ROUTED_METHODS = ("fit", "partial_fit", "predict", "predict_proba", "predict_log_proba",
+                   "decision_function", "score", "split", "transform", "inverse_transform")
+_NEVER_ROUTED = ("X", "y", "Y", "Xt", "yt")
 
 
 class ParamsBase(BaseEstimator):
@@ -40,7 +49,33 @@ class ParamsBase(BaseEstimator):
     ``get_params`` lists the parameters as the signature does (scikit-learn sorts them
     by name), so that ``repr``, the CLI flags derived from them and saved files keep a
     readable order; ``repr`` shows the parameters that differ from their defaults.
+
+    scikit-learn takes every argument of ``fit``, ``predict``, ``score``, ... other
+    than ``X`` and ``y`` for per-sample metadata a meta-estimator may route (like
+    ``sample_weight``), and gives the class a ``set_{method}_request`` method for each.
+    A subclass whose arguments are options of the call instead (column names, a
+    policy) sets ``_takes_no_metadata = True``: its arguments are then marked
+    ``UNUSED`` in ``__metadata_request__{method}`` class attributes, scikit-learn's way
+    to say so, and no such method is made (``get_metadata_routing`` reports nothing to
+    route).
     """
+
+    #: True: the arguments of the class's methods are not metadata to route.
+    _takes_no_metadata = False
+
+    def __init_subclass__(cls, **kwargs):
+        """Mark the arguments of a ``_takes_no_metadata`` class unused for routing."""
+        if cls._takes_no_metadata:
+            for method in _ROUTED_METHODS:
+                func = getattr(cls, method, None)
+                if not inspect.isfunction(func):
+                    continue
+                params = list(inspect.signature(func).parameters.values())[1:]
+                names = [p.name for p in params if p.name not in _NEVER_ROUTED
+                         and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+                if names:
+                    setattr(cls, f"__metadata_request__{method}", dict.fromkeys(names, UNUSED))
+        super().__init_subclass__(**kwargs)
 
     @classmethod
     def _get_param_names(cls):

@@ -12,6 +12,12 @@ A model file is a NumPy ``.npz`` archive of named arrays plus two entries of its
 place, so an interrupted write never leaves a half-written file; :func:`read_npz` refuses
 anything that is not an intact file of this format, naming the file and the problem.
 
+A temporary file is named ``.nmfrec-{host}-{pid}-{random}.tmp`` after the machine and
+the process writing it. A writer killed part-way (``SIGKILL``, a power cut) cannot remove
+its own, so every write into a folder removes the temporaries there that a process of
+this machine wrote and that is gone; never one of a live process (a concurrent save),
+nor one written on another machine (a shared folder), whose processes it cannot see.
+
 Format version 2, written by ``Recommender.save``: arrays ``ratings_indptr``/
 ``ratings_indices``/``ratings_data`` (the CSR of the ratings), ``item_means``,
 ``user_means``, ``user_labels``, ``item_labels`` (see :func:`encode_labels`) and, with
@@ -34,6 +40,8 @@ import hashlib
 import json
 import numbers
 import os
+import re
+import socket
 import tempfile
 
 import numpy as np
@@ -41,7 +49,7 @@ import numpy as np
 from ._version import __version__
 from .ratings import Vocabulary
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_npz", "read_npz", "digest",
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_npz", "read_npz", "digest", "remove_orphans",
            "encode_labels", "decode_labels", "json_params"]
 
 #: Name and version of the model file format. Bump the version on any incompatible
@@ -59,7 +67,8 @@ def write_npz(path, meta: dict, arrays: dict) -> str:
     ----------
     path : str or os.PathLike
         Destination, used as given (no suffix is added; ``.npz`` is conventional). Its
-        directory must exist.
+        folder must exist; the temporaries of writers killed part-way in that folder are
+        removed (:func:`remove_orphans`).
     meta : dict
         JSON-serialisable metadata; ``format``, ``format_version`` and
         ``nmfrec_version`` are added.
@@ -77,7 +86,7 @@ def write_npz(path, meta: dict, arrays: dict) -> str:
     meta_json = json.dumps(meta, sort_keys=True)
     checksum = digest(meta_json, arrays)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nmfrec-", suffix=".tmp", dir=directory)
+    fd, tmp = _temporary(path, directory)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays, **{META_KEY: np.array(meta_json),
@@ -94,7 +103,82 @@ def write_npz(path, meta: dict, arrays: dict) -> str:
         except FileNotFoundError:
             pass
         raise
+    remove_orphans(directory)
     return path
+
+
+def _host():
+    """This machine's name as it may stand in a file name."""
+    return re.sub(r"[^A-Za-z0-9_.]+", "_", socket.gethostname()) or "host"
+
+
+def _temporary(path, directory):
+    """A new temporary file beside ``path``, named after this machine and process; an
+    error names the folder, not the temporary file it could not create."""
+    if not os.path.isdir(directory):
+        what = "is not a folder" if os.path.exists(directory) else "does not exist"
+        error = NotADirectoryError if os.path.exists(directory) else FileNotFoundError
+        raise error(f"cannot save {path}: the folder {directory} {what}.")
+    try:
+        return tempfile.mkstemp(prefix=f".nmfrec-{_host()}-{os.getpid()}-", suffix=".tmp",
+                                dir=directory)
+    except OSError as e:
+        raise type(e)(f"cannot save {path}: cannot create a file in the folder {directory} "
+                      f"({e.strerror or e}).") from None
+
+
+_TEMPORARY = re.compile(r"\.nmfrec-(?P<host>.+)-(?P<pid>[0-9]+)-[^-]+\.tmp\Z")
+
+
+def remove_orphans(directory):
+    """Remove the temporary files in ``directory`` whose writer is gone.
+
+    Those named after this machine and a process that no longer exists, left by a
+    writer that was killed part-way. A live process's (a concurrent save) and another
+    machine's are kept. A process id the system has given to a new process since keeps
+    its temporary until that one ends too: litter, never a lost file.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        The folder of a model file.
+
+    Returns
+    -------
+    list of str
+        The files removed.
+    """
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    host = _host()
+    for name in names:
+        m = _TEMPORARY.match(name)
+        if m is None or m["host"] != host or _alive(int(m["pid"])):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+            removed.append(os.path.join(os.fspath(directory), name))
+        except OSError:             # removed by another save, or not ours to remove
+            pass
+    return removed
+
+
+def _alive(pid):
+    """Whether process ``pid`` exists (True where that cannot be known)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True                 # no signal 0 to ask with: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:                 # e.g. another user's process: it exists
+        return True
+    return True
 
 
 class _FileProblem(Exception):

@@ -8,6 +8,12 @@
   :func:`check_no_missing` (no NA in id columns) and :func:`check_unique_pairs` (one row
   per (user, item) pair). Which column plays which role (user, item, rating) is decided
   by :func:`nmfrec.ratings.resolve_column`, not here; these checks take resolved names.
+* Tables of other libraries: :func:`as_frame` takes a polars DataFrame or a pyarrow
+  Table wherever a ratings or pairs frame is accepted, converted by the library's own
+  ``to_pandas``; neither library is imported by nmfrec (a table's type names it).
+* Where a row is, for messages: :func:`locate_row` says ``row 2041``, and for a frame
+  read by :mod:`nmfrec.io` also the file and line (``row 2041 (line 2043 of r.csv)``),
+  from what the reader recorded with :func:`record_source`.
 
 Error wording is parameter, then constraint, then value:
 ``"n_components must be an integer >= 1; got 0."``
@@ -18,7 +24,9 @@ may use it.
 
 from __future__ import annotations
 
+import bisect
 import numbers
+import sys
 
 import numpy as np
 import pandas as pd
@@ -215,6 +223,96 @@ def check_positive_int(value, name) -> int:
     return check_int(value, name, 1)
 
 
+#: The tables accepted as ratings or pairs, for messages.
+FRAME_TYPES = "a pandas DataFrame, a polars DataFrame or a pyarrow Table"
+
+
+def as_frame(df, name="ratings", also=""):
+    """``df`` as a pandas DataFrame: a pandas frame as it is, a polars DataFrame or a
+    pyarrow Table (or RecordBatch) converted by that library's ``to_pandas``.
+
+    Neither polars nor pyarrow is a dependency, nor imported here: a table of theirs is
+    recognised by its type's module, which its library has loaded already. (The
+    dataframe interchange protocol, which pandas 3 deprecates, is not used.)
+
+    Parameters
+    ----------
+    df : object
+        The table.
+    name : str, default "ratings"
+        What the caller calls it, for the message.
+    also : str, default ""
+        Other types the caller accepts, for the message (e.g. ``", a scipy sparse
+        matrix or a RatingsMatrix"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    TypeError
+        ``df`` is none of these (the message lists what is accepted), or a polars
+        LazyFrame (to ``collect`` first).
+    """
+    frame = to_pandas(df)
+    if frame is None:
+        raise TypeError(f"{name} must be {FRAME_TYPES}{also}; got {type_name(df)}.")
+    return frame
+
+
+def to_pandas(obj):
+    """``obj`` as a pandas DataFrame when it is one or a table :func:`as_frame` converts,
+    else None (a label, a list, an array: not a table).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    pandas.DataFrame or None
+    """
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    library = type(obj).__module__.partition(".")[0]
+    module = sys.modules.get(library) if library in ("polars", "pyarrow") else None
+    if module is None:
+        return None
+    if library == "polars":
+        if isinstance(obj, module.LazyFrame):
+            raise TypeError("got a polars LazyFrame, a query not yet run; pass its result, "
+                            "frame.collect().")
+        if not isinstance(obj, module.DataFrame):
+            return None
+        try:
+            return obj.to_pandas()
+        except ImportError:
+            # polars converts through pyarrow; without it, column by column
+            return pd.DataFrame({c: obj.get_column(c).to_numpy() for c in obj.columns})
+    if isinstance(obj, (module.Table, module.RecordBatch)):
+        return obj.to_pandas()
+    return None
+
+
+def type_name(obj) -> str:
+    """The type of ``obj`` as its user knows it: ``list``, ``ndarray``, ``Series``, and
+    with its library where the name alone could be pandas' (``polars.Series``).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    str
+    """
+    t = type(obj)
+    library = t.__module__.partition(".")[0]
+    return (t.__name__ if library in ("builtins", "numpy", "pandas")
+            else f"{library}.{t.__name__}")
+
+
 def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
     """Check that ``df`` is a DataFrame with the given columns and, by default, rows.
 
@@ -233,20 +331,19 @@ def check_frame(df, name="ratings", columns=(), *, allow_empty=False):
     Returns
     -------
     pandas.DataFrame
-        ``df`` itself.
+        ``df`` itself, or as :func:`as_frame` converts it.
 
     Raises
     ------
     TypeError
-        ``df`` is not a DataFrame.
+        ``df`` is not a table :func:`as_frame` takes.
     MissingColumnError
         A column is missing (the message lists the frame's columns); a ``KeyError`` and
         a ``ValueError``.
     ValueError
         The frame is empty and ``allow_empty`` is False.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}.")
+    df = as_frame(df, name)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise missing_columns(df, name, missing)
@@ -319,6 +416,103 @@ def show(value) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+#: The key of ``DataFrame.attrs`` under which a file reader records where the rows of a
+#: frame come from (see :func:`record_source`).
+SOURCE_ATTR = "nmfrec.source"
+
+
+def record_source(df, path, first_line=None, blank_lines=()):
+    """Record in ``df.attrs`` the file the rows of ``df`` were read from, and their lines.
+
+    The record follows the frame's index labels: the row labelled ``r`` (the reader's
+    ``RangeIndex``) is the ``r``-th data row of the file. pandas carries ``attrs``
+    through selections, sorting and copies, which keep the labels; the record is
+    dropped where it would no longer hold (a frame longer than the file), but a frame
+    re-labelled after reading (``reset_index`` after sorting) keeps a record that no
+    longer applies, which is why messages give the row label too (:func:`locate_row`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame as the reader returns it (a ``RangeIndex`` from 0).
+    path : str or path-like
+        The file.
+    first_line : int, optional
+        The line of the file (from 1) holding the first data row; None for a file
+        without lines (Parquet).
+    blank_lines : sequence of int, default ()
+        Lines after ``first_line`` that the parser skipped (blank ones), ascending.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself.
+    """
+    df.attrs[SOURCE_ATTR] = {"path": str(path), "n_rows": len(df), "first_line": first_line,
+                             "blank_lines": [int(b) for b in blank_lines]}
+    return df
+
+
+def locate_row(df, pos) -> str:
+    """Where the row at position ``pos`` of ``df`` is, for a message.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or pandas.Series
+        The frame (or one of its columns).
+    pos : int
+        The row's position (``iloc``).
+
+    Returns
+    -------
+    str
+        ``"row {label}"`` (the index label, as pandas shows it), followed for a frame
+        read from a file by :mod:`nmfrec.io` by the file's line, ``"row 2041 (line 2043
+        of ratings.csv)"``, or for a Parquet file ``"row 5 (of ratings.parquet)"``.
+    """
+    text = f"row {show(df.index[pos])}"
+    src = _source(df, pos)
+    if src is None:
+        return text
+    line = source_line(df, pos)
+    where = f"of {src['path']}" if line is None else f"line {line} of {src['path']}"
+    return f"{text} ({where})"
+
+
+def source_line(df, pos):
+    """The line of its file that the row at position ``pos`` of ``df`` was read from
+    (see :func:`record_source`), or None when that is not known.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or pandas.Series
+        The frame (or one of its columns).
+    pos : int
+        The row's position (``iloc``).
+
+    Returns
+    -------
+    int or None
+    """
+    src = _source(df, pos)
+    if src is None or src.get("first_line") is None:
+        return None
+    label = int(df.index[pos])
+    # the data rows before each skipped line: those after it are one line further down
+    before = [b - src["first_line"] - j for j, b in enumerate(src.get("blank_lines", []))]
+    return src["first_line"] + label + bisect.bisect_right(before, label)
+
+
+def _source(df, pos):
+    """The reader's record of ``df`` when it applies to the row at ``pos``, else None."""
+    src = df.attrs.get(SOURCE_ATTR)
+    label = df.index[pos]
+    if (not isinstance(src, dict) or not isinstance(label, numbers.Integral)
+            or isinstance(label, (bool, np.bool_)) or not 0 <= label < src.get("n_rows", 0)):
+        return None
+    return src
+
+
 def check_no_missing(df, columns, name="ratings"):
     """Check that the ``columns`` of ``df`` hold no missing value (NaN, None, NA).
 
@@ -338,9 +532,8 @@ def check_no_missing(df, columns, name="ratings"):
     for col in columns:
         na = df[col].isna().to_numpy()
         if na.any():
-            row = df.index[na][0]
             raise ValueError(f"{name}: column {col!r} has {int(na.sum())} missing values "
-                             f"(first at row {show(row)}).")
+                             f"(first at {locate_row(df, int(np.flatnonzero(na)[0]))}).")
 
 
 def check_unique_pairs(df, user_col, item_col, name="ratings", why=""):
@@ -364,12 +557,13 @@ def check_unique_pairs(df, user_col, item_col, name="ratings", why=""):
     """
     dup = df.duplicated([user_col, item_col], keep="first").to_numpy()
     if dup.any():
-        row = df.loc[dup].iloc[0]
+        pos = int(np.flatnonzero(dup)[0])
+        row = df.iloc[pos]
         because = f", {why}" if why else ""
         raise ValueError(
             f"{name} has {int(dup.sum())} duplicate ({user_col}, {item_col}) pairs{because} "
-            f"(e.g. {user_col}={show(row[user_col])}, {item_col}={show(row[item_col])}); aggregate "
-            "them first."
+            f"(e.g. {user_col}={show(row[user_col])}, {item_col}={show(row[item_col])} at "
+            f"{locate_row(df, pos)}); aggregate them first."
         )
 
 

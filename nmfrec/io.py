@@ -10,6 +10,9 @@ Two kinds of readers:
   with them, and :func:`read_titles_file` reads ``u.item``, ``movies.dat`` and
   ``movies.csv`` with them too.
 
+Ids keep their text unless every id of a column is a plain integer
+(:func:`ids_from_text`): ``007`` and ``7`` are two users.
+
 Every error is a :class:`FileNotFoundError` (no such file) or a :class:`ValueError`
 whose message names the file and, where one line is at fault, the line; a titles file
 without an item or a title column raises :class:`~nmfrec.exceptions.MissingColumnError`,
@@ -18,17 +21,20 @@ a ``ValueError`` too.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._validation import locate_row, record_source, source_line
 from .exceptions import MissingColumnError
-from .ratings import ITEM_COLUMNS
+from .ratings import ITEM_COLUMNS, USER_COLUMNS
 
 __all__ = [
     "RATING_NAMES",
     "check_file",
+    "ids_from_text",
     "ML100K_GENRES",
     "read_ratings_file",
     "read_titles_file",
@@ -125,11 +131,166 @@ def _is_number(text) -> bool:
         return False
 
 
-def _int_or_str(x):
-    try:
-        return int(x)
-    except (TypeError, ValueError):
-        return str(x)
+# --------------------------------------------------------------------------- ids as text
+#: An integer as written plainly: digits without leading zeros, an optional minus.
+_PLAIN_INTEGER = r"0|-?[1-9][0-9]*"
+
+
+def ids_from_text(text) -> pd.Series:
+    """Ids read from a file, as a user means them: integers only when every one is
+    written as a plain integer, else the text itself.
+
+    A plain integer is digits with an optional leading minus, without leading zeros
+    (``0``, ``7``, ``-12``). When every id is one (and fits int64), the ids are int64;
+    otherwise every id keeps its text, so that ``007`` and ``7`` are two ids, and so are
+    ``+7`` and ``7``, or ``7.0`` and ``7``. White space around a field is not part of
+    the id. Missing ids stay missing (NaN), for the caller to refuse by line.
+
+    Parameters
+    ----------
+    text : pandas.Series
+        The fields as read (strings, NaN where empty).
+
+    Returns
+    -------
+    pandas.Series
+        int64, or object holding strings (and NaN).
+    """
+    text = text.astype(object)
+    present = text.notna().to_numpy()
+    stripped = text.where(~present, text.astype(str).str.strip()) if present.any() else text
+    if present.all() and len(stripped):
+        plain = stripped.str.fullmatch(_PLAIN_INTEGER)
+        if bool(plain.all()):
+            try:
+                return stripped.astype(np.int64)
+            except OverflowError:       # more digits than int64 holds: text
+                pass
+    return stripped
+
+
+def _may_hide_text(p: Path, sep: str) -> bool:
+    """Whether an integer column of the file could have been written otherwise than
+    plainly: a field starting with ``+``, ``-0`` or a zero before a digit.
+
+    A fast scan of the bytes (about a quarter of the time pandas takes to parse them)
+    that looks at every field of every column: it may answer True for a file whose id
+    columns are plain (a text column with `` 0``), never False for one whose are not.
+    """
+    after = {sep.encode()[-1], ord("\n"), ord('"'), ord(" "), ord("\t")}
+    prev = b"\n"
+    with open(p, "rb") as f:
+        while block := f.read(_CHUNK >> 2):
+            a = np.frombuffer(prev + block, np.uint8)
+            cur, nxt = a[:-1], a[1:]
+            start = np.zeros(cur.shape, dtype=bool)
+            for c in after:
+                start |= cur == c
+            hits = np.flatnonzero(start & ((nxt == ord("+")) | (nxt == ord("0"))
+                                           | (nxt == ord("-"))))
+            if hits.size:
+                first = a[hits + 1]
+                second = a[np.minimum(hits + 2, a.size - 1)]
+                digit = (second >= ord("0")) & (second <= ord("9"))
+                if np.any((first == ord("+")) | ((first == ord("0")) & digit)
+                          | ((first == ord("-")) & (second == ord("0")))):
+                    return True
+            prev = block[-2:]
+    return False
+
+
+def _id_columns(df: pd.DataFrame, id_cols) -> list:
+    """The columns of ``df`` that hold ids: ``id_cols`` (those present), or every
+    column named as fit recognises a user or an item column."""
+    if id_cols is None:
+        id_cols = (*USER_COLUMNS, *ITEM_COLUMNS)
+    elif isinstance(id_cols, str):
+        id_cols = [id_cols]
+    return [c for c in dict.fromkeys(id_cols) if c in df.columns]
+
+
+def _keep_id_text(df: pd.DataFrame, p: Path, kw: dict, ids: list) -> pd.DataFrame:
+    """``df`` with its id columns as :func:`ids_from_text` makes them.
+
+    pandas reads ``007`` as the integer 7: an id column it parsed as integers is read
+    again as text when the file may hold such fields (:func:`_may_hide_text`), one it
+    parsed as floats (``7.0``, or an empty field) always; a text column is stripped.
+    """
+    again = []
+    for c in ids:
+        col = df[c]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            continue                     # booleans are refused by fit, by line
+        if pd.api.types.is_integer_dtype(col.dtype):
+            continue
+        if pd.api.types.is_float_dtype(col.dtype):
+            again.append(c)
+        else:
+            df[c] = ids_from_text(col)
+    integers = [c for c in ids if pd.api.types.is_integer_dtype(df[c].dtype)
+                and not pd.api.types.is_bool_dtype(df[c].dtype)]
+    if integers and _may_hide_text(p, kw["sep"]):
+        again += integers
+    if again:
+        text = _read_csv(p, {**kw, "usecols": again, "dtype": str})
+        for c in again:
+            df[c] = ids_from_text(text[c]).to_numpy()
+    return df
+
+
+#: A line holding nothing but white space, which the parsers skip.
+_BLANK_LINE = re.compile(rb"^[ \t\r\f\v]*$", re.MULTILINE)
+_CHUNK = 1 << 24
+
+
+def _record_lines(df: pd.DataFrame, p: Path, header_lines: int) -> pd.DataFrame:
+    """Record on ``df`` (see :func:`nmfrec._validation.record_source`) the line of the
+    file each data row came from, so that messages about a row name its line.
+
+    The parsers skip blank lines (anywhere, before the header too): when the file has
+    more lines than the header and the rows read, their numbers are found and kept.
+    When the count still disagrees (a quoted field spanning lines), only the file is
+    recorded, not lines that could mislead.
+    """
+    n_lines, last = 0, b"\n"
+    with open(p, "rb") as f:           # counting newlines: ~0.3 s for 1 GB
+        while chunk := f.read(_CHUNK):
+            n_lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    n_lines += last != b"\n"
+    if n_lines == header_lines + len(df):
+        return record_source(df, p, header_lines + 1)
+    n_lines, tail, blank = 0, b"", []
+    with open(p, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            data = tail + chunk
+            cut = data.rfind(b"\n") + 1
+            whole, tail = data[:cut], data[cut:]
+            pos = 0
+            for m in _BLANK_LINE.finditer(whole):
+                if m.start() == len(whole):      # past the last newline: not a line
+                    break
+                n_lines += whole.count(b"\n", pos, m.start())
+                pos = m.start()
+                blank.append(n_lines + 1)
+            n_lines += whole.count(b"\n", pos)
+    if tail:
+        n_lines += 1
+        if not tail.strip():
+            blank.append(n_lines)
+    if n_lines - len(blank) != header_lines + len(df):
+        return record_source(df, p)
+    nonblank_before = 0
+    first = None
+    blank_set = set(blank)
+    for line in range(1, n_lines + 1):     # the header is the first non-blank line(s)
+        if line in blank_set:
+            continue
+        if nonblank_before == header_lines:
+            first = line
+            break
+        nonblank_before += 1
+    return record_source(df, p, first, [b for b in blank if b > first])
 
 
 def _check_names(names):
@@ -141,7 +302,7 @@ def _check_names(names):
     return names
 
 
-def read_ratings_file(path, sep=None, names=None) -> pd.DataFrame:
+def read_ratings_file(path, sep=None, names=None, id_cols=None) -> pd.DataFrame:
     """Read a ratings table as it is in the file.
 
     Parameters
@@ -157,12 +318,25 @@ def read_ratings_file(path, sep=None, names=None) -> pd.DataFrame:
         Column names of a headerless file (a comma-separated string or a list). None:
         a file whose first line is all numbers is read as headerless with the columns
         ``user, item, rating[, timestamp]``; any other file has a header.
+    id_cols : str or sequence of str, optional
+        The columns that hold ids (see below). None: those named as
+        :meth:`nmfrec.Recommender.fit` recognises a user or an item column (``user``,
+        ``userId``, ``item``, ``movieId``, ...).
 
     Returns
     -------
     DataFrame
         The columns of the file, unchanged; picking the user, item and rating columns
         is up to the caller (:meth:`nmfrec.Recommender.fit` recognises the usual names).
+        Id columns are int64 when every id in them is written as a plain integer
+        (``7``, ``-12``: digits, an optional minus, no leading zeros), and otherwise keep
+        every id's text: ``007`` and ``7`` are two users, as are ``+7`` and ``7``, and
+        ``7.0`` is the id ``'7.0'``. White space around a field is not part of an id.
+        The other columns are typed by pandas. (Parquet files keep their own types.)
+        Its ``attrs`` record the file and the line of each row, so that an error about
+        a row (a rating that is not a number, a duplicate pair, ...) names its line:
+        ``row 2041 (line 2043 of ratings.csv)``. They follow the row labels, through
+        selections and sorting, but not through ``reset_index``.
 
     Raises
     ------
@@ -190,7 +364,7 @@ def read_ratings_file(path, sep=None, names=None) -> pd.DataFrame:
                 raise ValueError(f"names gives {len(names)} names but {p} has "
                                  f"{df.shape[1]} columns {list(df.columns)}.")
             df.columns = names
-        return df
+        return record_source(df.reset_index(drop=True), p)
     first = _first_line(p)
     if not first:
         raise ValueError(f"ratings file {str(p)!r} is empty.")
@@ -202,16 +376,23 @@ def read_ratings_file(path, sep=None, names=None) -> pd.DataFrame:
     kw = dict(sep=sep, engine="python" if len(sep) > 1 else "c")
     if names is not None:
         kw.update(header=None, names=names, index_col=False)
-    try:
-        try:
-            df = pd.read_csv(p, **kw)
-        except UnicodeDecodeError:
-            df = pd.read_csv(p, encoding="latin-1", **kw)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise ValueError(f"cannot parse {p} (separator {sep!r}): {str(e).strip()}") from None
+    df = _read_csv(p, kw)
     if len(df) == 0:
         raise ValueError(f"ratings file {str(p)!r} has no data rows.")
-    return df
+    df = _keep_id_text(df, p, kw, _id_columns(df, id_cols))
+    return _record_lines(df, p, 0 if names is not None else 1)
+
+
+def _read_csv(p: Path, kw: dict) -> pd.DataFrame:
+    """``pd.read_csv`` in UTF-8, else Latin-1; a parse error names the file."""
+    try:
+        try:
+            return pd.read_csv(p, **kw)
+        except UnicodeDecodeError:
+            return pd.read_csv(p, encoding="latin-1", **kw)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+        raise ValueError(f"cannot parse {p} (separator {kw['sep']!r}): "
+                         f"{str(e).strip()}") from None
 
 
 def read_titles_file(path, item_col=None) -> pd.Series:
@@ -267,7 +448,7 @@ def read_titles_file(path, item_col=None) -> pd.Series:
         raise MissingColumnError(f"titles file {p} needs an item column ({', '.join(_ITEM_ID_COLUMNS)}) "
                          f"and a title column (title or name); it has columns "
                          f"{list(df.columns)}.")
-    return pd.Series(df[tcol].to_numpy(), index=[_int_or_str(x) for x in df[icol]])
+    return pd.Series(df[tcol].to_numpy(), index=pd.Index(ids_from_text(df[icol])))
 
 
 def _movielens_items_format(p: Path, first: str):
@@ -294,15 +475,18 @@ def _read_table(path: Path, **kw) -> pd.DataFrame:
 
 
 def _finish_ratings(df: pd.DataFrame, path: Path, header_lines: int) -> pd.DataFrame:
-    """Typed ratings; a missing or non-numeric field is reported with its line."""
+    """Typed ratings, their lines recorded; a missing or non-numeric field is reported
+    with its line."""
+    _record_lines(df, path, header_lines)
     numeric = df.apply(pd.to_numeric, errors="coerce")
     bad = numeric.isna().any(axis=1).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         what = "missing" if df.iloc[row].isna().any() else "non-numeric"
-        raise ValueError(
-            f"{path}, line {row + 1 + header_lines}: {what} field(s) in "
-            f"{df.iloc[row].tolist()}; {int(bad.sum())} such row(s) in all.")
+        line = source_line(df, row)
+        where = f"line {line}" if line is not None else locate_row(df, row)
+        raise ValueError(f"{path}, {where}: {what} field(s) in {df.iloc[row].tolist()}; "
+                         f"{int(bad.sum())} such row(s) in all.")
     return numeric.astype(_RATING_DTYPES).reset_index(drop=True)
 
 

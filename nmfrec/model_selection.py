@@ -36,7 +36,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from ._validation import Interval, check_fitted
+from ._validation import Interval, as_frame, check_fitted
 from .evaluation import check_ratings_frame, evaluate, predicts_ratings
 from .evaluation import user_kfold as _user_kfold
 
@@ -105,6 +105,8 @@ def _resolve_cv(cv, ratings, random_state, columns):
         except (TypeError, ValueError):
             raise TypeError(f"fold {name!r} of cv is not a (train, test) pair; got "
                             f"{type(pair).__name__}.") from None
+        train = as_frame(train, f"train of fold {name!r}")
+        test = as_frame(test, f"test of fold {name!r}")
         check_ratings_frame(train, f"train of fold {name!r}", **columns)
         check_ratings_frame(test, f"test of fold {name!r}", **columns)
         out.append((name, train, test))
@@ -360,6 +362,7 @@ class GridSearch:
         name, greater = _check_scoring(self.scoring)
         protocols = self._protocols(name)
         columns = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
+        ratings = as_frame(ratings, "ratings")
         canonical = check_ratings_frame(ratings, "ratings", **columns)
         folds = _resolve_cv(self.cv, ratings, self.random_state, columns)
 

@@ -30,18 +30,30 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._base import warn as _warn
 from ._rows import LocalRows
+from ._validation import as_frame, locate_row
 from .exceptions import MissingColumnError
 
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "alternate_split",
            "resolve_column",
-           "resolve_columns", "USER_COLUMNS", "ITEM_COLUMNS", "RATING_COLUMNS", "ROLE_COLUMNS",
-           "DUPLICATE_POLICIES"]
+           "resolve_columns", "feedback_columns", "USER_COLUMNS", "ITEM_COLUMNS",
+           "RATING_COLUMNS", "COUNT_COLUMNS", "TIME_COLUMNS", "ROLE_COLUMNS",
+           "DUPLICATE_POLICIES", "FEEDBACK_KINDS"]
 
 #: Column names recognised without arguments, in order of preference.
 USER_COLUMNS = ("user", "userId", "user_id", "userid", "UserId", "uid")
 ITEM_COLUMNS = ("item", "movieId", "item_id", "itemId", "itemid", "movie_id", "movie", "iid")
 RATING_COLUMNS = ("rating", "ratings", "score")
+
+#: Columns of interaction counts (click data with a confidence, not a rating scale).
+COUNT_COLUMNS = ("count", "counts", "plays", "play_count", "playcount", "clicks", "views",
+                 "listens", "frequency", "weight", "n")
+#: Columns of a click table that are neither a rating nor a count (left alone).
+TIME_COLUMNS = ("timestamp", "time", "datetime", "date", "ts")
+
+#: What a table's values are: ratings, interaction counts, or bare interactions.
+FEEDBACK_KINDS = ("ratings", "counts", "clicks")
 
 #: The candidate names of each role, by role.
 ROLE_COLUMNS = {"user": USER_COLUMNS, "item": ITEM_COLUMNS, "rating": RATING_COLUMNS}
@@ -109,7 +121,7 @@ class Vocabulary:
         return pd.api.types.is_integer_dtype(self._index.dtype)
 
     # -- conversions
-    def index(self, labels, missing="raise", kind="label") -> np.ndarray:
+    def index(self, labels, missing="raise", kind="label", warn=None) -> np.ndarray:
         """Inner indices of ``labels``.
 
         Parameters
@@ -119,6 +131,11 @@ class Vocabulary:
             Unknown labels raise ``KeyError`` (default) or map to ``-1``.
         kind : str
             Word used in the error message ("user", "item", ...).
+        warn : str, optional
+            With ``missing="negative"``: unknown labels of the other kind than the
+            vocabulary's (``"196"`` asked of integer ids) warn, with the ``KeyError``'s
+            message followed by this text (what the caller does with them, e.g.
+            ``"predict returns NaN for such ids"``), so that a kind mismatch never passes silently.
         """
         arr = np.asarray(labels)
         scalar = arr.ndim == 0
@@ -131,13 +148,34 @@ class Vocabulary:
         if missing == "raise":
             bad = np.flatnonzero(idx < 0)
             if bad.size:
-                first = arr[bad[0]]
-                more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
-                raise KeyError(f"{kind} {_show(first)} is not in the training data{more}"
-                               f"{self._kind_hint(first, kind)}")
+                raise KeyError(self.not_found(arr[bad[0]], kind, bad.size))
         elif missing != "negative":
             raise ValueError(f"missing must be 'raise' or 'negative'; got {missing!r}.")
+        elif warn is not None and (idx < 0).any():
+            unknown = np.flatnonzero(idx < 0)
+            other = unknown[self.other_kind(arr[unknown])]
+            if other.size:
+                _warn(f"{self.not_found(arr[other[0]], kind, other.size)}; {warn}.")
         return idx[0] if scalar else idx
+
+    def not_found(self, label, kind="label", count=1) -> str:
+        """The message for ``label`` (and ``count - 1`` other labels) not found: its
+        ``kind`` ("user", "item"), and the kind of the vocabulary's ids when ``label``
+        is of the other kind (see :meth:`other_kind`)."""
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        return (f"{kind} {_show(label)} is not in the training data{more}"
+                f"{self._kind_hint(label, kind)}")
+
+    def other_kind(self, labels) -> np.ndarray:
+        """Which ``labels`` are of the other kind than the vocabulary's: strings asked of
+        integer labels, or integers asked of string labels (a bool mask)."""
+        arr = np.atleast_1d(np.asarray(labels))
+        if not len(self) or not arr.size:
+            return np.zeros(arr.size, dtype=bool)
+        if arr.dtype.kind != "O":
+            other = "US" if self.is_integer else "iu"
+            return np.full(arr.size, arr.dtype.kind in other)
+        return np.fromiter((bool(self._kind_hint(x, "label")) for x in arr), bool, arr.size)
 
     def _kind_hint(self, label, kind):
         """``", whose user ids are strings (e.g. '1', '2')"`` when ``label`` is of the
@@ -453,7 +491,7 @@ class RatingsMatrix:
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         user_col, item_col, rating_col : str, optional
             Column names. When omitted, the usual names are recognised (see
             :func:`resolve_columns`); a frame with two candidates for one role is
@@ -475,11 +513,10 @@ class RatingsMatrix:
             Ambiguous or repeated columns, an empty frame, missing ids, NaN, infinite or
             negative ratings, duplicate pairs with ``duplicates="raise"``.
         TypeError
-            Not a DataFrame, non-numeric ratings, ids that are neither integers nor
-            strings.
+            Not a table (pandas, polars, pyarrow), non-numeric ratings, ids that are
+            neither integers nor strings.
         """
-        if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"ratings must be a pandas DataFrame; got {type(df).__name__}.")
+        df = as_frame(df, "ratings")
         if duplicates not in DUPLICATE_POLICIES:
             raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}; got {duplicates!r}.")
         ucol, icol, rcol = resolve_columns(df, user_col, item_col, rating_col)
@@ -496,10 +533,12 @@ class RatingsMatrix:
             n_dup = int(key.duplicated(keep="first").sum())
             if duplicates == "raise":
                 pos = int(np.flatnonzero(dup_mask)[0])
+                again = int(np.flatnonzero(dup_mask & (key == key[pos]))[1])
                 raise ValueError(
-                    f"{n_dup} duplicate ({ucol}, {icol}) pairs; e.g. row {_show(df.index[pos])}: "
-                    f"{ucol}={_show(u_raw[pos])}, {icol}={_show(i_raw[pos])}. Pass "
-                    "duplicates='last', 'first' or 'mean' to combine them."
+                    f"{n_dup} duplicate ({ucol}, {icol}) pairs; e.g. {locate_row(df, pos)}: "
+                    f"{ucol}={_show(u_raw[pos])}, {icol}={_show(i_raw[pos])}, again at "
+                    f"{locate_row(df, again)}. Pass duplicates='last', 'first' or 'mean' to "
+                    "combine them."
                 )
             tmp = pd.DataFrame({"u": u_raw, "i": i_raw, "r": ratings})
             if duplicates == "mean":
@@ -570,19 +609,29 @@ def _label_array(col: pd.Series, name: str) -> np.ndarray:
     if col.isna().any():
         pos = int(np.flatnonzero(col.isna().to_numpy())[0])
         raise ValueError(f"column {name!r} has {int(col.isna().sum())} missing ids; "
-                         f"e.g. row {_show(col.index[pos])}.")
+                         f"e.g. {locate_row(col, pos)}.")
     if arr.dtype.kind == "f":
-        if not np.all(arr == np.round(arr)):
-            raise TypeError(f"column {name!r} holds non-integral numbers; ids must be integers "
-                            "or strings.")
+        frac = np.flatnonzero(arr != np.round(arr))
+        if frac.size:
+            raise TypeError(f"column {name!r} holds non-integral numbers (e.g. "
+                            f"{_show(arr[frac[0]])} at {locate_row(col, frac[0])}); ids must "
+                            "be integers or strings.")
         # beyond 2**53 a float no longer holds one exact integer (and inf none at all):
         # converting would silently merge or mangle ids
         big = np.flatnonzero(~(np.abs(arr) <= 2.0 ** 53))
         if big.size:
             raise ValueError(f"column {name!r} holds {big.size} float ids that are not exact "
-                             f"integers (e.g. {_show(arr[big[0]])} at row "
-                             f"{_show(col.index[big[0]])}); store ids as integers or strings.")
+                             f"integers (e.g. {_show(arr[big[0]])} at "
+                             f"{locate_row(col, big[0])}); store ids as integers or strings.")
         arr = arr.astype(np.int64)
+    if arr.dtype.kind == "O" and arr.size:
+        # a mixture: name the first id whose kind differs from the first one's
+        is_str = np.fromiter((isinstance(x, str) for x in arr), bool, arr.size)
+        odd = np.flatnonzero(is_str != is_str[0])
+        if odd.size:
+            raise TypeError(f"column {name!r} must hold all integer or all string ids; got a mix: "
+                            f"{_show(arr[0])} at {locate_row(col, 0)} and {_show(arr[odd[0]])} "
+                            f"at {locate_row(col, odd[0])}.")
     try:
         _check_label_kind(arr, f"column {name!r}")
     except (TypeError, ValueError) as e:
@@ -642,6 +691,77 @@ def resolve_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=N
     return tuple(names)
 
 
+def feedback_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=None, *,
+                     feedback=None, prefer=None) -> tuple:
+    """What a table holds and in which columns: ratings, interaction counts or clicks.
+
+    The one rule that decides when a table is click data. With ``feedback`` left None:
+
+    * a rating column (``rating_col``, or one of ``RATING_COLUMNS``): **ratings**;
+    * else a count column (one of ``COUNT_COLUMNS``: ``plays``, ``count``, ``clicks``,
+      ...): **counts**, a confidence for each interaction rather than a target;
+    * else a table of the user and item columns only (a time column such as
+      ``timestamp`` may come along): **clicks**, every row one interaction;
+    * else, other columns but none recognised, ``MissingColumnError``: a ``stars``
+      column must not silently turn ratings into clicks.
+
+    ``feedback="explicit"`` requires a rating column. ``feedback="implicit"`` takes
+    ``rating_col``, else a count column, else a rating column as the values (counts),
+    else none (clicks).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    user_col, item_col, rating_col : str, optional
+        As in :func:`resolve_columns` (``rating_col`` names the value column, whatever
+        its kind).
+    feedback : {"explicit", "implicit"} or None, default=None
+        What the caller says the values are; None decides from the columns.
+    prefer : dict, optional
+        As in :func:`resolve_columns`.
+
+    Returns
+    -------
+    (user column, item column, value column or None, kind)
+        ``kind`` is one of ``FEEDBACK_KINDS``.
+
+    Raises
+    ------
+    MissingColumnError
+        No user or item column, or (ratings needed, or other columns present) no value
+        column.
+    ValueError
+        Ambiguous columns (see :func:`resolve_columns`).
+    """
+    ucol, icol = resolve_columns(df, user_col, item_col, roles=("user", "item"),
+                                 prefer=prefer)
+    if rating_col is not None or feedback == "explicit":
+        rcol = resolve_columns(df, rating_col=rating_col, roles=("rating",), prefer=prefer)[0]
+        return ucol, icol, rcol, ("ratings" if feedback != "implicit" else "counts")
+    rated = [c for c in RATING_COLUMNS if c in df.columns]
+    if (prefer or {}).get("rating") in df.columns:
+        rated = [prefer["rating"]]
+    counted = [c for c in COUNT_COLUMNS if c in df.columns and c not in (ucol, icol)]
+    if feedback is None and rated:
+        rcol = resolve_columns(df, rating_col=rated[0] if len(rated) == 1 else None,
+                               roles=("rating",))[0]
+        return ucol, icol, rcol, "ratings"
+    if counted or (feedback == "implicit" and rated):
+        found = counted or rated
+        if len(found) > 1:
+            raise ValueError(f"ambiguous count column: the frame has {found}; pass "
+                             "rating_col= to choose one.")
+        return ucol, icol, _unique_column(df, found[0], "count"), "counts"
+    others = [c for c in df.columns if c not in (ucol, icol) and c not in TIME_COLUMNS]
+    if not others:
+        return ucol, icol, None, "clicks"
+    raise MissingColumnError(
+        f"no rating column found: expected one of {list(RATING_COLUMNS)} or rating_col=...; "
+        f"the frame has columns {list(df.columns)}. A table of only the user and item "
+        f"columns is click data (e.g. df[[{ucol!r}, {icol!r}]]); a count column "
+        f"({', '.join(COUNT_COLUMNS[:4])}, ...) gives each interaction a confidence.")
+
+
 def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
     """Name of the column playing ``role`` ("user", "item", "rating").
 
@@ -685,37 +805,99 @@ def _unique_column(df: pd.DataFrame, name, role: str):
     return name
 
 
-def check_rating_column(df: pd.DataFrame, rcol: str) -> np.ndarray:
-    """The rating column as float64, after checking it is numeric, finite and >= 0."""
+def check_rating_column(df: pd.DataFrame, rcol: str, *, negative=False) -> np.ndarray:
+    """The rating column of ``df`` as float64, after checking it holds numbers: finite
+    and (unless ``negative``) non-negative.
+
+    A column of Python numbers (dtype object) is taken as numbers. Every error names
+    the first value at fault and where it is (:func:`~nmfrec._validation.locate_row`:
+    the row, and the file's line for a frame read by :mod:`nmfrec.io`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame.
+    rcol : str
+        Its rating column.
+    negative : bool, default=False
+        Accept negative ratings (a model other than NMF may take them).
+
+    Returns
+    -------
+    ndarray of float64
+
+    Raises
+    ------
+    TypeError
+        Values that are not numbers (text, booleans, dates, complex numbers).
+    ValueError
+        NaN, infinite or (unless ``negative``) negative ratings.
+    """
     col = df[rcol]
     if pd.api.types.is_bool_dtype(col.dtype):
-        raise TypeError(f"column {rcol!r} must hold numeric ratings; got booleans.")
-    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
+        raise TypeError(f"column {rcol!r} must hold numeric ratings; got booleans "
+                        f"(e.g. {_show(col.iloc[0])} at {locate_row(df, 0)}).")
+    if pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype):
+        col = _numbers_of(df, rcol)
+    elif not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
         # complex is "numeric" to pandas, but the float conversion drops the imaginary part
         raise TypeError(f"column {rcol!r} must hold numeric ratings; got dtype {col.dtype} "
-                        f"(e.g. {_show(col.iloc[0])}).")
+                        f"(e.g. {_show(col.iloc[0])} at {locate_row(df, 0)}).")
     values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    _check_values(values, None, None, f"column {rcol!r}", index=df.index)
+    _check_values(values, None, None, f"column {rcol!r}", frame=df, negative=negative)
     return values
 
 
-def _check_values(values, rows, cols, name, index=None, context=None):
+def _numbers_of(df, rcol) -> pd.Series:
+    """An object (or string) rating column as float64, when every value is a real number
+    or missing; else a TypeError naming the first value that is not, and where it is."""
+    col = df[rcol]
+    values = col.to_numpy(dtype=object)
+    is_number = np.fromiter(
+        (isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in values),
+        bool, values.size)
+    bad = np.flatnonzero(~is_number & ~pd.isna(values))
+    if not bad.size:
+        return pd.Series(values.astype(np.float64), index=col.index)
+    text = np.fromiter((isinstance(x, str) for x in values[bad]), bool, bad.size)
+    numeric_text = np.zeros(bad.size, dtype=bool)
+    numeric_text[text] = pd.to_numeric(pd.Series(values[bad][text], dtype=object),
+                                       errors="coerce").notna().to_numpy()
+    if numeric_text.all():
+        # e.g. a frame built with str(rating): numbers, but as text
+        raise TypeError(f"column {rcol!r} holds ratings as text ({_show(values[bad[0]])} at "
+                        f"{locate_row(df, bad[0])}); ratings must be numbers: convert them, "
+                        f"e.g. df[{rcol!r}] = pd.to_numeric(df[{rcol!r}]).")
+    # the first value that is no number, not even as text: in a column read from a file
+    # with one "five", every value is text, and the first one may be a valid "4"
+    wrong = bad[~numeric_text]
+    count = wrong.size
+    raise TypeError(f"column {rcol!r} must hold numeric ratings; {_show(values[wrong[0]])} at "
+                    f"{locate_row(df, wrong[0])} is not a number ({count} such "
+                    f"row{'s' if count != 1 else ''} in all).")
+
+
+def _check_values(values, rows, cols, name, frame=None, context=None, negative=False):
     """Finite and non-negative, else a message with the count and the first offender.
 
-    ``context`` (e.g. ``"MaskedNMF.fit"``) starts the negative-values message with
-    scikit-learn's words, ``"Negative values in data passed to {context}: "``.
+    The offender is at a row of ``frame`` (see :func:`~nmfrec._validation.locate_row`)
+    when given, else at ``rows``/``cols``. ``context`` (e.g. ``"MaskedNMF.fit"``) starts
+    the negative-values message with scikit-learn's words, ``"Negative values in data
+    passed to {context}: "``; ``negative`` accepts negative values.
     """
     if values.dtype.kind == "b" or values.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers; got dtype {values.dtype}.")
     values = values.astype(np.float64, copy=False)
 
     def where(pos):
-        if index is not None:
-            return f"row {_show(index[pos])}"
+        if frame is not None:
+            return locate_row(frame, pos)
         return f"row {rows[pos]}, column {cols[pos]}"
 
-    for kind, mask in (("NaN", np.isnan(values)), ("infinite", np.isinf(values)),
-                       ("negative", values < 0)):
+    checks = [("NaN", np.isnan(values)), ("infinite", np.isinf(values))]
+    if not negative:
+        checks.append(("negative", values < 0))
+    for kind, mask in checks:
         bad = np.flatnonzero(mask)
         if bad.size:
             raise bad_values_error(kind, name, bad.size, where(bad[0]), values[bad[0]],

@@ -22,7 +22,9 @@ from ._base import ParamsBase, ThreadLimits
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, write_npz)
-from ._validation import Interval, Options, check_params, check_positive_int
+from ._titles import close_titles, item_indices, item_labels, item_number
+from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params,
+                          check_positive_int, to_pandas, type_name)
 from .bayes import BayesianNMF
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF
@@ -31,7 +33,7 @@ from .spark import SparkRatings, is_spark_frame
 
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
 
-UNKNOWN_POLICIES = ("nan", "baseline")
+UNKNOWN_POLICIES = ("nan", "baseline", "raise")
 RANKINGS = ("preference", "rating")
 MAP_SOLVERS = ("als", "mu", "pgd")
 
@@ -115,7 +117,14 @@ class Recommender(ParamsBase):
     * **Rating predictions** (:meth:`predict`) are clipped to the training rating range
       ``rating_range_`` by default (``clip=False`` gives the raw score).
     * **Missing titles** are None in ``item_titles_`` and NA in the ``title`` column.
-    * **Unknown users or items** in :meth:`predict` give NaN by default. With
+    * **Items by title.** With titles set, :meth:`predict`, :meth:`explain`,
+      :meth:`similar_items` and the keys of :meth:`recommend_new`'s ratings take an
+      item's title for its id (``similar_items("Star Wars (1977)")``). An id always wins
+      over a title spelled the same; a title several items share raises ``KeyError``
+      listing their ids; an unknown string is unknown, with close titles suggested.
+    * **Unknown users or items** in :meth:`predict` give NaN by default (a warning
+      when the id is of the other kind, ``"196"`` for integer ids), or a ``KeyError``
+      with ``unknown="raise"``. With
       ``unknown="baseline"`` they get a baseline instead: the item's mean training rating
       for an unknown user, the user's mean rating for an unknown item, the global mean
       when both are unknown; the means are damped by five pseudo-ratings at the global
@@ -277,6 +286,10 @@ class Recommender(ParamsBase):
     ['c']
     """
 
+    # the arguments of fit and predict are options (columns, policies), not metadata for
+    # scikit-learn's routing: no set_fit_request / set_predict_request (see ParamsBase)
+    _takes_no_metadata = True
+
     _parameter_constraints = {
         **{name: ([Options(None)] + constraints
                   if name in ("n_components", "l2_W", "l2_H", "user_bias", "item_bias",
@@ -329,8 +342,9 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : pandas.DataFrame, pyspark.sql.DataFrame, scipy sparse matrix or RatingsMatrix
-            A frame has one ``(user, item, rating)`` per row. A Spark DataFrame is fitted
+        ratings : DataFrame (pandas, polars, Spark), pyarrow.Table, scipy sparse matrix or RatingsMatrix
+            A frame has one ``(user, item, rating)`` per row (a polars or pyarrow table
+            is converted by its library's ``to_pandas``). A Spark DataFrame is fitted
             on the Spark cluster, to the same model (see :mod:`nmfrec.spark`). A sparse
             matrix has users as rows and items as columns; its stored entries (explicit
             zeros too) are the ratings and the ids are the row and column indices.
@@ -489,18 +503,19 @@ class Recommender(ParamsBase):
         if is_spark_frame(ratings):
             return SparkRatings.from_frame(ratings, user_col, item_col, rating_col,
                                            duplicates=duplicates, dtype=dtype)
-        if isinstance(ratings, pd.DataFrame):
-            return RatingsMatrix.from_frame(ratings, user_col, item_col, rating_col,
+        frame = to_pandas(ratings)
+        if frame is not None:
+            return RatingsMatrix.from_frame(frame, user_col, item_col, rating_col,
                                             duplicates=duplicates, dtype=dtype)
         if sp.issparse(ratings):
             R = RatingsMatrix.from_sparse(ratings, dtype=dtype, name="ratings")
         elif isinstance(ratings, RatingsMatrix):
             R = ratings.astype(dtype)
         else:
-            raise TypeError("ratings must be a pandas DataFrame (user, item, rating), a scipy "
-                            f"sparse matrix or a RatingsMatrix; got {type(ratings).__name__}. "
-                            "For a dense array with NaN for missing, use "
-                            "RatingsMatrix.from_dense(X).")
+            raise TypeError(f"ratings must be {FRAME_TYPES} (user, item, rating), a Spark "
+                            f"DataFrame, a scipy sparse matrix or a RatingsMatrix; got "
+                            f"{type_name(ratings)}. For a dense array with NaN for missing, "
+                            "use RatingsMatrix.from_dense(X).")
         R = R.with_labels()
         return R if R.columns is not None else RatingsMatrix(R.csr, R.csc, R.users, R.items,
                                                              ("user", "item", "rating"))
@@ -551,23 +566,33 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        user : label, sequence of labels or pandas.DataFrame
-            One user, the users of several pairs, or a frame of (user, item) pairs.
+        user : label, sequence of labels or DataFrame
+            One user, the users of several pairs, or a frame of (user, item) pairs (a
+            pandas or polars DataFrame, or a pyarrow Table).
         item : label or sequence of labels, optional
-            The item(s) paired with ``user``, one per user; not with a frame.
+            The item(s) paired with ``user``, one per user; not with a frame. An item may
+            be named by its title (see the class docstring).
         clip : bool, default=True
             Clip to the training rating range (ratings only; preference scores are never
             clipped).
-        unknown : {"nan", "baseline"}, default="nan"
+        unknown : {"nan", "baseline", "raise"}, default="nan"
             Value for pairs whose user or item was not in the training data (or whose
             id is missing): NaN, or the baseline described in the class docstring
-            (item mean, user mean, global mean).
+            (item mean, user mean, global mean); ``"raise"``: a ``KeyError``, the one
+            :meth:`recommend` raises. An unknown id of the other kind than the
+            training ids (``"196"`` when the user ids are integers) warns with that
+            message under ``"nan"`` and ``"baseline"``: it is seldom meant.
         user_col, item_col : str, optional
             Columns of a frame; default: the names used in ``fit``, else the usual ones.
 
         Returns
         -------
         float or ndarray of float64
+
+        Raises
+        ------
+        KeyError
+            ``unknown="raise"`` and a user or item is not in the training data.
         """
         self._check_fitted("predict")
         if unknown not in UNKNOWN_POLICIES:
@@ -577,12 +602,13 @@ class Recommender(ParamsBase):
             raise ValueError("unknown='baseline' falls back to mean ratings, which only "
                              "exist for feedback='explicit'; this model fits implicit "
                              "preferences.")
-        if isinstance(user, pd.DataFrame):
+        frame = to_pandas(user)
+        if frame is not None:
             if item is not None:
                 raise TypeError("predict(frame) takes no item argument; the items are a "
                                 "column of the frame.")
-            ucol, icol = self._frame_columns(user, ("user", "item"), user_col, item_col)
-            users, items = as_labels(user[ucol]), as_labels(user[icol])
+            ucol, icol = self._frame_columns(frame, ("user", "item"), user_col, item_col)
+            users, items = as_labels(frame[ucol]), as_labels(frame[icol])
             scalar = False
         else:
             if item is None:
@@ -594,8 +620,13 @@ class Recommender(ParamsBase):
             if users.shape != items.shape:
                 raise ValueError(f"user and item must have the same length; got {users.size} "
                                  f"users and {items.size} items.")
-        u = self.users_.index(users, missing="negative") if users.size else np.zeros(0, np.int64)
-        i = self.items_.index(items, missing="negative") if items.size else np.zeros(0, np.int64)
+        missing = "raise" if unknown == "raise" else "negative"
+        what = ("predict returns NaN for such ids (unknown='raise' raises instead)"
+                if unknown == "nan" else "predict returns the baseline for such ids")
+        u = (self.users_.index(users, missing, kind="user", warn=what) if users.size
+             else np.zeros(0, np.int64))
+        i = (item_indices(self, items, missing, warn=what) if items.size
+             else np.zeros(0, np.int64))
         pred = np.full(u.shape, np.nan)
         known = (u >= 0) & (i >= 0)
         if known.any():
@@ -640,7 +671,7 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             Held-out ratings, one (user, item, rating) per row; columns as in
             :meth:`fit` (the implicit score needs no rating column).
         y : ignored
@@ -658,8 +689,11 @@ class Recommender(ParamsBase):
             ``X`` is empty, or (implicit feedback) has no user the model knows.
         """
         self._check_fitted("score")
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"score takes a ratings DataFrame; got {type(X).__name__}.")
+        frame = to_pandas(X)
+        if frame is None:
+            raise TypeError(f"score takes a ratings DataFrame; got {type_name(X)}. It takes "
+                            f"{FRAME_TYPES}.")
+        X = frame
         if len(X) == 0:
             raise ValueError("X is empty: there are no ratings to score.")
         if self.predicts_ratings:
@@ -790,8 +824,8 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        item : label
-            An item of the training data.
+        item : label or title
+            An item of the training data, or its title (see the class docstring).
         k : int, default=10
             Number of items.
         items, exclude : sequence of labels, optional
@@ -806,7 +840,7 @@ class Recommender(ParamsBase):
         """
         self._check_fitted("similar_items")
         k = check_positive_int(k, "k")
-        i = self.items_.number(item, kind="item")
+        i = item_number(self, item)
         H = self._ranking_items().astype(np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", H, H))
         unit = np.divide(H, norms[:, None], out=np.zeros_like(H), where=norms[:, None] > 0)
@@ -892,9 +926,10 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : dict, pandas.Series or pandas.DataFrame
-            Item label -> rating (a frame needs item and rating columns). Items must be
-            in the training data; ratings finite and >= 0.
+        ratings : dict, pandas.Series or DataFrame
+            Item label -> rating, or a frame with item and rating columns (pandas,
+            polars or pyarrow). Items must be in the training data (named by id or, with
+            titles set, by title); ratings finite and >= 0.
         duplicates : {"raise", "last", "first", "mean"}, default="raise"
             For a frame or Series that rates an item more than once.
 
@@ -913,10 +948,19 @@ class Recommender(ParamsBase):
         The user is folded into the ranking part (``ranking_model_.transform``) and
         ranked as :meth:`recommend` ranks a user with those factors.
 
+        A visitor without ratings yet (``recommend_new({})``) gets the model's list for a
+        newcomer: items ranked by the score a random known user gives them on average,
+        the mean of the ranking part's user factors times each item's factors
+        (``ranking_model_.W_.mean(axis=0) @ ranking_model_.components_``). It comes from
+        the fitted model, as every other list does: with the default preference part,
+        items that many users are likely to pick and to like come first, so it is
+        popularity-aware without counting.
+
         Parameters
         ----------
-        ratings : dict, pandas.Series or pandas.DataFrame
-            The new user's ratings, item label -> rating, as :meth:`fold_in` takes them.
+        ratings : dict, pandas.Series or DataFrame
+            The new user's ratings, item label (or title) -> rating, as :meth:`fold_in`
+            takes them; empty for a newcomer.
         k : int, default=10
             Number of items (fewer when fewer candidates exist).
         exclude_seen : bool, default=True
@@ -938,17 +982,20 @@ class Recommender(ParamsBase):
         KeyError
             An item of ``ratings`` (or of the whitelist) is not in the training data.
         ValueError
-            ``ratings`` is empty or holds invalid ratings, or ``k`` is not an integer >= 1.
+            ``ratings`` holds invalid ratings, or ``k`` is not an integer >= 1.
         """
         self._check_fitted("recommend_new")
         k = check_positive_int(k, "k")
-        row = self._new_user_row(ratings, duplicates)
-        w = np.asarray(self.ranking_model_.transform(row))
         allowed = self._allowed(items, exclude)
-        if exclude_seen:
-            ex_indptr, ex_indices = row.csr.indptr, row.csr.indices
+        ex_indptr, ex_indices = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if hasattr(ratings, "__len__") and len(ratings) == 0:      # a newcomer
+            W = self.ranking_model_.W_
+            w = W.mean(axis=0, dtype=np.float64, keepdims=True).astype(W.dtype)
         else:
-            ex_indptr, ex_indices = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            row = self._new_user_row(ratings, duplicates)
+            w = np.asarray(self.ranking_model_.transform(row))
+            if exclude_seen:
+                ex_indptr, ex_indices = row.csr.indptr, row.csr.indices
         idx, scores, counts = self._topk(w, self._ranking_items(), allowed, ex_indptr,
                                          ex_indices, k)
         c = counts[0]
@@ -999,29 +1046,32 @@ class Recommender(ParamsBase):
                         "item")
 
     def _new_user_row(self, ratings, duplicates):
+        table = None if isinstance(ratings, (dict, pd.Series)) else to_pandas(ratings)
         if isinstance(ratings, dict):
             frame = pd.DataFrame({"item": list(ratings.keys()), "rating": list(ratings.values())})
         elif isinstance(ratings, pd.Series):
             frame = pd.DataFrame({"item": as_labels(ratings.index),
                                   "rating": ratings.to_numpy()})
-        elif isinstance(ratings, pd.DataFrame):
-            icol, rcol = self._frame_columns(ratings, ("item", "rating"))
-            frame = pd.DataFrame({"item": ratings[icol].to_numpy(),
-                                  "rating": ratings[rcol].to_numpy()})
+        elif table is not None:
+            icol, rcol = self._frame_columns(table, ("item", "rating"))
+            frame = pd.DataFrame({"item": table[icol].to_numpy(),
+                                  "rating": table[rcol].to_numpy()})
         else:
-            raise TypeError("ratings must be a dict or Series (item -> rating) or a DataFrame "
-                            f"with item and rating columns; got {type(ratings).__name__}.")
+            raise TypeError("ratings must be a dict or Series (item -> rating), or "
+                            f"{FRAME_TYPES} with item and rating columns; got "
+                            f"{type_name(ratings)}.")
         if len(frame) == 0:
             raise ValueError("ratings is empty: a new user needs at least one rating to be "
-                             "folded in.")
+                             "folded in (recommend_new({}) ranks for a newcomer).")
         frame["user"] = 0
+        frame["item"] = item_labels(self, frame["item"].to_numpy())   # titles -> ids
         try:
             return RatingsMatrix.from_frame(frame, "user", "item", "rating",
                                             duplicates=duplicates,
                                             dtype=self.model_.components_.dtype,
                                             users=Vocabulary(np.array([0])), items=self.items_)
         except KeyError as e:
-            raise KeyError(_no_new_items(e)) from None
+            raise KeyError(_no_new_items(e, close_titles(self, frame["item"].to_numpy()))) from None
 
     def update(self, ratings, user_col=None, item_col=None, rating_col=None, *,
                duplicates="raise"):
@@ -1038,7 +1088,7 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : pandas.DataFrame
+        ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item, rating) per row, columns as in :meth:`fit`.
         user_col, item_col, rating_col, duplicates
             As in :meth:`fit` (``duplicates`` applies within ``ratings``).
@@ -1048,8 +1098,7 @@ class Recommender(ParamsBase):
         self
         """
         self._check_fitted("update")
-        if not isinstance(ratings, pd.DataFrame):
-            raise TypeError(f"update takes a ratings DataFrame; got {type(ratings).__name__}.")
+        ratings = as_frame(ratings, "ratings")
         ucol, icol, rcol = self._frame_columns(ratings, ("user", "item", "rating"), user_col,
                                                item_col, rating_col)
         try:
@@ -1112,6 +1161,7 @@ class Recommender(ParamsBase):
         Parameters
         ----------
         user, item : labels of a known user and item
+            The item may be named by its title (see the class docstring).
 
         Returns
         -------
@@ -1126,7 +1176,7 @@ class Recommender(ParamsBase):
         """
         self._check_fitted("explain")
         u = self.users_.number(user, kind="user")
-        i = self.items_.number(item, kind="item")
+        i = item_number(self, item)
         first = "rating" if self.predicts_ratings else "preference"
         frames = [_parts_frame(self.model_, u, i, first, lambda n: n)]
         total = float(self.model_.predict(np.array([u]), np.array([i]))[0])
@@ -1200,7 +1250,9 @@ class Recommender(ParamsBase):
         strings as a unicode array), titles, and a JSON metadata entry (format name and
         version, nmfrec version, parameters, rating range, fit statistics) plus a SHA-256
         of all of it. It is written to a temporary file in the same directory and moved
-        into place atomically, so an interrupted save never leaves a half-written model.
+        into place atomically, so an interrupted save never leaves a half-written model;
+        the temporary files that saves killed part-way left in that folder are removed
+        (never those of a save still running).
 
         Parameters
         ----------
@@ -1211,6 +1263,11 @@ class Recommender(ParamsBase):
         -------
         str
             The path written.
+
+        Raises
+        ------
+        FileNotFoundError
+            The folder of ``path`` does not exist (the message names it).
         """
         self._check_fitted("save")
         arrays = {
@@ -1401,10 +1458,10 @@ def _parts_frame(model, u, i, part, rename):
                              ignore_index=True)
 
 
-def _no_new_items(err):
+def _no_new_items(err, hint=""):
     msg = err.args[0] if err.args else str(err)
-    return (f"{msg}; item factors are fixed after fit, so ratings of items unseen at fit "
-            "cannot be folded in. Refit to include new items.")
+    return (f"{msg}{hint}; item factors are fixed after fit, so ratings of items unseen at "
+            "fit cannot be folded in. Refit to include new items.")
 
 
 def _rows_of(factors, vocab, labels, kind):

@@ -15,12 +15,14 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import nmfrec
 from nmfrec import Recommender
 from nmfrec.cli import build_parser, main
 from nmfrec.cli._params import model_params as _model_params
@@ -38,12 +40,15 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*reached max_iter")
 def run(*args, cwd=None):
     """``python -m nmfrec ARGS`` with the current interpreter; CompletedProcess.
 
-    The default working directory is tests/, so ``nmfrec`` is imported the way this
-    process imports it (installed or PYTHONPATH), not from the current directory.
+    The subprocess imports the ``nmfrec`` this process imports (the folder holding it
+    goes first on PYTHONPATH), whatever its working directory (by default tests/) and
+    whichever copy is installed.
     """
     cwd = Path(__file__).resolve().parent if cwd is None else cwd
     env = dict(os.environ)
     env.pop("NMFREC_DATA", None)
+    home = str(Path(nmfrec.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([home, *filter(None, [env.get("PYTHONPATH")])])
     return subprocess.run([sys.executable, "-m", "nmfrec", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=180)
 
@@ -249,7 +254,13 @@ def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
     (["evaluate", "--folds", "u9"], "--folds must be comma-separated official ml-100k folds"),
     (["evaluate", "--folds", "u1", "--kfold", "3"], "either --folds"),
     (["evaluate", "--synthetic-size", "huge"], "--synthetic-size must be"),
-    (["recommend", "m.npz"], "the following arguments are required: --user"),
+    (["recommend", "m.npz"], "one of the arguments --user --all --users is required"),
+    (["recommend", "m.npz", "--user", "1", "--all"], "argument --all: not allowed with "
+                                                     "argument --user"),
+    (["similar", "m.npz"], "the following arguments are required: --item"),
+    (["predict", "m.npz"], "the following arguments are required: --pairs"),
+    (["predict", "m.npz", "--pairs", "p.csv", "--unknown", "zero"],
+     "argument --unknown: invalid choice: 'zero'"),
     (["fit", "r.csv"], "the following arguments are required: -o/--output"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
@@ -280,7 +291,8 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 # --------------------------------------------------------------------------- help and flags
-@pytest.mark.parametrize("cmd", [[], ["evaluate"], ["fit"], ["recommend"]])
+@pytest.mark.parametrize("cmd", [[], ["evaluate"], ["fit"], ["recommend"], ["similar"],
+                                 ["predict"]])
 def test_help_has_examples(cmd, capsys):
     assert main([*cmd, "--help"]) == 0
     out = capsys.readouterr().out
@@ -609,3 +621,464 @@ def test_an_error_of_the_fit_that_names_no_parameter(monkeypatch, capsys):
     assert main(["evaluate", "--dataset", "synthetic", "--kfold", "2"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "nmfrec: error: something about the data"
+
+
+# --------------------------------------------------------------------------- errors speak flags
+def _command_flags(name):
+    sub = build_parser()._subparsers._group_actions[0].choices[name]
+    return sub.get_default("flags")
+
+
+def test_flags_speak_rewrites_each_form_of_a_parameter():
+    from nmfrec.cli._errors import Flags
+
+    flags = Flags({"duplicates": "--duplicates", "user_col": "--user-col", "k": "--k",
+                   "max_iter": "--max-iter", "tol": "--tol", "solver": "--solver",
+                   "download": "--no-download", "l2_W": "--l2", "l2_H": "--l2"},
+                  {("download", False): "--no-download"}, params={"tol", "solver"})
+    cases = {
+        "Pass duplicates='last', 'first' or 'mean' to combine them.":
+            "Pass --duplicates last, first or mean to combine them.",
+        "expected one of ['user', 'userId'] or user_col=...; the frame has columns ['a'].":
+            "expected one of ['user', 'userId'] or --user-col; the frame has columns ['a'].",
+        "ambiguous user column; pass user_col= to choose one.":
+            "ambiguous user column; pass --user-col to choose one.",
+        "reached max_iter=3 before tol=0.0001; increase max_iter or tol.":
+            "reached --max-iter 3 before --tol 0.0001; increase --max-iter or --tol.",
+        "k must be an integer >= 1; got 0.": "--k must be an integer >= 1; got 0.",
+        "r.csv: k must be an integer >= 1; got 0.": "r.csv: --k must be an integer >= 1; got 0.",
+        "download=False was given": "--no-download was given",
+        "solver='gibbs' samples; use solver='als' (or 'mu', 'pgd').":
+            "--solver gibbs samples; use --solver als (or mu, pgd).",
+        "l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0)": "--l2 are penalties (--l2 3.0)",
+        # not parameters: a column value, a word, a file name, a quoted column name
+        "e.g. row 3: k=1, item=2; the k nearest": "e.g. row 3: k=1, item=2; the k nearest",
+        "cannot read data/user_col.csv or 'max_iter'": "cannot read data/user_col.csv or 'max_iter'",
+    }
+    for text, want in cases.items():
+        assert flags.speak(text) == want, text
+
+
+def test_each_command_knows_its_own_flags():
+    fit, ev, rc = (_command_flags(c) for c in ("fit", "evaluate", "recommend"))
+    assert fit.speak("pass rating_col=...") == "pass --rating-col"
+    assert fit.speak("n_components must be >= 1") == "--n-components must be >= 1"
+    assert ev.speak("relevance_threshold must be a number") == "--threshold must be a number"
+    assert ev.speak("n_splits=1 is less than 2") == "--kfold 1 is less than 2"
+    assert ev.speak("not there and download=False was given") == \
+        "not there and --no-download was given"
+    assert rc.speak("exclude_seen=False") == "--include-seen"
+    assert rc.speak("exclude_seen=True") == "--exclude-seen"
+    assert "--threshold" not in fit.speak("relevance_threshold must be a number")
+
+
+def test_fit_errors_and_warnings_name_flags(tmp_path, capsys):
+    df = make_ratings(30, 40, 400, seed=1)[["user", "item", "rating"]]
+    doubled = tmp_path / "doubled.csv"
+    pd.concat([df, df.iloc[:3]]).to_csv(doubled, index=False)
+    assert main(["fit", str(doubled), "-o", str(tmp_path / "m.npz"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert "Pass --duplicates last, first or mean to combine them." in err
+    assert "duplicates=" not in err
+
+    two = tmp_path / "two_users.csv"
+    df.assign(userId=df["user"]).to_csv(two, index=False)
+    assert main(["fit", str(two), "-o", str(tmp_path / "m.npz"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert "pass --user-col to choose one" in err and "user_col" not in err
+
+    nameless = tmp_path / "nameless.csv"
+    df.rename(columns={"rating": "stars"}).to_csv(nameless, index=False)
+    assert main(["fit", str(nameless), "-o", str(tmp_path / "m.npz"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert "or --rating-col; the frame has columns ['user', 'item', 'stars']" in err
+
+    path = tmp_path / "r.csv"
+    df.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # this module ignores max_iter warnings
+        assert main(["fit", str(path), "-o", str(tmp_path / "m.npz"), "--solver", "als",
+                     "--max-iter", "2", "--n-components", "2"]) == 0
+    warning = next(ln for ln in capsys.readouterr().err.splitlines()
+                   if ln.startswith("nmfrec: warning: "))
+    assert "reached --max-iter 2" in warning and "increase --max-iter or --tol" in warning
+    assert "max_iter" not in warning and "solver='als'" not in warning
+
+
+def test_evaluate_refuses_a_parameter_combination_before_any_data(capsys):
+    # the Recommender refuses it as "solver='gibbs' ...": a usage error, found before
+    # the data are made, in flags
+    assert main(["evaluate", "--dataset", "synthetic", "--solver", "gibbs", "--feedback",
+                 "implicit"]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == ("nmfrec: error: --solver gibbs samples the rating model; with "
+                           "--feedback implicit use --solver als or mu.")
+    assert "SYNTHETIC" not in out
+
+
+# --------------------------------------------------------------------------- what fit says
+def _fit_lines(capsys, argv):
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    return out.strip().splitlines()[-1], next(ln for ln in err.splitlines()
+                                              if ln.startswith("nmfrec fit: "))
+
+
+def test_fit_says_what_each_part_did(tmp_path, capsys):
+    df = make_ratings(40, 50, 800, rank=3, seed=4)[["user", "item", "rating"]]
+    path, model = tmp_path / "r.csv", tmp_path / "m.npz"
+    df.to_csv(path, index=False)
+
+    # the default model: a Bayesian rating part and a penalized preference part
+    summary, banner = _fit_lines(capsys, ["fit", str(path), "-o", str(model),
+                                          "--n-samples", "12"])
+    ref = Recommender(n_samples=12, random_state=0).fit(df)
+    pref = ref.ranking_model_
+    assert pref.converged_  # this small set converges within max_iter
+    assert (f"; rating part: rank 6, 12 Gibbs draws after 20 burn-in, 12 kept; "
+            f"preference part: rank {pref.n_components_}, {pref.n_iter_} iterations, "
+            "converged; saved to") in summary
+    assert "?" not in summary and "max_iter" not in summary
+    assert summary.startswith("fitted 40 users x 50 items (800 ratings, columns user, item, "
+                              "rating) in ")
+    # the banner names the rank n_components (k is the list length elsewhere) and
+    # the solver that a None resolves to
+    assert "Recommender(n_components=6, solver='gibbs', preference_components=80, " \
+           "n_samples=12, random_state=0)" in banner
+    assert "k=" not in banner
+
+    # one penalized part that stops at max_iter, and one that runs all of it with tol=0
+    summary, banner = _fit_lines(capsys, ["fit", str(path), "-o", str(model), "--feedback",
+                                          "implicit", "--n-components", "3", "--max-iter", "2"])
+    assert "; preference part (the only part): rank 3, 2 iterations, stopped at " \
+           "--max-iter 2 before converging;" in summary
+    assert "(800 interactions, columns user, item, rating)" in summary  # not ratings
+    assert "Recommender(n_components=3, solver='als', max_iter=2, feedback='implicit'" in banner
+    summary, _ = _fit_lines(capsys, ["fit", str(path), "-o", str(model), "--solver", "als",
+                                     "--ranking", "rating", "--n-components", "2", "--tol",
+                                     "0", "--max-iter", "3"])
+    assert "; rating part (which also ranks): rank 2, 3 iterations (--tol 0: all of " \
+           "--max-iter);" in summary
+
+
+# --------------------------------------------------------------------------- click data
+@pytest.fixture(scope="module")
+def clicks(tmp_path_factory):
+    """Who chose what: a two-column file, and the same with a count column of ones."""
+    d = tmp_path_factory.mktemp("clicks")
+    df = make_ratings(60, 80, 1500, rank=4, seed=2)[["user", "item"]]
+    df.to_csv(d / "clicks.csv", index=False)
+    df.assign(clicks=1).to_csv(d / "counts.csv", index=False)
+    return d, df
+
+
+CLICK_PARAMS = dict(FAST_PARAMS, feedback="implicit")
+
+
+def _fits_click_frames():
+    """Whether Recommender.fit takes a (user, item) frame as click data."""
+    try:
+        Recommender(n_components=1, max_iter=1, feedback="implicit").fit(
+            pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 2]}))
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def test_evaluate_counts_as_clicks(clicks, tmp_path, capsys):
+    d, df = clicks
+    out_json = tmp_path / "res.json"
+    assert main(["evaluate", "--ratings", str(d / "counts.csv"), "--rating-col", "clicks",
+                 "--threshold", "none", "--feedback", "implicit", "--kfold", "2",
+                 "--baselines", "--json", str(out_json), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "relevant = every held-out interaction (click data)" in out
+    header, rows = parse_table(out)
+    assert header == ["P@10", "P@20", "R@10", "R@20", "NDCG@10", "NDCG@20", "MAP@10",
+                      "coverage@10", "fit(s)"]
+    assert set(rows) == {"fold1", "fold2", "mean", "± std", "popularity mean",
+                         "popularity ± std"}   # no global mean: nothing to predict
+    frame = df.assign(rating=1.0)
+    keys = ["precision@10", "precision@20", "recall@10", "recall@20", "ndcg@10", "ndcg@20",
+            "map@10", "coverage@10"]
+    got = json.loads(out_json.read_text())
+    assert got["k"] == [10, 20] and got["threshold"] is None and got["protocol"] == "ranking"
+    for fold, s in zip(got["models"]["nmfrec"]["folds"], kfold(frame, 2, random_state=0)):
+        want = evaluate(Recommender(**CLICK_PARAMS), s.train, s.test, k=(10, 20),
+                        relevance_threshold=None, protocols="ranking")
+        np.testing.assert_allclose([fold[key] for key in keys], [want[key] for key in keys],
+                                   rtol=1e-9)
+        assert fold["n_users_no_relevant"] == 0
+    np.testing.assert_allclose(rows["fold1"][:8], [got["models"]["nmfrec"]["folds"][0][key]
+                                                   for key in keys], atol=5e-5)
+
+
+def test_evaluate_says_why_nothing_is_relevant(clicks, capsys):
+    d, _ = clicks
+    assert main(["evaluate", "--ratings", str(d / "counts.csv"), "--rating-col", "clicks",
+                 "--feedback", "implicit", "--kfold", "2", "--protocol", "ranking",
+                 *FAST]) == 0
+    out = capsys.readouterr().out
+    _, rows = parse_table(out)
+    assert np.isnan(rows["mean"][0])
+    assert ("no test rating is >= 4 (test ratings range from 1 to 1), so no item was "
+            "relevant and the ranking metrics are '-'; lower --threshold, or for clicks or "
+            "counts pass --threshold none") in out
+
+
+@pytest.mark.skipif(not _fits_click_frames(),
+                    reason="Recommender.fit does not take (user, item) frames yet")
+def test_evaluate_a_two_column_file_as_clicks(clicks, tmp_path, capsys):
+    d, df = clicks
+    out_json = tmp_path / "res.json"
+    assert main(["evaluate", "--ratings", str(d / "clicks.csv"), "--feedback", "implicit",
+                 "--kfold", "2", "--json", str(out_json), *FAST]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "1,500 interactions (click data: no rating column)" in first
+    for fold, s in zip(json.loads(out_json.read_text())["models"]["nmfrec"]["folds"],
+                       kfold(df, 2, random_state=0)):
+        want = evaluate(Recommender(**CLICK_PARAMS), s.train, s.test, k=(10, 20),
+                        protocols="ranking")
+        assert fold["recall@20"] == pytest.approx(want["recall@20"], rel=1e-9)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--threshold", "3"], "--threshold 3 compares ratings, but {path} has no rating column"),
+    (["--protocol", "both"], "--protocol both predicts ratings, but {path} has no rating "
+                             "column (click data); use --protocol ranking"),
+    (["--k", "10,10"], "--k repeats a list length: 10,10"),
+    (["--k", "10,x"], "expected an integer or integers separated by commas (10,20); got '10,x'"),
+    (["--k", "0,5"], "--k must be an integer >= 1; got 0"),
+])
+def test_evaluate_click_data_usage_errors(clicks, capsys, extra, needle):
+    d, _ = clicks
+    path = d / "clicks.csv"
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *extra, *FAST]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle.format(path=path) in err[0], err
+
+
+def test_evaluate_refuses_non_numeric_ratings_before_averaging(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,stars\n1,1,5\n1,1,4\n2,1,five\n")
+    assert main(["evaluate", "--ratings", str(path), "--rating-col", "stars", "--duplicates",
+                 "mean", "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: column 'stars' must hold numeric ratings" in err
+    assert "agg function" not in err
+
+
+# --------------------------------------------------------------------------- predict
+@pytest.fixture(scope="module")
+def pairs_csv(fitted):
+    """Pairs to predict, with a column of their own and pairs the model does not know."""
+    model, df, _ = fitted
+    pairs = df.iloc[:6][["user", "item"]].assign(note=list("abcdef"))
+    pairs = pd.concat([pairs, pd.DataFrame({"user": [99999, int(df["user"].iloc[0])],
+                                            "item": [1, 77777], "note": ["x", "y"]})],
+                      ignore_index=True)
+    path = model.parent / "pairs.csv"
+    pairs.to_csv(path, index=False)
+    return path, pairs
+
+
+@pytest.mark.parametrize("flags, kwargs", [
+    ([], {}),
+    (["--no-clip", "--unknown", "baseline"], {"clip": False, "unknown": "baseline"}),
+])
+def test_predict_writes_the_pairs_with_the_library_predictions(fitted, pairs_csv, capsys,
+                                                               flags, kwargs):
+    model, _, _ = fitted
+    path, pairs = pairs_csv
+    assert main(["predict", str(model), "--pairs", str(path), *flags]) == 0
+    out, err = capsys.readouterr()
+    got = pd.read_csv(io.StringIO(out))
+    want = Recommender.load(model).predict(pairs, **kwargs)
+    assert list(got.columns) == ["user", "item", "note", "prediction"]
+    pd.testing.assert_frame_equal(got[["user", "item", "note"]], pairs)
+    np.testing.assert_allclose(got["prediction"], want, rtol=1e-12)   # NaN where NaN
+    if kwargs:
+        assert not got["prediction"].isna().any() and err == ""
+    else:
+        assert got["prediction"].isna().sum() == 2
+        assert "nmfrec predict: 2 of 8 pairs have a user or item the model does not know; " \
+               "their prediction is empty (NaN); --unknown baseline fills them" in err
+
+
+def test_predict_to_files_and_headerless_pairs(fitted, pairs_csv, tmp_path, capsys):
+    model, _, _ = fitted
+    path, pairs = pairs_csv
+    want = Recommender.load(model).predict(pairs)
+    out = tmp_path / "pred.parquet"
+    assert main(["predict", str(model), "--pairs", str(path), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote 8 predictions to {out}"
+    np.testing.assert_allclose(pd.read_parquet(out)["prediction"], want, rtol=1e-12)
+    bare = tmp_path / "pairs.tsv"
+    pairs[["user", "item"]].to_csv(bare, sep="\t", header=False, index=False)
+    assert main(["predict", str(model), "--pairs", str(bare), "-o",
+                 str(tmp_path / "p.tsv")]) == 0
+    got = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert list(got.columns) == ["user", "item", "prediction"]
+    np.testing.assert_allclose(got["prediction"], want, rtol=1e-12)
+
+
+def test_predict_error_paths(fitted, pairs_csv, tmp_path, capsys):
+    model, df, _ = fitted
+    path, pairs = pairs_csv
+
+    def fails(code, *argv):
+        assert main(["predict", str(model), *argv]) == code
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("nmfrec: error: "), err
+        return err[0]
+
+    assert "does not exist" in fails(1, "--pairs", str(tmp_path / "nope.csv"))
+    no_item = tmp_path / "users_only.csv"
+    pairs[["user", "note"]].to_csv(no_item, index=False)
+    err = fails(1, "--pairs", str(no_item))
+    assert f"{no_item}: no item column found" in err and "or --item-col;" in err
+    taken = tmp_path / "taken.csv"
+    pairs.assign(prediction=1.0).to_csv(taken, index=False)
+    assert "already has a column 'prediction'" in fails(1, "--pairs", str(taken))
+    assert "the format is read from the suffix" in fails(2, "--pairs", str(path), "-o",
+                                                         str(tmp_path / "p.xlsx"))
+    # a value the model refuses, in flags: an implicit model has no mean ratings
+    implicit = tmp_path / "implicit.npz"
+    Recommender(**CLICK_PARAMS).fit(df).save(implicit)
+    assert main(["predict", str(implicit), "--pairs", str(path), "--unknown",
+                 "baseline"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nmfrec: error: --unknown baseline falls back to mean ratings")
+
+
+# --------------------------------------------------------------------------- similar
+def test_similar_equals_library_similar_items(fitted, capsys):
+    model, _, _ = fitted
+    ref = Recommender.load(model).similar_items(5, k=6)
+    assert main(["similar", str(model), "--item", "5", "--k", "6", "--format", "csv"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert got["rank"].tolist() == list(range(1, 7))
+    assert got["item"].tolist() == ref["item"].tolist()
+    np.testing.assert_allclose(got["similarity"], ref["similarity"], rtol=1e-12)
+    assert got["title"].tolist() == [f"Film {i}" for i in ref["item"]]
+
+    assert main(["similar", str(model), "--item", "5", "--k", "6"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "the 6 items most similar to item 5 (Film 5):"
+    assert [int(ln.split()[1]) for ln in lines[2:]] == ref["item"].tolist()
+
+
+def test_similar_error_paths(fitted, capsys):
+    model, _, _ = fitted
+    assert main(["similar", str(model), "--item", "12345"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nmfrec: error: item 12345 is not in the training data (the model "
+                          "knows 80 items, e.g. 1, 2, 3)")
+    assert main(["similar", str(model), "--item", "Film 5"]) == 1
+    assert "whose item ids are integers" in capsys.readouterr().err
+    assert main(["similar", str(model), "--item", "5", "--k", "0"]) == 2
+    assert "--k must be an integer >= 1; got 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- recommend many
+def test_recommend_all_equals_recommend_many(fitted, tmp_path, capsys):
+    model, _, _ = fitted
+    ref = Recommender.load(model).recommend_many(k=4)
+    assert main(["recommend", str(model), "--all", "--k", "4"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(got.columns) == ["user", "rank", "item", "score", "title"]
+    pd.testing.assert_frame_equal(got, ref[list(got.columns)], check_dtype=False)
+
+    out = tmp_path / "recs.parquet"
+    assert main(["recommend", str(model), "--all", "--k", "4", "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == \
+        f"wrote the top 4 for 60 users (240 rows) to {out}"
+    pd.testing.assert_frame_equal(pd.read_parquet(out), ref[list(got.columns)],
+                                  check_dtype=False)
+
+
+def test_recommend_users_from_a_list_or_a_table(fitted, tmp_path, capsys):
+    model, df, _ = fitted
+    users = [int(u) for u in pd.unique(df["user"])[[4, 0, 9]]]
+    ref = Recommender.load(model).recommend_many(users, k=3, exclude_seen=False)
+    cols = ["user", "rank", "item", "score", "title"]
+    one_per_line = tmp_path / "users.txt"
+    one_per_line.write_text("\n".join(map(str, users)) + "\n\n")
+    table = tmp_path / "users.csv"
+    pd.DataFrame({"segment": ["a", "b", "c"], "user": users}).to_csv(table, index=False)
+    for path in (one_per_line, table):
+        out = tmp_path / "recs.csv"
+        assert main(["recommend", str(model), "--users", str(path), "--k", "3",
+                     "--include-seen", "-o", str(out)]) == 0
+        pd.testing.assert_frame_equal(pd.read_csv(out), ref[cols], check_dtype=False)
+    capsys.readouterr()
+    assert main(["recommend", str(model), "--users", str(one_per_line), "--k", "3",
+                 "--include-seen", "--format", "json"]) == 0
+    got = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert got["item"].tolist() == ref["item"].tolist()
+
+
+def test_recommend_many_error_paths(fitted, tmp_path, capsys, monkeypatch):
+    model, _, _ = fitted
+
+    def fails(code, *argv):
+        assert main(["recommend", str(model), *argv]) == code
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("nmfrec: error: "), err
+        return err[0]
+
+    users = tmp_path / "users.txt"
+    users.write_text("1\n99999\n")
+    assert f"{users}: user 99999 is not in the training data" in fails(1, "--users",
+                                                                        str(users))
+    headed = tmp_path / "people.csv"
+    headed.write_text("person,segment\n1,a\n")
+    err = fails(1, "--users", str(headed))
+    assert "no user column found" in err and "or --user-col;" in err
+    assert "--format table shows one user's list" in fails(2, "--all", "--format", "table")
+    assert "give -o FILE (the format is its suffix) or --format, not both" in fails(
+        2, "--all", "-o", str(tmp_path / "r.csv"), "--format", "csv")
+    assert "folder" in fails(1, "--all", "-o", str(tmp_path / "no" / "r.csv"))
+
+    def no_engine(self, *args, **kwargs):
+        raise ImportError("Unable to find a usable engine; tried using: 'pyarrow', "
+                          "'fastparquet'.")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_engine)
+    err = fails(1, "--all", "-o", str(tmp_path / "recs.parquet"))
+    assert "writing Parquet needs pyarrow (pip install pyarrow)" in err and ".csv" in err
+
+
+def test_query_flags_take_the_docstrings_of_the_methods():
+    from nmfrec.cli._params import method_doc
+
+    sub = build_parser()._subparsers._group_actions[0].choices
+    helps = {name: {a.dest: a for a in reversed(sub[name]._actions)}   # the first per dest
+             for name in ("predict", "similar", "recommend")}
+    for cmd, dest, method in [("predict", "clip", Recommender.predict),
+                              ("predict", "unknown", Recommender.predict),
+                              ("similar", "k", Recommender.similar_items),
+                              ("recommend", "k", Recommender.recommend),
+                              ("recommend", "exclude_seen", Recommender.recommend)]:
+        text = helps[cmd][dest].help.split(" (default:")[0]
+        assert text == method_doc(method, dest).help and len(text.split()) >= 3, (cmd, dest)
+    assert helps["predict"]["unknown"].choices == method_doc(Recommender.predict,
+                                                             "unknown").choices
+    assert "Recommender.predict" in sub["predict"].description
+
+
+def test_query_commands_as_a_process(fitted, pairs_csv, tmp_path):
+    model, _, _ = fitted
+    path, pairs = pairs_csv
+    proc = run("predict", model, "--pairs", path, "--unknown", "baseline")
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_allclose(pd.read_csv(io.StringIO(proc.stdout))["prediction"],
+                               Recommender.load(model).predict(pairs, unknown="baseline"),
+                               rtol=1e-12)
+    out = tmp_path / "recs.parquet"
+    proc = run("recommend", model, "--all", "--k", 2, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert pd.read_parquet(out)["item"].tolist() == \
+        Recommender.load(model).recommend_many(k=2)["item"].tolist()
+    assert_one_line_error(run("similar", model, "--item", 0), 1, "item 0 is not in the "
+                          "training data")

@@ -17,8 +17,9 @@ def _ratings():
 
 
 def test_splits_raise_missing_column_error():
-    with pytest.raises(MissingColumnError, match=r"^ratings is missing column\(s\) \['rating'\]"):
-        random_split(_ratings().drop(columns="rating"))
+    # (a frame without a rating column is click data, which splits take)
+    with pytest.raises(MissingColumnError, match=r"^ratings is missing column\(s\) \['item'\]"):
+        random_split(_ratings().drop(columns="item"))
     with pytest.raises(MissingColumnError, match=r"^ratings is missing column\(s\) \['when'\]"):
         temporal_split(_ratings(), timestamp_col="when")
 

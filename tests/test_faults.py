@@ -1,8 +1,13 @@
 """Faults: interrupted fits, failing saves, damaged files, and concurrent queries."""
 
 import os
+import re
+import signal
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +20,8 @@ from nmfrec import MaskedNMF, NotFittedError, RatingsMatrix
 from nmfrec import _progress
 from nmfrec._persist import digest
 from nmfrec.recommender import Recommender
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
@@ -159,9 +166,69 @@ def test_failed_save_leaves_the_previous_file_and_no_temp_file(fitted, tmp_path,
 
 
 def test_save_into_a_missing_directory_is_a_clear_error(fitted, tmp_path):
-    with pytest.raises(FileNotFoundError):
-        fitted.save(tmp_path / "nope" / "model.npz")
+    missing = tmp_path / "nope"
+    with pytest.raises(FileNotFoundError, match=rf"^cannot save .*model.npz: the folder "
+                       rf"{re.escape(str(missing))} does not exist\.$"):
+        fitted.save(missing / "model.npz")
     assert _leftovers(tmp_path) == []
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError, match=r"the folder .*file is not a folder"):
+        fitted.save(tmp_path / "file" / "model.npz")
+
+
+# A writer that stops inside the save, after its temporary file got bytes, and says so.
+_STALLED_WRITER = """
+import os, sys, time
+import numpy as np
+from nmfrec._persist import write_npz
+
+def stall(fd):
+    print("writing", flush=True)
+    time.sleep(600)
+
+os.fsync = stall
+write_npz(sys.argv[1], {}, {"a": np.arange(100_000.0)})
+"""
+
+
+def _stalled_writer(path):
+    """A process stopped in the middle of saving ``path``, once its temporary exists."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-c", _STALLED_WRITER, str(path)], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "writing\n"
+    return proc
+
+
+def test_a_save_killed_part_way_leaves_a_temporary_that_a_later_save_removes(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    original = path.read_bytes()
+    killed = _stalled_writer(path)
+    mine = [p for p in _leftovers(tmp_path) if f"-{killed.pid}-" in p]
+    assert len(mine) == 1 and os.path.getsize(tmp_path / mine[0]) > 0
+    killed.send_signal(signal.SIGKILL)
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+    assert _leftovers(tmp_path) == mine                 # the litter of a killed writer
+    np.testing.assert_array_equal(Recommender.load(path).model_.W_, fitted.model_.W_)
+    assert path.read_bytes() == original
+
+    # another machine's writer (a shared folder): its processes cannot be seen from here
+    elsewhere = f".nmfrec-elsewhere-{killed.pid}-abc123.tmp"
+    (tmp_path / elsewhere).write_bytes(b"PK")
+    live = _stalled_writer(tmp_path / "other.npz")     # a concurrent save, still writing
+    try:
+        theirs = [p for p in _leftovers(tmp_path) if f"-{live.pid}-" in p]
+        assert len(theirs) == 1
+        fitted.save(tmp_path / "again.npz")              # a later save into the folder
+        # the dead writer's temporary is gone; the live one's and the other machine's stay
+        assert _leftovers(tmp_path) == sorted(theirs + [elsewhere])
+        Recommender.load(tmp_path / "again.npz")
+    finally:
+        live.kill()
+        live.wait(timeout=60)
+    fitted.save(path)
+    assert _leftovers(tmp_path) == [elsewhere]
 
 
 # ===================================================================== damaged files

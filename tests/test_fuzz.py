@@ -139,6 +139,7 @@ def test_fit_on_any_frame_fits_or_raises_a_documented_error(df, duplicates, solv
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(data=st.data())
+@pytest.mark.filterwarnings("ignore:.* is not in the training data, whose:UserWarning")
 def test_queries_with_any_ids_answer_or_raise_a_documented_error(data):
     rec = _fitted()
     ids = st.one_of(INT_IDS, STR_IDS, MISSING, ODD_FLOATS, st.booleans(),

@@ -42,8 +42,14 @@ def fitted():
     ([5, 3, np.inf, 2, 1, 4, 2], ValueError, r"'rating' contains 1 infinite values \(first at row 2\)"),
     ([5, 3, 4, 2, -np.inf, 4, 2], ValueError, r"1 infinite values \(first at row 4\)"),
     ([5, 3, 4, -2, -1, 4, 2], ValueError, r"2 negative values \(first at row 3: -2\.0\).*Shift them"),
-    (["5", "3", "4", "2", "1", "4", "2"], TypeError, r"column 'rating' must hold numeric ratings; got dtype (str|object)"),
-    (pd.Series([5, "x", 4, 2, 1, 4, 2], dtype=object), TypeError, r"numeric ratings; got dtype object"),
+    (["5", "3", "4", "2", "1", "4", "2"], TypeError,
+     r"column 'rating' holds ratings as text \('5' at row 0\); ratings must be numbers: convert"),
+    # the first value that is not a number, not the first value of the column
+    (pd.Series([5, "x", 4, 2, 1, 4, 2], dtype=object), TypeError,
+     r"numeric ratings; 'x' at row 1 is not a number \(1 such row in all\)"),
+    (["4", "5", "five", "2", "1", "x", "2"], TypeError,
+     r"numeric ratings; 'five' at row 2 is not a number \(2 such rows in all\)"),
+    (pd.Series([4, None, 2.5, 2, 1, 3, 2], dtype=object), ValueError, r"1 NaN values \(first at row 1\)"),
     ([True, False, True, True, False, True, True], TypeError, "numeric ratings; got booleans"),
     (pd.array([True, False, None, True, False, True, True], dtype="boolean"), TypeError, "got booleans"),
     (pd.array([5, None, 4, 2, 1, 4, 2], dtype="Int64"), ValueError, r"1 NaN values \(first at row 1\)"),
@@ -69,7 +75,7 @@ def test_float32_overflow_is_refused_not_stored_as_inf():
 # ===================================================================== bad ids
 @pytest.mark.parametrize("users, exc, match", [
     (pd.Series([1, "1", 2, 2, 3, 3, 4], dtype=object), TypeError,
-     r"column 'user' must be all integers or all strings; got a mix of \['int', 'str'\]"),
+     r"column 'user' must hold all integer or all string ids; got a mix: 1 at row 0 and '1' at row 1\."),
     (pd.Series([1, None, 2, 2, 3, 3, 4], dtype=object), ValueError, r"'user' has 1 missing ids; e.g. row 1\."),
     (pd.array([1, 1, None, 2, 3, 3, 4], dtype="Int64"), ValueError, r"1 missing ids; e.g. row 2\."),
     (pd.Series(["a", "a", pd.NA, "b", "c", "c", "d"], dtype="str"), ValueError, "1 missing ids"),
@@ -261,9 +267,13 @@ def test_more_components_than_users_or_items(solver):
 def test_unknown_ids_everywhere(fitted):
     rec = fitted
     assert np.isnan(rec.predict(99, 10)) and np.isnan(rec.predict(1, 99))
-    assert np.isnan(rec.predict("x", 10)) and np.isnan(rec.predict(None, 10))
+    with pytest.warns(UserWarning, match="user 'x' is not in the training data, whose user ids"):
+        assert np.isnan(rec.predict("x", 10))
+    assert np.isnan(rec.predict(None, 10))
     assert np.isnan(rec.predict(pd.DataFrame({"user": [99], "item": [10]}))).all()
-    np.testing.assert_array_equal(np.isnan(rec.predict([1, 99, 1], [10, 10, "zz"])), [False, True, True])
+    with pytest.warns(UserWarning, match="item 'zz' is not in the training data, whose item ids"):
+        np.testing.assert_array_equal(np.isnan(rec.predict([1, 99, 1], [10, 10, "zz"])),
+                                      [False, True, True])
     assert rec.predict(99, 10, unknown="baseline") == pytest.approx(rec.item_means_[0])
     for call, what in [
         (lambda: rec.recommend(99), "user 99"),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
+import nmfrec.io as nmfrec_io
+from nmfrec import Recommender
+from nmfrec._validation import locate_row
+from nmfrec.evaluation import random_split
 from nmfrec.exceptions import MissingColumnError
 from nmfrec.io import (check_file, read_movielens_items, read_movielens_ratings,
                        read_ratings_file, read_titles_file)
@@ -34,6 +40,143 @@ def test_header_separator_and_names(tmp_path):
     assert list(read_ratings_file(t, names="u,i,r").columns) == ["u", "i", "r"]
     assert list(read_ratings_file(t, sep="tab", names=["x", "y", "z"]).columns) == [
         "x", "y", "z"]
+
+
+# --------------------------------------------------------------------------- ids as text
+def _reference_ids(fields):
+    """Reference rule, value by value: int64 when every field (stripped) is a plain
+    integer that int64 holds, else the stripped texts."""
+    texts = [f.strip() for f in fields]
+    plain = all(t == str(int(t)) if t.lstrip("-").isdigit() and t.isascii() else False
+                for t in texts) and not any(t == "-0" for t in texts)
+    if plain and all(-2**63 <= int(t) < 2**63 for t in texts):
+        return [int(t) for t in texts], "int64"
+    return texts, "object"
+
+
+ID_COLUMNS = [
+    ["007", "7", "12"],           # leading zeros: 007 is not user 7
+    ["+7", "7", "8"],             # a sign is part of the text
+    ["7.0", "7", "8"],            # so is a decimal point
+    ["7", "8", "12"],             # plain: integers
+    ["-3", "0", "12"],            # a minus is plain
+    ["-0", "0", "1"],             # but -0 is not 0
+    [" 7", "8 ", " 12 "],         # white space is not part of an id: integers
+    [" a", "7", "b "],
+    ["99999999999999999999", "1", "2"],   # beyond int64: text
+    ["0", "10", "100"],
+]
+
+
+@pytest.mark.parametrize("fields", ID_COLUMNS)
+@pytest.mark.parametrize("chunk", [1 << 24, 12])   # 12: the scan sees 3 bytes at a time
+def test_ids_keep_their_text_unless_all_are_plain_integers(tmp_path, monkeypatch, fields, chunk):
+    monkeypatch.setattr(nmfrec_io, "_CHUNK", chunk)
+    want, dtype = _reference_ids(fields)
+    lines = [f"{u},{i},4\n" for u, i in zip(fields, ["1", "2", "3"])]
+    for header, names in (("user,item,rating\n", {}), ("uid,iid,rating\n", {"id_cols": ["uid"]})):
+        p = tmp_path / "r.csv"
+        p.write_text(header + "".join(lines))
+        df = read_ratings_file(p, **names)
+        col = df.iloc[:, 0]
+        assert col.tolist() == want and col.dtype == dtype
+        assert df.iloc[:, 1].tolist() == [1, 2, 3]           # the plain item ids: int64
+    # headerless, the ids in the second column; '::'-separated (the python parser)
+    p = tmp_path / "r.dat"
+    p.write_text("".join(f"1::{f}::4\n" for f in ["5", *fields]))   # a numeric first line
+    assert read_ratings_file(p)["item"].tolist() == _reference_ids(["5", *fields])[0]
+
+
+def test_007_and_7_are_two_users_and_titles_agree(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("user,item,rating\n007,01,5\n007,2,1\n7,01,1\n7,2,5\n8,2,4\n")
+    t = tmp_path / "titles.csv"
+    t.write_text("item,title\n01,First\n2,Second\n")
+    rec = Recommender(n_components=1, n_samples=5, preference_components=1,
+                      random_state=0).fit(read_ratings_file(p), item_titles=read_titles_file(t))
+    assert rec.users_.labels_.tolist() == ["007", "7", "8"]
+    assert rec.items_.labels_.tolist() == ["01", "2"]
+    assert rec.item_titles_.tolist() == ["First", "Second"]
+
+
+# --------------------------------------------------------------------------- rows to lines
+def _data_lines(text, header_lines):
+    """Reference: the line (from 1) of each data row, the non-blank lines after the header."""
+    lines = [n for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    return lines[header_lines:]
+
+
+@pytest.mark.parametrize("text, header", [
+    ("user,item,rating\n1,2,3\n1,3,4\n2,4,5\n", 1),
+    ("user,item,rating\n1,2,3\n\n   \n1,3,4\n\n2,4,5\n\n\n", 1),
+    ("\n\nuser,item,rating\r\n1,2,3\r\n\r\n1,3,4\r\n2,4,5", 1),
+    ("1\t2\t3\n\n1\t3\t4\n2\t4\t5\n", 0),
+])
+def test_each_row_is_located_on_its_line_of_the_file(tmp_path, text, header):
+    p = tmp_path / "r.csv"
+    p.write_bytes(text.encode())
+    df = read_ratings_file(p, sep="," if header else "tab")
+    lines = _data_lines(text, header)
+    assert len(df) == len(lines) == 3
+    for pos, line in enumerate(lines):
+        assert locate_row(df, pos) == f"row {pos} (line {line} of {p})"
+    # labels, not positions: selecting and sorting keep the lines
+    back = df.iloc[::-1]
+    assert locate_row(back, 0) == f"row 2 (line {lines[2]} of {p})"
+    assert locate_row(df[["rating"]].iloc[1:], 0) == f"row 1 (line {lines[1]} of {p})"
+
+
+def test_a_quoted_field_over_two_lines_gives_rows_not_wrong_lines(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text('user,item,rating,note\n1,2,3,"two\nlines"\n1,3,x,ok\n')
+    df = read_ratings_file(p)
+    assert locate_row(df, 1) == f"row 1 (of {p})"     # the file has a line more than rows
+    with pytest.raises(TypeError, match=r"'x' at row 1 \(of .*r.csv\) is not a number"):
+        Recommender().fit(df)
+
+
+def test_a_parquet_file_is_named_without_lines(tmp_path):
+    pytest.importorskip("pyarrow")
+    p = tmp_path / "r.parquet"
+    pd.DataFrame({"user": [1, 2], "item": [1, 1], "rating": [4.0, -1.0]}).to_parquet(p)
+    with pytest.raises(ValueError, match=rf"1 negative values \(first at row 1 \(of {p}\): -1\.0\)"):
+        Recommender().fit(read_ratings_file(p))
+
+
+BAD_FILES = [
+    # a rating that is not a number: the first such value, not the first value
+    ("user,item,rating\n1,1,1\n1,2,4\n\n2,1,five\n2,2,x\n", TypeError,
+     r"column 'rating' must hold numeric ratings; 'five' at row 2 \(line 5 of {p}\) is not "
+     r"a number \(2 such rows in all\)"),
+    ("user,item,rating\n1,1,1\n1,2,\n", ValueError,
+     r"column 'rating' contains 1 NaN values \(first at row 1 \(line 3 of {p}\)\)"),
+    ("user,item,rating\n1,1,1\n\n1,2,-3\n", ValueError,
+     r"1 negative values \(first at row 1 \(line 4 of {p}\): -3\.0\)"),
+    ("user,item,rating\n1,1,1\n2,1,2\n1,1,4\n", ValueError,
+     r"1 duplicate \(user, item\) pairs; e.g. row 0 \(line 2 of {p}\): user=1, item=1, "
+     r"again at row 2 \(line 4 of {p}\)"),
+    ("user,item,rating\n1,1,1\n,2,4\n", ValueError,
+     r"column 'user' has 1 missing ids; e.g. row 1 \(line 3 of {p}\)"),
+    # not a column fit recognises as ids, so the reader typed it as numbers
+    ("who,item,rating\n1,1,1\n2.5,2,4\n", TypeError,
+     r"column 'who' holds non-integral numbers \(e.g. 2.5 at row 1 \(line 3 of {p}\)\)"),
+]
+
+
+@pytest.mark.parametrize("text, exc, match", BAD_FILES)
+def test_errors_about_a_row_of_a_file_name_its_line(tmp_path, text, exc, match):
+    p = tmp_path / "r.csv"
+    p.write_text(text)
+    df = read_ratings_file(p)
+    with pytest.raises(exc, match=match.format(p=re.escape(str(p)))):
+        Recommender().fit(df, user_col="who" if "who" in df else None)
+
+
+def test_the_checks_of_splits_name_the_line_too(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("user,item,rating\n1,1,1\n\n2,1,2\n1,1,4\n")
+    with pytest.raises(ValueError, match=rf"user=1, item=1 at row 2 \(line 5 of {re.escape(str(p))}\)"):
+        random_split(read_ratings_file(p), test_size=0.5, random_state=0)
 
 
 @pytest.mark.parametrize("content, kwargs, err, match", [
@@ -86,7 +229,8 @@ def test_titles_from_each_format(tmp_path):
     assert read_titles_file(mcsv).to_dict() == {11: "President, The (1995)"}
     own = tmp_path / "songs.csv"
     own.write_text("song,title\na,Alpha\n7,Seven\n")
-    assert read_titles_file(own).to_dict() == {"a": "Alpha", 7: "Seven"}
+    # ids as a ratings file's: text unless all are plain integers
+    assert read_titles_file(own).to_dict() == {"a": "Alpha", "7": "Seven"}
     piped = tmp_path / "t.txt"  # a generic '|' file is not u.item
     piped.write_text("item|title|year\n1|One|1999\n")
     assert read_titles_file(piped).to_dict() == {1: "One"}

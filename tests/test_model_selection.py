@@ -99,8 +99,8 @@ def test_user_kfold_errors():
     dup = pd.concat([stars().head(3), stars().head(1)])
     with pytest.raises(ValueError, match="duplicate"):
         user_kfold(dup)
-    with pytest.raises(ValueError, match=r"missing column\(s\) \['rating'\]"):
-        user_kfold(stars().drop(columns="rating"))
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['item'\]"):
+        user_kfold(stars().drop(columns="item"))
 
 
 # ------------------------------------------------------------------------------ planted rank

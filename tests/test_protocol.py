@@ -22,6 +22,7 @@ from nmfrec.evaluation import (
     predicts_ratings,
     user_split,
 )
+from nmfrec import RatingsMatrix
 from nmfrec.exceptions import MissingColumnError, NotFittedError, ProtocolSkippedWarning
 
 
@@ -194,8 +195,11 @@ def test_evaluate_argument_errors(split, kwargs, exc, match):
 
 def test_evaluate_frame_errors(split):
     train, test = split
-    with pytest.raises(ValueError, match=r"test is missing column\(s\) \['rating'\]"):
-        evaluate(Popularity(), train, test.drop(columns="rating"))
+    with pytest.raises(ValueError, match=r"test is missing column\(s\) \['item'\]"):
+        evaluate(Popularity(), train, test.drop(columns="item"))
+    # a rating column named but absent is an error (without a name, none is click data)
+    with pytest.raises(ValueError, match=r"train is missing column\(s\) \['stars'\]"):
+        evaluate(Popularity(), train, test, rating_col="stars")
     with pytest.raises(ValueError, match="train is empty"):
         evaluate(Popularity(), train.iloc[:0], test)
 
@@ -294,7 +298,8 @@ def test_evaluate_column_errors(split):
                                          r"missing column\(s\) \['item'\]"):
         evaluate(_NoItem(), train, test, protocols="ranking")
     with pytest.raises(TypeError, match=r"the frame returned by _NotAFrame\.recommend\(\d+, 10\) "
-                                        "must be a pandas DataFrame; got list"):
+                                        "must be a pandas DataFrame, a polars DataFrame or a pyarrow "
+                                        "Table; got list"):
         evaluate(_NotAFrame(), train, test, protocols="ranking")
 
 
@@ -305,7 +310,7 @@ def test_missing_columns_are_key_and_value_errors_everywhere(split):
         lambda: evaluate(Popularity(), train.drop(columns="user"), test),
         lambda: evaluate(Popularity(), train, test, item_col="thing"),
         lambda: evaluate(_NoItem(), train, test, protocols="ranking"),
-        lambda: Popularity().fit(train.drop(columns="rating")),
+        lambda: Popularity().fit(train, rating_col="stars"),
         lambda: Popularity().fit(train).predict(test.drop(columns="item")),
         lambda: GlobalMean().fit(train.drop(columns="rating")),
         lambda: check_ratings_frame(train, rating_col="stars"),
@@ -315,10 +320,10 @@ def test_missing_columns_are_key_and_value_errors_everywhere(split):
             with pytest.raises(caught, match="is missing column"):
                 call()
     with pytest.raises(MissingColumnError) as info:
-        evaluate(Popularity(), train, test.drop(columns=["user", "rating"]))
+        evaluate(Popularity(), train, test.drop(columns=["user", "item"]))
     # every missing role at once, and the plain message (a KeyError's str would quote it)
-    assert str(info.value).startswith("test is missing column(s) ['user', 'rating']; it has "
-                                      "['item'] (a user column is one of ['user', ")
+    assert str(info.value).startswith("test is missing column(s) ['user', 'item']; it has "
+                                      "['rating'] (a user column is one of ['user', ")
 
 
 def test_evaluate_names_the_frame_of_a_refused_column_choice(split):
@@ -330,8 +335,8 @@ def test_evaluate_names_the_frame_of_a_refused_column_choice(split):
                                          r"\['user', 'userId'\]"):
         evaluate(Popularity(), train, test.assign(userId=test["user"]))
     # a missing role is reported before an ambiguous one, whatever their order
-    with pytest.raises(MissingColumnError, match=r"^test is missing column\(s\) \['rating'\]"):
-        evaluate(Popularity(), train, test.assign(userId=test["user"]).drop(columns="rating"))
+    with pytest.raises(MissingColumnError, match=r"^test is missing column\(s\) \['item'\]"):
+        evaluate(Popularity(), train, test.assign(userId=test["user"]).drop(columns="item"))
 
 
 def test_check_ratings_frame_is_what_models_get(split):
@@ -353,7 +358,7 @@ def test_check_ratings_frame_is_what_models_get(split):
     assert seen["columns"] == list(out.columns)
     with pytest.raises(ValueError, match="^fold 3 is empty"):
         check_ratings_frame(train.iloc[:0], "fold 3")
-    with pytest.raises(TypeError, match="ratings must be a pandas DataFrame; got dict"):
+    with pytest.raises(TypeError, match="ratings must be a pandas DataFrame, a polars DataFrame or a pyarrow Table; got dict"):
         check_ratings_frame({"user": [1]})
 
 
@@ -405,8 +410,8 @@ def test_baseline_errors(split):
     with pytest.raises(ValueError, match="k must be an integer >= 1; got 0"):
         pop.recommend(3, k=0)
     with pytest.raises(ValueError, match=r"Popularity.fit: ratings is missing column\(s\) "
-                                         r"\['rating'\]"):
-        Popularity().fit(train.drop(columns="rating"))
+                                         r"\['item'\]"):
+        Popularity().fit(train.drop(columns="item"))
     with pytest.raises(ValueError, match="damping must be >= 0; got -1"):
         Popularity(damping=-1).fit(train)
     with pytest.raises(ValueError, match=r"GlobalMean.fit: ratings is missing column\(s\) "
@@ -563,3 +568,158 @@ def test_protocol_refuses_wrong_answers(split):
         evaluate(_Short(), train, test, protocols="rating")
     with pytest.raises(TypeError, match="cross_validate always fits; do not pass fit="):
         cross_validate(Popularity, [split], fit=False)
+
+
+# ------------------------------------------------------------------ ratings that are not numbers
+def _with_text_rating(df, pos, text="five"):
+    out = df.reset_index(drop=True).astype({"rating": object})
+    out.loc[pos, "rating"] = text
+    return out
+
+
+FIVE = r"column 'rating' must hold numeric ratings; 'five' at row 3 is not a number \(1 such row in all\)"
+
+
+@pytest.mark.parametrize("model", [GlobalMean, Popularity])
+def test_a_rating_that_is_not_a_number_gets_fits_message_everywhere(split, model):
+    train, test = split
+    bad_train, bad_test = _with_text_rating(train, 3), _with_text_rating(test, 3)
+    # the words of Recommender.fit (through RatingsMatrix), named by the frame here,
+    # before a baseline's groupby mean meets the text
+    with pytest.raises(TypeError, match="^train: " + FIVE):
+        evaluate(model(), bad_train, test)
+    with pytest.raises(TypeError, match="^test: " + FIVE):
+        evaluate(model(), train, bad_test)
+    with pytest.raises(TypeError, match="^ratings: " + FIVE):
+        kfold(bad_train, n_splits=2, random_state=0)
+    with pytest.raises(TypeError, match="^test: " + FIVE):
+        check_ratings_frame(bad_test, "test")
+    # fit checks the ratings before it combines duplicates (a mean of text)
+    twice = pd.concat([bad_train, bad_train], ignore_index=True)
+    with pytest.raises(TypeError, match="^" + FIVE.replace("1 such row", "2 such rows")):
+        RatingsMatrix.from_frame(twice, duplicates="mean")
+
+
+def test_evaluation_refuses_nan_ratings_but_leaves_negative_ones_to_the_model(split):
+    train, test = split
+    bad = test.reset_index(drop=True)
+    bad.loc[2, "rating"] = np.nan
+    with pytest.raises(ValueError, match=r"^test: column 'rating' contains 1 NaN values \(first at row 2\)"):
+        evaluate(GlobalMean(), train, bad)
+    shifted = train.assign(rating=train["rating"] - 3.0)      # negative: a model may take them
+    result = evaluate(GlobalMean(), shifted, test.assign(rating=test["rating"] - 3.0),
+                      protocols=("rating",))
+    assert np.isfinite(result["rmse"])
+
+
+# ------------------------------------------------------------------ protocol C: click data
+class _FixedOrder:
+    """Ranks every train item in one fixed order, leaving out each user's train items."""
+
+    def __init__(self, order):
+        self.order = order
+
+    def fit(self, train):
+        self.columns_ = list(train.columns)
+        self.seen_ = {u: set(g) for u, g in train.groupby("user")["item"]}
+        return self
+
+    def recommend_many(self, users, k, exclude_seen=True):
+        rows = [(u, i) for u in users for i in [i for i in self.order
+                                                  if i not in self.seen_[u]][:k]]
+        return pd.DataFrame(rows, columns=["user", "item"])
+
+
+# who clicked what: u5 only in train (item e), u4 only in test
+CLICK_TRAIN = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3, 5],
+                            "item": ["a", "b", "a", "d", "c", "f", "e"]})
+CLICK_TEST = pd.DataFrame({"user": [1, 1, 2, 3, 3, 4], "item": ["c", "d", "b", "a", "e", "a"]})
+# lists, order e c a b d f without the seen items:
+#   user 1: e c d f   (relevant c d)   user 2: e c b f  (relevant b)
+#   user 3: e a b d   (relevant a e)   user 4: unknown to train, not scored
+L2 = 1 / math.log2(3)   # discount of rank 2; rank 3's is 1/2
+HAND = {
+    "precision@1": 1 / 3, "recall@1": (0 + 0 + 1 / 2) / 3, "ndcg@1": 1 / 3,
+    "map@1": 1 / 3, "hit_rate@1": 1 / 3, "coverage@1": 1 / 6,
+    "precision@3": (2 / 3 + 1 / 3 + 2 / 3) / 3, "recall@3": 1.0,
+    "ndcg@3": ((L2 + 1 / 2) / (1 + L2) + (1 / 2) / 1 + 1.0) / 3,
+    "map@3": ((1 / 2 + 2 / 3) / 2 + (1 / 3) / 1 + (1 + 1) / 2) / 3,
+    "hit_rate@3": 1.0, "coverage@3": 5 / 6,
+}
+
+
+def test_click_data_every_held_out_item_is_relevant():
+    model = _FixedOrder(list("ecabdf"))
+    with pytest.warns(ProtocolSkippedWarning, match="no rating column: click data"):
+        res = evaluate(model, CLICK_TRAIN, CLICK_TEST, k=(1, 3))
+    for key, want in HAND.items():
+        assert res[key] == pytest.approx(want), key
+    assert res["k"] == (1, 3)
+    assert (res["n_users_scored"], res["n_users_unknown"], res["n_users_no_relevant"]) == \
+        (3, 1, 0)
+    assert "rmse" not in res and "precision" not in res
+    assert res["skipped"]["rating"].startswith("the train and test frames have no rating column")
+    assert model.columns_ == ["user", "item"]   # the model gets the click frame
+
+    # the same frames with ratings, scored as clicks: relevance_threshold=None
+    rated = [df.assign(rating=[1.0, 5.0, 2.0, 3.0, 1.0, 5.0, 2.0][:len(df)])
+             for df in (CLICK_TRAIN, CLICK_TEST)]
+    with pytest.warns(ProtocolSkippedWarning, match="relevance_threshold=None scores"):
+        again = evaluate(_FixedOrder(list("ecabdf")), *rated, k=(1, 3),
+                         relevance_threshold=None)
+    assert {key: again[key] for key in HAND} == pytest.approx(HAND)
+    # ... while a threshold keeps protocol B: only test ratings >= 3 are relevant
+    # (user 1: d; user 3: a; user 2 has none)
+    b = evaluate(_FixedOrder(list("ecabdf")), *rated, k=3, relevance_threshold=3,
+                 protocols="ranking")
+    assert b["n_users_scored"] == 2 and b["n_users_no_relevant"] == 1
+    assert b["precision"] == pytest.approx((1 / 3 + 1 / 3) / 2)
+
+
+def test_several_list_lengths_equal_one_call_per_length(split):
+    train, test = split
+    both = evaluate(Popularity(), train, test, k=[5, 20], protocols="ranking")
+    for k in (5, 20):
+        one = evaluate(Popularity(), train, test, k=k, protocols="ranking")
+        for name in ("precision", "recall", "ndcg", "map", "hit_rate", "coverage"):
+            assert both[f"{name}@{k}"] == pytest.approx(one[name]), (name, k)
+    assert both["k"] == (5, 20) and "precision" not in both
+
+
+def test_popularity_on_clicks_matches_brute_force(split):
+    train, test = split
+    clicks = [df.drop(columns="rating") for df in (train, test)]
+    with pytest.warns(ProtocolSkippedWarning):
+        res = evaluate(Popularity(), *clicks, k=(10, 20))
+    for k in (10, 20):
+        ref = _brute_popularity(train, test, k=k, threshold=-np.inf)  # all relevant
+        for key, val in ref.items():
+            want = res[key] if key == "n_users_scored" else res[f"{key}@{k}"]
+            assert want == pytest.approx(val), (key, k)
+    pop = Popularity().fit(clicks[0])
+    assert pop.predicts_ratings is False and not predicts_ratings(pop)
+    counts = clicks[0].groupby("item").size()
+    np.testing.assert_array_equal(pop.predict(pd.DataFrame({"item": [counts.index[0], 555]})),
+                                  [counts.iloc[0], 0.0])
+
+
+def test_click_frames_by_their_own_names_and_through_cross_validate():
+    ml = {"user": "userId", "item": "movieId"}
+    with pytest.warns(ProtocolSkippedWarning):
+        res = evaluate(_FixedOrder(list("ecabdf")), CLICK_TRAIN.rename(columns=ml),
+                       CLICK_TEST.rename(columns=ml), k=(1, 3))
+    assert res["ndcg@3"] == pytest.approx(HAND["ndcg@3"])
+    cv = cross_validate(lambda: _FixedOrder(list("ecabdf")), [(CLICK_TRAIN, CLICK_TEST)] * 2,
+                        k=(1, 3), protocols="ranking")
+    assert cv.mean["map@3"] == pytest.approx(HAND["map@3"])
+
+
+@pytest.mark.parametrize("k, match", [
+    ((), "k must be a positive integer or a non-empty sequence"),
+    ((10, 10), r"distinct positive integers; got \(10, 10\)"),
+    ((10, 0), "k must be an integer >= 1; got 0"),
+    ("10", "k must be an integer"),
+])
+def test_list_length_errors(split, k, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        evaluate(Popularity(), *split, k=k, protocols="ranking")

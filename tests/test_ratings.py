@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from nmfrec.exceptions import MissingColumnError
 from nmfrec.ratings import (ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, RatingsMatrix, Vocabulary,
-                            as_labels, as_ratings_matrix, resolve_column, resolve_columns)
+                            as_labels, as_ratings_matrix, feedback_columns, resolve_column,
+                            resolve_columns)
 
 
 def test_dense_nan_is_missing_and_zero_is_observed():
@@ -254,3 +256,33 @@ def test_negative_values_in_context_use_scikit_learns_words():
         as_ratings_matrix(X, context="M.fit")
     with pytest.raises(ValueError, match=r"^X contains 1 negative values"):
         as_ratings_matrix(X)
+
+
+# ------------------------------------------------------------------ what a table holds
+@pytest.mark.parametrize("columns, kw, expected", [
+    (["user", "item", "rating"], {}, ("user", "item", "rating", "ratings")),
+    (["userId", "movieId", "rating", "timestamp"], {}, ("userId", "movieId", "rating", "ratings")),
+    (["user", "item"], {}, ("user", "item", None, "clicks")),
+    (["user", "item", "timestamp"], {}, ("user", "item", None, "clicks")),
+    (["user", "item", "plays"], {}, ("user", "item", "plays", "counts")),
+    (["user_id", "item_id", "count", "date"], {}, ("user_id", "item_id", "count", "counts")),
+    (["user", "item", "rating"], {"feedback": "implicit"}, ("user", "item", "rating", "counts")),
+    (["user", "item"], {"feedback": "implicit"}, ("user", "item", None, "clicks")),
+    (["user", "item", "stars"], {"rating_col": "stars"}, ("user", "item", "stars", "ratings")),
+    (["user", "item", "stars"], {"rating_col": "stars", "feedback": "implicit"},
+     ("user", "item", "stars", "counts")),
+])
+def test_feedback_columns_say_what_a_table_holds(columns, kw, expected):
+    df = pd.DataFrame({c: [1, 2] for c in columns})
+    assert feedback_columns(df, **kw) == expected
+
+
+def test_a_table_with_an_unknown_value_column_is_not_click_data():
+    df = pd.DataFrame({"user": [1], "item": [2], "stars": [5]})
+    with pytest.raises(MissingColumnError, match=r"no rating column found.*'stars'.*click data "
+                                                 r"\(e\.g\. df\[\['user', 'item'\]\]\)"):
+        feedback_columns(df)
+    with pytest.raises(MissingColumnError, match="no rating column found"):
+        feedback_columns(df[["user", "item"]], feedback="explicit")
+    with pytest.raises(ValueError, match="ambiguous count column"):
+        feedback_columns(pd.DataFrame({"user": [1], "item": [2], "plays": [3], "views": [4]}))

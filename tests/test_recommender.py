@@ -243,6 +243,43 @@ def test_predict_unknown_is_nan_or_baseline(fitted):
         rec.predict(pairs, unknown="zero")
 
 
+def test_predict_warns_on_an_id_of_the_other_kind_and_raises_on_request(fitted):
+    df, rec = fitted
+    known_u, known_i = df["user"].iloc[0], df["item"].iloc[0]
+    ints = not isinstance(known_u, str)
+    other_u = str(known_u) if ints else 196          # the same id, of the other kind
+    other_i = str(known_i) if ints else 7
+    kinds = "integers" if ints else "strings"
+    with pytest.warns(UserWarning, match=rf"user {other_u!r} is not in the training data, "
+                      rf"whose user ids are {kinds} \(e\.g\. .*\); predict returns NaN for such ids") as rec_w:
+        assert np.isnan(rec.predict(other_u, known_i))
+    assert rec_w[0].filename == __file__                 # the caller's line
+    pairs = pd.DataFrame({"user": [known_u, other_u, other_u], "item": [known_i, known_i, other_i]},
+                         dtype=object)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = rec.predict(pairs, unknown="baseline")
+    said = [str(w.message) for w in caught]
+    assert len(said) == 2 and "(and 1 more), whose user ids" in said[0]
+    assert said[1].startswith(f"item {other_i!r} is not in the training data, whose item ids")
+    assert said[1].endswith("predict returns the baseline for such ids.")
+    assert np.isfinite(got).all()
+    # the recommend message, word for word
+    with pytest.raises(KeyError) as raised:
+        rec.recommend(other_u)
+    with pytest.raises(KeyError) as predicted:
+        rec.predict(other_u, known_i, unknown="raise")
+    assert predicted.value.args == raised.value.args
+    with pytest.raises(KeyError, match=r"item .* is not in the training data, whose item ids"):
+        rec.predict(pairs.iloc[[2]].assign(user=known_u), unknown="raise")
+    # an unknown id of the right kind: NaN, quietly, as documented
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(rec.predict("nobody" if not ints else -5, known_i))
+    with pytest.raises(KeyError, match="is not in the training data"):
+        rec.predict("nobody" if not ints else -5, known_i, unknown="raise")
+
+
 def test_explain_parts_are_nonnegative_and_sum_to_the_prediction(fitted):
     df, rec = fitted
     for user in rec.users_.labels_[:6]:
@@ -332,10 +369,35 @@ def test_recommend_new_ranks_with_the_folded_in_factors():
                        labels[order], S[order])
     with pytest.raises(KeyError, match="unseen at fit"):
         rec.recommend_new({"never-seen": 4.0})
-    with pytest.raises(ValueError, match="at least one rating"):
-        rec.recommend_new({})
+    with pytest.raises(ValueError, match=r"at least one rating.*recommend_new\(\{\}\)"):
+        rec.fold_in({})
     with pytest.raises(ValueError, match="negative"):
         rec.fold_in({labels[0]: -1.0})
+
+
+@pytest.mark.parametrize("params", [PARAMS, dict(n_components=2, n_samples=10,
+                                                 preference_components=3, max_iter=5,
+                                                 random_state=0)],
+                         ids=["ranked_by_rating", "preference_part"])
+def test_a_newcomer_gets_the_mean_known_users_list(fitted, params):
+    df, _ = fitted
+    rec = Recommender(**params).fit(df)
+    # brute force: every known user's ranking scores, averaged per item
+    S = (rec.ranking_model_.W_.astype(np.float64)
+         @ rec.ranking_model_.components_.astype(np.float64)).mean(axis=0)
+    labels = rec.items_.labels_
+    idx = np.arange(labels.size)
+    for k, items, exclude in ((5, None, None), (100, None, None),
+                              (3, labels[::2], None), (4, None, labels[:3])):
+        cand = idx[np.isin(labels, labels if items is None else items)
+                   & ~np.isin(labels, [] if exclude is None else exclude)]
+        order = cand[np.lexsort((cand, -S[cand]))][:k]
+        got = rec.recommend_new({}, k=k, items=items, exclude=exclude)
+        np.testing.assert_array_equal(got["item"].to_numpy(), labels[order])
+        np.testing.assert_allclose(got["score"].to_numpy(), S[order], rtol=1e-10)
+    empty = pd.DataFrame({"item": [], "rating": []})
+    for nothing in (pd.Series([], dtype=float), empty):
+        pd.testing.assert_frame_equal(rec.recommend_new(nothing), rec.recommend_new({}))
 
 
 def test_update_new_and_existing_users_like_fold_in():
@@ -569,6 +631,25 @@ def test_movielens_100k_user_196_gets_ten_unrated_titles(movielens_home):
     assert got["title"].notna().all()
     assert got["title"].tolist() == titles.loc[got["item"]].tolist()
     assert np.all(np.diff(got["score"].to_numpy()) <= 0)
+
+
+@pytest.mark.movielens
+def test_movielens_100k_newcomers_get_popular_well_liked_films(movielens_home):
+    from nmfrec.datasets import load_movielens
+
+    ml = load_movielens("ml-100k", data_home=movielens_home)
+    rec = Recommender(random_state=0).fit(ml.ratings, item_titles=ml.items["title"])
+    got = rec.recommend_new({}, k=10)
+    stats = ml.ratings.groupby("item")["rating"].agg(["size", "mean"])
+    most_rated = stats["size"].sort_values(ascending=False, kind="stable")
+    listed = stats.loc[got["item"]]
+    # popular: every film among the 30 most rated of 1,682 ...
+    assert set(got["item"]) <= set(most_rated.index[:30])
+    # ... and well liked: each above the mean rating, and the ten better liked on average
+    # than the ten most rated (a count alone would list these)
+    assert (listed["mean"] > ml.ratings["rating"].mean()).all()
+    assert listed["mean"].mean() > stats.loc[most_rated.index[:10], "mean"].mean() + 0.2
+    assert "Star Wars (1977)" in got["title"].iloc[:3].tolist()
 
 
 @pytest.mark.movielens

@@ -155,7 +155,9 @@ def test_random_split_reports_cold_rows_without_dropping(ratings):
     [
         (lambda df: random_split(df, 1.5), ValueError, r"test_size must be in \(0, 1\)"),
         (lambda df: random_split(df, 10**6), ValueError, "as a count"),
-        (lambda df: random_split(df.drop(columns="rating")), ValueError, r"missing column\(s\) \['rating'\]"),
+        (lambda df: random_split(df.drop(columns="item")), ValueError, r"missing column\(s\) \['item'\]"),
+        (lambda df: random_split(df, rating_col="stars"), ValueError,
+         r"missing column\(s\) \['stars'\]"),
         (lambda df: random_split(df.to_numpy()), TypeError, "pandas DataFrame"),
         (lambda df: random_split(df.iloc[:0]), ValueError, "empty"),
         (lambda df: random_split(pd.concat([df, df.iloc[:3]])), ValueError, "3 duplicate"),
@@ -209,8 +211,9 @@ def test_splits_take_column_names(ratings, name, split):
     ref, got = split(ratings), split(df, **kw)
     for a, b in zip(ref, got):
         assert a.index.equals(b.index) and list(b.columns) == list(df.columns)
-    with pytest.raises(ValueError, match=r"ratings is missing column\(s\) \['user', 'item', "
-                                         r"'rating'\].*a user column is one of \['user', "
+    # without names: no user or item column (a frame without ratings is click data)
+    with pytest.raises(ValueError, match=r"ratings is missing column\(s\) \['user', "
+                                         r"'item'\].*a user column is one of \['user', "
                                          r"'userId'"):
         split(df, **{k: v for k, v in kw.items() if k == "timestamp_col"})
 
@@ -246,3 +249,18 @@ def test_cold_start_report_reads_movielens_names():
     assert list(named.unknown_users) == ["c"] and list(named.unknown_items) == ["z"]
     with pytest.raises(ValueError, match=r"test is missing column\(s\) \['item'\]"):
         cold_start_report(train, test.drop(columns="item"))
+
+
+@pytest.mark.parametrize("name, split", ALL_SPLITS)
+def test_splits_of_click_data_are_those_of_the_ratings(ratings, name, split):
+    """A frame without a rating column (who chose what) splits into the same rows."""
+    clicks = ratings.drop(columns="rating")
+    for rated, clicked in zip(split(ratings), split(clicks)):
+        assert clicked.index.equals(rated.index)
+        pd.testing.assert_frame_equal(clicked, rated.drop(columns="rating"))
+    # MovieLens names, and only the two columns (no timestamp) where no time is needed
+    if name not in ("temporal_split", "last_n_split"):
+        pairs = clicks[["user", "item"]].rename(columns=ML_NAMES)
+        for rated, clicked in zip(split(ratings), split(pairs)):
+            assert clicked.index.equals(rated.index)
+            assert list(clicked.columns) == ["userId", "movieId"]

@@ -47,7 +47,7 @@ def test_check_frame():
     df = pd.DataFrame({"a": [1], "b": [2]})
     assert check_frame(df, "x", ("a",)) is df
     assert check_frame(df.iloc[:0], "x", allow_empty=True).empty
-    with pytest.raises(TypeError, match="^train must be a pandas DataFrame; got ndarray"):
+    with pytest.raises(TypeError, match="^train must be a pandas DataFrame, a polars DataFrame or a pyarrow Table; got ndarray"):
         check_frame(df.to_numpy(), "train")
     with pytest.raises(ValueError, match=r"^x is missing column\(s\) \['c'\]; it has \['a', 'b'\]"):
         check_frame(df, "x", ("a", "c"))
@@ -94,7 +94,7 @@ def test_check_unique_pairs_names_the_first_duplicate():
     df = pd.DataFrame({"userId": [1, 1, 2, 1], "movieId": [5, 6, 5, 5]})
     check_unique_pairs(df.iloc[:3], "userId", "movieId")
     with pytest.raises(ValueError, match=r"^ratings has 1 duplicate \(userId, movieId\) pairs, "
-                                         r"which would leak \(e\.g\. userId=1, movieId=5\); "
+                                         r"which would leak \(e\.g\. userId=1, movieId=5 at row 3\); "
                                          "aggregate them first"):
         check_unique_pairs(df, "userId", "movieId", why="which would leak")
 

@@ -1,4 +1,5 @@
-"""The three commands: ``evaluate``, ``fit`` and ``recommend``.
+"""The commands that learn: ``evaluate`` and ``fit`` (those that query a saved model are in
+``_query``).
 
 Each takes the parsed arguments and the output and error streams, and returns the exit
 code; failures are raised as :class:`UsageError` or :class:`DataError`.
@@ -16,11 +17,10 @@ import pandas as pd
 
 from ..evaluation import CVResult, GlobalMean, Popularity, evaluate
 from ..exceptions import ProtocolSkippedWarning
-from ..io import check_file
 from ..recommender import Recommender
 from ._data import prepare, read_ratings, read_titles
-from ._errors import DataError, check_int_flag, message
-from ._output import format_table, jsonable, table_columns
+from ._errors import DataError, UsageError, check_int_flag, message
+from ._output import fit_summary, format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
 
 
@@ -50,28 +50,60 @@ def attach_titles(rec, titles):
     return int(pd.Series(rec.item_titles_).notna().sum())
 
 
-def _user_label(rec, text):
-    if rec.users_.is_integer:
-        try:
-            return int(text)
-        except ValueError:
-            raise DataError(f"user {text!r} is not in the model: its user ids are integers "
-                            f"(e.g. {_examples(rec.users_)}).") from None
-    return text
-
-
-def _examples(vocab, n=3):
-    return ", ".join(str(x) for x in vocab.labels_[:n])
-
-
 # ------------------------------------------------------------------------- evaluate
 def _fold_line(res, k):
     bits = []
     if "rmse" in res:
         bits.append(f"RMSE {res['rmse']:.4f}")
-    if "precision" in res:
-        bits.append(f"P@{k} {res['precision']:.4f}")
+    first, key = (k[0], f"precision@{k[0]}") if isinstance(k, tuple) else (k, "precision")
+    if key in res:
+        bits.append(f"P@{first} {res[key]:.4f}")
     return ", ".join(bits)
+
+
+def _protocol(args, splits):
+    """What ``evaluate`` scores: (click data?, relevance threshold, protocol, k).
+
+    Click data, a file without a rating column or ``--threshold none``, makes every
+    held-out item relevant (protocol C) and defaults to ``--protocol ranking`` at
+    ``--k 10,20``; ratings default to ``--protocol both``, ``--k 10`` and a threshold
+    of 4.
+    """
+    train = next(iter(splits.values()))[0]
+    no_ratings = "rating" not in train.columns
+    if no_ratings and args.threshold not in (None, "none"):
+        raise UsageError(f"--threshold {args.threshold:g} compares ratings, but "
+                         f"{args.ratings} has no rating column (click data: every held-out "
+                         "item is relevant); leave --threshold out, or name the rating "
+                         "column with --rating-col.")
+    clicks = no_ratings or args.threshold == "none"
+    why = (f"{args.ratings} has no rating column (click data)" if no_ratings
+           else "--threshold none scores the ratings as clicks")
+    protocol = args.protocol or ("ranking" if clicks else "both")
+    if clicks and protocol != "ranking":
+        raise UsageError(f"--protocol {protocol} predicts ratings, but {why}; use "
+                         "--protocol ranking (the default for click data).")
+    k = args.k if args.k is not None else ((10, 20) if clicks else 10)
+    for value in (k if isinstance(k, tuple) else (k,)):
+        check_int_flag(value, "--k")
+    if isinstance(k, tuple) and len(set(k)) < len(k):
+        raise UsageError(f"--k repeats a list length: {','.join(map(str, k))}.")
+    threshold = None if clicks else (4.0 if args.threshold is None else args.threshold)
+    return clicks, threshold, protocol, k
+
+
+def _no_relevant_note(results, splits, threshold):
+    """A line for a run in which no test rating reached the threshold (P@k is NaN)."""
+    if threshold is None or "nmfrec" not in results:
+        return None
+    folds = results["nmfrec"].folds
+    if "n_users_scored" not in folds or folds["n_users_scored"].sum() > 0:
+        return None
+    ratings = pd.concat([test["rating"] for _, test in splits.values()])
+    return (f"no test rating is >= {threshold:g} (test ratings range from "
+            f"{ratings.min():g} to {ratings.max():g}), so no item was relevant and the "
+            "ranking metrics are '-'; lower --threshold, or for clicks or counts pass "
+            "--threshold none (every held-out item relevant).")
 
 
 def _sample(rec, titles, test, out, n=5):
@@ -151,7 +183,9 @@ def cmd_evaluate(args, out, err, progress):
     """``nmfrec evaluate``: cross-validate a Recommender (and the baselines) and print
     the table."""
     params = model_params(args)
-    check_int_flag(args.k, "--k")
+    for value in (args.k if isinstance(args.k, tuple) else (args.k,)):
+        if value is not None:
+            check_int_flag(value, "--k")
     titles = read_titles(args.titles, args.item_col) if args.titles else None
 
     def say(msg):
@@ -159,9 +193,13 @@ def cmd_evaluate(args, out, err, progress):
         print(f"nmfrec evaluate: {msg}", file=out, flush=True)
 
     source, splits = prepare(args, say)
-    protocols = ("rating", "ranking") if args.protocol == "both" else (args.protocol,)
-    say(f"model: Recommender({describe_params(params)}); protocol {args.protocol}, "
-        f"k={args.k}, relevant = rating >= {args.threshold:g}.")
+    clicks, threshold, protocol, k = _protocol(args, splits)
+    protocols = ("rating", "ranking") if protocol == "both" else (protocol,)
+    ks = ",".join(map(str, k)) if isinstance(k, tuple) else k
+    relevant = ("every held-out interaction (click data)" if clicks
+                else f"rating >= {threshold:g}")
+    say(f"model: Recommender({describe_params(params)}); protocol {protocol}, "
+        f"k={ks}, relevant = {relevant}.")
     models = [("nmfrec", lambda: Recommender(**params), protocols)]
     if args.baselines:
         models += [("popularity", Popularity, protocols),
@@ -174,7 +212,8 @@ def cmd_evaluate(args, out, err, progress):
             continue
         rows, names = [], []
         for f, (fold, (train, test)) in enumerate(splits.items(), start=1):
-            progress.begin(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} ratings, "
+            what = "interactions" if clicks else "ratings"
+            progress.begin(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} {what}, "
                            f"testing on {len(test):,} ...")
             t0 = time.perf_counter()
             model = make()
@@ -182,14 +221,14 @@ def cmd_evaluate(args, out, err, progress):
                 with warnings.catch_warnings():
                     # the reason is printed once under the table, not as a warning per fold
                     warnings.simplefilter("ignore", ProtocolSkippedWarning)
-                    res = evaluate(model, train, test, k=args.k,
-                                   relevance_threshold=args.threshold, protocols=protos)
+                    res = evaluate(model, train, test, k=k, relevance_threshold=threshold,
+                                   protocols=protos)
             except ValueError as e:
                 err_ = usage_error_for(str(e), params)
                 if label == "nmfrec" and err_ is not None:
                     raise err_ from None
                 raise
-            progress.end(f" {_fold_line(res, args.k)}, {time.perf_counter() - t0:.1f}s")
+            progress.end(f" {_fold_line(res, k)}, {time.perf_counter() - t0:.1f}s")
             rows.append(res)
             names.append(fold)
             if label == "nmfrec":
@@ -205,18 +244,19 @@ def cmd_evaluate(args, out, err, progress):
             table_rows += [(f"{label} mean", results[label].mean),
                            (f"{label} ± std", results[label].std)]
     print("", file=out)
-    print(format_table(table_rows, table_columns(args.protocol, args.k)), file=out)
-    skipped = _skipped_lines(results)
-    if skipped:
-        print("\n" + "\n".join(skipped), file=out)
+    print(format_table(table_rows, table_columns(protocol, k)), file=out)
+    notes = [args.flags.speak(line) for line in _skipped_lines(results)]
+    notes += [note for note in [_no_relevant_note(results, splits, threshold)] if note]
+    if notes:
+        print("\n" + "\n".join(notes), file=out)
     print(f"\n{n} fold(s), {elapsed:.1f}s in all; '± std' is the sample standard deviation "
           "over folds. The first fit of a process includes loading (or, on a first run, "
           "compiling) the Numba kernels.", file=out, flush=True)
     if titles is not None and last is not None:
         _sample(last[0], titles, last[1], out)
     if args.json:
-        doc = {"source": source, "params": params, "protocol": args.protocol, "k": args.k,
-               "threshold": args.threshold,
+        doc = {"source": source, "params": params, "protocol": protocol,
+               "k": list(k) if isinstance(k, tuple) else k, "threshold": threshold,
                "models": {label: {"folds": r.folds.reset_index().to_dict(orient="records"),
                                   "mean": r.mean.to_dict(), "std": r.std.to_dict()}
                           for label, r in results.items()}}
@@ -254,45 +294,12 @@ def cmd_fit(args, out, err, progress):
         rec.save(out_path)
     except OSError as e:
         raise DataError(f"cannot write {args.output}: {e.strerror or e}") from None
-    m = rec.model_
-    state = "converged" if getattr(m, "converged_", False) else "stopped at max_iter"
+    implicit = getattr(rec, "feedback_", rec.feedback) == "implicit"
+    what = "interactions" if implicit else "ratings"
     print(f"fitted {len(rec.users_):,} users x {len(rec.items_):,} items "
-          f"({rec.ratings_.nnz:,} ratings, columns {', '.join(rec.columns_)}) in {took:.1f}s: "
-          f"{getattr(m, 'n_iter_', '?')} iterations, {state}"
+          f"({rec.ratings_.nnz:,} {what}, columns {', '.join(map(str, rec.columns_))}) in "
+          f"{took:.1f}s; "
+          f"{fit_summary(rec)}"
           + (f"; titles for {n_titled:,} items" if titles is not None else "")
           + f"; saved to {out_path}", file=out)
-    return 0
-
-
-# ------------------------------------------------------------------------- recommend
-@_command
-def cmd_recommend(args, out, err, progress):
-    """``nmfrec recommend``: print the top-k items of one user of a saved model."""
-    check_int_flag(args.k, "--k")
-    try:
-        rec = Recommender.load(check_file(args.model, "model file"))
-    except ValueError as e:
-        raise DataError(message(e)) from None
-    if args.titles:
-        attach_titles(rec, read_titles(args.titles, rec.columns_[1]))
-    user = _user_label(rec, args.user)
-    try:
-        recs = rec.recommend(user, k=args.k, exclude_seen=args.exclude_seen)
-    except KeyError as e:
-        raise DataError(f"{message(e)} (the model knows {len(rec.users_):,} users, e.g. "
-                        f"{_examples(rec.users_)}).") from None
-    recs.insert(0, "rank", np.arange(1, len(recs) + 1))
-    if args.format == "csv":
-        recs.to_csv(out, index=False)
-    elif args.format == "json":
-        out.write(recs.to_json(orient="records", double_precision=15) + "\n")
-    else:
-        seen = "excluding" if args.exclude_seen else "including"
-        print(f"top {len(recs)} for user {user!r} ({seen} the "
-              f"{rec.ratings_[rec.users_.number(user)].nnz} items they rated):", file=out)
-        shown = recs.copy()
-        shown["score"] = shown["score"].map(lambda s: f"{s:.4f}")
-        if "title" in shown.columns:
-            shown["title"] = shown["title"].fillna("")
-        print(shown.to_string(index=False), file=out)
     return 0

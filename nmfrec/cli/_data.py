@@ -14,8 +14,8 @@ import pandas as pd
 
 from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
-from ..io import read_ratings_file, read_titles_file
-from ..ratings import resolve_columns
+from ..io import check_file, read_ratings_file, read_titles_file
+from ..ratings import RATING_COLUMNS, USER_COLUMNS, check_rating_column, resolve_columns
 from ._errors import DataError, UsageError, check_int_flag, message
 
 #: How ``evaluate`` splits the ratings (``--split``).
@@ -28,13 +28,15 @@ _SOURCE = {"data_home": "--data-home", datasets.ENV_VAR: f"${datasets.ENV_VAR}",
 
 
 # ------------------------------------------------------------------------- user files
-def read_ratings(args):
+def read_ratings(args, path=None):
     """The ratings file named by ``--ratings`` (or ``fit``'s RATINGS), as read.
 
     Parameters
     ----------
     args : argparse.Namespace
         With ``ratings`` (the path), ``sep`` and ``names``.
+    path : str, optional
+        Another file read the same way (``predict --pairs``) instead of ``args.ratings``.
 
     Returns
     -------
@@ -48,10 +50,11 @@ def read_ratings(args):
         The file is missing or does not parse.
     """
     try:
-        return read_ratings_file(args.ratings, sep=args.sep, names=args.names)
+        return read_ratings_file(args.ratings if path is None else path, sep=args.sep,
+                                 names=args.names)
     except ValueError as e:
         if str(e).startswith("names "):
-            raise UsageError("--" + str(e)) from None
+            raise UsageError(str(e)) from None
         raise DataError(str(e)) from None
 
 
@@ -82,14 +85,22 @@ def read_titles(path, item_col=None):
 
 
 def _canonical(df, args):
-    """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``."""
+    """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``.
+
+    A file without a rating column (none recognised, none named) is click data: its
+    frame is ``user, item[, timestamp]``.
+    """
+    roles = ("user", "item", "rating")
+    if args.rating_col is None and not any(c in df.columns for c in RATING_COLUMNS):
+        roles = roles[:2]
     try:
-        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col)
-    except (KeyError, ValueError) as e:
-        # the resolver's "user_col=" is the flag --user-col here
-        text = re.sub(r"\b(user|item|rating)_col=(\.\.\.)?", r"--\1-col", message(e))
-        raise DataError(f"{args.ratings}: {text}") from None
-    cols = dict(zip(("user", "item", "rating"), found))
+        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col,
+                                roles=roles)
+        if len(found) == 3:  # before any arithmetic on it (averaging duplicates)
+            check_rating_column(df, found[2])
+    except (KeyError, ValueError, TypeError) as e:
+        raise DataError(f"{args.ratings}: {message(e)}") from None
+    cols = dict(zip(roles, found))
     ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
     if ts is not None:
         if ts not in df.columns:
@@ -106,6 +117,10 @@ def _canonical(df, args):
                             "--duplicates last, first or mean.")
         if args.duplicates in ("first", "last"):
             out = out.drop_duplicates(["user", "item"], keep=args.duplicates)
+        elif "rating" not in out:  # clicks: one row per pair, the latest time
+            how = {"timestamp": "max"} if "timestamp" in out else {}
+            out = (out.groupby(["user", "item"], as_index=False, sort=False).agg(how) if how
+                   else out.drop_duplicates(["user", "item"]))
         else:
             how = {"rating": "mean"} | ({"timestamp": "max"} if "timestamp" in out else {})
             out = out.groupby(["user", "item"], as_index=False, sort=False).agg(how)
@@ -244,8 +259,8 @@ def _fetch(name, args):
 def _synthetic_shape(args):
     try:
         return datasets.synthetic_shape(args.synthetic_size or "S")
-    except ValueError as e:  # "size must be ..."
-        raise UsageError("--synthetic-size" + str(e)[len("size"):]) from None
+    except ValueError as e:  # "size must be ...", said as "--synthetic-size must be ..."
+        raise UsageError(str(e)) from None
 
 
 def _synthetic(args, kind, say):
@@ -298,7 +313,8 @@ def prepare(args, say):
                              "ratings file is split by --split kfold, random, user or temporal.")
         df = _canonical(read_ratings(args), args)
         how, splits = split(df, kind, args)
-        say(f"using {args.ratings}: {len(df):,} ratings, {df['user'].nunique():,} users, "
+        what = "ratings" if "rating" in df.columns else "interactions (click data: no rating column)"
+        say(f"using {args.ratings}: {len(df):,} {what}, {df['user'].nunique():,} users, "
             f"{df['item'].nunique():,} items; {how}.")
         return {"dataset": str(args.ratings), "split": how}, splits
     name, fetched = args.dataset, None
@@ -335,3 +351,84 @@ def prepare(args, say):
     say(f"using {rel.title} (real data): {len(ds.ratings):,} ratings, {ds.n_users:,} users, "
         f"{ds.n_items:,} items, from {ds.path} (found via {why}); {how}.")
     return {"dataset": name, "path": str(ds.path), "split": how}, splits
+
+
+# ------------------------------------------------------------------------- ids and id files
+_PLAIN_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def label(vocab, text):
+    """An id typed on the command line (or read as text) as a label of ``vocab``.
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+        The model's users or items.
+    text : str
+        The id as typed.
+
+    Returns
+    -------
+    int or str
+        An int when the model's ids are integers and ``text`` is a plain integer
+        (``"7"``, not ``"007"``: that is another id); the text itself otherwise, which
+        the model then finds, or refuses naming the kind of its ids.
+    """
+    text = str(text).strip()
+    if vocab.is_integer and _PLAIN_INTEGER.fullmatch(text):
+        return int(text)
+    return text
+
+
+def read_user_list(args, rec):
+    """The users of ``recommend --users FILE``, as labels of the model.
+
+    The file is one id per line, or a table with a user column: a line with a separator
+    (``,``, tab, ``;``), or a first line that names a user column (``user``,
+    ``userId``, ..., the model's own user column, or ``--user-col``), makes it a table,
+    read as ``nmfrec fit`` reads ratings files.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``users`` (the path), ``user_col``, ``sep`` and ``names``.
+    rec : Recommender
+        The model, for its user column's name and the kind of its ids.
+
+    Returns
+    -------
+    list
+        The users, in file order (repeats kept).
+
+    Raises
+    ------
+    DataError
+        The file is missing, empty or unreadable, or has no user column.
+    """
+    path = check_file(args.users, "users file")
+    user_col = rec.columns_[0]
+    if path.suffix.lower() in (".parquet", ".pq"):
+        lines = None
+    else:
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if not lines:
+            raise DataError(f"users file {str(path)!r} is empty.")
+        names = {*USER_COLUMNS, user_col, args.user_col}
+        if (args.user_col is None and args.sep is None and args.names is None
+                and lines[0] not in names and not re.search(r"[,\t;]|::", lines[0])):
+            return [label(rec.users_, ln) for ln in lines]  # one id per line
+    try:
+        df = read_ratings_file(path, sep=args.sep, names=args.names)
+        col = resolve_columns(df, args.user_col, roles=("user",), prefer={"user": user_col})[0]
+    except (KeyError, ValueError) as e:
+        raise DataError(f"{path}: {message(e)}") from None
+    missing = df[col].isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{path}: user column {col!r} has {int(missing.sum())} empty values "
+                        f"(first at data row {int(missing.argmax()) + 1}).")
+    return [label(rec.users_, v) for v in df[col]]

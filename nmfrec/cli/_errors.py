@@ -1,4 +1,7 @@
-"""The command's two kinds of failure, its exit codes, and an exception's one-line text."""
+"""The command's two kinds of failure, its exit codes, an exception's one-line text, and
+the flags the library's messages are rewritten into."""
+
+import re
 
 from .._validation import check_int
 
@@ -61,3 +64,118 @@ def check_int_flag(value, name, low=1):
         return check_int(value, name, low)
     except ValueError as e:
         raise UsageError(str(e)) from None
+
+
+# ------------------------------------------------------------------------- flags
+_FLAG_VALUE = (r"(?P<value>\.\.\.|'[^']*'(?:(?:,\s*or\s+|,\s*|\s+or\s+)'[^']*')*|\"[^\"]*\""
+               r"|[^\s,;:()\[\]'\"]*[^\s,;:()\[\]'\".])?")
+_LITERALS = {"True": True, "False": False, "None": None}
+
+
+class Flags:
+    """The flags of one command, and the library's words for them.
+
+    The library's messages name its parameters as Python does (``duplicates='last'``,
+    ``user_col=...``, ``max_iter``); a command line user knows flags
+    (``--duplicates last``, ``--user-col``, ``--max-iter``). :meth:`speak` rewrites a
+    message into the flags of the command at hand; :func:`nmfrec.cli.main` passes every
+    error and warning through it, so each command speaks flags without a translator of
+    its own.
+
+    Parameters
+    ----------
+    names : dict, optional
+        Library name -> flag, e.g. ``{"user_col": "--user-col", "relevance_threshold":
+        "--threshold"}``.
+    switches : dict, optional
+        (library name, value) -> flag for flags that set a value without taking one,
+        e.g. ``{("download", False): "--no-download"}``.
+    params : collection of str, optional
+        Names that are parameters and nothing else (the model's), whose ``name=3`` is
+        rewritten too; other names without an underscore (``k``, ``names``) could be
+        ordinary words or column names, and are rewritten only in unmistakable forms
+        (``name='value'``, ``name=...``, ``name must ...`` opening a message).
+    """
+
+    def __init__(self, names=None, switches=None, params=()):
+        self.names = dict(names or {})
+        self.switches = dict(switches or {})
+        self.params = frozenset(params)
+
+    def __repr__(self):
+        return f"Flags({len(self.names)} names)"
+
+    def with_names(self, names):
+        """A copy in which ``names`` (library name -> flag) take precedence.
+
+        Parameters
+        ----------
+        names : dict
+            E.g. ``{"l2_W": "--l2"}`` when ``--l2`` set ``l2_W``.
+
+        Returns
+        -------
+        Flags
+        """
+        return Flags({**self.names, **names}, self.switches, self.params)
+
+    def _code_like(self, name):
+        return "_" in name or name in self.params
+
+    def speak(self, text):
+        """``text`` with the parameters it names as the flags that set them.
+
+        * ``name='a'``, ``name='a', 'b' or 'c'``, ``name=3``, ``name=...``, ``name=``
+          become ``--flag a``, ``--flag a, b or c``, ``--flag 3``, ``--flag``;
+          ``name=True`` of an on/off flag becomes that flag (``--no-download``);
+        * a name with an underscore (``max_iter``, ``user_col``) becomes its flag
+          wherever it stands as a word;
+        * ``name must ...`` opening the message (or following ``file: ``) starts
+          ``--flag must ...``;
+        * ``--flag or name`` / ``--flag and name`` ends ``or --other``.
+
+        Parameters
+        ----------
+        text : str
+            A message of the library.
+
+        Returns
+        -------
+        str
+        """
+        if not self.names or not text:
+            return text
+        alt = "|".join(re.escape(n) for n in sorted(self.names, key=len, reverse=True))
+        edge = r"(?<![\w.'\"/-])"
+
+        def assignment(m):
+            name, value = m["name"], m["value"]
+            flag = self.names[name]
+            if value in (None, "", "..."):
+                return flag
+            if any(key[0] == name for key in self.switches) and value in _LITERALS:
+                return self.switches.get((name, _LITERALS[value]), m[0])
+            quoted = value[0] in "'\""
+            if not quoted and value not in _LITERALS and not self._code_like(name):
+                return m[0]            # "k=3" in prose: maybe a column, keep it
+            if quoted:
+                value = re.sub(r"'([^']*)'|\"([^\"]*)\"", lambda q: q[1] or q[2] or "", value)
+            elif value in _LITERALS:
+                value = value.lower()
+            return f"{flag} {value}"
+
+        text = re.sub(edge + rf"(?P<name>{alt})={_FLAG_VALUE}", assignment, text)
+        code = [n for n in self.names if "_" in n]
+        if code:
+            words = "|".join(re.escape(n) for n in sorted(code, key=len, reverse=True))
+            text = re.sub(edge + rf"({words})(?![\w'\"=-])(?!\.\w)",
+                          lambda m: self.names[m[1]], text)
+        text = re.sub(rf"(^|: )({alt})(?= must\b| as an? \w)",
+                      lambda m: m[1] + self.names[m[2]], text)
+        text = re.sub(rf"(--[\w-]+) (or|and) ({alt})(?![\w'\"=-])",
+                      lambda m: f"{m[1]} {m[2]} {self.names[m[3]]}", text)
+        # "--solver als (or 'mu', 'pgd')": the alternatives as typed too
+        text = re.sub(r"(--[\w-]+ [^\s(]+ \(or )((?:'[^']*'(?:,\s*|\s+or\s+)?)+)\)",
+                      lambda m: m[1] + m[2].replace("'", "") + ")", text)
+        # two parameters set by one flag (l2_W and l2_H by --l2) are named once
+        return re.sub(r"(--[\w-]+(?: [^\s,;)]+)?)(?:, | and | or )\1(?![\w-])", r"\1", text)

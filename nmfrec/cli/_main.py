@@ -6,7 +6,8 @@ import sys
 import warnings
 
 from ..datasets import DatasetNotFoundError
-from ._errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, DataError, UsageError, message
+from ._errors import (EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, DataError, Flags, UsageError,
+                      message)
 from ._output import Progress
 from ._parser import PROG, build_parser
 
@@ -25,23 +26,37 @@ def main(argv=None) -> int:
         The exit code: 0 success, 1 a data error (a missing or unreadable file, a bad
         column, an unknown user), 2 a usage error (a bad flag or parameter value), 130
         interrupted. Errors print one line ``nmfrec: error: ...`` on stderr; with
-        ``--debug`` the traceback is raised instead.
+        ``--debug`` the traceback is raised instead. Errors and warnings name the
+        command's flags where the library's messages name its parameters
+        (``--duplicates last`` for ``duplicates='last'``; see :class:`Flags`).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     out, err = sys.stdout, sys.stderr
     progress = Progress(err)
+    command = _Command()
 
     def one_line_warning(msg, category, filename, lineno, file=None, line=None):
         progress.interrupt()
-        print(f"{PROG}: warning: {msg}", file=err)
+        print(f"{PROG}: warning: {command.speak(str(msg))}", file=err)
 
     with warnings.catch_warnings():
         warnings.showwarning = one_line_warning
-        return _run(argv, debug, out, err, progress)
+        return _run(argv, debug, out, err, progress, command)
 
 
-def _run(argv, debug, out, err, progress):
+class _Command:
+    """The command being run, once parsed: its flags word every message."""
+
+    args = None
+
+    def speak(self, text):
+        """``text`` in the flags of the command (unchanged before it is parsed)."""
+        flags = getattr(self.args, "flags", None)
+        return flags.speak(text) if isinstance(flags, Flags) else text
+
+
+def _run(argv, debug, out, err, progress, command):
     try:
         parser = build_parser()
         try:
@@ -51,19 +66,20 @@ def _run(argv, debug, out, err, progress):
         if args.command is None:
             parser.print_help(out)
             return EXIT_USAGE
+        command.args = args
         return int(args.func(args, out, err, progress) or 0)
     except UsageError as e:
         if debug:
             raise
         progress.interrupt()
-        print(f"{PROG}: error: {e}", file=err)
+        print(f"{PROG}: error: {command.speak(str(e))}", file=err)
         return EXIT_USAGE
     except (DataError, DatasetNotFoundError, FileNotFoundError, PermissionError,
             KeyError, ValueError, TypeError) as e:
         if debug:
             raise
         progress.interrupt()
-        print(f"{PROG}: error: {message(e)}", file=err)
+        print(f"{PROG}: error: {command.speak(message(e))}", file=err)
         return EXIT_DATA
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=err)

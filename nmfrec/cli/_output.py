@@ -1,10 +1,21 @@
-"""What the command prints: the metrics table, JSON results, progress lines."""
+"""What the commands print and write: the metrics table, result files, JSON, progress lines,
+the account of a fit."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+
+from ..bayes import BayesianNMF
+from ..nmf import MaskedNMF
+from ._errors import DataError, UsageError
+
+
+#: Result key -> header of the ranking metrics in the ``evaluate`` table.
+RANKING_HEADERS = {"precision": "P", "recall": "R", "ndcg": "NDCG", "map": "MAP",
+                   "coverage": "coverage"}
 
 
 def table_columns(protocol, k):
@@ -13,9 +24,12 @@ def table_columns(protocol, k):
     Parameters
     ----------
     protocol : {"rating", "ranking", "both"}
-        The ``--protocol`` value.
-    k : int
-        The list length, shown in the ranking headers (``P@10``).
+        The protocol run.
+    k : int or tuple of int
+        The list length, shown in the ranking headers (``P@10``). With several,
+        precision, recall and NDCG at each length (result keys ``precision@10``,
+        headers ``P@10``) and MAP and coverage at the first, to keep the table narrow
+        (the JSON output has every metric at every length).
 
     Returns
     -------
@@ -26,10 +40,149 @@ def table_columns(protocol, k):
     if protocol in ("rating", "both"):
         cols += [("rmse", "RMSE"), ("mae", "MAE")]
     if protocol in ("ranking", "both"):
-        cols += [("precision", f"P@{k}"), ("recall", f"R@{k}"), ("ndcg", f"NDCG@{k}"),
-                 ("map", f"MAP@{k}"), ("coverage", "coverage")]
+        if isinstance(k, tuple):
+            cols += [(f"{key}@{n}", f"{head}@{n}") for key, head in RANKING_HEADERS.items()
+                     for n in (k if key in ("precision", "recall", "ndcg") else k[:1])]
+        else:
+            cols += [(key, head if key == "coverage" else f"{head}@{k}")
+                     for key, head in RANKING_HEADERS.items()]
     cols.append(("fit_time", "fit(s)"))
     return cols
+
+
+def part_summary(model):
+    """What fitting one part of a Recommender did, from its fitted attributes.
+
+    Parameters
+    ----------
+    model : BayesianNMF or MaskedNMF
+        A fitted part (``Recommender.model_`` or ``ranking_model_``).
+
+    Returns
+    -------
+    str
+        The rank fitted (``n_components_``), then ``"200 Gibbs draws after 20 burn-in,
+        40 kept"`` for a Bayesian part (its ``train_rmse_`` has one entry per sweep, its
+        ``noise_precision_`` one per kept draw), or ``"23 iterations, converged"`` /
+        ``"50 iterations, stopped at --max-iter 50 before converging"`` for a penalized
+        one (``n_iter_``, ``converged_``).
+    """
+    rank = f"rank {model.n_components_}, " if hasattr(model, "n_components_") else ""
+    if isinstance(model, BayesianNMF) and hasattr(model, "train_rmse_"):
+        sweeps, kept = len(model.train_rmse_), len(model.noise_precision_)
+        return (f"{rank}{sweeps - model.n_burnin:,} Gibbs draws after {model.n_burnin:,} "
+                f"burn-in, {kept:,} kept")
+    if isinstance(model, MaskedNMF) and hasattr(model, "n_iter_"):
+        if model.converged_:
+            state = ", converged"
+        elif model.tol == 0:
+            state = " (--tol 0: all of --max-iter)"
+        else:
+            state = f", stopped at --max-iter {model.max_iter} before converging"
+        return f"{rank}{model.n_iter_:,} iteration{'s' if model.n_iter_ != 1 else ''}{state}"
+    return f"{rank}{type(model).__name__} fitted"
+
+
+def fit_summary(rec):
+    """What each part of a fitted Recommender did, for the line ``nmfrec fit`` ends with.
+
+    Parameters
+    ----------
+    rec : Recommender
+        Fitted.
+
+    Returns
+    -------
+    str
+        E.g. ``"rating part: rank 6, 200 Gibbs draws after 20 burn-in, 40 kept;
+        preference part: rank 80, 23 iterations, converged"``. A model with one part (implicit feedback, or
+        ranking by predicted rating) names what that part does.
+    """
+    feedback = getattr(rec, "feedback_", rec.feedback)
+    rating, ranking = rec.model_, rec.ranking_model_
+    if ranking is not rating:
+        return (f"rating part: {part_summary(rating)}; preference part: "
+                f"{part_summary(ranking)}")
+    if feedback == "implicit":
+        return f"preference part (the only part): {part_summary(rating)}"
+    return f"rating part (which also ranks): {part_summary(rating)}"
+
+
+#: File suffix -> format of ``-o FILE`` (the commands that write tables).
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
+                  ".pq": "parquet", ".json": "json"}
+
+
+def output_format(path):
+    """The format of ``-o FILE``, by its suffix; checked before any work is done.
+
+    Parameters
+    ----------
+    path : str
+        The file to write.
+
+    Returns
+    -------
+    str
+        ``"csv"``, ``"tsv"``, ``"parquet"`` or ``"json"``.
+
+    Raises
+    ------
+    UsageError
+        An unknown suffix.
+    DataError
+        The file's folder does not exist.
+    """
+    p = Path(path)
+    fmt = OUTPUT_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"-o {path}: the format is read from the suffix, one of "
+                         f"{', '.join(OUTPUT_FORMATS)}; got {p.suffix or 'none'!r}.")
+    if not p.parent.is_dir():
+        raise DataError(f"cannot write {path}: folder {str(p.parent)!r} does not exist.")
+    return fmt
+
+
+def write_table(frame, out, path=None, fmt="csv"):
+    """Write a result table to a file (format by suffix) or to ``out``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; its index is not written.
+    out : file-like
+        Where CSV or JSON goes without ``path`` (the command's stdout).
+    path : str, optional
+        The file to write; its suffix says the format (:func:`output_format`).
+    fmt : {"csv", "json"}, default "csv"
+        The format on ``out``.
+
+    Raises
+    ------
+    DataError
+        Parquet without pyarrow (or fastparquet), or the file cannot be written.
+    """
+    if path is None:
+        if fmt == "json":
+            out.write(frame.to_json(orient="records", double_precision=15) + "\n")
+        else:
+            frame.to_csv(out, index=False)
+        return
+    fmt = output_format(path)
+    try:
+        if fmt == "parquet":
+            try:
+                frame.to_parquet(path, index=False)
+            except ImportError as e:
+                raise DataError(f"cannot write {path}: writing Parquet needs pyarrow (pip "
+                                f"install pyarrow) or fastparquet ({str(e).splitlines()[0]}); "
+                                "or write .csv.") from None
+        elif fmt == "json":
+            Path(path).write_text(frame.to_json(orient="records", double_precision=15) + "\n")
+        else:
+            frame.to_csv(path, index=False, sep="\t" if fmt == "tsv" else ",")
+    except OSError as e:
+        raise DataError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def _fmt(value, key):

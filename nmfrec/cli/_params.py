@@ -18,6 +18,7 @@ through, the same rewording applies to the error of the real fit.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,7 +27,7 @@ import docstring_parser
 
 from ..nmf import MaskedNMF
 from ..recommender import Recommender
-from ._errors import UsageError
+from ._errors import Flags, UsageError
 
 #: The CLI seeds the model by default so that two runs print the same table;
 #: ``--random-state none`` restores the library default (unseeded).
@@ -122,9 +123,9 @@ def _kinds(type_name):
     return frozenset(kinds), choices
 
 
-def _entries(cls):
-    """{name: (type_name, description)} from the Parameters section of ``cls``."""
-    parsed = docstring_parser.parse(cls.__doc__ or "", style=docstring_parser.DocstringStyle.NUMPYDOC)
+def _entries(obj):
+    """{name: (type_name, description)} from the Parameters section of a class or function."""
+    parsed = docstring_parser.parse(obj.__doc__ or "", style=docstring_parser.DocstringStyle.NUMPYDOC)
     out = {}
     for p in parsed.params:
         if not p.args or p.args[0] != "param":
@@ -153,6 +154,86 @@ def param_docs():
             choices = _kinds(b_type)[1]
         out[name] = ParamDoc(name, kinds, choices, text)
     return out
+
+
+def method_doc(func, name):
+    """What a method's docstring says about one of its parameters.
+
+    The flags of the commands that query a saved model (``--clip``, ``--unknown``,
+    ``--k`` ...) take their ``--help`` text and choices from here, so that they say
+    what the Python method says.
+
+    Parameters
+    ----------
+    func : callable
+        A function or method with a numpydoc docstring, e.g. ``Recommender.predict``.
+    name : str
+        One of its parameters.
+
+    Returns
+    -------
+    ParamDoc
+        Its kinds, choices and help (the cleaned first paragraph of its description).
+    """
+    type_name, desc = _entries(func).get(name, (None, None))
+    kinds, choices = _kinds(type_name)
+    return ParamDoc(name, kinds, choices, _plain(desc))
+
+
+def method_default(func, name):
+    """The default of a parameter of ``func``, from its signature.
+
+    Parameters
+    ----------
+    func : callable
+        E.g. ``Recommender.predict``.
+    name : str
+        One of its parameters.
+
+    Returns
+    -------
+    object
+    """
+    return inspect.signature(func).parameters[name].default
+
+
+def method_help(func, name, default=None):
+    """The ``--help`` text of a flag that sets a method's parameter.
+
+    Parameters
+    ----------
+    func : callable
+        The method, e.g. ``Recommender.predict``.
+    name : str
+        Its parameter.
+    default : object, optional
+        The flag's default as typed on the command line; by default the signature's.
+
+    Returns
+    -------
+    str
+        The docstring's description, then ``(default: ...)``.
+    """
+    shown = method_default(func, name) if default is None else default
+    if isinstance(shown, bool):
+        shown = str(shown).lower()
+    text = method_doc(func, name).help or name.replace("_", " ")
+    return f"{text} (default: {shown})".replace("%", "%%")
+
+
+def summary(func):
+    """The first paragraph of a docstring, as plain text (a command's description).
+
+    Parameters
+    ----------
+    func : callable
+        E.g. ``Recommender.similar_items``.
+
+    Returns
+    -------
+    str
+    """
+    return _plain(inspect.cleandoc(func.__doc__ or ""))
 
 
 # ------------------------------------------------------------------------- values
@@ -346,12 +427,15 @@ def model_params(args):
         if raw is not None:
             params[name] = _convert(name, raw, default, flag(name))
             given[name] = flag(name)
-    check_params(params, given)
+    if isinstance(getattr(args, "flags", None), Flags):
+        # a message about l2_W names --l2 when that is the flag the user typed
+        args.flags = args.flags.with_names(given)
+    check_params(params)
     return params
 
 
-def usage_error_for(message, params, given=None):
-    """A parameter error from the library, reworded to name the flag.
+def usage_error_for(message, params):
+    """A usage error when the library's error is about a parameter's value.
 
     Parameters
     ----------
@@ -359,49 +443,46 @@ def usage_error_for(message, params, given=None):
         The library's error message, e.g. ``"l2_W must be ...; got -1."``.
     params : collection of str
         The parameter names.
-    given : dict, optional
-        Parameter -> the flag that set it (``--l2`` for ``l2_W``); by default the
-        parameter's own flag.
 
     Returns
     -------
     UsageError or None
-        None when the message does not start with a parameter's name.
+        The message as a usage error (exit code 2; :func:`nmfrec.cli.main` words it in
+        flags, ``--l2-W must be ...``); None when the message does not start with a
+        parameter's name (``l2_W must ...``, ``solver='gibbs' samples ...``).
     """
-    given = given or {}
     for name in sorted(params, key=len, reverse=True):
-        if message.startswith(name + " "):
-            return UsageError(given.get(name, flag(name)) + message[len(name):])
+        if message.startswith((name + " ", name + "=")):
+            return UsageError(message)
     return None
 
 
-def check_params(params, given=None):
+def check_params(params):
     """Validate the parameters with the Recommender's own check.
 
     Parameters
     ----------
     params : dict
         Recommender parameters.
-    given : dict, optional
-        Parameter -> the flag that set it, for the message.
 
     Raises
     ------
     UsageError
-        A parameter the Recommender refuses; the message names the flag.
+        A parameter the Recommender refuses, in the library's words (which
+        :func:`nmfrec.cli.main` rewrites into the flags).
     """
     try:
         Recommender(**params).fit(None)  # validates the parameters, then refuses None
     except (TypeError, ValueError) as e:
         # an error naming a parameter is about its value; anything else is the fit
         # refusing None for data, once the parameters have passed
-        err = usage_error_for(str(e), params, given)
+        err = usage_error_for(str(e), params)
         if err is not None:
             raise err from None
 
 
 def describe_params(params):
-    """The model in one line: ``k=30, solver=als, <changed parameters>``.
+    """The model in one line: ``n_components=6, solver='gibbs', <changed parameters>``.
 
     Parameters
     ----------
@@ -411,16 +492,19 @@ def describe_params(params):
     Returns
     -------
     str
-        The rank the fit will use, the solver, and every parameter that differs from
-        the library's default.
+        The rank and solver of the rating part and the rank of the preference part as a
+        fit will use them (None, "auto", resolved), then every other parameter that
+        differs from the library's default; ``name=value`` as in the constructor.
     """
     base = Recommender().get_params()
-    changed = {k: v for k, v in params.items() if base.get(k) != v}
     try:  # the values a fit will use, with the None ("auto") ones resolved
-        k = Recommender(**params).resolved_params().get("n_components")
-    except Exception:  # noqa: BLE001 - unknown parameters are reported elsewhere
-        k = params.get("n_components")
-    core = f"k={k}, solver={params.get('solver')}"
-    rest = ", ".join(f"{n}={v!r}" for n, v in changed.items()
-                     if n not in ("n_components", "solver"))
-    return core + (f", {rest}" if rest else "")
+        resolved = Recommender(**params).resolved_params()
+    except Exception:  # noqa: BLE001 - an invalid parameter is reported elsewhere
+        resolved = {}
+    core = {name: resolved.get(name, params.get(name))
+            for name in ("n_components", "solver", "preference_components")
+            if name in resolved or name in params}
+    if "preference_components" not in resolved:
+        core.pop("preference_components", None)  # no preference part, or not resolved
+    rest = {n: v for n, v in params.items() if base.get(n) != v and n not in core}
+    return ", ".join(f"{n}={v!r}" for n, v in {**core, **rest}.items())

@@ -8,6 +8,8 @@ with the same code. It reads ratings frames whose columns are named as
 ``rating``, ...), and gives models those frames with the columns renamed ``user``,
 ``item``, ``rating`` (:func:`check_ratings_frame`). A missing column raises
 :class:`nmfrec.exceptions.MissingColumnError`, both a ``KeyError`` and a ``ValueError``.
+Wherever a frame is taken, a polars DataFrame or a pyarrow Table is taken too,
+converted to pandas by its library's ``to_pandas`` (splits and models get pandas frames).
 
 The protocols (see :func:`evaluate`):
 
@@ -18,7 +20,9 @@ The protocols (see :func:`evaluate`):
   result saying why.
 * **ranking** (protocol B): for each test user with a relevant test item (rating at
   least a threshold), the top-k among the train items the user has not rated;
-  precision, recall, NDCG, MAP, hit rate at k, and catalog coverage.
+  precision, recall, NDCG, MAP, hit rate at k (or at several k), and catalog coverage.
+  On click data (frames without a rating column, protocol C) every held-out item is
+  relevant.
 * **similar items**: :func:`similar_items_overlap`, how many attributes (genres) an item
   shares with its neighbours.
 

@@ -6,13 +6,15 @@ each role (``user``/``userId``/..., ``item``/``movieId``/..., ``rating``/...), o
 with ``user_col=``, ``item_col=``, ``rating_col=``. Splits keep the caller's column names;
 a model that the evaluation layer fits or queries gets the frame with those columns
 renamed ``user``, ``item``, ``rating`` (:func:`check_ratings_frame`), so the same model
-code scores MovieLens-named frames and ``user, item, rating`` frames alike.
+code scores MovieLens-named frames and ``user, item, rating`` frames alike. Click data
+(who chose what, without ratings) is a frame without a rating column: splits and
+:func:`~nmfrec.evaluation.evaluate` take it, and give models ``user, item`` frames.
 """
 
 from __future__ import annotations
 
-from .._validation import check_frame, missing_columns
-from ..ratings import ROLE_COLUMNS, resolve_columns
+from .._validation import as_frame, check_frame, missing_columns
+from ..ratings import ROLE_COLUMNS, check_rating_column, resolve_columns
 
 __all__ = ["check_ratings_frame"]
 
@@ -20,7 +22,7 @@ RATINGS_ROLES = ("user", "item", "rating")
 
 
 def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, item_col=None,
-                  rating_col=None, prefer=None, allow_empty=False):
+                  rating_col=None, prefer=None, allow_empty=False, optional=()):
     """The column of ``df`` that plays each role, after checking the frame.
 
     Parameters
@@ -39,32 +41,54 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
         (e.g. the columns a model was fitted on), before the usual names are tried.
     allow_empty : bool, default False
         Accept a frame without rows.
+    optional : sequence of {"user", "item", "rating"}, default ()
+        Roles the frame may lack: such a role, when no name is given for it and no
+        column is recognised, is left out of the result (a click frame has no rating).
 
     Returns
     -------
     dict
-        Role -> column name, in the order of ``roles``.
+        Role -> column name, in the order of ``roles`` (without the optional roles the
+        frame lacks).
 
     Raises
     ------
     TypeError
-        ``df`` is not a DataFrame.
+        ``df`` is not a DataFrame, or a rating is not a number (the message names the
+        first one and its row, as ``Recommender.fit`` does).
     MissingColumnError
         A role has no column, or a named column is absent; the message lists every
         missing one (``"{name} is missing column(s) ['rating'] ..."``). A ``KeyError``
         and a ``ValueError``.
     ValueError
         Two columns could play one role (ambiguous), one column would play two roles,
-        or the frame is empty.
+        the frame is empty, or a rating is NaN or infinite.
     """
     check_frame(df, name, allow_empty=True)
     given = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col}
+    absent = [role for role in roles if role in optional and given[f"{role}_col"] is None
+              and _lacks(df, role, prefer)]
+    roles = tuple(role for role in roles if role not in absent)
     try:
         found = resolve_columns(df, **given, roles=roles, prefer=prefer)
     except (KeyError, ValueError):
         raise _resolve_error(df, name, roles, given, prefer) from None
     check_frame(df, name, allow_empty=allow_empty)
-    return dict(zip(roles, found))
+    columns = dict(zip(roles, found))
+    if "rating" in columns:
+        # before any model or split computes with them (a groupby mean of text fails
+        # in pandas' words); negative ratings are a model's business, not evaluation's
+        try:
+            check_rating_column(df, columns["rating"], negative=True)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{name}: {e}") from None
+    return columns
+
+
+def _lacks(df, role, prefer):
+    """Whether ``df`` has no column that could play ``role`` (given no name for it)."""
+    candidates = (*ROLE_COLUMNS[role], role, (prefer or {}).get(role))
+    return not any(c is not None and c in df.columns for c in candidates)
 
 
 def _resolve_error(df, name, roles, given, prefer):
@@ -120,7 +144,7 @@ def canonical(df, columns):
 
 
 def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
-                        rating_col=None):
+                        rating_col=None, require_rating=True):
     """Check a ratings frame and return it as the evaluation layer gives it to a model.
 
     The user, item and rating columns are found as ``Recommender.fit`` finds them and
@@ -131,7 +155,7 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One (user, item, rating) per row, with at least one row.
     name : str, default "ratings"
         What the caller calls the frame (``"train"``, ``"test of fold 2"``), for
@@ -139,23 +163,28 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     user_col, item_col, rating_col : str, optional
         Column names in ``df``; by default each is recognised among the usual names of
         its role (``user``, ``userId``, ...; ``item``, ``movieId``, ...; ``rating``, ...).
+    require_rating : bool, default True
+        False accepts click data: a frame without a rating column (and without
+        ``rating_col``), returned with ``user`` and ``item`` columns only renamed.
 
     Returns
     -------
     pandas.DataFrame
-        ``df`` itself when its columns are already named ``user``, ``item``,
-        ``rating`` and nothing else could play those roles; otherwise a renamed copy.
+        ``df`` itself when it is a pandas frame whose columns are already named
+        ``user``, ``item``, ``rating`` and nothing else could play those roles;
+        otherwise a converted or renamed copy.
 
     Raises
     ------
-    TypeError
-        ``df`` is not a DataFrame.
     MissingColumnError
         A role has no column, or a named column is absent (a ``KeyError`` and a
         ``ValueError``).
     ValueError
-        An ambiguous role (two candidate columns), one column for two roles, or an
-        empty frame.
+        An ambiguous role (two candidate columns), one column for two roles, an
+        empty frame, or NaN or infinite ratings.
+    TypeError
+        ``df`` is not a DataFrame, or a rating is not a number (the message names the
+        first one and its row, as ``Recommender.fit`` does).
 
     Examples
     --------
@@ -165,6 +194,8 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     >>> list(check_ratings_frame(df).columns)
     ['user', 'item', 'rating']
     """
+    df = as_frame(df, name)
     columns = frame_columns(df, name, user_col=user_col, item_col=item_col,
-                            rating_col=rating_col)
+                            rating_col=rating_col,
+                            optional=() if require_rating else ("rating",))
     return canonical(df, columns)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_fitted, check_frame, check_positive_int, show
+from .._validation import as_frame, check_fitted, check_frame, check_positive_int, show
 from ._frames import RATINGS_ROLES, frame_columns
 
 __all__ = ["GlobalMean", "Popularity"]
@@ -40,7 +40,7 @@ class GlobalMean:
 
         Parameters
         ----------
-        ratings : pandas.DataFrame
+        ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One rating per row, in a column named as ``Recommender.fit`` recognises it
             (``rating``, ...) or given by ``rating_col``; the user and item columns are
             not read.
@@ -60,6 +60,7 @@ class GlobalMean:
         ValueError
             No rows.
         """
+        ratings = as_frame(ratings, "GlobalMean.fit: ratings")
         rcol = frame_columns(ratings, "GlobalMean.fit: ratings", ("rating",),
                              rating_col=rating_col)["rating"]
         self.mean_ = float(ratings[rcol].mean())
@@ -70,7 +71,7 @@ class GlobalMean:
 
         Parameters
         ----------
-        pairs : pandas.DataFrame
+        pairs : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             The (user, item) pairs to predict; only their number matters.
 
         Returns
@@ -85,7 +86,7 @@ class GlobalMean:
             ``pairs`` is not a DataFrame.
         """
         check_fitted(self, "mean_", "predict")
-        check_frame(pairs, "GlobalMean.predict: pairs", allow_empty=True)
+        pairs = check_frame(pairs, "GlobalMean.predict: pairs", allow_empty=True)
         return np.full(len(pairs), self.mean_)
 
 
@@ -99,6 +100,10 @@ class Popularity:
     training still gets item means from :meth:`predict` (but :meth:`recommend` raises:
     it cannot know which items such a user has seen).
 
+    Fitted on click data (a frame without a rating column), it ranks the same way and
+    :meth:`predict` gives each item's training count, a score rather than a rating
+    (``predicts_ratings`` is then False).
+
     Parameters
     ----------
     damping : float, default 5.0
@@ -107,32 +112,38 @@ class Popularity:
     Attributes
     ----------
     mean_ : float
-        Mean of the training ratings.
+        Mean of the training ratings (NaN for click data).
     item_mean_ : pandas.Series
-        Damped mean rating of each training item (index: item label).
+        Damped mean rating of each training item (index: item label); for click data,
+        its training count.
     ranked_items_, ranked_scores_ : ndarray
         Training items, most rated first, and their rating counts.
     columns_ : tuple of str
-        The (user, item, rating) column names used by ``fit``.
+        The (user, item, rating) column names used by ``fit`` (user and item for click
+        data).
     predicts_ratings : bool
-        True: ``predict`` returns ratings (the convention read by
-        :func:`nmfrec.evaluation.predicts_ratings`).
+        Whether ``predict`` returns ratings (the convention read by
+        :func:`nmfrec.evaluation.predicts_ratings`): True, and False once fitted on
+        click data.
     """
-
-    predicts_ratings = True
 
     def __init__(self, damping=5.0):
         self.damping = damping
+
+    @property
+    def predicts_ratings(self):
+        """Whether ``predict`` returns ratings: False once fitted on click data."""
+        return len(getattr(self, "columns_", ("user", "item", "rating"))) == 3
 
     def fit(self, ratings, user_col=None, item_col=None, rating_col=None):
         """Count each item's ratings and compute its damped mean.
 
         Parameters
         ----------
-        ratings : pandas.DataFrame
+        ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item, rating) per row, columns named as ``Recommender.fit``
             recognises them (``user``/``userId``, ``item``/``movieId``, ``rating``, ...)
-            or given below.
+            or given below; click data has no rating column.
         user_col, item_col, rating_col : str, optional
             Column names; by default the usual ones are recognised.
 
@@ -149,17 +160,23 @@ class Popularity:
         ValueError
             No rows, or a negative ``damping``.
         """
+        ratings = as_frame(ratings, "Popularity.fit: ratings")
         cols = frame_columns(ratings, "Popularity.fit: ratings", user_col=user_col,
-                             item_col=item_col, rating_col=rating_col)
+                             item_col=item_col, rating_col=rating_col, optional=("rating",))
         if self.damping < 0:
             raise ValueError(f"damping must be >= 0; got {self.damping}.")
-        ucol, icol, rcol = cols["user"], cols["item"], cols["rating"]
-        self.columns_ = (ucol, icol, rcol)
-        self.mean_ = float(ratings[rcol].mean())
-        stats = ratings.groupby(icol, sort=True)[rcol].agg(["count", "sum"])
-        self.item_mean_ = (stats["sum"] + self.damping * self.mean_) / (
-            stats["count"] + self.damping
-        )
+        ucol, icol, rcol = cols["user"], cols["item"], cols.get("rating")
+        self.columns_ = (ucol, icol) if rcol is None else (ucol, icol, rcol)
+        if rcol is None:  # click data: popularity is all there is
+            stats = ratings.groupby(icol, sort=True).size().to_frame("count")
+            self.mean_ = float("nan")
+            self.item_mean_ = stats["count"].astype(np.float64)
+        else:
+            self.mean_ = float(ratings[rcol].mean())
+            stats = ratings.groupby(icol, sort=True)[rcol].agg(["count", "sum"])
+            self.item_mean_ = (stats["sum"] + self.damping * self.mean_) / (
+                stats["count"] + self.damping
+            )
         # stable sort on count keeps the item-label order among ties
         ranked = stats["count"].sort_values(ascending=False, kind="stable")
         self.ranked_items_ = ranked.index.to_numpy()
@@ -172,7 +189,7 @@ class Popularity:
 
         Parameters
         ----------
-        pairs : pandas.DataFrame
+        pairs : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item) pair per row; only the item column is read.
         user_col, item_col : str, optional
             Column names; default: the names used by ``fit``, else the usual ones.
@@ -180,7 +197,8 @@ class Popularity:
         Returns
         -------
         ndarray of float64, shape (len(pairs),)
-            The item's damped mean, the global mean for an item absent from training.
+            The item's damped mean, the global mean for an item absent from training;
+            fitted on click data, the item's training count (0 when absent).
 
         Raises
         ------
@@ -191,10 +209,11 @@ class Popularity:
         """
         check_fitted(self, "mean_", "predict")
         fitted = dict(zip(RATINGS_ROLES, self.columns_))
+        pairs = as_frame(pairs, "Popularity.predict: pairs")
         icol = frame_columns(pairs, "Popularity.predict: pairs", ("item",), user_col=user_col,
                              item_col=item_col, prefer=fitted, allow_empty=True)["item"]
         pred = self.item_mean_.reindex(pairs[icol].to_numpy()).to_numpy(dtype=np.float64)
-        return np.where(np.isnan(pred), self.mean_, pred)
+        return np.where(np.isnan(pred), self.mean_ if self.predicts_ratings else 0.0, pred)
 
     def recommend(self, user, k=10, exclude_seen=True):
         """Top-``k`` items for one training user.

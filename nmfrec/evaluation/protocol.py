@@ -14,7 +14,11 @@ Protocol B (top-k ranking): for each test user, candidates are the train items m
 user's own train items; relevant items are the user's test items rated at least
 ``relevance_threshold``; users without a relevant test item are skipped; precision@k
 (hits/k), recall@k, NDCG@k, MAP@k, hit rate@k, means over users; catalog coverage@k over
-the train items.
+the train items. Several list lengths (``k=(10, 20)``) are scored from one list.
+
+Protocol C (click data: frames without a rating column, or ``relevance_threshold=None``):
+candidates as in B, every held-out interaction relevant, the metrics of B; the rating
+protocol is skipped, saying why.
 
 Frames may name their columns as ``Recommender.fit`` accepts them (``user``/``userId``,
 ``item``/``movieId``, ``rating``, ...); the model is fitted and queried with those
@@ -27,6 +31,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 
 import numpy as np
@@ -290,29 +295,41 @@ def evaluate(
     rate@k, means over users; catalog coverage@k (share of train items in at least one
     list).
 
+    Click data (protocol C): frames without a rating column (who chose what), or
+    ``relevance_threshold=None``. Every held-out interaction of a user is relevant; the
+    candidates and metrics are those of protocol B (the published click-data tables
+    report recall and NDCG at 20 and precision at 10: ``k=(10, 20)``). There are no
+    ratings to predict, so the rating protocol is skipped, saying why.
+
     Parameters
     ----------
     model : SupportsPredict and/or SupportsRecommend
         Any object with ``fit``/``predict`` (rating protocol) and ``recommend_many`` or
         ``recommend`` (ranking protocol); see :class:`SupportsPredict` and
         :class:`SupportsRecommend`. It is fitted on ``train`` and queried with frames
-        whose user, item and rating columns are named ``user``, ``item``, ``rating``.
+        whose user, item and rating columns are named ``user``, ``item``, ``rating``
+        (click data: ``user`` and ``item``).
     train, test : DataFrame
         Ratings frames with a user, an item and a rating column, named as
         ``Recommender.fit`` recognises them (``user``, ``userId``, ...; ``item``,
         ``movieId``, ...; ``rating``, ...) or as given by ``user_col``, ``item_col``,
-        ``rating_col``.
-    k : int, default 10
-        List length for the ranking metrics.
-    relevance_threshold : float, default 4.0
-        A test item is relevant to its user when its rating is ``>=`` this.
+        ``rating_col``. Click data has no rating column.
+    k : int or sequence of int, default 10
+        List length for the ranking metrics. Several lengths, e.g. ``(10, 20)``, score
+        one list of the longest length at each of them; the ranking results are then
+        keyed ``precision@10``, ``recall@20``, ... (with one int, ``precision``,
+        ``recall``, ...).
+    relevance_threshold : float or None, default 4.0
+        A test item is relevant to its user when its rating is ``>=`` this. None: the
+        data are clicks, and every test item is relevant (protocol C). Not read for
+        frames without a rating column.
     fit : bool, default True
         Call ``model.fit(train)`` first; False scores an already fitted model.
     protocols : tuple of {"rating", "ranking"}, default both
         The protocols to run. The rating protocol is skipped, with a
         :class:`~nmfrec.exceptions.ProtocolSkippedWarning` (a ``UserWarning``) and an
         entry in ``skipped``, for a model whose ``predict`` does not return ratings
-        (see :func:`predicts_ratings`).
+        (see :func:`predicts_ratings`) and for click data.
     missing : {"baseline", "global_mean", "ignore", "error"}, default "baseline"
         What to do with NaN predictions (a model that cannot predict a pair, e.g. for a
         user unknown to train): replace them by a baseline from the train ratings, the
@@ -328,14 +345,15 @@ def evaluate(
         ``fit_time`` (s, NaN when ``fit=False``), ``n_train``, ``n_test``,
         ``n_test_unknown`` (test rows whose user or item is not in train; also
         ``n_test_unknown_user``, ``n_test_unknown_item``); with protocol A ``rmse``,
-        ``mae``, ``n_pred_missing``, ``predict_time``; with protocol B ``precision``,
-        ``recall``, ``ndcg``, ``map``, ``hit_rate``, ``coverage``, ``k``,
-        ``n_users_scored`` (users with a relevant test item who are in train),
-        ``n_users_no_relevant`` (test users skipped for having no relevant item),
-        ``n_users_unknown`` (users with a relevant test item but no train rating; the
-        model cannot rank for them, so they are skipped and counted here),
-        ``recommend_time``. When a requested protocol was skipped, ``skipped``: a dict
-        protocol -> reason (and that protocol's metrics are absent).
+        ``mae``, ``n_pred_missing``, ``predict_time``; with protocol B (or C)
+        ``precision``, ``recall``, ``ndcg``, ``map``, ``hit_rate``, ``coverage`` (each
+        with ``@k`` appended for every k when ``k`` is a sequence), ``k`` (a tuple
+        when ``k`` is a sequence), ``n_users_scored`` (users with a relevant test item
+        who are in train), ``n_users_no_relevant`` (test users skipped for having no
+        relevant item), ``n_users_unknown`` (users with a relevant test item but no
+        train rating; the model cannot rank for them, so they are skipped and counted
+        here), ``recommend_time``. When a requested protocol was skipped, ``skipped``:
+        a dict protocol -> reason (and that protocol's metrics are absent).
 
     Raises
     ------
@@ -355,15 +373,16 @@ def evaluate(
     which is part of the score).
     """
     cols = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
-    train = check_ratings_frame(train, "train", **cols)
-    test = check_ratings_frame(test, "test", **cols)
+    train = check_ratings_frame(train, "train", **cols, require_rating=False)
+    test = check_ratings_frame(test, "test", **cols, require_rating=False)
     protocols = tuple([protocols] if isinstance(protocols, str) else protocols)
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad or not protocols:
         raise ValueError(f"protocols must be a non-empty subset of {PROTOCOLS}; got {protocols!r}.")
     if missing not in MISSING:
         raise ValueError(f"missing must be one of {MISSING}; got {missing!r}.")
-    k = check_positive_int(k, "k")
+    ks = _list_lengths(k)
+    clicks = _why_clicks(train, test, relevance_threshold)
 
     out: dict[str, Any] = {}
     if fit:
@@ -382,17 +401,45 @@ def evaluate(
     )
     skipped = {}
     if "rating" in protocols:
-        if predicts_ratings(model):
+        if clicks is None and predicts_ratings(model):
             out.update(_rating_protocol(model, train, test, missing))
         else:
-            skipped["rating"] = _why_no_ratings(model)
+            skipped["rating"] = clicks or _why_no_ratings(model)
             warnings.warn(f"rating protocol skipped (no RMSE or MAE): {skipped['rating']}.",
                           ProtocolSkippedWarning, stacklevel=2)
     if "ranking" in protocols:
-        out.update(_ranking_protocol(model, train, test, k, relevance_threshold))
+        threshold = None if clicks is not None else relevance_threshold
+        out.update(_ranking_protocol(model, train, test, ks, threshold,
+                                     keyed=not isinstance(k, (Integral, np.integer))))
     if skipped:
         out["skipped"] = skipped
     return out
+
+
+def _list_lengths(k):
+    """The list lengths asked for: ``k`` itself, or each of a sequence, checked."""
+    if isinstance(k, (Integral, np.integer)) or not isinstance(k, Iterable) or isinstance(
+            k, (str, bytes)):
+        return (check_positive_int(k, "k"),)
+    ks = tuple(check_positive_int(v, "k") for v in k)
+    if not ks or len(set(ks)) < len(ks):
+        raise ValueError(f"k must be a positive integer or a non-empty sequence of distinct "
+                         f"positive integers; got {tuple(k)!r}.")
+    return ks
+
+
+def _why_clicks(train, test, threshold):
+    """Why the data are clicks (protocol C), or None when they are ratings."""
+    lacking = [name for name, df in (("train", train), ("test", test))
+               if "rating" not in df.columns]
+    if lacking:
+        frames = " and ".join(lacking)
+        return (f"the {frames} frame{'s have' if len(lacking) > 1 else ' has'} no rating "
+                "column: click data, without ratings to predict")
+    if threshold is None:
+        return ("relevance_threshold=None scores the data as clicks: every test item is "
+                "relevant, and there are no ratings to predict")
+    return None
 
 
 def _rating_protocol(model, train, test, missing):
@@ -425,26 +472,34 @@ def _rating_protocol(model, train, test, missing):
     }
 
 
-def _ranking_protocol(model, train, test, k, threshold):
-    rel = test.loc[test["rating"].to_numpy(dtype=np.float64) >= threshold, ["user", "item"]]
+def _ranking_protocol(model, train, test, ks, threshold, keyed=False):
+    """Protocol B (relevant: test rating >= threshold) or C (threshold None: every test
+    item), scored at each list length of ``ks``; keys ``metric@k`` when ``keyed``."""
+    if threshold is None:
+        rel = test[["user", "item"]]
+    else:
+        rel = test.loc[test["rating"].to_numpy(dtype=np.float64) >= threshold,
+                       ["user", "item"]]
     test_users = pd.unique(test["user"])
     rel_users = pd.unique(rel["user"])
     known = pd.Index(pd.unique(train["user"]))
     users = np.asarray(rel_users[known.get_indexer(rel_users) >= 0])
     out = {
-        "k": k,
+        "k": ks if keyed else ks[0],
         "n_users_scored": int(users.size),
         "n_users_no_relevant": int(len(test_users) - len(rel_users)),
         "n_users_unknown": int(len(rel_users) - users.size),
     }
+    key = (lambda name, k: f"{name}@{k}") if keyed else (lambda name, k: name)
     if users.size == 0:
         nan = float("nan")
-        out.update(precision=nan, recall=nan, ndcg=nan, map=nan, hit_rate=nan,
-                   coverage=nan, recommend_time=0.0)
+        for k in ks:
+            out.update({key(name, k): nan for name in _RANKING_METRICS})
+        out["recommend_time"] = 0.0
         return out
 
     t0 = time.perf_counter()
-    recs = _recommend(model, users, k)
+    recs = _recommend(model, users, max(ks))
     out["recommend_time"] = time.perf_counter() - t0
 
     seen = recs.merge(train[["user", "item"]], on=["user", "item"], how="inner")
@@ -457,16 +512,24 @@ def _ranking_protocol(model, train, test, k, threshold):
         )
     recommended = _group_lists(recs, users, "item", order=recs["rank"].to_numpy())
     relevant = _group_lists(rel[rel["user"].isin(users)], users, "item")
-    catalog = pd.unique(train["item"])
-    out.update(
-        precision=_m.precision_at_k(recommended, relevant, k),
-        recall=_m.recall_at_k(recommended, relevant, k),
-        ndcg=_m.ndcg_at_k(recommended, relevant, k),
-        map=_m.map_at_k(recommended, relevant, k),
-        hit_rate=_m.hit_rate_at_k(recommended, relevant, k),
-        coverage=_m.coverage_at_k(recommended, np.asarray(catalog), k),
-    )
+    catalog = np.asarray(pd.unique(train["item"]))
+    for k in ks:
+        for name, metric in _RANKING_METRICS.items():
+            args = (recommended, catalog, k) if name == "coverage" else (
+                recommended, relevant, k)
+            out[key(name, k)] = metric(*args)
     return out
+
+
+#: Result key -> metric of the ranking protocol, in the order of the results.
+_RANKING_METRICS = {
+    "precision": _m.precision_at_k,
+    "recall": _m.recall_at_k,
+    "ndcg": _m.ndcg_at_k,
+    "map": _m.map_at_k,
+    "hit_rate": _m.hit_rate_at_k,
+    "coverage": _m.coverage_at_k,
+}
 
 
 @dataclass
@@ -522,8 +585,8 @@ def cross_validate(
     folds : iterable of (train, test), or mapping name -> (train, test)
         E.g. ``kfold(df)``, ``user_kfold(df)`` or ``nmfrec.datasets.ml100k_folds()``.
         The mapping's keys name the rows of the result.
-    k : int, default 10
-        List length for the ranking metrics.
+    k : int or sequence of int, default 10
+        List length(s) for the ranking metrics, as in :func:`evaluate`.
     **evaluate_kwargs
         Passed to :func:`evaluate`: ``relevance_threshold``, ``protocols``,
         ``missing``, ``user_col``, ``item_col``, ``rating_col``.

@@ -1,13 +1,15 @@
 """Seeded, leak-free train/test splits of a ratings DataFrame.
 
 Every splitter takes a frame with one row per (user, item) pair and a user, an item and a
-rating column (and a timestamp column for the temporal ones). The columns are recognised
+rating column (and a timestamp column for the temporal ones), or click data: the same
+without a rating column (who chose what). The columns are recognised
 by the names ``Recommender.fit`` recognises (``user``, ``userId``, ``user_id``, ...;
 ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...) or named with ``user_col=``,
 ``item_col=``, ``rating_col=``. Each splitter returns a :class:`Split`, a ``(train, test)``
 named tuple, so ``train, test = random_split(df)`` works. Both frames keep the input's
 columns (with their names), index and row order; each input row lands in exactly one of
-them, so no (user, item) pair is ever in both.
+them, so no (user, item) pair is ever in both. A polars DataFrame or a pyarrow Table is
+split as the pandas frame its library converts it to.
 
 Randomness comes from one ``numpy.random.Generator`` made by
 ``np.random.default_rng(random_state)``: the same ``random_state`` gives the same split.
@@ -26,8 +28,8 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._validation import (check_frame, check_int, check_no_missing, check_positive_int,
-                           check_unique_pairs, show)
+from .._validation import (as_frame, check_frame, check_int, check_no_missing,
+                           check_positive_int, check_unique_pairs, show)
 from ._frames import frame_columns
 
 __all__ = [
@@ -94,6 +96,7 @@ def cold_start_report(train: pd.DataFrame, test: pd.DataFrame, *, user_col=None,
     ColdStartReport
     """
     kw = dict(roles=("user", "item"), user_col=user_col, item_col=item_col, allow_empty=True)
+    train, test = as_frame(train, "train"), as_frame(test, "test")
     tr = frame_columns(train, "train", **kw)
     te = frame_columns(test, "test", **kw)
     u_test, i_test = test[te["user"]], test[te["item"]]
@@ -129,18 +132,20 @@ class Split(NamedTuple):
 
 def _check_ratings(df, user_col=None, item_col=None, rating_col=None, timestamp_col=None,
                    why="which would leak between train and test"):
-    """Resolve and check the columns of a frame to split; return role -> column name.
+    """Resolve and check the columns of a frame to split; return the frame (a pandas
+    one, see :func:`nmfrec._validation.as_frame`) and role -> column name.
 
     With ``timestamp_col`` the frame must also have that column (key ``"timestamp"``).
     """
+    df = as_frame(df, "ratings")
     cols = frame_columns(df, "ratings", user_col=user_col, item_col=item_col,
-                         rating_col=rating_col)
+                         rating_col=rating_col, optional=("rating",))
     if timestamp_col is not None:
         check_frame(df, "ratings", (timestamp_col,))
         cols["timestamp"] = timestamp_col
     check_no_missing(df, [c for role, c in cols.items() if role != "rating"])
     check_unique_pairs(df, cols["user"], cols["item"], why=why)
-    return cols
+    return df, cols
 
 
 def _rng(random_state):
@@ -183,7 +188,8 @@ def random_split(df, test_size=0.2, random_state=None, *, user_col=None, item_co
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     test_size : float in (0, 1) or int, default 0.2
         Fraction of rows (rounded to the nearest row) or number of rows to hold out.
     random_state : None, int or numpy.random.Generator
@@ -197,7 +203,7 @@ def random_split(df, test_size=0.2, random_state=None, *, user_col=None, item_co
     Split
         Users or items may end up only in test; see :func:`cold_start_report`.
     """
-    _check_ratings(df, user_col, item_col, rating_col)
+    df, _ = _check_ratings(df, user_col, item_col, rating_col)
     n = len(df)
     n_test = _n_from_size(test_size, n)
     mask = np.zeros(n, dtype=bool)
@@ -216,7 +222,8 @@ def user_split(df, test_size=0.2, n_test=None, random_state=None, *, user_col=No
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     test_size : float in (0, 1), default 0.2
         Share of each user's ratings to hold out; ignored when ``n_test`` is given.
     n_test : int, optional
@@ -232,7 +239,7 @@ def user_split(df, test_size=0.2, n_test=None, random_state=None, *, user_col=No
     Split
         Every test user occurs in train; items may not (see :func:`cold_start_report`).
     """
-    cols = _check_ratings(df, user_col, item_col, rating_col)
+    df, cols = _check_ratings(df, user_col, item_col, rating_col)
     users = _user_codes(df, cols["user"])
     counts = np.bincount(users)
     if n_test is not None:
@@ -276,8 +283,8 @@ def temporal_split(df, test_size=0.2, before=None, *, user_col=None, item_col=No
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item, a rating and a timestamp column and unique
-        (user, item) pairs.
+        Ratings with a user, an item, a rating (none for click data) and a timestamp
+        column and unique (user, item) pairs.
     test_size : float in (0, 1) or int, default 0.2
         Fraction of rows (rounded to the nearest row) or number of rows after the cut.
     before : scalar comparable with the timestamps, optional
@@ -293,7 +300,7 @@ def temporal_split(df, test_size=0.2, before=None, *, user_col=None, item_col=No
     Split
         Users and items may occur only in test; see :func:`cold_start_report`.
     """
-    cols = _check_ratings(df, user_col, item_col, rating_col, timestamp_col)
+    df, cols = _check_ratings(df, user_col, item_col, rating_col, timestamp_col)
     ts = df[cols["timestamp"]].to_numpy()
     if before is None:
         n_test = _n_from_size(test_size, len(df))
@@ -320,8 +327,8 @@ def last_n_split(df, n=1, *, user_col=None, item_col=None, rating_col=None,
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item, a rating and a timestamp column and unique
-        (user, item) pairs.
+        Ratings with a user, an item, a rating (none for click data) and a timestamp
+        column and unique (user, item) pairs.
     n : int, default 1
         Number of most recent ratings each user holds out.
     user_col, item_col, rating_col : str, optional
@@ -335,7 +342,7 @@ def last_n_split(df, n=1, *, user_col=None, item_col=None, rating_col=None,
     Split
     """
     n = check_positive_int(n, "n")
-    cols = _check_ratings(df, user_col, item_col, rating_col, timestamp_col)
+    df, cols = _check_ratings(df, user_col, item_col, rating_col, timestamp_col)
     users = _user_codes(df, cols["user"])
     counts = np.bincount(users)
     items, _ = pd.factorize(df[cols["item"]], sort=True)
@@ -357,7 +364,8 @@ def kfold(df, n_splits=5, random_state=None, *, user_col=None, item_col=None,
     Parameters
     ----------
     df : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     n_splits : int ≥ 2, default 5
         Number of folds.
     random_state : None, int or numpy.random.Generator
@@ -371,7 +379,7 @@ def kfold(df, n_splits=5, random_state=None, *, user_col=None, item_col=None,
     Split
     """
     n_splits = check_int(n_splits, "n_splits", 2)
-    _check_ratings(df, user_col, item_col, rating_col)
+    df, _ = _check_ratings(df, user_col, item_col, rating_col)
     n = len(df)
     if n_splits > n:
         raise ValueError(f"n_splits={n_splits} is more than the {n} ratings.")
@@ -397,7 +405,8 @@ def user_kfold(ratings, n_splits=3, random_state=None, *, user_col=None, item_co
     Parameters
     ----------
     ratings : DataFrame
-        Ratings with a user, an item and a rating column and unique (user, item) pairs.
+        Ratings with a user, an item and a rating column (click data: no rating
+        column) and unique (user, item) pairs.
     n_splits : int >= 2, default 3
         Number of folds.
     random_state : None, int or numpy.random.Generator
@@ -425,8 +434,8 @@ def user_kfold(ratings, n_splits=3, random_state=None, *, user_col=None, item_co
     True
     """
     n_splits = check_int(n_splits, "n_splits", 2)
-    cols = _check_ratings(ratings, user_col, item_col, rating_col,
-                          why="which would leak between folds")
+    ratings, cols = _check_ratings(ratings, user_col, item_col, rating_col,
+                                   why="which would leak between folds")
     rng = _rng(random_state)
     users = _user_codes(ratings, cols["user"])
     counts = np.bincount(users)
