@@ -487,7 +487,7 @@ def _finish_ratings(df: pd.DataFrame, path: Path, header_lines: int) -> pd.DataF
         where = f"line {line}" if line is not None else locate_row(df, row)
         raise ValueError(f"{path}, {where}: {what} field(s) in {df.iloc[row].tolist()}; "
                          f"{int(bad.sum())} such row(s) in all.")
-    return numeric.astype(_RATING_DTYPES).reset_index(drop=True)
+    return numeric.astype({c: _RATING_DTYPES[c] for c in numeric.columns}).reset_index(drop=True)
 
 
 def _ratings_format(path: Path) -> str:
@@ -499,7 +499,7 @@ def _ratings_format(path: Path) -> str:
     return "100k"
 
 
-def read_movielens_ratings(path, fmt=None) -> pd.DataFrame:
+def read_movielens_ratings(path, fmt=None, *, timestamps=True) -> pd.DataFrame:
     """Read a MovieLens ratings file into a typed frame.
 
     Parameters
@@ -512,12 +512,16 @@ def read_movielens_ratings(path, fmt=None) -> pd.DataFrame:
         ml-10m's ``UserID::MovieID::Rating::Timestamp``. ``"csv"``: ml-20m and later,
         header ``userId,movieId,rating,timestamp``. None: from the file name
         (``*.dat``, ``*.csv``, anything else ``"100k"``).
+    timestamps : bool, default=True
+        False reads a ``"dat"`` file whose lines are ``UserID::MovieID::Rating``, as in
+        copies of ml-1m that kept only those three fields (``ratings_no_timestamps.dat``);
+        a line with a fourth field is then an error, as a line without one is when True.
 
     Returns
     -------
     DataFrame
-        Columns ``user`` int64, ``item`` int64, ``rating`` float64, ``timestamp``
-        int64 (Unix seconds), in file order.
+        Columns ``user`` int64, ``item`` int64, ``rating`` float64 and, unless
+        ``timestamps`` is False, ``timestamp`` int64 (Unix seconds); in file order.
 
     Raises
     ------
@@ -525,10 +529,27 @@ def read_movielens_ratings(path, fmt=None) -> pd.DataFrame:
         ``path`` does not exist.
     ValueError
         Unknown ``fmt``, a file that does not parse, a wrong header, a missing or
-        non-numeric field (the message names the file and the line).
+        non-numeric field, ``timestamps=False`` with another format than ``"dat"`` or
+        a line with a timestamp (the message names the file and the line).
     """
     p = check_file(path, "ratings file")
     fmt = _ratings_format(p) if fmt is None else fmt
+    if not timestamps:
+        if fmt != "dat":
+            raise ValueError(f"timestamps=False reads 'dat' files (UserID::MovieID::Rating); "
+                             f"got fmt={fmt!r}.")
+        # Without usecols a line with more fields than the first is a parse error, not
+        # a silently dropped field; the "::" separators leave empty columns 1 and 3.
+        df = _read_table(p, sep=":", header=None, engine="c")
+        if df.shape[1] != 5:
+            raise ValueError(f"{p}, line 1: expected UserID::MovieID::Rating without a "
+                             f"timestamp; got {_first_line(p)!r}.")
+        if df[[1, 3]].notna().any(axis=None):
+            row = int(np.flatnonzero(df[[1, 3]].notna().any(axis=1).to_numpy())[0])
+            raise ValueError(f"{p}, line {row + 1}: fields must be separated by '::'.")
+        df = df[[0, 2, 4]]
+        df.columns = list(_RATING_DTYPES)[:3]
+        return _finish_ratings(df, p, 0)
     if fmt == "100k":
         df = _read_table(p, sep="\t", header=None, names=list(_RATING_DTYPES), engine="c")
         return _finish_ratings(df, p, 0)

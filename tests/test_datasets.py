@@ -121,6 +121,72 @@ def test_ml1m_dat_latin1(tmp_path):
     assert d.items.loc[1, "genres"] == "Animation|Children's|Comedy"
 
 
+def write_ml1m_without_timestamps(root: Path, lines: str) -> Path:
+    d = root / "ml-1m"
+    d.mkdir(parents=True)
+    (d / "ratings_no_timestamps.dat").write_text(lines)
+    (d / "movies.dat").write_bytes(ML1M_MOVIES)
+    return d
+
+
+def test_ml1m_copy_without_timestamps(tmp_path):
+    from nmfrec.evaluation import random_split, temporal_split
+    from nmfrec.exceptions import MissingColumnError
+
+    folder = write_ml1m_without_timestamps(tmp_path, "1::1::5\n2::2::3\n2::1::4\n")
+    assert ds.find_movielens("ml-1m", tmp_path) == folder
+    assert ds.fetch_movielens("ml-1m", tmp_path, download=False) == folder
+    d = load_movielens("ml-1m", data_home=tmp_path, download=False)
+    assert list(d.ratings.columns) == ["user", "item", "rating"]
+    assert [str(t) for t in d.ratings.dtypes] == DTYPES[:3]
+    assert d.ratings.values.tolist() == [[1, 1, 5], [2, 2, 3], [2, 1, 4]]
+    assert d.meta == {"ratings_file": "ratings_no_timestamps.dat", "timestamps": False}
+    assert d.items.loc[2, "title"] == "Café Society: A Story (1995)"
+    # the rest of the library works on it; a split by time says what is missing
+    assert len(random_split(d.ratings, 1, random_state=0).test) == 1
+    with pytest.raises(MissingColumnError, match=r"missing column\(s\) \['timestamp'\]"):
+        temporal_split(d.ratings)
+
+
+def test_ml1m_full_ratings_file_comes_first(tmp_path):
+    folder = write_ml1m_without_timestamps(tmp_path, "1::1::5\n")
+    (folder / "ratings.dat").write_text("1::1::4::978300760\n")
+    d = load_movielens("ml-1m", data_home=tmp_path, download=False)
+    _check_frame(d.ratings)
+    assert d.ratings.values.tolist() == [[1, 1, 4, 978300760]]
+    assert d.meta == {"ratings_file": "ratings.dat", "timestamps": True}
+
+
+@pytest.mark.parametrize(
+    "lines, match",
+    [
+        ("1::1::5\n2::2::3::978302109\n", r"ratings_no_timestamps.dat: .*Expected 5 fields "
+                                          "in line 2, saw 7"),
+        ("1::1::5::978300760\n", r"ratings_no_timestamps.dat, line 1: expected "
+                                 r"UserID::MovieID::Rating without a timestamp; got "
+                                 "'1::1::5::978300760'"),
+        ("1::1::5\n2:2::3:\n", r"ratings_no_timestamps.dat, line 2: fields must be "
+                                "separated by '::'"),
+        ("1::1::5\n2::x::3\n", r"ratings_no_timestamps.dat, line 2: non-numeric field"),
+        ("1::1::5\n2::2\n", r"ratings_no_timestamps.dat, line 2: missing field"),
+    ],
+)
+def test_ml1m_copy_without_timestamps_errors(tmp_path, lines, match):
+    write_ml1m_without_timestamps(tmp_path, lines)
+    with pytest.raises(ValueError, match=match):
+        load_movielens("ml-1m", data_home=tmp_path, download=False)
+
+
+def test_read_ratings_without_timestamps_is_for_dat_files(tmp_path):
+    from nmfrec.io import read_movielens_ratings
+
+    p = tmp_path / "u.data"
+    p.write_text("1\t1\t5\n")
+    with pytest.raises(ValueError, match="timestamps=False reads 'dat' files .*got "
+                                         "fmt='100k'"):
+        read_movielens_ratings(p, timestamps=False)
+
+
 def test_ml10m_folder_half_stars_utf8(tmp_path):
     write_dat(tmp_path, "ml-10M100K", "1::122::5::838985046\n1::185::4.5::838983525\n",
               ML10M_MOVIES)
@@ -365,6 +431,28 @@ def test_real_ml100k_official_folds_partition_u_data(movielens_home):
     assert keys(tests) == keys(full)
     ua = ml100k_folds(data_home=home, folds="ua", download=False)["ua"][1]
     assert (ua.groupby("user").size() == 10).all()
+
+
+@pytest.mark.movielens
+def test_real_ml1m_copy_without_timestamps(movielens_home):
+    # the shared copy of ml-1m (../shared/data/ml-1m) keeps only UserID::MovieID::Rating;
+    # its README gives these checks
+    if not (movielens_home / "ml-1m").is_dir():
+        pytest.skip(f"no ml-1m in {movielens_home}")
+    d = load_movielens("ml-1m", data_home=movielens_home, download=False)
+    folder = d.path
+    r = d.ratings
+    if d.meta["timestamps"]:
+        _check_frame(r)
+    else:
+        assert list(r.columns) == ["user", "item", "rating"]
+        digest = hashlib.md5((folder / "ratings_no_timestamps.dat").read_bytes()).hexdigest()
+        assert digest == "d8eeb79f6661276a634f2147731aca44"
+        assert r.iloc[0].tolist() == [1, 1193, 5.0]
+    assert (len(r), r["user"].nunique(), r["item"].nunique()) == (1_000_209, 6_040, 3_706)
+    assert r["rating"].value_counts().sort_index().to_dict() == {
+        1.0: 56_174, 2.0: 107_557, 3.0: 261_197, 4.0: 348_971, 5.0: 226_310}
+    assert len(d.items) == 3_883
 
 
 # ---------------------------------------------------------------- synthetic generator

@@ -54,7 +54,8 @@ _DATASETS = ["DOWNLOAD_TIMEOUT", "Dataset", "DatasetNotFoundError", "ENV_VAR",
              "ML100K_DEFAULT_FOLDS", "ML100K_FOLDS", "ML100K_GENRES", "MOVIELENS", "Release",
              "SIZE_ALIASES", "SYNTHETIC_SIZES", "data_home_source", "fetch_movielens",
              "find_movielens", "get_data_home", "load_movielens", "make_ratings",
-             "make_ratings_like", "ml100k_folds", "synthetic_shape"]
+             "make_ratings_like", "ml100k_folds", "synthetic_shape", "PLANTED_MEANS",
+             "PlantedTastes", "make_planted"]
 
 
 @pytest.mark.parametrize("package, names", [("nmfrec.evaluation", _EVALUATION),

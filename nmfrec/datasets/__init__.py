@@ -10,6 +10,9 @@
 * :func:`make_ratings`, :func:`make_ratings_like`: synthetic ratings with planted tastes,
   popularity skew and selection bias, at any size (``"S"``, ``"M"``, ``"L"``: the shapes
   of ml-100k, ml-1m, ml-20m).
+* :func:`make_planted`: a small table as a newcomer brings (tens to hundreds of users
+  and items), ratings or clicks, with planted genres and tastes and the truth to check
+  recommendations against (:class:`PlantedTastes`).
 """
 
 # Each module lists its public names once, in its own __all__; the package re-exports them.

@@ -3,7 +3,9 @@
 Every release is returned in one shape, a :class:`Dataset` whose ``ratings`` frame has the
 columns ``user`` (int64), ``item`` (int64), ``rating`` (float64) and ``timestamp``
 (int64, Unix seconds), and whose ``items`` frame is indexed by ``item`` with ``title`` and
-``genres`` (genre names joined by ``|``).
+``genres`` (genre names joined by ``|``). A copy of ml-1m that kept only
+``UserID::MovieID::Rating`` (``ratings_no_timestamps.dat`` in place of ``ratings.dat``)
+loads too, without the ``timestamp`` column.
 
 MovieLens may not be redistributed, so nothing here ships the data: a release is read from
 the data home (see :func:`~nmfrec.datasets.get_data_home` for the search order) and, when
@@ -74,6 +76,10 @@ class Release:
     known_hash : str or None
         Published checksum of the archive, ``"sha256:<hex>"`` (``"md5:<hex>"`` where
         only GroupLens's MD5 is published); None skips the check.
+    ratings_without_timestamps : str or None
+        Ratings file of copies that kept only ``UserID::MovieID::Rating`` (ml-1m's
+        ``ratings_no_timestamps.dat``), read when ``ratings`` is absent; the frame then
+        has no ``timestamp`` column.
     """
 
     name: str
@@ -83,6 +89,7 @@ class Release:
     items: str
     title: str
     known_hash: str | None = None
+    ratings_without_timestamps: str | None = None
 
     @property
     def zip_name(self) -> str:
@@ -102,7 +109,8 @@ MOVIELENS = {
         Release("ml-100k", "ml-100k", "u.data", "100k", "u.item", "MovieLens 100K",
                 "sha256:50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"),
         Release("ml-1m", "ml-1m", "ratings.dat", "dat", "movies.dat", "MovieLens 1M",
-                "sha256:a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20"),
+                "sha256:a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
+                "ratings_no_timestamps.dat"),
         Release("ml-10m", "ml-10M100K", "ratings.dat", "dat", "movies.dat", "MovieLens 10M",
                 "md5:ce571fd55effeba0271552578f2648bd"),
         Release("ml-20m", "ml-20m", "ratings.csv", "csv", "movies.csv", "MovieLens 20M",
@@ -182,14 +190,16 @@ class Dataset:
         Release name, e.g. ``"ml-100k"``.
     ratings : DataFrame
         Columns ``user`` int64, ``item`` int64, ``rating`` float64, ``timestamp`` int64,
-        in file order.
+        in file order (no ``timestamp`` for a copy without timestamps: see
+        :attr:`Release.ratings_without_timestamps`).
     items : DataFrame
         Indexed by ``item``; columns ``title`` (str) and ``genres`` (``|``-joined
         names, ``""`` when none).
     path : Path or None
         Folder the files were read from (None for synthetic data).
     meta : dict
-        Free-form facts about the data (empty for MovieLens).
+        Free-form facts about the data; for MovieLens ``ratings_file`` (the name of the
+        file read) and ``timestamps`` (whether ``ratings`` has them).
     """
 
     name: str
@@ -229,6 +239,16 @@ def _release(name) -> Release:
         ) from None
 
 
+def _ratings_file(rel: Release, home) -> Path | None:
+    """The release's ratings file in ``home`` (see :func:`find_movielens`), the full
+    release's before a copy's without timestamps; None when neither is there."""
+    for marker in (rel.ratings, rel.ratings_without_timestamps):
+        folder = marker and find_folder(home, (rel.folder, rel.name), marker)
+        if folder:
+            return folder / marker
+    return None
+
+
 def find_movielens(name="ml-100k", data_home=None) -> Path | None:
     """The folder of a MovieLens release in the data home, without downloading.
 
@@ -244,7 +264,9 @@ def find_movielens(name="ml-100k", data_home=None) -> Path | None:
     Returns
     -------
     Path or None
-        The folder holding the release's ratings file, None when it is not there.
+        The folder holding the release's ratings file (or, for ml-1m, the
+        ``ratings_no_timestamps.dat`` of a copy without timestamps), None when it is
+        not there.
 
     Raises
     ------
@@ -252,7 +274,8 @@ def find_movielens(name="ml-100k", data_home=None) -> Path | None:
         Unknown release.
     """
     rel = _release(name)
-    return find_folder(get_data_home(data_home), (rel.folder, rel.name), rel.ratings)
+    path = _ratings_file(rel, get_data_home(data_home))
+    return None if path is None else path.parent
 
 
 def _say(message):
@@ -352,9 +375,9 @@ def fetch_movielens(name="ml-100k", data_home=None, download=True,
     """
     rel = _release(name)
     home = get_data_home(data_home)
-    folder = find_folder(home, (rel.folder, rel.name), rel.ratings)
-    if folder is not None:
-        return folder
+    path = _ratings_file(rel, home)
+    if path is not None:
+        return path.parent
     if not download:
         raise DatasetNotFoundError(f"{rel.name} is not in {home} and download=False.",
                                    release=rel, data_home=home)
@@ -383,7 +406,10 @@ default="ml-100k"
     -------
     Dataset
         ``ratings`` (user, item, rating, timestamp) and ``items`` (title, genres; empty
-        when the release folder has no items file).
+        when the release folder has no items file). A copy of ml-1m with
+        ``ratings_no_timestamps.dat`` in place of ``ratings.dat`` gives ``ratings``
+        without the ``timestamp`` column (so a split by time raises
+        ``MissingColumnError``), and ``meta["timestamps"]`` is False.
 
     Raises
     ------
@@ -396,7 +422,9 @@ default="ml-100k"
     """
     rel = _release(name)
     folder = fetch_movielens(name, data_home, download, timeout)
-    ratings = read_movielens_ratings(folder / rel.ratings, rel.fmt)
+    path = _ratings_file(rel, folder)
+    full = path.name == rel.ratings
+    ratings = read_movielens_ratings(path, rel.fmt, timestamps=full)
     items_path = folder / rel.items
     if items_path.is_file():
         items = read_movielens_items(items_path, rel.fmt)
@@ -404,7 +432,8 @@ default="ml-100k"
         items = pd.DataFrame({"title": pd.array([], dtype="string"),
                               "genres": pd.array([], dtype="string")},
                              index=pd.Index([], dtype="int64", name="item"))
-    return Dataset(name=rel.name, ratings=ratings, items=items, path=folder)
+    return Dataset(name=rel.name, ratings=ratings, items=items, path=folder,
+                   meta={"ratings_file": path.name, "timestamps": full})
 
 
 def ml100k_folds(data_home=None, folds=ML100K_DEFAULT_FOLDS, download=True,

@@ -1,19 +1,27 @@
-"""Synthetic MovieLens-shaped ratings with tastes a ranking model can find.
+"""Synthetic data with tastes a ranking model can find.
 
 :func:`make_ratings` plants what real rating data has and a recommender learns from:
 items in clusters (genres), users who prefer a few clusters (tastes), a Zipf-like
 popularity skew, log-normal user activity, and selection bias (a user rates the items
 they like more often than those they do not). Ratings are 1-5 stars at ml-100k's
 shares. Everything is deterministic by ``seed`` and no users x items array is ever built.
+
+:func:`make_planted` makes the small table a newcomer brings (tens to hundreds of users
+and items): items in genres, each user liking some of them, ratings or clicks, and the
+truth to check recommendations against (:class:`PlantedTastes`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from .._validation import show
+
 __all__ = ["SYNTHETIC_SIZES", "SIZE_ALIASES", "synthetic_shape", "make_ratings",
-           "make_ratings_like"]
+           "make_ratings_like", "PLANTED_MEANS", "PlantedTastes", "make_planted"]
 
 #: The synthetic sizes, each a MovieLens release's shape: (n_users, n_items, n_ratings).
 SYNTHETIC_SIZES = {
@@ -387,3 +395,234 @@ def make_ratings_like(name="ml-100k", seed=0, **kwargs) -> pd.DataFrame:
         )
     n_users, n_items, n_ratings = SYNTHETIC_SIZES[key]
     return make_ratings(n_users, n_items, n_ratings, seed=seed, **kwargs)
+
+
+# ======================================================================================
+# Planted tastes: a newcomer's own small table, with the truth to score against
+# ======================================================================================
+
+#: Mean rating of a liked item and of any other item in :func:`make_planted`.
+PLANTED_MEANS = (4.5, 2.0)
+_FEEDBACK = ("ratings", "clicks")
+
+
+@dataclass(frozen=True)
+class PlantedTastes:
+    """A small data set with planted tastes, and who likes what.
+
+    Made by :func:`make_planted`. User ``u`` likes item ``i`` when ``i``'s genre is one
+    of ``u``'s liked genres; :meth:`likes` answers that for any (user, item) pairs
+    without building a users x items array.
+
+    Attributes
+    ----------
+    data : DataFrame
+        The table: columns ``user``, ``item`` (int64, 1-based) and, for ratings,
+        ``rating`` (float64 in {1, ..., 5}); sorted by user then item, unique pairs.
+    item_genres : Series
+        Genre (int, ``0 .. n_genres - 1``) of every item, indexed by item label.
+    user_genres : DataFrame
+        One bool column per genre, indexed by user label: True where the user likes
+        the genre.
+    feedback : {"ratings", "clicks"}
+        What ``data`` holds.
+    """
+
+    data: pd.DataFrame
+    item_genres: pd.Series
+    user_genres: pd.DataFrame
+    feedback: str
+
+    def likes(self, users, items):
+        """Whether each user likes the item beside it.
+
+        Parameters
+        ----------
+        users, items : array-like of int
+            User and item labels, pairwise (equal lengths), e.g. the ``user`` and
+            ``item`` columns of a frame of recommendations.
+
+        Returns
+        -------
+        ndarray of bool
+            ``likes[j]``: user ``users[j]`` likes item ``items[j]``.
+
+        Raises
+        ------
+        ValueError
+            ``users`` and ``items`` differ in length.
+        KeyError
+            A user or an item that is not in the data set (the message names one).
+        """
+        users, items = np.asarray(users).ravel(), np.asarray(items).ravel()
+        if users.size != items.size:
+            raise ValueError(f"users and items must have the same length; got {users.size} "
+                             f"and {items.size}.")
+        u = self.user_genres.index.get_indexer(users)
+        i = self.item_genres.index.get_indexer(items)
+        for what, idx, labels in (("user", u, users), ("item", i, items)):
+            if (idx < 0).any():
+                raise KeyError(f"{what} {show(labels[idx < 0][0])} is not in the planted data "
+                               f"({(idx < 0).sum()} unknown {what} label(s) in all).")
+        genre = self.item_genres.to_numpy()[i]
+        return self.user_genres.to_numpy()[u, genre]
+
+    def liked_items(self, user):
+        """The items a user likes, sorted.
+
+        Parameters
+        ----------
+        user : int
+            A user label.
+
+        Returns
+        -------
+        ndarray of int64
+            Labels of the items whose genre the user likes.
+
+        Raises
+        ------
+        KeyError
+            An unknown user.
+        """
+        if user not in self.user_genres.index:
+            raise KeyError(f"user {show(user)} is not in the planted data.")
+        liked = self.user_genres.loc[user].to_numpy()
+        return self.item_genres.index.to_numpy()[liked[self.item_genres.to_numpy()]]
+
+
+def _check_share(name, v, low_open, high_open):
+    """``v`` as a float in [0, 1], with either end excluded as asked."""
+    number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    low_ok = number and (v > 0 if low_open else v >= 0)
+    high_ok = number and (v < 1 if high_open else v <= 1)
+    if not (low_ok and high_ok):
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"{name} must be a number in {lo}0, 1{hi}; got {v!r}.")
+    return float(v)
+
+
+def make_planted(n_users=120, n_items=60, *, n_genres=4, liked_genres=2, density=0.2,
+                 tilt=0.0, feedback="ratings", noise=0.75, seed=0) -> PlantedTastes:
+    """A small table with planted tastes, as a newcomer's own CSV; deterministic by ``seed``.
+
+    How it is made:
+
+    * **genres**: the items are dealt into ``n_genres`` genres of equal size (sizes
+      differ by at most one), at random;
+    * **tastes**: each user likes ``liked_genres`` genres drawn at random, and so every
+      item of those genres;
+    * **which items a user rates**: each user rates ``Binomial(n_items, density)``
+      items (at least one), drawn without replacement with weight 1 for a liked item
+      and ``1 - tilt`` for any other: ``tilt = 0`` picks items at random (the liked
+      share of the rated items is then the liked share of the catalogue), larger values
+      make users rate mostly what they like. An item nobody picked is given to one
+      user, drawn with the same weights, so **every user and every item** appears;
+    * **ratings**: 4.5 for a liked item and 2.0 for any other (:data:`PLANTED_MEANS`),
+      plus Gaussian noise of standard deviation ``noise``, rounded (halves up) and
+      clipped to 1-5;
+    * **clicks** (``feedback="clicks"``): the same pairs without the rating column,
+      that is who rated what (the pairs of the ratings table made with the same
+      arguments). A click table carries tastes only through the tilt: with ``tilt=0``
+      which items a user clicked says nothing about what they like.
+
+    The work is O(n_users x n_items) in time and O(n_items + pairs) in memory: meant
+    for tens to thousands of users and items (use :func:`make_ratings` for millions of
+    ratings).
+
+    Parameters
+    ----------
+    n_users : int, default=120
+        Number of users.
+    n_items : int, default=60
+        Number of items, at least ``n_genres``.
+    n_genres : int, default=4
+        Number of genres.
+    liked_genres : int, default=2
+        Genres each user likes, at most ``n_genres``.
+    density : float in (0, 1], default=0.2
+        Mean share of the catalogue each user rates.
+    tilt : float in [0, 1), default=0.0
+        How much the choice of rated items leans toward liked ones (see above).
+    feedback : {"ratings", "clicks"}, default="ratings"
+        A ratings table (``user``, ``item``, ``rating``) or a click table (``user``,
+        ``item``).
+    noise : float, default=0.75
+        Standard deviation of the rating noise (0: every liked item is rated 5, every
+        other one 2).
+    seed : int, default=0
+        Seed of every random draw; the same arguments give the same data.
+
+    Returns
+    -------
+    PlantedTastes
+        The table (``.data``), the genres of the items, the liked genres of the users,
+        and :meth:`PlantedTastes.likes` to check any (user, item) pair.
+
+    Raises
+    ------
+    ValueError
+        A size or genre count that is not a positive integer, more liked genres than
+        genres, fewer items than genres, ``density`` outside (0, 1], ``tilt`` outside
+        [0, 1), an unknown ``feedback`` or a negative ``noise``.
+
+    Examples
+    --------
+    >>> from nmfrec.datasets import make_planted
+    >>> planted = make_planted(120, 60, tilt=0.8, seed=0)
+    >>> planted.data.shape[1], planted.data["user"].nunique(), planted.data["item"].nunique()
+    (3, 120, 60)
+    >>> bool(planted.likes(planted.data["user"], planted.data["item"]).mean() > 0.75)
+    True
+    """
+    n_users = _check_int("n_users", n_users)
+    n_items = _check_int("n_items", n_items)
+    n_genres = _check_int("n_genres", n_genres)
+    liked_genres = _check_int("liked_genres", liked_genres)
+    if liked_genres > n_genres:
+        raise ValueError(f"liked_genres={liked_genres} is more than n_genres={n_genres}.")
+    if n_items < n_genres:
+        raise ValueError(f"n_items={n_items} is less than n_genres={n_genres}: every genre "
+                         "needs an item.")
+    density = _check_share("density", density, low_open=True, high_open=False)
+    tilt = _check_share("tilt", tilt, low_open=False, high_open=True)
+    if feedback not in _FEEDBACK:
+        raise ValueError(f"feedback must be one of {_FEEDBACK}; got {feedback!r}.")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
+            or not noise >= 0:
+        raise ValueError(f"noise must be a number >= 0; got {noise!r}.")
+    rng = np.random.default_rng(seed)
+
+    genre = rng.permutation(np.arange(n_items) % n_genres)
+    order = np.argsort(rng.random((n_users, n_genres)), axis=1)[:, :liked_genres]
+    liked = np.zeros((n_users, n_genres), dtype=bool)
+    np.put_along_axis(liked, order, True, axis=1)
+
+    counts = np.clip(rng.binomial(n_items, density, size=n_users), 1, n_items)
+    other = 1.0 - tilt
+    users, items = [], []
+    for u in range(n_users):
+        w = np.where(liked[u, genre], 1.0, other)
+        items.append(rng.choice(n_items, size=counts[u], replace=False, p=w / w.sum()))
+        users.append(np.full(counts[u], u))
+    users, items = np.concatenate(users), np.concatenate(items)
+    for i in np.flatnonzero(np.bincount(items, minlength=n_items) == 0):
+        w = np.where(liked[:, genre[i]], 1.0, other)
+        users = np.append(users, rng.choice(n_users, p=w / w.sum()))
+        items = np.append(items, i)
+    order = np.lexsort((items, users))
+    users, items = users[order], items[order]
+
+    data = {"user": users.astype(np.int64) + 1, "item": items.astype(np.int64) + 1}
+    good = liked[users, genre[items]]
+    stars = np.where(good, *PLANTED_MEANS) + noise * rng.standard_normal(users.size)
+    if feedback == "ratings":
+        data["rating"] = np.clip(np.floor(stars + 0.5), 1, 5)
+    return PlantedTastes(
+        data=pd.DataFrame(data),
+        item_genres=pd.Series(genre, index=pd.RangeIndex(1, n_items + 1, name="item"),
+                              name="genre"),
+        user_genres=pd.DataFrame(liked, index=pd.RangeIndex(1, n_users + 1, name="user"),
+                                 columns=pd.RangeIndex(n_genres, name="genre")),
+        feedback=feedback,
+    )
