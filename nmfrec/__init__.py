@@ -11,8 +11,8 @@ Public surface:
 """
 
 from ._version import __version__
-from .exceptions import (ConvergenceWarning, MissingColumnError, NotFittedError,
-                         ProtocolSkippedWarning)
+from .exceptions import (ConvergenceWarning, FeedbackWarning, MissingColumnError,
+                         NotFittedError, ProtocolSkippedWarning)
 from . import datasets, evaluation, model_selection
 from .bayes import BayesianNMF
 from .nmf import MaskedNMF
@@ -29,6 +29,7 @@ __all__ = [
     "NotFittedError",
     "ConvergenceWarning",
     "MissingColumnError",
+    "FeedbackWarning",
     "ProtocolSkippedWarning",
     "datasets",
     "evaluation",

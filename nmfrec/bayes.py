@@ -15,11 +15,13 @@ import time
 import numpy as np
 
 from . import _kernels as K
-from ._base import ThreadLimits
+from ._auto import DataStats, rating_rank
+from ._base import ThreadLimits, warn
 from ._factor_model import FactorModel
 from ._progress import Progress
 from ._rows import OUT, ROW0
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
+from .exceptions import ConvergenceWarning
 from .nmf import FactorLayout
 
 __all__ = ["BayesianNMF"]
@@ -34,6 +36,20 @@ _BETA0 = 2.0
 _FOLDIN_SWEEPS = 500     # transform(): coordinate descent to the row's posterior mode
 _FOLDIN_TOL = 1e-10
 _MEAN_TRIES = 100        # rejection draws of a non-negative prior mean before clipping
+
+# The chain's own diagnostics (see _Chain)
+_PROBES = 2048           # (user, item) pairs whose predictions the diagnostics follow
+_BURNIN_MIN = 10         # sweeps before burn-in can end
+_BURNIN_WINDOW = 5       # burn-in ends when the training RMSE of the last window of sweeps ...
+_BURNIN_TOL = 1e-3       # ... is no more than this fraction below that of the window before
+_BURNIN_MAX = 200        # at most this many burn-in sweeps (then a ConvergenceWarning)
+_MAX_SAMPLES = 1000      # sweeps after burn-in, at most, when n_samples is None
+_CHECK_EVERY = 10        # sweeps between two looks at the Monte Carlo error
+_BATCHES = 10            # batch means of the autocorrelation time
+_MCSE_TARGET = 0.035     # stop when the kept draws' average is this close to the posterior
+                         # mean, in noise standard deviations (RMSE grows by ~0.06%)
+_KEPT_BYTES = 128 * 2**20  # memory for the kept draws when n_kept is None ...
+_KEPT_MIN, _KEPT_MAX = 20, 200   # ... within these numbers of draws
 
 # column kinds of the row kernel
 _NONNEG, _SIGNED, _FIXED = 0, 1, 2
@@ -159,10 +175,10 @@ class BayesianNMF(FactorModel):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval("int", 1, None)],
-        "n_samples": [Interval("int", 1, None)],
-        "n_burnin": [Interval("int", 0, None)],
-        "n_kept": [Interval("int", 1, None)],
+        "n_components": [Options(None), Interval("int", 1, None)],
+        "n_samples": [Options(None), Interval("int", 1, None)],
+        "n_burnin": [Options(None), Interval("int", 0, None)],
+        "n_kept": [Options(None), Interval("int", 1, None)],
         "n_sweeps": [Interval("int", 1, None)],
         "user_bias": [Options(True, False)],
         "item_bias": [Options(True, False)],
@@ -172,7 +188,7 @@ class BayesianNMF(FactorModel):
         "verbose": [Interval("int", 0, None), Options(True, False)],
     }
 
-    def __init__(self, n_components=6, *, n_samples=200, n_burnin=20, n_kept=40, n_sweeps=2,
+    def __init__(self, n_components=None, *, n_samples=None, n_burnin=None, n_kept=None, n_sweeps=8,
                  user_bias=True, item_bias=True, random_state=None, n_threads=None,
                  dtype="float64", verbose=0):
         self.n_components = n_components
@@ -259,6 +275,10 @@ class BayesianNMF(FactorModel):
             "train_rmse": self.train_rmse_,
             "scale": float(self.scale_),
             "fit_time": float(self.fit_time_),
+            "n_burnin": self.n_burnin_,
+            "n_samples": self.n_samples_,
+            "autocorr_time": self.autocorr_time_,
+            "mcse": self.mcse_,
         }
 
     def set_fitted_state(self, state: dict) -> "BayesianNMF":
@@ -279,12 +299,15 @@ class BayesianNMF(FactorModel):
         ValueError
             The arrays' shapes do not fit each other or the parameters.
         """
-        layout = self._new_layout()
         W = np.ascontiguousarray(state["W"])
         Ht = np.ascontiguousarray(state["H_t"])
         tau = np.asarray(state["noise_precision"], dtype=np.float64)
         prec = np.asarray(state["row_prior_precision"], dtype=np.float64)
         lin = np.asarray(state["row_prior_linear"], dtype=np.float64)
+        # the rank as fitted (an automatic one was chosen from the data)
+        layout = self._new_layout(
+            prec.shape[-1] - int(bool(self.user_bias)) - int(bool(self.item_bias))
+            if self.n_components is None and prec.ndim == 3 else None)
         nf, kept = layout.n_factors, tau.size
         if (W.ndim != 2 or Ht.ndim != 2 or W.shape[1] != Ht.shape[1]
                 or W.shape[1] != kept * nf or prec.shape != (kept, nf, nf)
@@ -295,6 +318,11 @@ class BayesianNMF(FactorModel):
         self._set_fitted(layout, W, Ht, tau, prec, lin, float(state["scale"]),
                          np.asarray(state["train_rmse"], dtype=np.float64),
                          float(state["fit_time"]))
+        # the chain's diagnostics (absent from files of nmfrec 0.2 and earlier)
+        self.n_burnin_ = state.get("n_burnin")
+        self.n_samples_ = state.get("n_samples")
+        self.autocorr_time_ = state.get("autocorr_time")
+        self.mcse_ = state.get("mcse")
         return self
 
     @property
@@ -309,8 +337,9 @@ class BayesianNMF(FactorModel):
         self._check_fitted("n_factors_per_draw")
         return self._layout.n_factors
 
-    def _new_layout(self):
-        return FactorLayout(int(self.n_components), bool(self.user_bias), bool(self.item_bias))
+    def _new_layout(self, n_components=None):
+        k = self.n_components if n_components is None else n_components
+        return FactorLayout(int(k), bool(self.user_bias), bool(self.item_bias))
 
     @staticmethod
     def _kinds(layout):
@@ -325,7 +354,7 @@ class BayesianNMF(FactorModel):
 
     def _fit(self, X):
         check_params(self.get_params(deep=False), self._parameter_constraints)
-        if self.n_kept > self.n_samples:
+        if self.n_samples is not None and self.n_kept is not None and self.n_kept > self.n_samples:
             raise ValueError(f"n_kept must be <= n_samples={self.n_samples}; got "
                              f"{self.n_kept}.")
         t0 = time.perf_counter()
@@ -334,7 +363,8 @@ class BayesianNMF(FactorModel):
         if R.nnz == 0:
             raise ValueError(f"X has no observed entries (shape {R.shape}); there is nothing "
                              "to fit.")
-        layout = self._new_layout()
+        layout = self._new_layout(rating_rank(DataStats(m, n, R.nnz))
+                                  if self.n_components is None else None)
         k, nf = layout.n_components, layout.n_factors
         kind_W, kind_H = self._kinds(layout)
         rng = check_random_state(self.random_state)
@@ -359,45 +389,46 @@ class BayesianNMF(FactorModel):
         prior_H = _Prior(layout, kind_H, level)
         tau = 1.0
 
-        total = self.n_burnin + self.n_samples
-        keep_at = set(self.n_burnin + np.round(
-            np.linspace(self.n_samples / self.n_kept, self.n_samples, self.n_kept)).astype(int) - 1)
-        seeds = rng.integers(0, 2**63, size=(total, 2), dtype=np.uint64)
+        chain = _Chain(self.n_burnin, self.n_samples, self.n_kept, R, rng,
+                       draw_bytes=(m + n) * nf * np.dtype(dt).itemsize)
         sse_rows = np.empty(m)
         sse_cols = np.empty(n)
-        kept_W, kept_H, kept_tau, kept_prec, kept_lin = [], [], [], [], []
-        trace = np.empty(total)
-        bar = Progress(total, desc="BayesianNMF") if self.verbose else None
+        bar = Progress(chain.max_sweeps, desc="BayesianNMF") if self.verbose else None
         try:
             with ThreadLimits(self.n_threads, cap_blas=False):   # the kernel calls no BLAS
-                for it in range(total):
+                while not chain.done:
+                    seed_W, seed_H = rng.integers(0, 2**63, size=2, dtype=np.uint64)
                     rows.run("W", K.gibbs_update_rows, W, Ht,
                              (tau, prior_W.precision, prior_W.linear, kind_W, self.n_sweeps,
-                              True, seeds[it, 0], 0.0, OUT, ROW0), out=sse_rows)
+                              True, seed_W, 0.0, OUT, ROW0), out=sse_rows)
                     rows.run("H", K.gibbs_update_rows, Ht, W,
                              (tau, prior_H.precision, prior_H.linear, kind_H, self.n_sweeps,
-                              True, seeds[it, 1], 0.0, OUT, ROW0), out=sse_cols)
+                              True, seed_H, 0.0, OUT, ROW0), out=sse_cols)
                     sse = float(sse_cols.sum())
                     tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + sse / 2))
                     prior_W.draw(W, rng)
                     prior_H.draw(Ht, rng)
-                    trace[it] = scale * math.sqrt(sse / R.nnz)
-                    if it in keep_at:
-                        kept_W.append(W.copy())
-                        kept_H.append(Ht.copy())
-                        kept_tau.append(tau)
-                        kept_prec.append(prior_W.precision.copy())
-                        kept_lin.append(prior_W.linear.copy())
+                    chain.record(scale * math.sqrt(sse / R.nnz), W, Ht, tau, prior_W)
                     if bar is not None:
-                        bar.update(it + 1, train_rmse=trace[it])
+                        bar.update(len(chain.trace), train_rmse=chain.trace[-1])
         finally:
             if bar is not None:
                 bar.close()
+        kept_W, kept_H, kept_tau, kept_prec, kept_lin = chain.kept()
+        trace = np.array(chain.trace)
         f = math.sqrt(scale / len(kept_W))
         W_ = np.ascontiguousarray(np.concatenate(kept_W, axis=1) * f, dtype=dt)
         Ht_ = np.ascontiguousarray(np.concatenate(kept_H, axis=1) * f, dtype=dt)
         self._set_fitted(layout, W_, Ht_, np.array(kept_tau), np.array(kept_prec),
                          np.array(kept_lin), scale, trace, time.perf_counter() - t0)
+        self.n_burnin_ = chain.n_burnin
+        self.n_samples_ = chain.n_samples
+        self.autocorr_time_ = chain.autocorr_time()
+        self.mcse_ = scale * chain.mcse()
+        if chain.burnin_capped:
+            warn(f"BayesianNMF: the training error still fell after {chain.n_burnin} burn-in "
+                 "sweeps; the draws may come from a chain that has not settled. Pass a larger "
+                 "n_burnin to run longer.", ConvergenceWarning)
         return self
 
     def _set_fitted(self, layout, W, Ht, tau, prec, lin, scale, trace, fit_time):
@@ -441,6 +472,133 @@ class BayesianNMF(FactorModel):
                                     sse)
                 out[:, block] = X * f
         return out
+
+
+class _Chain:
+    """The Gibbs chain's bookkeeping: when burn-in ends, which draws are kept, when to stop.
+
+    Everything is decided from the chain itself, by following the predictions at
+    ``_PROBES`` (user, item) pairs drawn with the users' and the items' numbers of ratings
+    as weights.
+
+    * **Burn-in** (``n_burnin=None``) ends at the first sweep where the training RMSE
+      averaged over the last ``_BURNIN_WINDOW`` sweeps is no more than ``_BURNIN_TOL``
+      (relative) below the average of the window before: the chain has stopped
+      descending and wanders around its level.
+    * **Sampling** (``n_samples=None``): every sweep's draw is kept until ``n_kept``
+      (``None``: as many as ``_KEPT_BYTES`` of memory hold, at most ``_KEPT_MAX``) are
+      held; then every other one is dropped and the spacing between kept draws doubles.
+      The chain stops once the average of the kept draws is within ``_MCSE_TARGET``
+      noise standard deviations of the posterior mean (its Monte Carlo standard error,
+      from the probes' posterior variance and their integrated autocorrelation time by
+      batch means), or once the kept draws, spaced by at least the autocorrelation time,
+      are all it may hold. A slowly mixing chain or a wide posterior (little data) runs
+      longer; a fast chain on much data stops early.
+    * With ``n_samples`` given, ``n_kept`` draws are kept evenly spaced over that many
+      sweeps, and nothing is decided by the chain.
+    """
+
+    def __init__(self, n_burnin, n_samples, n_kept, R, rng, draw_bytes):
+        m, n = R.shape
+        w_u = R.row_counts().astype(np.float64)
+        w_i = R.col_counts().astype(np.float64)
+        self.pu = rng.choice(m, size=_PROBES, p=w_u / w_u.sum())
+        self.pi = rng.choice(n, size=_PROBES, p=w_i / w_i.sum())
+        self.fixed_samples = n_samples
+        if n_kept is None:
+            n_kept = int(min(_KEPT_MAX, max(_KEPT_MIN, _KEPT_BYTES // max(draw_bytes, 1))))
+            if n_samples is not None:
+                n_kept = min(n_kept, n_samples)
+        self.n_kept = n_kept
+        self.trace = []
+        self.n_burnin = None if n_burnin is None else int(n_burnin)
+        self.burnin_capped = False
+        self.probes = []                  # predictions at the probes, one row per sweep
+        self.buffer = []                  # kept draws
+        self.spacing = 1
+        self.done = False
+        if n_samples is not None:
+            self._keep_at = set(np.round(np.linspace(n_samples / n_kept, n_samples,
+                                                     n_kept)).astype(int))
+        self.max_sweeps = ((self.n_burnin if self.n_burnin is not None else _BURNIN_MAX)
+                           + (n_samples if n_samples is not None else _MAX_SAMPLES))
+
+    @property
+    def n_samples(self):
+        """Sweeps after burn-in so far."""
+        return len(self.probes)
+
+    def record(self, rmse, W, Ht, tau, prior_W):
+        """Take in one sweep's state; sets ``done`` when the chain has run long enough."""
+        self.trace.append(rmse)
+        if self.n_burnin is None:
+            self._burn_in()
+            return
+        if len(self.trace) <= self.n_burnin:
+            return
+        p = np.einsum("pk,pk->p", np.asarray(W[self.pu], dtype=np.float64),
+                      np.asarray(Ht[self.pi], dtype=np.float64))
+        self.probes.append(p)
+        t = len(self.probes)
+        if self.fixed_samples is not None:
+            if t in self._keep_at:
+                self._keep(W, Ht, tau, prior_W)
+            self.done = t >= self.fixed_samples
+            return
+        if t % self.spacing == 0:
+            self._keep(W, Ht, tau, prior_W)
+            if len(self.buffer) > self.n_kept:
+                self.buffer = self.buffer[1::2]
+                self.spacing *= 2
+        if t >= _MAX_SAMPLES:
+            self.done = True
+        elif t % _CHECK_EVERY == 0 and t >= 2 * _BATCHES:
+            noise_sd = 1.0 / math.sqrt(tau)
+            full = len(self.buffer) >= self.n_kept and self.spacing >= self.autocorr_time()
+            self.done = full or self.mcse() <= _MCSE_TARGET * noise_sd
+
+    def _burn_in(self):
+        t = len(self.trace)
+        if t >= _BURNIN_MAX:
+            self.n_burnin, self.burnin_capped = t, True
+        elif t >= max(_BURNIN_MIN, 2 * _BURNIN_WINDOW):
+            last = np.mean(self.trace[-_BURNIN_WINDOW:])
+            before = np.mean(self.trace[-2 * _BURNIN_WINDOW:-_BURNIN_WINDOW])
+            if last >= before * (1.0 - _BURNIN_TOL):
+                self.n_burnin = t
+
+    def _keep(self, W, Ht, tau, prior_W):
+        self.buffer.append((W.copy(), Ht.copy(), tau, prior_W.precision.copy(),
+                            prior_W.linear.copy()))
+
+    def autocorr_time(self):
+        """Integrated autocorrelation time of the probes' predictions, in sweeps (>= 1)."""
+        Y = np.asarray(self.probes)
+        T = Y.shape[0]
+        if T < 2 * _BATCHES:
+            return 1.0
+        L = T // _BATCHES
+        means = Y[T - L * _BATCHES:].reshape(_BATCHES, L, -1).mean(axis=1)
+        var = float(np.sum(Y.var(axis=0, ddof=1)))
+        if not var > 0.0:
+            return 1.0
+        return max(1.0, L * float(np.sum(means.var(axis=0, ddof=1))) / var)
+
+    def mcse(self):
+        """Monte Carlo standard error of the average of the kept draws at the probes (RMS
+        over probes, scaled units): how far the prediction may be from the posterior mean
+        for having averaged finitely many draws."""
+        Y = np.asarray(self.probes)
+        if Y.shape[0] < 2 or not self.buffer:
+            return float("nan")
+        spacing = (self.fixed_samples / len(self.buffer) if self.fixed_samples is not None
+                   else self.spacing)
+        n_eff = len(self.buffer) * min(1.0, spacing / self.autocorr_time())
+        return math.sqrt(float(np.mean(Y.var(axis=0, ddof=1))) / n_eff)
+
+    def kept(self):
+        """The kept draws: lists of W, H^T, tau, prior precision and linear term."""
+        return tuple(list(x) for x in zip(*self.buffer))
 
 
 class _Prior:

@@ -9,7 +9,7 @@ category=sklearn.exceptions.ConvergenceWarning)``) handles nmfrec's too.
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
-__all__ = ["NotFittedError", "ConvergenceWarning", "MissingColumnError",
+__all__ = ["NotFittedError", "ConvergenceWarning", "MissingColumnError", "FeedbackWarning",
            "ProtocolSkippedWarning"]
 
 
@@ -44,6 +44,15 @@ class MissingColumnError(KeyError, ValueError):
 
     def __str__(self):
         return BaseException.__str__(self)
+
+
+class FeedbackWarning(UserWarning):
+    """A table was read as click data because it holds no ratings.
+
+    ``Recommender().fit`` on a table of only user and item columns (or with a count
+    column such as ``plays``) fits implicit feedback and says so once with this warning;
+    passing ``feedback="implicit"`` says it is meant and silences it. A ``UserWarning``.
+    """
 
 
 class ProtocolSkippedWarning(UserWarning):

@@ -321,6 +321,15 @@ class RatingsMatrix:
         """Number of observed entries in each row."""
         return np.diff(self.csr.indptr)
 
+    def map_values(self, function) -> "RatingsMatrix":
+        """The same matrix (pattern, labels, columns) with ``function`` applied to every
+        stored value (an element-wise NumPy function), in the same dtype."""
+        csr = self.csr.copy()
+        csc = self.csc.copy()
+        csr.data = np.asarray(function(csr.data), dtype=csr.dtype)
+        csc.data = np.asarray(function(csc.data), dtype=csc.dtype)
+        return RatingsMatrix(csr, csc, self.users, self.items, self.columns)
+
     def row_sums(self) -> np.ndarray:
         """Sum of the observed values of each row (float64)."""
         return _segment_sums(self.csr)

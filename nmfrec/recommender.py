@@ -12,13 +12,16 @@ preference part for :meth:`Recommender.recommend`). The math is
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from . import _auto as auto
 from ._base import ParamsBase, ThreadLimits
+from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, write_npz)
@@ -28,7 +31,7 @@ from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params
 from .bayes import BayesianNMF
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF
-from .ratings import RatingsMatrix, Vocabulary, as_labels, resolve_columns
+from .ratings import RatingsMatrix, Vocabulary, as_labels, feedback_columns, resolve_columns
 from .spark import SparkRatings, is_spark_frame
 
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -47,17 +50,27 @@ BASELINE_DAMPING = 5.0
 #: Number of recommendations per user that ``score`` counts for implicit feedback.
 _SCORE_K = 10
 
-#: Values of the None ("auto") parameters. The rating part's depend on the solver, the
-#: implicit objective's on the preference; see ``Recommender.resolved_params``.
-_AUTO_EXPLICIT_GIBBS = {"n_components": 6, "user_bias": True, "item_bias": True,
-                        "n_samples": 200}
+#: Values of the None ("auto") parameters: a value, or a rule of the data
+#: (:mod:`nmfrec._auto`). The rating part's depend on the solver, the implicit
+#: objective's on the preference; see ``Recommender.resolved_params``.
+_AUTO_EXPLICIT_GIBBS = {"n_components": auto.RATING_RANK, "user_bias": True,
+                        "item_bias": True, "n_samples": auto.GIBBS_SWEEPS}
 _AUTO_EXPLICIT_MAP = {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
                       "item_bias": True, "reg_scale": "count"}
-_AUTO_IMPLICIT = {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
-                  "item_bias": False, "reg_scale": "none"}
-_AUTO_PREFERENCE_PART = {"preference_components": 80, "preference_l2": 30.0}
-_AUTO_IMPLICIT_OBJECTIVE = {"rating": {"alpha": 0.0, "missing_weight": 0.3},
-                            "binary": {"alpha": 1.0, "missing_weight": 1.0}}
+_AUTO_IMPLICIT = {"n_components": auto.PREFERENCE_RANK, "l2_W": auto.PREFERENCE_L2,
+                  "l2_H": auto.PREFERENCE_L2, "user_bias": False, "item_bias": False,
+                  "reg_scale": "weight", "preference": "binary"}
+_AUTO_PREFERENCE_PART = {"preference_components": auto.PREFERENCE_RANK,
+                         "preference_l2": auto.PREFERENCE_L2, "preference": "rating"}
+_AUTO_IMPLICIT_OBJECTIVE = {"rating": {"alpha": 0.0, "missing_weight": auto.MISSING_WEIGHT},
+                            "binary": {"alpha": 1.0, "missing_weight": auto.MISSING_WEIGHT}}
+#: ``alpha`` of click and count data (see :mod:`nmfrec._clicks`): a bare click has
+#: confidence 1, a count 1 + log(1 + count)
+_AUTO_ALPHA = {"clicks": 0.0, "counts": COUNT_ALPHA}
+#: What ``feedback=None`` becomes, by what the table holds
+_FEEDBACK_OF = {"ratings": "explicit", "counts": "implicit", "clicks": "implicit"}
+_FEEDBACK_RULE = auto.Rule("from the data: 'explicit' for a table of ratings, 'implicit' "
+                           "for one of clicks or counts")
 
 #: Which parameters each kind of model reads (``resolved_params`` shows only these).
 _COMMON = ("feedback", "random_state", "n_threads", "dtype", "verbose")
@@ -293,7 +306,7 @@ class Recommender(ParamsBase):
     _parameter_constraints = {
         **{name: ([Options(None)] + constraints
                   if name in ("n_components", "l2_W", "l2_H", "user_bias", "item_bias",
-                              "reg_scale", "alpha", "missing_weight", "preference")
+                              "reg_scale", "alpha", "missing_weight", "preference", "feedback")
                   else constraints)
            for name, constraints in MaskedNMF._parameter_constraints.items()},
         "solver": [Options(None, "gibbs", *MAP_SOLVERS)],
@@ -305,7 +318,7 @@ class Recommender(ParamsBase):
 
     def __init__(self, n_components=None, *, solver=None, init=None, max_iter=50, tol=1e-4,
                  l1_W=0.0, l2_W=None, l1_H=0.0, l2_H=None, user_bias=None, item_bias=None,
-                 reg_scale=None, feedback="explicit", n_samples=None, ranking=None,
+                 reg_scale=None, feedback=None, n_samples=None, ranking=None,
                  preference_components=None, preference_l2=None, alpha=None,
                  missing_weight=None, preference=None, n_init=1,
                  random_state=None, n_threads=None, dtype="float64", verbose=0):
@@ -371,17 +384,16 @@ class Recommender(ParamsBase):
         TypeError
             Non-numeric ratings, ids that are neither integers nor strings.
         """
-        params = self.resolved_params()       # checks the parameters first
-        R = self._as_ratings(ratings, user_col, item_col, rating_col, duplicates)
+        self.resolved_params()                # checks the parameters first
+        R, kind = self._as_ratings(ratings, user_col, item_col, rating_col, duplicates)
         try:
-            model = self._new_model(params).fit(R)
+            params, stats = self._fit_params(kind, R)
+            if self.feedback is None and kind != "ratings":
+                fitted_as_clicks(kind, R.columns)
+            model = self._new_model(params, stats.target_rms).fit(R)
             ranking_model = model
             if self._has_preference_part(params):
-                part = self._preference_part_params(params)
-                if self.preference_components is None:
-                    # the default rank, on data too small for it: the largest the SVD
-                    # start takes
-                    part["n_components"] = min(part["n_components"], max(1, min(R.shape) - 1))
+                part = self._preference_part_params(params, stats.target_rms)
                 ranking_model = MaskedNMF(**part).fit(R)
             if R.distributed:
                 R = R.collect()               # serving excludes seen items: kept here
@@ -390,6 +402,11 @@ class Recommender(ParamsBase):
                 R.unpersist()
         self.model_ = model
         self.ranking_model_ = ranking_model
+        self.feedback_ = params["feedback"]
+        self.table_kind_ = kind
+        self.ranking_ = ("preference" if ranking_model is not model or self.feedback_ == "implicit"
+                         else "rating")
+        self.fitted_params_ = self._fitted_values(params)
         self.users_ = R.users
         self.items_ = R.items
         self.columns_ = R.columns
@@ -403,13 +420,26 @@ class Recommender(ParamsBase):
             self.set_item_titles(item_titles)
         return self
 
+    def _fitted_values(self, params):
+        """``params`` with the values the fitted parts came out with where a rule was
+        left to the fit (the number of Gibbs sweeps)."""
+        out = dict(params)
+        if isinstance(out.get("n_samples"), auto.Rule):
+            out["n_samples"] = int(self.model_.n_samples_)
+        return out
+
     def resolved_params(self):
-        """The parameters a fit uses, with every None ("auto") value resolved.
+        """The parameters a fit uses, with every None ("auto") value resolved to its rule.
 
         ``get_params()`` with each None replaced by its default for the chosen
         ``feedback``, ``solver`` and ``preference``, keeping only the parameters the
         model reads: e.g. the penalties are left out for the Bayesian rating part (it
         draws its own), and the preference part's parameters with ``ranking="rating"``.
+        A default that follows the data (the ranks, the missing weight, the preference
+        part's penalty, the number of Gibbs sweeps, and ``feedback`` itself) is shown as
+        its rule, a string such as ``"8 * density, at most 1"``; after a fit,
+        ``fitted_params_`` holds the values the data chose. With ``feedback=None`` the
+        parameters are those of a ratings table (a click table fits implicit feedback).
 
         Returns
         -------
@@ -423,14 +453,21 @@ class Recommender(ParamsBase):
         """
         params = self.get_params(deep=False)
         check_params(params, self._parameter_constraints)
-        explicit = params["feedback"] == "explicit"
+        return self._resolve(params, params["feedback"])
+
+    def _resolve(self, params, feedback):
+        """``params`` (checked) resolved for ``feedback`` (None: from the data)."""
+        params = dict(params)
+        explicit = feedback != "implicit"
         solver = params["solver"] or ("gibbs" if explicit else "als")
         if not explicit and solver in ("gibbs", "pgd"):
             what = ("samples the rating model" if solver == "gibbs"
                     else "handles explicit feedback only")
-            raise ValueError(f"solver={solver!r} {what}; with feedback='implicit' use "
-                             "solver='als' or 'mu'.")
+            whose = ("with feedback='implicit'" if self.feedback == "implicit"
+                     else "on a table without ratings (click data)")
+            raise ValueError(f"solver={solver!r} {what}; {whose} use solver='als' or 'mu'.")
         params["solver"] = solver
+        params["feedback"] = _FEEDBACK_RULE if feedback is None else feedback
         if solver == "gibbs":
             given = [name for name in _PENALTIES if params[name] != self._defaults()[name]]
             if given:
@@ -442,25 +479,43 @@ class Recommender(ParamsBase):
                     "shrink from the data. Pass solver='als' (or 'mu', 'pgd') to fit with "
                     "penalties; the preference part's penalty is preference_l2.")
         if explicit:
-            auto = _AUTO_EXPLICIT_GIBBS if solver == "gibbs" else _AUTO_EXPLICIT_MAP
+            auto_values = _AUTO_EXPLICIT_GIBBS if solver == "gibbs" else _AUTO_EXPLICIT_MAP
             params["ranking"] = params["ranking"] or "preference"
         else:
-            auto = _AUTO_IMPLICIT
+            auto_values = _AUTO_IMPLICIT
         used = list(_COMMON)
         used += _GIBBS if solver == "gibbs" else _MAP_OBJECTIVE + _MAP_FIT
         if explicit:
             used.append("ranking")
-        if self._has_preference_part(params) or not explicit:
-            params["preference"] = params["preference"] or "rating"
-            auto = {**auto, **_AUTO_IMPLICIT_OBJECTIVE[params["preference"]]}
-            used += _IMPLICIT_OBJECTIVE
-        if self._has_preference_part(params):
-            auto = {**auto, **_AUTO_PREFERENCE_PART}
+        preference_part = explicit and params["ranking"] == "preference"
+        if preference_part:
+            auto_values = {**auto_values, **_AUTO_PREFERENCE_PART}
             used += _PREFERENCE_PART + _MAP_FIT
-        for name, value in auto.items():
+        if preference_part or not explicit:
+            params["preference"] = params["preference"] or auto_values["preference"]
+            auto_values = {**auto_values, **_AUTO_IMPLICIT_OBJECTIVE[params["preference"]]}
+            used += _IMPLICIT_OBJECTIVE
+        for name, value in auto_values.items():
             if params.get(name) is None:
                 params[name] = value
         return {name: value for name, value in params.items() if name in used}
+
+    def _fit_params(self, kind, R):
+        """The parameters of a fit to ``R``, a table of ``kind`` (see
+        :data:`nmfrec.ratings.FEEDBACK_KINDS`), every rule evaluated on its statistics,
+        and those statistics."""
+        params = self.get_params(deep=False)
+        feedback = self.feedback or _FEEDBACK_OF[kind]
+        params = self._resolve(params, feedback)
+        if feedback == "implicit" and self.alpha is None and kind in _AUTO_ALPHA:
+            params["alpha"] = _AUTO_ALPHA[kind]
+        rating_targets = params.get("preference") == "rating"
+        stats = auto.DataStats(R.shape[0], R.shape[1], R.nnz,
+                               math.sqrt(R.rows().mean_square()) if rating_targets else 1.0)
+        for name, value in params.items():
+            if isinstance(value, auto.Rule) and value.function is not None:
+                params[name] = value(stats)
+        return params, stats
 
     @classmethod
     def _defaults(cls):
@@ -470,55 +525,77 @@ class Recommender(ParamsBase):
     @staticmethod
     def _has_preference_part(params):
         """Whether a fit with ``params`` adds a preference part beside the rating part."""
-        return params["feedback"] == "explicit" and params.get("ranking") in (None, "preference")
+        return params["feedback"] != "implicit" and params.get("ranking") in (None, "preference")
 
-    def _new_model(self, params):
-        """The unfitted rating part (or, for implicit feedback, the only part)."""
+    @staticmethod
+    def _new_model(params, target_rms=1.0):
+        """The unfitted rating part (or, for implicit feedback, the only part), from
+        parameters whose rules are evaluated (a penalty per unit of row weight is given
+        in the targets' units, ``target_rms``)."""
         if params["solver"] == "gibbs":
+            n_samples = params["n_samples"]
             return BayesianNMF(n_components=params["n_components"],
-                               n_samples=params["n_samples"],
-                               n_kept=min(BayesianNMF().n_kept, params["n_samples"]),
+                               n_samples=None if isinstance(n_samples, auto.Rule) else n_samples,
                                user_bias=params["user_bias"], item_bias=params["item_bias"],
                                random_state=params["random_state"],
                                n_threads=params["n_threads"], dtype=params["dtype"],
                                verbose=params["verbose"])
         names = MaskedNMF().get_params(deep=False)
-        return MaskedNMF(**{name: params[name] for name in names if name in params})
+        part = {name: params[name] for name in names if name in params}
+        if part.get("reg_scale") == "weight":
+            part["l2_W"] = params["l2_W"] * target_rms
+            part["l2_H"] = params["l2_H"] * target_rms
+        return MaskedNMF(**part)
 
     @staticmethod
-    def _preference_part_params(params):
-        """MaskedNMF parameters of the preference part (explicit feedback)."""
-        l2 = params["preference_l2"]
+    def _preference_part_params(params, target_rms=1.0):
+        """MaskedNMF parameters of the preference part (explicit feedback): its penalty is
+        per unit of a row's weight and of the targets' scale ``target_rms``."""
+        l2 = params["preference_l2"] * target_rms
         return dict(n_components=params["preference_components"], solver="als",
                     init=params["init"], max_iter=params["max_iter"], tol=params["tol"],
-                    l2_W=l2, l2_H=l2, feedback="implicit", alpha=params["alpha"],
-                    missing_weight=params["missing_weight"], preference=params["preference"],
-                    n_init=params["n_init"], random_state=params["random_state"],
-                    n_threads=params["n_threads"], dtype=params["dtype"],
-                    verbose=params["verbose"])
+                    l2_W=l2, l2_H=l2, reg_scale="weight", feedback="implicit",
+                    alpha=params["alpha"], missing_weight=params["missing_weight"],
+                    preference=params["preference"], n_init=params["n_init"],
+                    random_state=params["random_state"], n_threads=params["n_threads"],
+                    dtype=params["dtype"], verbose=params["verbose"])
 
     def _as_ratings(self, ratings, user_col, item_col, rating_col, duplicates):
-        """The training data as a RatingsMatrix with labels and column names."""
+        """The training data as a RatingsMatrix with labels and column names, and what it
+        holds, one of :data:`nmfrec.ratings.FEEDBACK_KINDS` (count values are stored as
+        their confidences, see :mod:`nmfrec._clicks`)."""
         dtype = np.dtype(self.dtype)
         if is_spark_frame(ratings):
             return SparkRatings.from_frame(ratings, user_col, item_col, rating_col,
-                                           duplicates=duplicates, dtype=dtype)
+                                           duplicates=duplicates, dtype=dtype,
+                                           feedback=self.feedback)
         frame = to_pandas(ratings)
         if frame is not None:
-            return RatingsMatrix.from_frame(frame, user_col, item_col, rating_col,
-                                            duplicates=duplicates, dtype=dtype)
-        if sp.issparse(ratings):
-            R = RatingsMatrix.from_sparse(ratings, dtype=dtype, name="ratings")
-        elif isinstance(ratings, RatingsMatrix):
-            R = ratings.astype(dtype)
+            ucol, icol, vcol, kind = feedback_columns(frame, user_col, item_col, rating_col,
+                                                      feedback=self.feedback)
+            if kind == "clicks":
+                frame, vcol = interactions_frame(frame, ucol, icol)
+            R = RatingsMatrix.from_frame(frame, ucol, icol, vcol, duplicates=duplicates,
+                                         dtype=dtype)
+            if kind == "clicks":
+                R = RatingsMatrix(R.csr, R.csc, R.users, R.items, (ucol, icol, None))
+        elif sp.issparse(ratings) or isinstance(ratings, RatingsMatrix):
+            R = (RatingsMatrix.from_sparse(ratings, dtype=dtype, name="ratings")
+                 if sp.issparse(ratings) else ratings.astype(dtype)).with_labels()
+            if R.columns is None:
+                R = RatingsMatrix(R.csr, R.csc, R.users, R.items, ("user", "item", "rating"))
+            kind = "ratings" if self.feedback != "implicit" else None
         else:
             raise TypeError(f"ratings must be {FRAME_TYPES} (user, item, rating), a Spark "
                             f"DataFrame, a scipy sparse matrix or a RatingsMatrix; got "
                             f"{type_name(ratings)}. For a dense array with NaN for missing, "
                             "use RatingsMatrix.from_dense(X).")
-        R = R.with_labels()
-        return R if R.columns is not None else RatingsMatrix(R.csr, R.csc, R.users, R.items,
-                                                             ("user", "item", "rating"))
+        if kind != "ratings":
+            # implicit values: all ones are clicks, others counts (their confidences)
+            kind = "clicks" if np.all(R.csr.data == 1) else "counts"
+            if kind == "counts":
+                R = R.map_values(confidence_values)
+        return R, kind
 
     def set_item_titles(self, titles):
         """Attach item titles, shown as a ``title`` column in every ranking.
@@ -646,8 +723,11 @@ class Recommender(ParamsBase):
     def predicts_ratings(self):
         """Whether :meth:`predict` returns ratings (explicit feedback) rather than
         preference scores (implicit feedback): evaluation scores RMSE only for the former.
+        Fitted, what the fit chose (``feedback_``); before, what ``feedback`` says (with
+        None, a table of ratings is assumed).
         """
-        return self.feedback != "implicit"
+        feedback = self.__dict__.get("feedback_", self.feedback)
+        return feedback != "implicit"
 
     def _frame_columns(self, frame, roles, user_col=None, item_col=None, rating_col=None):
         """Columns of ``frame`` for ``roles``: the given names, else those of ``fit``
