@@ -40,6 +40,7 @@ class _Removed:
 
     def __set_name__(self, owner, name):
         self.name = name
+        self.__doc__ = f"Removed: {self.instead.format(cls='model')}"   # for help()
 
     def __get__(self, obj, owner=None):
         cls = (owner or type(obj)).__name__
@@ -47,7 +48,7 @@ class _Removed:
                              name=self.name, obj=obj)
 
     def __repr__(self):
-        return f"<removed: {self.instead.format(cls='model')}>"
+        return f"<{self.__doc__}>"
 
 
 class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):

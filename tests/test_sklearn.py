@@ -12,6 +12,7 @@ fails two (FAILED); Recommender, an estimator on ratings tables rather than on f
 matrices, passes 12 and fails the rest (FAILED).
 """
 
+import pydoc
 import re
 import warnings
 from functools import partial
@@ -177,6 +178,10 @@ def test_the_matrix_estimators_have_no_predict_and_say_what_replaced_it():
                                rf"training matrix, or {name}\.complete\(X\) for every "
                                "entry of new rows"):
                 est.predict([0], [1])
+        # help() says it too, where the method was
+        assert ("predict\n |      Removed: it is a transformer, as scikit-learn's NMF is. Use "
+                "model.predict_entries(rows, cols)") in pydoc.render_doc(
+                    type(model), renderer=pydoc.plaintext)
         # any other missing attribute keeps Python's own message
         with pytest.raises(AttributeError, match=rf"^'{name}' object has no attribute 'W_'$"):
             model.W_
