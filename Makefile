@@ -2,11 +2,14 @@
 #   make demo   evaluate nmfrec on MovieLens 100K (downloaded if missing; offline, on the
 #               synthetic set, saying so)
 #   make test   run the test suite
-# Both create .venv and install what they need first.
+# Both create .venv and install what they need first. CI also runs
+#   make test-newest   the suite on the newest release of every dependency (pandas 3)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+NEWEST := .venv-newest
+NBIN   := $(NEWEST)/bin
 
 # Data: nmfrec looks in $NMFREC_DATA, else the user cache (~/.cache/nmfrec), and
 # downloads MovieLens 100K there when it is missing (without a network, demo goes on
@@ -16,7 +19,7 @@ ifneq ($(wildcard ../shared/data/ml-100k/u.data),)
 export NMFREC_DATA ?= $(abspath ../shared/data)
 endif
 
-.PHONY: demo test install install-bench bench clean
+.PHONY: demo test test-newest install install-bench bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +43,27 @@ install-bench: $(VENV)/.installed-bench
 test: install
 	$(BIN)/python -m pytest
 
+# make test runs on pandas 2 (the dev extra's pin); users on Python >= 3.11 get pandas 3.
+# This runs the suite on what `pip install nmfrec` installs today: the newest release of
+# every dependency, in an environment rebuilt on every run so that it follows releases.
+# 1. nmfrec alone, no extra: it installs and works (warmup fits, predicts and ranks);
+# 2. with the test tools: the whole suite. No pyarrow, so pandas keeps strings in its own
+#    string type, as a plain install does; Spark's tests skip;
+# 3. with the spark extra (pyspark, pyarrow): the tests that need them (Spark's, README's
+#    Spark example, Parquet); with NMFREC_REQUIRE_SPARK=1, as CI sets it, they must run.
+test-newest:
+	$(PYTHON) -m venv --clear $(NEWEST)
+	$(NBIN)/python -m pip install --quiet --upgrade pip
+	$(NBIN)/python -m pip install --quiet -e .
+	$(NBIN)/python .ci/newest_versions.py
+	$(NBIN)/python -m nmfrec.warmup
+	$(NBIN)/nmfrec --help > /dev/null
+	$(NBIN)/python -m pip install --quiet -e ".[test]"
+	NMFREC_REQUIRE_SPARK=0 $(NBIN)/python -m pytest
+	$(NBIN)/python -m pip install --quiet -e ".[test,spark]"
+	$(NBIN)/python .ci/newest_versions.py pyarrow pyspark
+	$(NBIN)/python -m pytest tests/test_spark.py tests/test_readme.py tests/test_io.py
+
 # the default model at both jobs (rating prediction and top-10 ranking) beside the
 # baselines, on MovieLens 100K's five official folds
 demo: install
@@ -51,4 +75,4 @@ bench: install-bench
 	$(BIN)/python benchmarks/speed.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(NEWEST) build *.egg-info .pytest_cache

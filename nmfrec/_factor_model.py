@@ -6,8 +6,12 @@ fitted model has row factors ``W_`` (n_rows, n_factors_) and column factors
 ``components_`` (n_factors_, n_cols), and its value at (u, i) is ``W_[u] . components_[:,
 i]``. Given that, and a subclass's fold-in of new rows (``_solve_rows``), the rest is the
 same for both and written here once: scikit-learn's transformer surface (``transform``,
-``inverse_transform``, tags, feature names), predictions at positions and for new rows,
-re-solving rows, the hold-out ``score``, and input checking.
+``inverse_transform``, tags, feature names), the model's values at entries of the training
+matrix (``predict_entries``) and for every entry of new rows (``complete``), re-solving
+rows, the hold-out ``score``, and input checking.
+
+Like scikit-learn's ``NMF``, these transformers have no ``predict``: scikit-learn takes a
+``predict(X)`` to return one value per row of ``X``, and the model's values are a matrix.
 """
 
 from __future__ import annotations
@@ -24,6 +28,27 @@ from .exceptions import NotFittedError
 from .ratings import RatingsMatrix, alternate_split, as_ratings_matrix
 
 __all__ = ["FactorModel"]
+
+
+class _Removed:
+    """A method that was removed: reading it raises an AttributeError saying what replaced
+    it. ``hasattr`` is False on the class and on its instances, as for a name never
+    defined, so scikit-learn's checks and wrappers see no such method."""
+
+    def __init__(self, instead):
+        self.instead = instead
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.__doc__ = f"Removed: {self.instead.format(cls='model')}"   # for help()
+
+    def __get__(self, obj, owner=None):
+        cls = (owner or type(obj)).__name__
+        raise AttributeError(f"{cls} has no {self.name}: {self.instead.format(cls=cls)}",
+                             name=self.name, obj=obj)
+
+    def __repr__(self):
+        return f"<{self.__doc__}>"
 
 
 class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase):
@@ -84,38 +109,36 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
                              f"{self.factor_names_[-1]}).")
         return np.asarray(X @ self.components_)
 
-    def predict(self, rows, cols=None):
-        """Model values: at positions of the training matrix, or every entry of new rows.
+    def predict_entries(self, rows, cols):
+        """The model's values at entries of the training matrix: fills in missing ratings.
 
-        ``predict(rows, cols)`` gives ``W_[rows] . components_[:, cols]`` (offsets
-        included) for row and column indices of the training matrix, the way to fill in
-        its missing entries. ``predict(X)`` gives the completed matrix of new rows,
-        ``inverse_transform(transform(X))``.
+        ``predict_entries(rows, cols)[j]`` is ``W_[rows[j]] . components_[:, cols[j]]``
+        (offsets included), for row and column indices of the matrix the model was fitted
+        on.
 
         Parameters
         ----------
-        rows : array-like of int, or matrix
-            With ``cols``: row indices in the training matrix. Without: new rows, as
-            :meth:`transform` takes them (sparse, dense with NaN, or RatingsMatrix).
-        cols : array-like of int, same shape as ``rows``, optional
+        rows : array-like of int
+            Row indices in the training matrix.
+        cols : array-like of int, same shape as ``rows``
             Column indices in the training matrix.
 
         Returns
         -------
-        ndarray
-            Float, the shape of ``rows`` (with ``cols``); else (n_new_rows, n_cols).
+        ndarray of float64, the shape of ``rows``
 
         Raises
         ------
         ValueError
-            ``rows`` and ``cols`` differ in shape, or ``X`` is not a valid matrix with
-            ``n_features_in_`` columns.
+            ``rows`` and ``cols`` differ in shape.
         IndexError, TypeError
             An index out of range, or indices that are not integers.
+
+        See Also
+        --------
+        complete : every entry of new rows.
         """
-        self._check_fitted("predict")
-        if cols is None:
-            return self.transform(rows) @ self.components_
+        self._check_fitted("predict_entries")
         r = np.asarray(rows)
         c = np.asarray(cols)
         if r.shape != c.shape:
@@ -131,6 +154,32 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         with ThreadLimits(self.n_threads, cap_blas=False):
             K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, Ht, out)
         return out.reshape(r.shape)
+
+    def complete(self, X):
+        """Every entry of new rows, observed or missing, as the model gives it.
+
+        The rows are folded in (:meth:`transform`) and multiplied back:
+        ``inverse_transform(transform(X))``.
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (n_new_rows, n_features_in_)
+            The new rows' observed entries.
+
+        Returns
+        -------
+        ndarray of shape (n_new_rows, n_features_in_)
+
+        See Also
+        --------
+        predict_entries : entries of the training matrix.
+        """
+        self._check_fitted("complete")
+        return self.transform(X) @ self.components_
+
+    predict = _Removed("it is a transformer, as scikit-learn's NMF is. Use "
+                       "{cls}.predict_entries(rows, cols) for entries of the training matrix, "
+                       "or {cls}.complete(X) for every entry of new rows.")
 
     def score(self, X, y=None):
         """How well the model completes new rows: minus the mean squared error on entries

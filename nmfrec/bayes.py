@@ -170,7 +170,7 @@ class BayesianNMF(FactorModel):
     >>> X = rng.random((30, 2)) @ rng.random((2, 20)) * 4 + 1
     >>> X[rng.random(X.shape) < 0.3] = np.nan          # 30% missing
     >>> model = BayesianNMF(n_components=2, n_samples=50, n_kept=10, random_state=0).fit(X)
-    >>> model.predict([0], [1]).shape
+    >>> model.predict_entries([0], [1]).shape
     (1,)
     """
 

@@ -391,7 +391,7 @@ class MaskedNMF(FactorModel):
     >>> X = np.array([[1, 2, np.nan], [2, np.nan, 6], [np.nan, 4, 6.]])
     >>> model = MaskedNMF(n_components=1, random_state=0, max_iter=500, tol=1e-10)
     >>> W = model.fit_transform(X)
-    >>> round(float(model.predict([0], [2])[0]), 2)   # the missing x[0, 2]
+    >>> round(float(model.predict_entries([0], [2])[0]), 2)   # the missing x[0, 2]
     3.0
     """
 

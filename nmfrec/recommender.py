@@ -707,7 +707,7 @@ class Recommender(ParamsBase):
         pred = np.full(u.shape, np.nan)
         known = (u >= 0) & (i >= 0)
         if known.any():
-            pred[known] = self.model_.predict(u[known], i[known])
+            pred[known] = self.model_.predict_entries(u[known], i[known])
         if unknown == "baseline":
             only_item = (u < 0) & (i >= 0)
             only_user = (u >= 0) & (i < 0)
@@ -1259,13 +1259,13 @@ class Recommender(ParamsBase):
         i = item_number(self, item)
         first = "rating" if self.predicts_ratings else "preference"
         frames = [_parts_frame(self.model_, u, i, first, lambda n: n)]
-        total = float(self.model_.predict(np.array([u]), np.array([i]))[0])
+        total = float(self.model_.predict_entries(np.array([u]), np.array([i]))[0])
         ranking_score = total
         if self.ranking_model_ is not self.model_:
             frames.append(_parts_frame(self.ranking_model_, u, i, "preference",
                                        _preference_name))
-            ranking_score = float(self.ranking_model_.predict(np.array([u]),
-                                                              np.array([i]))[0])
+            ranking_score = float(self.ranking_model_.predict_entries(np.array([u]),
+                                                                      np.array([i]))[0])
         frame = pd.concat(frames, ignore_index=True)
         lo, hi = self.rating_range_
         frame.attrs["prediction"] = total
@@ -1471,6 +1471,11 @@ class Recommender(ParamsBase):
         return rec
 
     # ================================================================== helpers
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True           # fit takes a users x items sparse matrix
+        return tags
+
     def __sklearn_is_fitted__(self):
         return "model_" in self.__dict__
 

@@ -1,9 +1,11 @@
 """Shared fixtures: where the real MovieLens 100K is, and a sandbox that keeps tests offline.
 
-* ``movielens_home``: the folder holding ``ml-100k/``, from ``$NMFREC_DATA`` or, on a
-  development machine, ``../shared/data`` beside the checkout; tests that need it are
-  skipped with the reason when neither holds it. The library itself knows neither path
-  convention beyond ``NMFREC_DATA``: tests pass the folder explicitly.
+* ``movielens_home``: the data home holding ``ml-100k/``, found as the library finds it
+  (:func:`nmfrec.datasets.find_movielens`: ``$NMFREC_DATA``, else the user cache, where
+  ``make demo`` downloads it); tests that need it are skipped, saying where the library
+  looked and how to get the data, when it is not there. The search runs once, before
+  any test moves the user cache; tests pass the folder explicitly. (``make test`` sets
+  ``NMFREC_DATA`` to ``../shared/data`` on a development machine that keeps it there.)
 * ``spark``: one ``local[2]`` SparkSession for the whole run (tasks retried up to four
   times). Without pyspark or a Java runtime the tests that use it skip with the reason;
   with ``NMFREC_REQUIRE_SPARK=1`` (set by ``.ci/run``) that is a failure instead, so CI
@@ -25,30 +27,36 @@ from pathlib import Path
 import pytest
 import requests
 
-from nmfrec.datasets import ENV_VAR, find_movielens
-
-ROOT = Path(__file__).resolve().parents[1]
+from nmfrec.datasets import ENV_VAR, data_home_source, find_movielens, get_data_home
 
 
 def _find_movielens_home():
-    """``$NMFREC_DATA`` if it holds ml-100k, else ``../shared/data`` beside the checkout."""
-    for cand in (os.environ.get(ENV_VAR), ROOT.parent / "shared" / "data"):
-        if cand and find_movielens("ml-100k", cand) is not None:
-            folder = find_movielens("ml-100k", cand)
-            return folder.parent if folder.name == "ml-100k" else folder
-    return None
+    """The data home holding ml-100k, by the library's own search order, or None."""
+    folder = find_movielens("ml-100k")
+    if folder is None:
+        return None
+    return folder.parent if folder.name == "ml-100k" else folder
+
+
+def _no_movielens_reason():
+    """Why the MovieLens tests skip: where the library looked, and how to get the data."""
+    home, source = get_data_home(), data_home_source()
+    where = "the user cache" if source == "user cache" else f"${source}"
+    return (f"MovieLens 100K not found: looked for ml-100k in {home} ({where}). "
+            "`make demo` downloads it there (or nmfrec.datasets.fetch_movielens()); "
+            f"set {ENV_VAR} to a folder that holds ml-100k/ to use another copy")
 
 
 # decided once, before any test changes the environment
 MOVIELENS_HOME = _find_movielens_home()
+NO_MOVIELENS = _no_movielens_reason() if MOVIELENS_HOME is None else None
 
 
 @pytest.fixture(scope="session")
 def movielens_home() -> Path:
     """The data home holding the real ``ml-100k/`` (skips the test when there is none)."""
     if MOVIELENS_HOME is None:
-        pytest.skip(f"MovieLens 100K not found: set {ENV_VAR} to the folder holding "
-                    "ml-100k/, or put it in ../shared/data beside the checkout")
+        pytest.skip(NO_MOVIELENS)
     return MOVIELENS_HOME
 
 

@@ -128,7 +128,7 @@ def test_planted_low_rank_is_recovered_near_the_noise_level():
     train, truth, held = planted()
     model = BayesianNMF(n_components=3, **FAST).fit(train)
     rows, cols = np.nonzero(held)
-    err = model.predict(rows, cols) - truth[rows, cols]
+    err = model.predict_entries(rows, cols) - truth[rows, cols]
     assert np.sqrt(np.mean(err ** 2)) < 0.2          # noise 0.3 on each observed entry
     # components stay non-negative in every kept draw, offsets may be signed
     comp = np.char.startswith(np.array(model.factor_names_), "c")
@@ -160,11 +160,11 @@ def test_with_nothing_to_factor_it_does_no_worse_than_a_baseline():
     global_mean = np.sqrt(np.mean((mu - truth) ** 2))
 
     model = BayesianNMF(**FAST).fit(train)
-    rmse = np.sqrt(np.mean((model.predict(rows, cols) - truth) ** 2))
+    rmse = np.sqrt(np.mean((model.predict_entries(rows, cols) - truth) ** 2))
     assert rmse <= baseline + 0.01 < global_mean
     # a penalized NMF with a heavy penalty, by contrast, shrinks toward 0
     heavy = MaskedNMF(6, l2_W=50.0, l2_H=50.0, max_iter=100, random_state=0).fit(train)
-    assert np.sqrt(np.mean((heavy.predict(rows, cols) - truth) ** 2)) > global_mean
+    assert np.sqrt(np.mean((heavy.predict_entries(rows, cols) - truth) ** 2)) > global_mean
 
 
 def test_same_seed_same_model_whatever_the_threads():
@@ -184,7 +184,7 @@ def test_the_rating_scale_does_not_matter():
     ref = BayesianNMF(**FAST).fit(train)
     for scale in (1e-3, 7.0, 1e4):
         model = BayesianNMF(**FAST).fit(train * scale)
-        np.testing.assert_allclose(model.predict(rows, cols) / scale, ref.predict(rows, cols),
+        np.testing.assert_allclose(model.predict_entries(rows, cols) / scale, ref.predict_entries(rows, cols),
                                    rtol=1e-6)
 
 
@@ -211,7 +211,7 @@ def test_fold_in_is_each_draws_posterior_mode():
                    options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
     np.testing.assert_allclose(W[1, :nf - 1] / f, ref.x, atol=1e-5)
     # predictions of new rows are those folded-in factors times the column factors
-    np.testing.assert_allclose(model.predict(new), W @ model.components_)
+    np.testing.assert_allclose(model.complete(new), W @ model.components_)
 
 
 def test_fitted_state_round_trips_and_predictions_are_the_kept_draws_average():
@@ -219,7 +219,7 @@ def test_fitted_state_round_trips_and_predictions_are_the_kept_draws_average():
     model = BayesianNMF(**FAST).fit(train)
     other = BayesianNMF(**FAST).set_fitted_state(model.get_fitted_state())
     rows, cols = np.nonzero(held)
-    np.testing.assert_array_equal(other.predict(rows, cols), model.predict(rows, cols))
+    np.testing.assert_array_equal(other.predict_entries(rows, cols), model.predict_entries(rows, cols))
     np.testing.assert_array_equal(other.transform(train[:4]), model.transform(train[:4]))
     # blocks of W_ and components_ are the kept draws: the prediction is their mean times s
     nf, kept = model.n_factors_per_draw, model.noise_precision_.size
@@ -238,8 +238,8 @@ def test_scikit_learn_habits():
     est = BayesianNMF(n_samples=20, n_burnin=5, n_kept=5, random_state=0)
     with pytest.raises(SklearnNotFitted):
         check_is_fitted(est)
-    with pytest.raises(NotFittedError, match="not fitted yet; call fit before predict"):
-        est.predict([0], [0])
+    with pytest.raises(NotFittedError, match="not fitted yet; call fit before predict_entries"):
+        est.predict_entries([0], [0])
     fitted = clone(est).fit(train)
     check_is_fitted(fitted)
     assert fitted.get_feature_names_out()[:2].tolist() == ["bayesiannmf0", "bayesiannmf1"]
@@ -267,4 +267,4 @@ def test_bad_data_is_named():
     with pytest.raises(ValueError, match="X has 3 columns, but BayesianNMF was fitted with 2"):
         model.transform(np.ones((1, 3)))
     with pytest.raises(IndexError, match="rows index 5 is out of range"):
-        model.predict([5], [0])
+        model.predict_entries([5], [0])

@@ -37,7 +37,7 @@ def test_the_two_parts_and_what_each_answers(fitted):
     assert rec.predicts_ratings
     # predict is the rating part, clipped; recommend ranks by the preference part
     u, i = rec.users_.number(1), rec.items_.number(101)
-    raw = float(rec.model_.predict([u], [i])[0])
+    raw = float(rec.model_.predict_entries([u], [i])[0])
     assert rec.predict(1, 101, clip=False) == raw
     assert rec.predict(1, 101) == np.clip(raw, 1, 5)
     S = rec.ranking_model_.W_ @ rec.ranking_model_.components_

@@ -85,7 +85,7 @@ def test_interrupted_fresh_fit_stays_unfitted(monkeypatch, solver, capsys):
         model.fit(X)
     assert calls == [1, 2, 3]
     with pytest.raises(NotFittedError):
-        model.predict([0], [0])
+        model.predict_entries([0], [0])
     assert not [n for n in vars(model) if n.endswith("_")]
     rec = Recommender(**PARAMS, solver=solver, verbose=1)
     with pytest.raises(KeyboardInterrupt):

@@ -115,7 +115,7 @@ def test_planted_low_rank_is_recovered(planted):
     rmse = {}
     for solver, max_iter in (("als", 100), ("mu", 500), ("pgd", 300)):
         model = MaskedNMF(8, solver=solver, random_state=0, max_iter=max_iter, tol=1e-6).fit(X)
-        rmse[solver] = np.sqrt(np.mean((model.predict(rt, ct) - vt) ** 2))
+        rmse[solver] = np.sqrt(np.mean((model.predict_entries(rt, ct) - vt) ** 2))
     assert rmse["als"] <= 1.2 * sigma, rmse
     assert rmse["mu"] <= 1.15 * rmse["als"], rmse
     assert rmse["pgd"] <= 1.15 * rmse["als"], rmse
@@ -170,8 +170,8 @@ def test_observed_zeros_are_observations():
     good = MaskedNMF(**kw).fit(observed)
     bad = MaskedNMF(**kw).fit(zeros_missing)
     r, c = np.nonzero(held)
-    err_good = np.sqrt(np.mean(good.predict(r, c) ** 2))
-    err_bad = np.sqrt(np.mean(bad.predict(r, c) ** 2))
+    err_good = np.sqrt(np.mean(good.predict_entries(r, c) ** 2))
+    err_bad = np.sqrt(np.mean(bad.predict_entries(r, c) ** 2))
     assert err_good < 0.1
     assert err_bad > 1.0
     # the same zeros stored explicitly in a sparse matrix are observed too
@@ -273,7 +273,7 @@ def test_float32_agrees_with_float64(medium):
     b = MaskedNMF(5, random_state=0, max_iter=30, tol=0.0, dtype="float32").fit(medium)
     assert b.W_.dtype == np.float32 and b.components_.dtype == np.float32
     rows, cols = medium.nonzero()
-    np.testing.assert_allclose(b.predict(rows, cols), a.predict(rows, cols), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(b.predict_entries(rows, cols), a.predict_entries(rows, cols), rtol=2e-3, atol=2e-3)
     assert b.reconstruction_err_ == pytest.approx(a.reconstruction_err_, rel=1e-3)
 
 
@@ -289,7 +289,7 @@ def test_two_million_squared_with_twenty_thousand_entries(solver, init):
     model = MaskedNMF(2, solver=solver, init=init, random_state=0, max_iter=2).fit(X)
     assert model.W_.shape == (m, 2) and model.components_.shape == (2, n)
     assert np.all(np.isfinite(model.loss_history_))
-    assert model.predict(rows[:5], cols[:5]).shape == (5,)
+    assert model.predict_entries(rows[:5], cols[:5]).shape == (5,)
 
 
 # ------------------------------------------------------------------ sklearn conventions
@@ -353,14 +353,14 @@ def test_not_fitted_and_shape_errors():
     with pytest.raises(NotFittedError, match="not fitted yet; call fit before transform"):
         m.transform(np.ones((2, 3)))
     with pytest.raises(NotFittedError):
-        m.predict([0], [0])
+        m.predict_entries([0], [0])
     m.fit(np.ones((4, 3)) + np.eye(4, 3))
     with pytest.raises(ValueError, match="X has 5 columns, but MaskedNMF was fitted with 3"):
         m.transform(np.ones((2, 5)))
     with pytest.raises(IndexError, match="cols index 3 is out of range"):
-        m.predict([0], [3])
+        m.predict_entries([0], [3])
     with pytest.raises(ValueError, match="same shape"):
-        m.predict([0, 1], [0])
+        m.predict_entries([0, 1], [0])
 
 
 def test_custom_init_errors():
@@ -388,7 +388,7 @@ def test_biases_are_extra_columns_paired_with_fixed_ones(medium):
     rows, cols = medium.nonzero()
     manual = (np.einsum("ij,ij->i", m.W_[rows, :3], m.components_.T[cols, :3])
               + m.user_bias_[rows] + m.item_bias_[cols])
-    np.testing.assert_allclose(m.predict(rows, cols), manual, rtol=1e-12)
+    np.testing.assert_allclose(m.predict_entries(rows, cols), manual, rtol=1e-12)
     # the penalty leaves the constant columns out: the objective is the NumPy reference
     X = np.full(medium.shape, np.nan)
     X[rows, cols] = medium.data
@@ -410,7 +410,7 @@ def test_biases_improve_a_biased_matrix():
     kw = dict(random_state=0, max_iter=300, tol=1e-8)
     plain = MaskedNMF(1, **kw).fit(Xo)
     biased = MaskedNMF(1, user_bias=True, item_bias=True, **kw).fit(Xo)
-    err = lambda mdl: np.sqrt(np.mean((mdl.predict(r, c) - X[r, c]) ** 2))  # noqa: E731
+    err = lambda mdl: np.sqrt(np.mean((mdl.predict_entries(r, c) - X[r, c]) ** 2))  # noqa: E731
     assert err(biased) < 0.05 < err(plain)
 
 
@@ -531,7 +531,7 @@ def test_fitted_state_round_trips_into_a_new_estimator(medium):
                           "reconstruction_err", "init", "fit_time"}
     b = MaskedNMF(**a.get_params()).set_fitted_state(state)
     rows, cols = medium.nonzero()
-    np.testing.assert_array_equal(b.predict(rows, cols), a.predict(rows, cols))
+    np.testing.assert_array_equal(b.predict_entries(rows, cols), a.predict_entries(rows, cols))
     np.testing.assert_array_equal(b.transform(medium[:5]), a.transform(medium[:5]))
     for name in ("n_iter_", "converged_", "reconstruction_err_", "init_", "fit_time_",
                  "factor_names_", "n_components_", "n_factors_", "n_features_in_"):

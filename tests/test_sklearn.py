@@ -1,31 +1,19 @@
-"""MaskedNMF and Recommender as scikit-learn estimators.
+"""MaskedNMF, BayesianNMF and Recommender as scikit-learn estimators.
 
-scikit-learn's own ``check_estimator`` suite is run on its ``NMF`` and on ``MaskedNMF``;
-every check that ``NMF`` passes, ``MaskedNMF`` passes too, except where listed below with
-the reason. With scikit-learn 1.9, NMF passes 45 checks; MaskedNMF passes these 42:
+scikit-learn's own ``check_estimator`` suite runs on its ``NMF`` and on nmfrec's three
+estimators. ``MaskedNMF`` passes every check that ``NMF`` passes. A check that one of
+nmfrec's estimators fails, skips or does not run is listed below with the reason, and the
+tests fail when the list and the results part ways (a check that starts to pass must
+leave the list; a new failure must be explained).
 
-check_estimator_cloneable, check_estimator_tags_renamed, check_valid_tag_types,
-check_estimator_repr, check_no_attributes_set_in_init, check_fit_score_takes_y,
-check_estimators_overwrite_params, check_dont_overwrite_parameters,
-check_estimators_fit_returns_self, check_readonly_memmap_input, check_estimators_unfitted,
-check_do_not_raise_errors_in_init_or_set_params, check_n_features_in_after_fitting,
-check_mixin_order, check_positive_only_tag_during_fit, check_estimators_dtypes,
-check_complex_data, check_dtype_object, check_estimators_empty_data_messages,
-check_pipeline_consistency, check_estimator_sparse_tag, check_estimators_pickle,
-check_f_contiguous_array_estimator, check_transformer_data_not_an_array,
-check_transformer_general, check_transformer_preserve_dtypes (for float64, the dtype
-parameter: the factors' type does not follow the input's), check_transformers_unfitted,
-check_transformer_n_iter, check_parameters_default_constructible,
-check_methods_sample_order_invariance, check_methods_subset_invariance,
-check_fit2d_1sample, check_fit2d_1feature, check_get_params_invariance, check_set_params,
-check_dict_unchanged, check_fit_idempotent, check_fit_check_is_fitted, check_n_features_in,
-check_fit1d, check_fit2d_predict1d, check_fit_non_negative.
-
-check_estimator_sparse_array and check_estimator_sparse_matrix pass on MaskedNMF without
-``predict`` (DEVIATIONS says why they fail with it); check_estimators_nan_inf is not run
-(NOT_RUN); check_array_api_input is skipped for both (SCIPY_ARRAY_API unset).
+With scikit-learn 1.9, NMF passes 45 checks and skips one. MaskedNMF passes 44, skips the
+same one, and does not run check_estimators_nan_inf (NOT_RUN); BayesianNMF passes 42 and
+fails two (FAILED); Recommender, an estimator on ratings tables rather than on feature
+matrices, passes 12 and fails the rest (FAILED).
 """
 
+import pydoc
+import re
 import warnings
 from functools import partial
 from unittest import SkipTest
@@ -45,35 +33,69 @@ from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import estimator_checks_generator
 from sklearn.utils.validation import check_is_fitted
 
-from nmfrec import ConvergenceWarning, MaskedNMF, NotFittedError, Recommender
+from nmfrec import BayesianNMF, ConvergenceWarning, MaskedNMF, NotFittedError, Recommender
 
 from _reference import dense_objective, random_masked
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
-#: Checks NMF runs that MaskedNMF's tags leave out, and why.
+#: Checks that skip themselves, for scikit-learn's NMF as for nmfrec's estimators, and why.
+SKIPPED = {
+    "check_array_api_input": "runs only with SCIPY_ARRAY_API=1 set before scipy is imported "
+                             "(array API support is experimental in scipy and scikit-learn)",
+}
+
+#: Checks NMF runs that the tags of MaskedNMF and BayesianNMF leave out, and why.
 NOT_RUN = {
-    "check_estimators_nan_inf": "the tags allow NaN: in MaskedNMF NaN marks a missing entry, "
-                                "what the estimator is for (infinite values are refused, "
-                                "see test_nmf.py::test_bad_data_is_named)",
+    "check_estimators_nan_inf": "the tags allow NaN: in a matrix estimator NaN marks a "
+                                "missing entry, what the estimator is for (infinite values "
+                                "are refused, see test_nmf.py::test_bad_data_is_named)",
 }
 
-#: Checks MaskedNMF fails for a reason of its API, and why.
-DEVIATIONS = {
-    "check_estimator_sparse_array": "the checks assume that predict(X) returns one value "
-                                    "per row; MaskedNMF.predict(X) returns the completed "
-                                    "rows (n_rows, n_cols), and predict(rows, cols) the "
-                                    "model's values at positions of the training matrix",
-    "check_estimator_sparse_matrix": "as check_estimator_sparse_array",
+_RATINGS_TABLE = ("Recommender.fit takes ratings (a DataFrame of user, item and rating, a "
+                  "users x items sparse matrix, or a RatingsMatrix), not a dense array of "
+                  "features, and refuses the check's array with a TypeError that says so",
+                  r"TypeError: ratings must be a pandas DataFrame \(user, item, rating\), a "
+                  r"scipy sparse matrix or a RatingsMatrix; got (ndarray|memmap)")
+_PREDICT_PAIRS = ("the check fits a sparse users x items matrix, which Recommender takes as "
+                  "ratings, then calls predict(X) with it: Recommender.predict takes (user, "
+                  "item) pairs, and its TypeError names them, not sparse input",
+                  r"TypeError: predict needs an item: predict\(user, item\)")
+_SAMPLE_NOT_MODE = ("fit_transform returns the training rows' kept Gibbs draws, transform "
+                    "each draw's posterior mode of a row given that draw's column factors "
+                    "(a fold-in): a sample and the mode of the same posterior differ by about "
+                    "the posterior's spread, far beyond the check's tolerance of 0.01",
+                    r"fit_transform and transform outcomes not consistent in BayesianNMF")
+
+#: Checks each of nmfrec's estimators fails: {check: (reason, the failure it gives)}.
+FAILED = {
+    "MaskedNMF": {},
+    "BayesianNMF": {
+        "check_transformer_general": _SAMPLE_NOT_MODE,
+        "check_transformer_data_not_an_array": _SAMPLE_NOT_MODE,
+    },
+    "Recommender": {
+        **{name: _RATINGS_TABLE for name in (
+            "check_fit_score_takes_y", "check_estimators_overwrite_params",
+            "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+            "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+            "check_positive_only_tag_during_fit", "check_estimators_dtypes",
+            "check_complex_data", "check_dtype_object", "check_estimators_empty_data_messages",
+            "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+            "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
+            "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature",
+            "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted",
+            "check_n_features_in", "check_fit1d", "check_fit2d_predict1d")},
+        "check_estimator_sparse_array": _PREDICT_PAIRS,
+        "check_estimator_sparse_matrix": _PREDICT_PAIRS,
+    },
 }
 
-
-class _TransformerOnly(MaskedNMF):
-    """MaskedNMF without ``predict``: a plain transformer, as NMF is."""
-
-    @property
-    def predict(self):
-        raise AttributeError("predict")
+ESTIMATORS = {
+    "MaskedNMF": MaskedNMF(n_components=2),
+    "BayesianNMF": BayesianNMF(n_components=2, n_samples=20, n_burnin=5, n_kept=5),
+    "Recommender": Recommender(n_components=2, max_iter=5),
+}
 
 
 def _name(check):
@@ -81,7 +103,11 @@ def _name(check):
 
 
 def _run_checks(estimator):
-    """{check name: "passed" | "skipped" | "failed: ..."} (a check may run twice)."""
+    """{check name: "passed" | "skipped" | "failed: ..."} (a check may run twice).
+
+    A failure reads ``failed: <type>: <message>``, followed by ``(from <type>:
+    <message>)`` for the exception the check's assertion was raised from.
+    """
     results = {}
     for est, check in estimator_checks_generator(estimator, legacy=True):
         try:
@@ -93,6 +119,9 @@ def _run_checks(estimator):
             status = "skipped"
         except Exception as e:  # noqa: BLE001 - reported per check
             status = f"failed: {type(e).__name__}: {e}"
+            cause = e.__cause__ or e.__context__
+            if cause is not None:
+                status += f" (from {type(cause).__name__}: {cause})"
         previous = results.get(_name(check), "passed")
         results[_name(check)] = status if previous == "passed" else previous
     return results
@@ -100,27 +129,65 @@ def _run_checks(estimator):
 
 @pytest.fixture(scope="module")
 def check_results():
-    return (_run_checks(NMF(n_components=2, max_iter=500)),
-            _run_checks(MaskedNMF(n_components=2)),
-            _run_checks(_TransformerOnly(n_components=2)))
+    results = {name: _run_checks(est) for name, est in ESTIMATORS.items()}
+    results["NMF"] = _run_checks(NMF(n_components=2, max_iter=500))
+    return results
+
+
+def _with(results, status):
+    return {name for name, got in results.items() if got.startswith(status)}
 
 
 def test_maskednmf_passes_every_check_that_sklearn_nmf_passes(check_results):
-    theirs, ours, transformer_only = check_results
-    passed_by_nmf = sorted(name for name, status in theirs.items() if status == "passed")
+    theirs, ours = check_results["NMF"], check_results["MaskedNMF"]
+    passed_by_nmf = _with(theirs, "passed")
     assert len(passed_by_nmf) >= 40, theirs       # the suite ran
-    for name in passed_by_nmf:
+    assert _with(theirs, "skipped") == set(SKIPPED), theirs
+    for name in sorted(passed_by_nmf):
         if name in NOT_RUN:
             assert name not in ours, name
-        elif name in DEVIATIONS:
-            # the shape assertion on predict(X) fails; without predict the check passes
-            assert ours[name].startswith("failed: AssertionError"), ours[name]
-            assert transformer_only[name] == "passed", transformer_only[name]
         else:
-            assert ours[name] == "passed", f"{name}: {ours[name]}"
-    # and nothing MaskedNMF runs fails beyond the listed deviations
-    failed = {name for name, status in ours.items() if status.startswith("failed")}
-    assert failed <= set(DEVIATIONS), failed
+            assert ours.get(name) == "passed", f"{name}: {ours.get(name)}"
+
+
+@pytest.mark.parametrize("estimator", list(ESTIMATORS))
+def test_every_check_not_passed_is_listed_with_its_reason(check_results, estimator):
+    results = check_results[estimator]
+    assert len(results) >= 40, results
+    failed = FAILED[estimator]
+    assert _with(results, "failed") == set(failed), {
+        name: got for name, got in results.items() if got.startswith("failed")}
+    for name, (reason, error) in failed.items():
+        assert reason and re.search(error, results[name]), (name, results[name])
+    assert _with(results, "skipped") == set(SKIPPED), results
+    # the tags of the matrix estimators leave out exactly the listed checks of NMF's
+    if estimator != "Recommender":
+        assert set(check_results["NMF"]) - set(results) == set(NOT_RUN)
+
+
+def test_the_matrix_estimators_have_no_predict_and_say_what_replaced_it():
+    X = np.array([[1.0, np.nan, 2.0], [0.5, 2.0, np.nan], [3.0, 1.0, 1.0]])
+    for model in (MaskedNMF(2, random_state=0), BayesianNMF(2, n_samples=5, n_kept=5,
+                                                             random_state=0)):
+        name = type(model).__name__
+        for est in (model, clone(model).fit(X)):
+            assert not hasattr(est, "predict") and not hasattr(type(est), "predict")
+            with pytest.raises(AttributeError, match=rf"{name} has no predict: it is a "
+                               r"transformer, as scikit-learn's NMF is\. Use "
+                               rf"{name}\.predict_entries\(rows, cols\) for entries of the "
+                               rf"training matrix, or {name}\.complete\(X\) for every "
+                               "entry of new rows"):
+                est.predict([0], [1])
+        # help() says it too, where the method was
+        assert ("predict\n |      Removed: it is a transformer, as scikit-learn's NMF is. Use "
+                "model.predict_entries(rows, cols)") in pydoc.render_doc(
+                    type(model), renderer=pydoc.plaintext)
+        # any other missing attribute keeps Python's own message
+        with pytest.raises(AttributeError, match=rf"^'{name}' object has no attribute 'W_'$"):
+            model.W_
+        # and scikit-learn's wrappers see a transformer
+        assert not hasattr(make_pipeline(clone(model)).fit(X), "predict")
+        assert hasattr(make_pipeline(clone(model)).fit(X), "transform")
 
 
 def test_tags_say_sparse_nan_and_non_negative():
@@ -218,15 +285,19 @@ def test_check_is_fitted_and_not_fitted_errors(masked):
 
 
 # ------------------------------------------------------------------ transformer API
-def test_inverse_transform_predict_and_feature_names(masked):
+def test_inverse_transform_complete_predict_entries_and_feature_names(masked):
     model = MaskedNMF(2, user_bias=True, item_bias=True, random_state=0).fit(masked)
     W = model.transform(masked[:5])
     np.testing.assert_allclose(model.inverse_transform(W), W @ model.components_, rtol=1e-12)
-    np.testing.assert_array_equal(model.predict(masked[:5]), model.inverse_transform(W))
-    # predict(rows, cols) is the same model at training positions
+    np.testing.assert_array_equal(model.complete(masked[:5]), model.inverse_transform(W))
+    # predict_entries(rows, cols) is the same model at training positions
     r, c = np.nonzero(~np.isnan(masked))
     S = model.W_ @ model.components_
-    np.testing.assert_allclose(model.predict(r, c), S[r, c], rtol=1e-12)
+    np.testing.assert_allclose(model.predict_entries(r, c), S[r, c], rtol=1e-12)
+    np.testing.assert_allclose(model.predict_entries(r[:10].reshape(5, 2), c[:10].reshape(5, 2)),
+                               S[r[:10], c[:10]].reshape(5, 2), rtol=1e-12)
+    with pytest.raises(NotFittedError, match="call fit before complete"):
+        MaskedNMF(2).complete(masked[:5])
     assert model.get_feature_names_out().tolist() == [f"maskednmf{j}" for j in range(4)]
     with pytest.raises(ValueError, match=r"X has 3 columns, but MaskedNMF has 4 factors "
                                          r"\(c0 \.\. item_bias\)"):
