@@ -11,8 +11,8 @@ Public surface:
 """
 
 from ._version import __version__
-from .exceptions import (ConvergenceWarning, FeedbackWarning, MissingColumnError,
-                         NotFittedError, ProtocolSkippedWarning)
+from .exceptions import (ConvergenceWarning, FallbackWarning, FeedbackWarning,
+                         MissingColumnError, NotFittedError, ProtocolSkippedWarning)
 from . import datasets, evaluation, model_selection
 from .bayes import BayesianNMF
 from .nmf import MaskedNMF
@@ -30,6 +30,7 @@ __all__ = [
     "ConvergenceWarning",
     "MissingColumnError",
     "FeedbackWarning",
+    "FallbackWarning",
     "ProtocolSkippedWarning",
     "datasets",
     "evaluation",

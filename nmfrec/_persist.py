@@ -55,7 +55,7 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_npz", "read_npz", "digest", "
 #: Name and version of the model file format. Bump the version on any incompatible
 #: change; :func:`read_npz` refuses files whose version is newer than the one it knows.
 FORMAT_NAME = "nmfrec.Recommender"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 META_KEY = "__nmfrec_meta__"
 CHECKSUM_KEY = "__nmfrec_sha256__"
 

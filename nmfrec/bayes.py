@@ -24,7 +24,12 @@ from ._validation import Dtype, Interval, Options, RandomState, check_params, ch
 from .exceptions import ConvergenceWarning
 from .nmf import FactorLayout
 
-__all__ = ["BayesianNMF"]
+__all__ = ["BayesianNMF", "PRIORS"]
+
+#: Priors of the components: a Normal-Wishart with a learned mean and precision
+#: (Salakhutdinov & Mnih), or exponential priors with one learned rate per component
+#: (automatic relevance determination).
+PRIORS = ("wishart", "ard")
 
 # Vague hyper-priors (Salakhutdinov & Mnih 2008): Gamma(1, 1) on the noise and bias
 # precisions; Normal-Wishart(m0 = the data's level, beta0 = 2, W0 = I, nu0 = k) on the
@@ -180,6 +185,7 @@ class BayesianNMF(FactorModel):
         "n_burnin": [Options(None), Interval("int", 0, None)],
         "n_kept": [Options(None), Interval("int", 1, None)],
         "n_sweeps": [Interval("int", 1, None)],
+        "prior": [Options(*PRIORS)],
         "user_bias": [Options(True, False)],
         "item_bias": [Options(True, False)],
         "random_state": [RandomState()],
@@ -189,13 +195,14 @@ class BayesianNMF(FactorModel):
     }
 
     def __init__(self, n_components=None, *, n_samples=None, n_burnin=None, n_kept=None, n_sweeps=8,
-                 user_bias=True, item_bias=True, random_state=None, n_threads=None,
-                 dtype="float64", verbose=0):
+                 prior="wishart", user_bias=True, item_bias=True, random_state=None,
+                 n_threads=None, dtype="float64", verbose=0):
         self.n_components = n_components
         self.n_samples = n_samples
         self.n_burnin = n_burnin
         self.n_kept = n_kept
         self.n_sweeps = n_sweeps
+        self.prior = prior
         self.user_bias = user_bias
         self.item_bias = item_bias
         self.random_state = random_state
@@ -385,8 +392,9 @@ class BayesianNMF(FactorModel):
             Ht[:, layout.user_bias_col] = 1.0
         if layout.item_bias:
             W[:, layout.item_bias_col] = 1.0
-        prior_W = _Prior(layout, kind_W, level)
-        prior_H = _Prior(layout, kind_H, level)
+        wishart = self.prior == "wishart"
+        prior_W = _Prior(layout, kind_W, level, wishart)
+        prior_H = _Prior(layout, kind_H, level, wishart)
         tau = 1.0
 
         chain = _Chain(self.n_burnin, self.n_samples, self.n_kept, R, rng,
@@ -408,6 +416,10 @@ class BayesianNMF(FactorModel):
                     tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + sse / 2))
                     prior_W.draw(W, rng)
                     prior_H.draw(Ht, rng)
+                    if not wishart:
+                        rates = _draw_ard_rates(W, Ht, k, rng)
+                        prior_W.set_rates(rates)
+                        prior_H.set_rates(rates)
                     chain.record(scale * math.sqrt(sse / R.nnz), W, Ht, tau, prior_W)
                     if bar is not None:
                         bar.update(len(chain.trace), train_rmse=chain.trace[-1])
@@ -609,21 +621,35 @@ class _Prior:
     (``Lambda mu``, K) are what the row kernel takes; fixed columns stay zero.
     """
 
-    def __init__(self, layout, kind, level):
+    def __init__(self, layout, kind, level, wishart=True):
         k, nf = layout.n_components, layout.n_factors
         self.k = k
         self.kind = kind
+        self.wishart = wishart
         self.m0 = np.full(k, level)
         self.precision = np.zeros((nf, nf))
         self.linear = np.zeros(nf)
-        self.precision[:k, :k] = np.eye(k) / (level * level)
-        self.linear[:k] = self.precision[:k, :k] @ self.m0
+        if wishart:
+            self.precision[:k, :k] = np.eye(k) / (level * level)
+            self.linear[:k] = self.precision[:k, :k] @ self.m0
+        else:
+            self.set_rates(np.full(k, 1.0 / level))
         self.offsets = [j for j in range(k, nf) if kind[j] == _SIGNED]
         for j in self.offsets:
             self.precision[j, j] = 1.0
 
+    def set_rates(self, rates):
+        """Exponential priors of rates ``rates`` on the components (``prior="ard"``): no
+        quadratic term, a linear term of ``-rate``."""
+        self.linear[:self.k] = -rates
+
     def draw(self, X, rng):
         """Draw the hyper-parameters given the current rows ``X`` (in place)."""
+        self._draw_offsets(X, rng)
+        if self.wishart:
+            self._draw_normal_wishart(X, rng)
+
+    def _draw_normal_wishart(self, X, rng):
         k = self.k
         n = X.shape[0]
         T = np.asarray(X[:, :k], dtype=np.float64)
@@ -645,10 +671,24 @@ class _Prior:
             mu = np.maximum(mu_star, 0.0)
         self.precision[:k, :k] = Lam
         self.linear[:k] = Lam @ mu
+
+    def _draw_offsets(self, X, rng):
+        n = X.shape[0]
         for j in self.offsets:
             b = np.asarray(X[:, j], dtype=np.float64)
             self.precision[j, j] = rng.gamma(_GAMMA_SHAPE + n / 2,
                                              1.0 / (_GAMMA_RATE + float(b @ b) / 2))
+
+
+def _draw_ard_rates(W, Ht, k, rng):
+    """Rates of the components' exponential priors (``prior="ard"``), one per component
+    and shared by its column of W and of H: ``Gamma(1 + n_rows + n_cols, 1 + sum of the
+    column's entries)``. A component the data do not use gets a large rate, which holds
+    its entries near zero: unneeded components switch themselves off."""
+    n = W.shape[0] + Ht.shape[0]
+    total = (np.sum(W[:, :k], axis=0, dtype=np.float64)
+             + np.sum(Ht[:, :k], axis=0, dtype=np.float64))
+    return rng.gamma(_GAMMA_SHAPE + n, 1.0 / (_GAMMA_RATE + total))
 
 
 def _wishart(scale, df, rng):

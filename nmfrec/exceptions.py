@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = ["NotFittedError", "ConvergenceWarning", "MissingColumnError", "FeedbackWarning",
-           "ProtocolSkippedWarning"]
+           "FallbackWarning", "ProtocolSkippedWarning"]
 
 
 class NotFittedError(_SklearnNotFittedError):
@@ -52,6 +52,16 @@ class FeedbackWarning(UserWarning):
     ``Recommender().fit`` on a table of only user and item columns (or with a count
     column such as ``plays``) fits implicit feedback and says so once with this warning;
     passing ``feedback="implicit"`` says it is meant and silences it. A ``UserWarning``.
+    """
+
+
+class FallbackWarning(UserWarning):
+    """A small fit ranks by something other than its preference part.
+
+    On small data (see :data:`nmfrec._auto.VALIDATE_BELOW`) ``Recommender().fit`` checks
+    its candidate rankings on a held-out fifth of each user's ratings; when the
+    preference part ranks worse than the predicted rating or than popularity there, the
+    model ranks by the better one and says so with this warning. A ``UserWarning``.
     """
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import _auto as auto
+from ._auto import PopularityPart, fell_back
 from ._base import ParamsBase, ThreadLimits
 from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
@@ -28,7 +29,7 @@ from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels
 from ._titles import close_titles, item_indices, item_labels, item_number
 from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params,
                           check_positive_int, to_pandas, type_name)
-from .bayes import BayesianNMF
+from .bayes import PRIORS, BayesianNMF
 from .exceptions import NotFittedError
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_labels, feedback_columns, resolve_columns
@@ -37,7 +38,7 @@ from .spark import SparkRatings, is_spark_frame
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
 
 UNKNOWN_POLICIES = ("nan", "baseline", "raise")
-RANKINGS = ("preference", "rating")
+RANKINGS = ("preference", "rating", "popularity")
 MAP_SOLVERS = ("als", "mu", "pgd")
 
 #: Batches of fewer query rows than this run the serial top-k kernel (same results).
@@ -53,13 +54,18 @@ _SCORE_K = 10
 #: Values of the None ("auto") parameters: a value, or a rule of the data
 #: (:mod:`nmfrec._auto`). The rating part's depend on the solver, the implicit
 #: objective's on the preference; see ``Recommender.resolved_params``.
-_AUTO_EXPLICIT_GIBBS = {"n_components": auto.RATING_RANK, "user_bias": True,
-                        "item_bias": True, "n_samples": auto.GIBBS_SWEEPS}
+_AUTO_EXPLICIT_GIBBS = {"n_components": auto.RATING_RANK, "prior": "wishart",
+                        "user_bias": True, "item_bias": True, "n_samples": auto.GIBBS_SWEEPS}
 _AUTO_EXPLICIT_MAP = {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
-                      "item_bias": True, "reg_scale": "count"}
+                      "item_bias": True, "reg_scale": "count", "max_iter": 50, "tol": 1e-4}
+#: How the preference part (and the only part of implicit feedback) is fitted: from a
+#: random start, for exactly 16 iterations, the schedule its rules were chosen with (more
+#: iterations overfit the weighted zeros: on validation splits of MovieLens 1M, 30 gave a
+#: lower precision than 16)
+_PREFERENCE_FIT = {"init": "random", "max_iter": 16, "tol": 0.0}
 _AUTO_IMPLICIT = {"n_components": auto.PREFERENCE_RANK, "l2_W": auto.PREFERENCE_L2,
                   "l2_H": auto.PREFERENCE_L2, "user_bias": False, "item_bias": False,
-                  "reg_scale": "weight", "preference": "binary"}
+                  "reg_scale": "weight", "preference": "binary", **_PREFERENCE_FIT}
 _AUTO_PREFERENCE_PART = {"preference_components": auto.PREFERENCE_RANK,
                          "preference_l2": auto.PREFERENCE_L2, "preference": "rating"}
 _AUTO_IMPLICIT_OBJECTIVE = {"rating": {"alpha": 0.0, "missing_weight": auto.MISSING_WEIGHT},
@@ -77,7 +83,7 @@ _COMMON = ("feedback", "random_state", "n_threads", "dtype", "verbose")
 _MAP_FIT = ("init", "max_iter", "tol", "n_init")
 _MAP_OBJECTIVE = ("n_components", "solver", "l1_W", "l2_W", "l1_H", "l2_H", "user_bias",
                   "item_bias", "reg_scale")
-_GIBBS = ("n_components", "solver", "user_bias", "item_bias", "n_samples")
+_GIBBS = ("n_components", "solver", "prior", "user_bias", "item_bias", "n_samples")
 _IMPLICIT_OBJECTIVE = ("alpha", "missing_weight", "preference")
 _PREFERENCE_PART = ("preference_components", "preference_l2")
 #: The penalized rating part's penalties: an error with the Bayesian one, which has none.
@@ -306,19 +312,21 @@ class Recommender(ParamsBase):
     _parameter_constraints = {
         **{name: ([Options(None)] + constraints
                   if name in ("n_components", "l2_W", "l2_H", "user_bias", "item_bias",
-                              "reg_scale", "alpha", "missing_weight", "preference", "feedback")
+                              "reg_scale", "alpha", "missing_weight", "preference", "feedback",
+                              "max_iter", "tol")
                   else constraints)
            for name, constraints in MaskedNMF._parameter_constraints.items()},
         "solver": [Options(None, "gibbs", *MAP_SOLVERS)],
         "n_samples": [Options(None), Interval("int", 1, None)],
         "ranking": [Options(None, *RANKINGS)],
+        "prior": [Options(None, *PRIORS)],
         "preference_components": [Options(None), Interval("int", 1, None)],
         "preference_l2": [Options(None), Interval("real", 0, None)],
     }
 
-    def __init__(self, n_components=None, *, solver=None, init=None, max_iter=50, tol=1e-4,
+    def __init__(self, n_components=None, *, solver=None, init=None, max_iter=None, tol=None,
                  l1_W=0.0, l2_W=None, l1_H=0.0, l2_H=None, user_bias=None, item_bias=None,
-                 reg_scale=None, feedback=None, n_samples=None, ranking=None,
+                 reg_scale=None, feedback=None, n_samples=None, prior=None, ranking=None,
                  preference_components=None, preference_l2=None, alpha=None,
                  missing_weight=None, preference=None, n_init=1,
                  random_state=None, n_threads=None, dtype="float64", verbose=0):
@@ -336,6 +344,7 @@ class Recommender(ParamsBase):
         self.reg_scale = reg_scale
         self.feedback = feedback
         self.n_samples = n_samples
+        self.prior = prior
         self.ranking = ranking
         self.preference_components = preference_components
         self.preference_l2 = preference_l2
@@ -390,11 +399,14 @@ class Recommender(ParamsBase):
             params, stats = self._fit_params(kind, R)
             if self.feedback is None and kind != "ratings":
                 fitted_as_clicks(kind, R.columns)
-            model = self._new_model(params, stats.target_rms).fit(R)
-            ranking_model = model
-            if self._has_preference_part(params):
-                part = self._preference_part_params(params, stats.target_rms)
-                ranking_model = MaskedNMF(**part).fit(R)
+            held_out = None
+            if R.nnz < auto.VALIDATE_BELOW and self._open_choices(params):
+                if R.distributed:             # small: checked here, as a local fit is
+                    small = R.collect()
+                    R.unpersist()
+                    R = small
+                held_out = self._choose_on_held_out(R, params, stats)
+            model, ranking_model = self._fit_parts(R, params, stats)
             if R.distributed:
                 R = R.collect()               # serving excludes seen items: kept here
         finally:
@@ -404,8 +416,8 @@ class Recommender(ParamsBase):
         self.ranking_model_ = ranking_model
         self.feedback_ = params["feedback"]
         self.table_kind_ = kind
-        self.ranking_ = ("preference" if ranking_model is not model or self.feedback_ == "implicit"
-                         else "rating")
+        self.ranking_ = params.get("ranking") or "preference"
+        self.held_out_ = held_out
         self.fitted_params_ = self._fitted_values(params)
         self.users_ = R.users
         self.items_ = R.items
@@ -427,6 +439,73 @@ class Recommender(ParamsBase):
         if isinstance(out.get("n_samples"), auto.Rule):
             out["n_samples"] = int(self.model_.n_samples_)
         return out
+
+    def _fit_parts(self, R, params, stats):
+        """The rating part and the ranking part fitted to ``R`` (one and the same for
+        implicit feedback or ``ranking="rating"``)."""
+        model = self._new_model(params, stats.target_rms).fit(R)
+        ranking = params.get("ranking") or "preference"
+        if ranking == "popularity":
+            return model, PopularityPart().fit(R)
+        if self._has_preference_part(params):
+            part = self._preference_part_params(params, stats.target_rms)
+            return model, MaskedNMF(**part).fit(R)
+        return model, model
+
+    def _open_choices(self, params):
+        """Whether a fit may choose the rating part's prior or the ranking on held-out
+        data: the parameters that say so are left to it (None)."""
+        gibbs = params["feedback"] == "explicit" and params["solver"] == "gibbs"
+        return self.ranking is None or (gibbs and self.prior is None)
+
+    def _choose_on_held_out(self, R, params, stats):
+        """On small data, choose among candidate parts on held-out ratings; ``params`` is
+        updated in place with the choice. Returns the scores (``held_out_``)."""
+        rng = np.random.default_rng(np.random.SeedSequence(
+            0 if not isinstance(self.random_state, numbers.Integral) else self.random_state)
+            .spawn(1)[0])
+        held = auto.held_out_split(R, rng)
+        if held is None:
+            return None
+        scores = {}
+        explicit = params["feedback"] == "explicit"
+        models = {}
+        if explicit and params["solver"] == "gibbs" and self.prior is None:
+            rmse = {}
+            for prior in PRIORS:
+                cand = {**params, "prior": prior, "ranking": "rating"}
+                if prior == "ard" and self.n_components is None:
+                    cand["n_components"] = auto.ard_rank(stats)
+                models[prior] = self._new_model(cand, stats.target_rms).fit(held.train)
+                rmse[prior] = auto.rating_rmse(models[prior], held, R.rating_range)
+            scores["rmse"] = rmse
+            if rmse["ard"] < rmse["wishart"]:
+                params["prior"] = "ard"
+                if self.n_components is None:
+                    params["n_components"] = auto.ard_rank(stats)
+        if self.ranking is None:
+            rated = (held.values >= np.median(held.train.csr.data)) if explicit else \
+                np.ones(held.values.size, dtype=bool)
+            cands = {}
+            train_params = {**params, "ranking": "preference"}
+            if explicit:
+                pref = MaskedNMF(**self._preference_part_params(train_params, stats.target_rms))
+                cands["preference"] = pref.fit(held.train)
+                cands["rating"] = models.get(params["prior"]) or \
+                    self._new_model(params, stats.target_rms).fit(held.train)
+            else:
+                cands["preference"] = self._new_model(params, stats.target_rms).fit(held.train)
+            cands["popularity"] = PopularityPart().fit(held.train)
+            quality = {name: auto.ranking_quality(m, held, rated) for name, m in cands.items()}
+            scores["ranking"] = {name: float(q.mean()) for name, q in quality.items()}
+            chosen = "preference"
+            for challenger in ("rating", "popularity"):
+                if challenger in quality and auto.better(quality[challenger], quality[chosen]):
+                    chosen = challenger
+            params["ranking"] = chosen
+            if chosen != "preference":
+                fell_back(chosen, scores["ranking"])
+        return scores
 
     def resolved_params(self):
         """The parameters a fit uses, with every None ("auto") value resolved to its rule.
@@ -489,7 +568,9 @@ class Recommender(ParamsBase):
             used.append("ranking")
         preference_part = explicit and params["ranking"] == "preference"
         if preference_part:
-            auto_values = {**auto_values, **_AUTO_PREFERENCE_PART}
+            # the fit schedule is the preference part's unless a penalized rating part
+            # reads it too (then each part has its own, see _preference_part_params)
+            auto_values = {**_PREFERENCE_FIT, **auto_values, **_AUTO_PREFERENCE_PART}
             used += _PREFERENCE_PART + _MAP_FIT
         if preference_part or not explicit:
             params["preference"] = params["preference"] or auto_values["preference"]
@@ -536,6 +617,7 @@ class Recommender(ParamsBase):
             n_samples = params["n_samples"]
             return BayesianNMF(n_components=params["n_components"],
                                n_samples=None if isinstance(n_samples, auto.Rule) else n_samples,
+                               prior=params["prior"],
                                user_bias=params["user_bias"], item_bias=params["item_bias"],
                                random_state=params["random_state"],
                                n_threads=params["n_threads"], dtype=params["dtype"],
@@ -547,13 +629,14 @@ class Recommender(ParamsBase):
             part["l2_H"] = params["l2_H"] * target_rms
         return MaskedNMF(**part)
 
-    @staticmethod
-    def _preference_part_params(params, target_rms=1.0):
+    def _preference_part_params(self, params, target_rms=1.0):
         """MaskedNMF parameters of the preference part (explicit feedback): its penalty is
-        per unit of a row's weight and of the targets' scale ``target_rms``."""
+        per unit of a row's weight and of the targets' scale ``target_rms``; its fit
+        schedule ``_PREFERENCE_FIT`` unless ``init``, ``max_iter`` or ``tol`` are given."""
         l2 = params["preference_l2"] * target_rms
-        return dict(n_components=params["preference_components"], solver="als",
-                    init=params["init"], max_iter=params["max_iter"], tol=params["tol"],
+        fit = {name: value if getattr(self, name) is None else getattr(self, name)
+               for name, value in _PREFERENCE_FIT.items()}
+        return dict(n_components=params["preference_components"], solver="als", **fit,
                     l2_W=l2, l2_H=l2, reg_scale="weight", feedback="implicit",
                     alpha=params["alpha"], missing_weight=params["missing_weight"],
                     preference=params["preference"], n_init=params["n_init"],
@@ -566,9 +649,10 @@ class Recommender(ParamsBase):
         their confidences, see :mod:`nmfrec._clicks`)."""
         dtype = np.dtype(self.dtype)
         if is_spark_frame(ratings):
-            return SparkRatings.from_frame(ratings, user_col, item_col, rating_col,
-                                           duplicates=duplicates, dtype=dtype,
-                                           feedback=self.feedback)
+            R = SparkRatings.from_frame(ratings, user_col, item_col, rating_col,
+                                        duplicates=duplicates, dtype=dtype,
+                                        feedback=self.feedback)
+            return R, R.kind
         frame = to_pandas(ratings)
         if frame is not None:
             ucol, icol, vcol, kind = feedback_columns(frame, user_col, item_col, rating_col,
@@ -1367,7 +1451,8 @@ class Recommender(ParamsBase):
                     arrays[prefix + name] = value
                 else:
                     values[name] = value
-            meta[key] = {"kind": _KIND_OF[type(part)], **values}
+            meta[key] = {"kind": _KIND_OF[type(part)], "params": _part_params(part),
+                         **values}
         labels_meta = {}
         for role, vocab in (("user", self.users_), ("item", self.items_)):
             arrays[f"{role}_labels"], labels_meta[role] = encode_labels(vocab)
@@ -1385,6 +1470,11 @@ class Recommender(ParamsBase):
             "n_users": len(self.users_),
             "n_items": len(self.items_),
             "has_titles": self.item_titles_ is not None,
+            "feedback": self.feedback_,
+            "table_kind": self.table_kind_,
+            "ranking": self.ranking_,
+            "fitted_params": json_params(self.fitted_params_),
+            "held_out": self.held_out_,
         })
         meta.setdefault("ranking_model", None)
         return write_npz(path, meta, arrays)
@@ -1420,6 +1510,8 @@ class Recommender(ParamsBase):
         try:
             if meta["format_version"] == 1:
                 meta = _upgrade_v1(meta)
+            elif meta["format_version"] == 2:
+                meta = _upgrade_v2(meta, arrays)
             return cls._from_file(meta, arrays)
         except Exception as e:  # a consistent checksum over inconsistent contents
             raise ValueError(f"{path}: corrupted or inconsistent model file "
@@ -1435,15 +1527,14 @@ class Recommender(ParamsBase):
             info = meta.get(key)
             if info is None:
                 continue
-            state = {name: value for name, value in info.items() if name != "kind"}
+            state = {name: value for name, value in info.items()
+                     if name not in ("kind", "params")}
             state.update({name[len(prefix):]: value for name, value in arrays.items()
                           if name.startswith(prefix) and name[len(prefix):] in _STATE_ARRAYS})
-            if key == "model":
+            if "params" in info:           # format 2 (upgraded) and later: as fitted
+                part = _PART_OF[info["kind"]](**info["params"])
+            else:                          # format 1: one penalized model
                 part = rec._new_model(params)
-            else:
-                # its rank as fitted (the default one is capped on small data)
-                part = MaskedNMF(**{**cls._preference_part_params(params),
-                                    "n_components": int(state["W"].shape[1])})
             if _KIND_OF[type(part)] != info["kind"]:
                 raise ValueError(f"the {key} is a {info['kind']!r} model but the parameters "
                                  f"make a {_KIND_OF[type(part)]!r} one")
@@ -1454,6 +1545,11 @@ class Recommender(ParamsBase):
             parts.append(part)
         rec.model_ = parts[0]
         rec.ranking_model_ = parts[-1]
+        rec.feedback_ = meta["feedback"]
+        rec.table_kind_ = meta["table_kind"]
+        rec.ranking_ = meta["ranking"]
+        rec.fitted_params_ = meta["fitted_params"]
+        rec.held_out_ = meta.get("held_out")
         rec.users_ = decode_labels(arrays["user_labels"], meta["labels"]["user"])
         rec.items_ = decode_labels(arrays["item_labels"], meta["labels"]["item"])
         rec.ratings_ = sp.csr_matrix((arrays["ratings_data"], arrays["ratings_indices"],
@@ -1485,12 +1581,78 @@ class Recommender(ParamsBase):
                                  f"before {what}.")
 
 
-#: How a model file names the kind of each fitted part.
-_KIND_OF = {MaskedNMF: "masked_nmf", BayesianNMF: "bayesian_nmf"}
+#: How a model file names the kind of each fitted part, and back.
+_KIND_OF = {MaskedNMF: "masked_nmf", BayesianNMF: "bayesian_nmf", PopularityPart: "popularity"}
+_PART_OF = {kind: part for part, kind in _KIND_OF.items()}
 
 #: Arrays of the parts' fitted states (``get_fitted_state``) that a model file holds.
 _STATE_ARRAYS = ("W", "H_t", "loss_history", "noise_precision", "row_prior_precision",
-                 "row_prior_linear", "train_rmse")
+                 "row_prior_linear", "train_rmse", "counts")
+
+
+def _part_params(part):
+    """A fitted part's parameters as a model file stores them (plain JSON values)."""
+    return json_params(part.get_params(deep=False)) if hasattr(part, "get_params") else {}
+
+
+def _upgrade_v2(meta, arrays):
+    """Metadata of a format-version-2 file in today's terms.
+
+    Version 2 wrote the Recommender's parameters only, with None for "auto": each part's
+    parameters are written in as version 2 resolved them (absolute penalties, a fixed
+    number of Gibbs sweeps with two coordinate sweeps each, the Normal-Wishart prior), so
+    that the file answers as it did, folding new users in as it did.
+    """
+    meta = dict(meta)
+    params = meta["params"]
+    get = lambda name, default: default if params.get(name) is None else params[name]
+    common = {name: params.get(name) for name in ("random_state", "n_threads", "dtype",
+                                                  "verbose")}
+    feedback = get("feedback", "explicit")
+    explicit = feedback == "explicit"
+    preference = get("preference", "rating")
+    implicit_objective = {"alpha": get("alpha", 0.0 if preference == "rating" else 1.0),
+                          "missing_weight": get("missing_weight",
+                                                0.3 if preference == "rating" else 1.0),
+                          "preference": preference}
+    fit = {name: params[name] for name in ("init", "max_iter", "tol", "n_init")}
+
+    def rank(prefix, n_bias):
+        return int(arrays[prefix + "W"].shape[1]) - n_bias
+
+    model = dict(meta["model"])
+    if model["kind"] == "bayesian_nmf":
+        n_samples = get("n_samples", 200)
+        model["params"] = dict(n_components=None, n_samples=n_samples,
+                               n_burnin=20, n_kept=min(40, n_samples), n_sweeps=2,
+                               prior="wishart", user_bias=get("user_bias", True),
+                               item_bias=get("item_bias", True), **common)
+    else:
+        auto_values = {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
+                       "item_bias": True, "reg_scale": "count"} if explicit else \
+            {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
+             "item_bias": False, "reg_scale": "none"}
+        part = {name: get(name, value) for name, value in auto_values.items()}
+        part["n_components"] = rank("", int(part["user_bias"]) + int(part["item_bias"]))
+        model["params"] = dict(part, solver=get("solver", "als"), l1_W=params["l1_W"],
+                               l1_H=params["l1_H"], feedback=feedback,
+                               **(implicit_objective if not explicit else {}), **fit, **common)
+    meta["model"] = model
+    ranking_model = meta.get("ranking_model")
+    if ranking_model is not None:
+        l2 = get("preference_l2", 30.0)
+        ranking_model = dict(ranking_model)
+        ranking_model["params"] = dict(n_components=rank("ranking__", 0), solver="als",
+                                       l2_W=l2, l2_H=l2, reg_scale="none",
+                                       feedback="implicit", **implicit_objective, **fit,
+                                       **common)
+        meta["ranking_model"] = ranking_model
+    meta["feedback"] = feedback
+    meta["table_kind"] = "ratings"        # values used as given, counts or not
+    meta["ranking"] = ("preference" if ranking_model is not None or not explicit
+                       else "rating")
+    meta["fitted_params"] = {}
+    return meta
 
 
 def _upgrade_v1(meta):
@@ -1516,6 +1678,10 @@ def _upgrade_v1(meta):
     meta["params"] = params
     meta["model"] = {"kind": "masked_nmf", **meta["model"]}
     meta["ranking_model"] = None
+    meta["feedback"] = params["feedback"]
+    meta["table_kind"] = "ratings"        # values used as given
+    meta["ranking"] = "rating" if params["feedback"] == "explicit" else "preference"
+    meta["fitted_params"] = {}
     return meta
 
 

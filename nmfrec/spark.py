@@ -48,8 +48,9 @@ import scipy.sparse as sp
 
 from . import _kernels as K
 from ._rows import check_side, fill_args
+from ._clicks import INTERACTION
 from .ratings import (DUPLICATE_POLICIES, RatingsMatrix, Vocabulary, _show, bad_values_error,
-                      resolve_columns)
+                      feedback_columns)
 
 __all__ = ["SparkRatings", "SparkRows", "is_spark_frame", "local_session", "recommend_all",
            "factors_frame"]
@@ -262,7 +263,7 @@ class SparkRatings:
     # -- construction
     @classmethod
     def from_frame(cls, df, user_col=None, item_col=None, rating_col=None, duplicates="raise",
-                   dtype=np.float64, n_blocks=None, broadcast_budget=None):
+                   dtype=np.float64, n_blocks=None, broadcast_budget=None, feedback=None):
         """Check a Spark ratings table, then shuffle it once into cached blocks.
 
         Parameters
@@ -282,6 +283,11 @@ class SparkRatings:
             Bytes of one side's factors up to which they are broadcast, beyond which
             they are routed to the blocks that need them (default
             :data:`BROADCAST_BUDGET`).
+        feedback : {"explicit", "implicit"} or None, default=None
+            What the values are; None decides from the columns, as for a pandas frame
+            (:func:`~nmfrec.ratings.feedback_columns`): a table without a rating column
+            is click data, and counts are stored as their confidences
+            (:mod:`nmfrec._clicks`). The result's ``kind`` says what it holds.
 
         Raises
         ------
@@ -308,8 +314,12 @@ class SparkRatings:
                             "cached RDDs, which Spark Connect does not offer; use a classic "
                             "SparkSession (e.g. SparkSession.builder.master(...)).")
         spark = df.sparkSession
-        ucol, icol, rcol = resolve_columns(pd.DataFrame(columns=list(df.columns)),
-                                           user_col, item_col, rating_col)
+        ucol, icol, rcol, kind = feedback_columns(pd.DataFrame(columns=list(df.columns)),
+                                                  user_col, item_col, rating_col,
+                                                  feedback=feedback)
+        if kind == "clicks":
+            rcol = INTERACTION
+            df = df.select(ucol, icol).withColumn(rcol, F.lit(1.0))
         types = dict((f.name, f.dataType) for f in df.schema.fields)
         for col in (ucol, icol):
             t = types[col]
@@ -372,10 +382,19 @@ class SparkRatings:
         else:
             data = pairs.select("u", "i", "r")
 
-        stats = data.agg(F.count(F.lit(1)).alias("nnz"), F.sum("r").alias("sum"),
-                         F.sum(r * r).alias("sumsq"), F.min("r").alias("min"),
-                         F.max("r").alias("max")).first().asDict()
-        stats = {k: (int(v) if k == "nnz" else float(v)) for k, v in stats.items()}
+        def statistics(data):
+            got = data.agg(F.count(F.lit(1)).alias("nnz"), F.sum("r").alias("sum"),
+                           F.sum(r * r).alias("sumsq"), F.min("r").alias("min"),
+                           F.max("r").alias("max")).first().asDict()
+            return {k: (int(v) if k == "nnz" else float(v)) for k, v in got.items()}
+
+        stats = statistics(data)
+        if kind != "ratings":
+            # implicit values: all ones are clicks, others counts (their confidences)
+            kind = "clicks" if stats["min"] == stats["max"] == 1.0 else "counts"
+            if kind == "counts":
+                data = data.withColumn("r", F.log1p("r"))
+                stats = statistics(data)
         if dtype is not None and np.dtype(dtype) == np.float32 and \
                 stats["max"] > float(np.finfo(np.float32).max):
             raise ValueError(f"{name}: ratings up to {stats['max']:g} overflow float32; "
@@ -429,8 +448,10 @@ class SparkRatings:
         if got != [starts["W"].size - 1, starts["H"].size - 1]:   # pragma: no cover
             raise RuntimeError(f"internal error: {got} blocks built, expected "
                                f"{[starts['W'].size - 1, starts['H'].size - 1]}")
-        R = cls(spark, blocks, starts, users, items, (ucol, icol, rcol), row_counts,
+        R = cls(spark, blocks, starts, users, items,
+                (ucol, icol, None if kind == "clicks" else rcol), row_counts,
                 col_counts, stats, dtype, itype, row_sums, col_sums)
+        R.kind = kind
         R.broadcast_budget = BROADCAST_BUDGET if broadcast_budget is None else \
             int(broadcast_budget)
         return R

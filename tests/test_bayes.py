@@ -230,7 +230,8 @@ def test_fitted_state_round_trips_and_predictions_are_the_kept_draws_average():
     assert model.component_names_[-2:] == ["user_bias", "item_bias"]
     assert model.train_rmse_.shape == (FAST["n_burnin"] + FAST["n_samples"],)
     with pytest.raises(ValueError, match="do not fit 20 draws"):
-        BayesianNMF(n_components=3, **FAST).set_fitted_state(model.get_fitted_state())
+        BayesianNMF(n_components=model.n_components_ + 1,
+                    **FAST).set_fitted_state(model.get_fitted_state())
 
 
 def test_scikit_learn_habits():
