@@ -25,10 +25,13 @@ import pytest
 import nmfrec
 from nmfrec import Recommender
 from nmfrec.cli import build_parser, main
+from nmfrec.cli._data import label
 from nmfrec.cli._params import model_params as _model_params
 from nmfrec.datasets import make_ratings
 from nmfrec.evaluation import (Popularity, evaluate, kfold, random_split, temporal_split,
                                user_split)
+from nmfrec.io import id_from_text, ids_from_text
+from nmfrec.ratings import Vocabulary
 
 FAST = ["--n-components", "4", "--max-iter", "5"]
 FAST_PARAMS = dict(n_components=4, max_iter=5, random_state=0)  # the CLI seeds with 0
@@ -978,6 +981,39 @@ def test_similar_error_paths(fitted, capsys):
     assert "whose item ids are integers" in capsys.readouterr().err
     assert main(["similar", str(model), "--item", "5", "--k", "0"]) == 2
     assert "--k must be an integer >= 1; got 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- ids typed
+def test_ids_typed_follow_the_rule_of_ids_read_from_files(tmp_path, capsys):
+    """``--user 007`` is the user 007, not 7: a typed id is an int only where a file's
+    id would be one (a plain integer), and only for a model of integer ids."""
+    df = make_ratings(30, 40, 400, seed=4)[["user", "item", "rating"]]
+    df["user"] = df["user"].astype(str).replace({"1": "007"})      # and "7" stays
+    path = tmp_path / "r.csv"
+    df.to_csv(path, index=False)
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(path), "-o", str(model), *FAST, "--solver", "als"]) == 0
+    rec = Recommender.load(model)
+    assert {"007", "7"} <= set(rec.users_.labels_)   # read as text: not all plain integers
+    capsys.readouterr()
+    for user in ("007", "7"):
+        assert main(["recommend", str(model), "--user", user, "--k", "5",
+                     "--format", "csv"]) == 0
+        got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+        assert got["item"].tolist() == rec.recommend(user, k=5)["item"].tolist()
+    assert main(["recommend", str(model), "--user", "007", "--k", "5"]) == 0
+    assert capsys.readouterr().out.startswith("top 5 for user '007' ")
+    assert rec.recommend("007", k=5)["item"].tolist() != rec.recommend("7", k=5)["item"].tolist()
+
+    # one rule for typed ids and ids in files: -0, +7, 07 and 7.0 are text, 7 and -12 ints
+    ints = Vocabulary(np.arange(-20, 20))
+    for text, want in [("7", 7), (" -12 ", -12), ("0", 0), ("-0", "-0"), ("+7", "+7"),
+                       ("07", "07"), ("7.0", "7.0"), ("99999999999999999999",
+                                                      "99999999999999999999")]:
+        assert label(ints, text) == want == id_from_text(text), text
+        assert label(rec.users_, text) == text.strip() == id_from_text(text, integer=False)
+        read = pd.read_csv(io.StringIO(f"user\n{text}\n"), dtype=str)["user"]
+        assert ids_from_text(read).tolist() == [want], text
 
 
 # --------------------------------------------------------------------------- recommend many

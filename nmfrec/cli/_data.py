@@ -14,8 +14,9 @@ import pandas as pd
 
 from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
-from ..io import check_file, read_ratings_file, read_titles_file
-from ..ratings import RATING_COLUMNS, USER_COLUMNS, check_rating_column, resolve_columns
+from ..io import check_file, id_from_text, read_ratings_file, read_titles_file
+from ..ratings import (ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, check_rating_column,
+                       resolve_columns)
 from ._errors import DataError, UsageError, check_int_flag, message
 
 #: How ``evaluate`` splits the ratings (``--split``).
@@ -354,11 +355,10 @@ def prepare(args, say):
 
 
 # ------------------------------------------------------------------------- ids and id files
-_PLAIN_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
-
-
 def label(vocab, text):
     """An id typed on the command line (or read as text) as a label of ``vocab``.
+
+    Ids typed follow the rule of ids read from files (:func:`nmfrec.io.id_from_text`).
 
     Parameters
     ----------
@@ -374,10 +374,7 @@ def label(vocab, text):
         (``"7"``, not ``"007"``: that is another id); the text itself otherwise, which
         the model then finds, or refuses naming the kind of its ids.
     """
-    text = str(text).strip()
-    if vocab.is_integer and _PLAIN_INTEGER.fullmatch(text):
-        return int(text)
-    return text
+    return id_from_text(text, integer=vocab.is_integer)
 
 
 def read_user_list(args, rec):
