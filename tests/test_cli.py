@@ -1016,6 +1016,43 @@ def test_ids_typed_follow_the_rule_of_ids_read_from_files(tmp_path, capsys):
         assert ids_from_text(read).tolist() == [want], text
 
 
+def test_columns_named_by_flags_keep_their_ids_text(tmp_path, capsys):
+    """--user-col/--item-col name id columns: 007 and 7 stay two listeners there too, in
+    the ratings file, in predict's pairs (by the model's columns) and in a users table."""
+    df = make_ratings(30, 40, 400, seed=4)[["user", "item", "rating"]]
+    df["user"] = df["user"].astype(str).replace({"1": "007"})      # and "7" stays
+    df["item"] = "0" + df["item"].astype(str)
+    plays = df.rename(columns={"user": "listener", "item": "song", "rating": "stars"})
+    path = tmp_path / "plays.csv"
+    plays.to_csv(path, index=False)
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(path), "-o", str(model), *FAST, "--solver", "als", "--user-col",
+                 "listener", "--item-col", "song", "--rating-col", "stars"]) == 0
+    rec = Recommender.load(model)
+    assert {"007", "7"} <= set(rec.users_.labels_) and rec.users_.labels_.size == 30
+    assert set(rec.items_.labels_) == set(df["item"])              # "01", not 1
+    ref = Recommender(**FAST_PARAMS, solver="als").fit(df)
+    np.testing.assert_allclose(rec.model_.W_, ref.model_.W_, rtol=1e-10, atol=1e-12)
+
+    pairs = tmp_path / "pairs.csv"
+    plays[["listener", "song"]].iloc[:6].to_csv(pairs, index=False)
+    capsys.readouterr()
+    assert main(["predict", str(model), "--pairs", str(pairs)]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"listener": str,
+                                                                     "song": str})
+    want = rec.predict(plays[["listener", "song"]].iloc[:6])
+    np.testing.assert_allclose(got["prediction"], want, rtol=1e-12)
+    assert not np.isnan(want).any()
+
+    users = tmp_path / "users.csv"
+    pd.DataFrame({"listener": ["007", "7"], "segment": ["a", "b"]}).to_csv(users, index=False)
+    assert main(["recommend", str(model), "--users", str(users), "--k", "3", "-o",
+                 str(tmp_path / "recs.csv")]) == 0
+    recs = pd.read_csv(tmp_path / "recs.csv", dtype={"user": str, "item": str})
+    assert recs["user"].tolist() == ["007"] * 3 + ["7"] * 3
+    assert recs["item"].tolist() == rec.recommend_many(["007", "7"], k=3)["item"].tolist()
+
+
 # --------------------------------------------------------------------------- recommend many
 def test_recommend_all_equals_recommend_many(fitted, tmp_path, capsys):
     model, _, _ = fitted

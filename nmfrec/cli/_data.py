@@ -29,15 +29,21 @@ _SOURCE = {"data_home": "--data-home", datasets.ENV_VAR: f"${datasets.ENV_VAR}",
 
 
 # ------------------------------------------------------------------------- user files
-def read_ratings(args, path=None):
+def read_ratings(args, path=None, columns=None):
     """The ratings file named by ``--ratings`` (or ``fit``'s RATINGS), as read.
+
+    The user and item columns keep their ids' text unless every id is a plain integer
+    (:func:`nmfrec.io.ids_from_text`): those named by ``--user-col``/``--item-col``,
+    else those of ``columns``, else those recognised by their usual names.
 
     Parameters
     ----------
     args : argparse.Namespace
-        With ``ratings`` (the path), ``sep`` and ``names``.
+        With ``ratings`` (the path), ``sep``, ``names``, ``user_col`` and ``item_col``.
     path : str, optional
         Another file read the same way (``predict --pairs``) instead of ``args.ratings``.
+    columns : sequence of str, optional
+        A saved model's (user, item) columns, looked for before the usual names.
 
     Returns
     -------
@@ -52,11 +58,35 @@ def read_ratings(args, path=None):
     """
     try:
         return read_ratings_file(args.ratings if path is None else path, sep=args.sep,
-                                 names=args.names)
+                                 names=args.names, id_cols=id_columns(args, columns))
     except ValueError as e:
         if str(e).startswith("names "):
             raise UsageError(str(e)) from None
         raise DataError(str(e)) from None
+
+
+def id_columns(args, columns=None):
+    """The columns of a file that may hold user or item ids, for the file readers.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``user_col`` and ``item_col`` (None, or absent, when not given).
+    columns : sequence of str, optional
+        A saved model's (user, item) columns.
+
+    Returns
+    -------
+    list of str
+        ``--user-col`` (else the model's user column and the usual user column names),
+        then the same for items.
+    """
+    model = list(columns)[:2] if columns is not None else [None, None]
+    found = []
+    for given, theirs, usual in ((getattr(args, "user_col", None), model[0], USER_COLUMNS),
+                                 (getattr(args, "item_col", None), model[1], ITEM_COLUMNS)):
+        found += [given] if given is not None else [c for c in (theirs, *usual) if c is not None]
+    return list(dict.fromkeys(found))
 
 
 def read_titles(path, item_col=None):
@@ -420,7 +450,8 @@ def read_user_list(args, rec):
                 and lines[0] not in names and not re.search(r"[,\t;]|::", lines[0])):
             return [label(rec.users_, ln) for ln in lines]  # one id per line
     try:
-        df = read_ratings_file(path, sep=args.sep, names=args.names)
+        df = read_ratings_file(path, sep=args.sep, names=args.names,
+                               id_cols=id_columns(args, rec.columns_))
         col = resolve_columns(df, args.user_col, roles=("user",), prefer={"user": user_col})[0]
     except (KeyError, ValueError) as e:
         raise DataError(f"{path}: {message(e)}") from None

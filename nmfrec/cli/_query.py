@@ -200,7 +200,7 @@ def cmd_predict(args, out, err, progress):
     if args.output is not None:
         output_format(args.output)
     rec = load_model(args)
-    pairs = read_ratings(args, args.pairs)
+    pairs = read_ratings(args, args.pairs, rec.columns_)
     columns = prediction_columns(rec, pairs, args)
     clash = [name for name in columns if name in pairs.columns]
     if clash:
