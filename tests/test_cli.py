@@ -969,6 +969,9 @@ def test_similar_equals_library_similar_items(fitted, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "the 6 items most similar to item 5 (Film 5):"
     assert [int(ln.split()[1]) for ln in lines[2:]] == ref["item"].tolist()
+    # an item named by its title, as the library takes it
+    assert main(["similar", str(model), "--item", "Film 5", "--k", "6"]) == 0
+    assert capsys.readouterr().out.splitlines() == lines
 
 
 def test_similar_error_paths(fitted, capsys):
@@ -977,8 +980,10 @@ def test_similar_error_paths(fitted, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("nmfrec: error: item 12345 is not in the training data (the model "
                           "knows 80 items, e.g. 1, 2, 3)")
-    assert main(["similar", str(model), "--item", "Film 5"]) == 1
-    assert "whose item ids are integers" in capsys.readouterr().err
+    assert main(["similar", str(model), "--item", "Film 99"]) == 1
+    err = capsys.readouterr().err
+    assert "item 'Film 99' is not in the training data, whose item ids are integers" in err
+    assert "nor is it an item's title (close ones: 'Film 9' (item 9)" in err
     assert main(["similar", str(model), "--item", "5", "--k", "0"]) == 2
     assert "--k must be an integer >= 1; got 0" in capsys.readouterr().err
 
