@@ -251,6 +251,8 @@ def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
 @pytest.mark.parametrize("argv, needle", [
     (["evaluate", "--n-components", "0"], "--n-components must be None or an integer >= 1; got 0"),
     (["evaluate", "--l2", "-1"], "--l2 must be None or a finite number >= 0"),
+    (["evaluate", "--l2", "3"], "--l2-W and --l2-H (both set by --l2) are penalties of a "
+                                "penalized rating part (--l2 3.0), which the Bayesian"),
     (["evaluate", "--solver", "newton"], "--solver must be one of None, 'gibbs', 'als', 'mu', 'pgd'"),
     (["evaluate", "--max-iter", "many"], "--max-iter: expected an integer; got 'many'"),
     (["evaluate", "--dataset", "ml-7"], "invalid choice: 'ml-7'"),
@@ -653,13 +655,21 @@ def test_flags_speak_rewrites_each_form_of_a_parameter():
         "download=False was given": "--no-download was given",
         "solver='gibbs' samples; use solver='als' (or 'mu', 'pgd').":
             "--solver gibbs samples; use --solver als (or mu, pgd).",
-        "l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0)": "--l2 are penalties (--l2 3.0)",
+        "l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0)":
+            "the two parameters that --l2 sets are penalties (--l2 3.0)",
+        "l2_W or l2_H must be >= 0": "either parameter that --l2 sets must be >= 0",
         # not parameters: a column value, a word, a file name, a quoted column name
         "e.g. row 3: k=1, item=2; the k nearest": "e.g. row 3: k=1, item=2; the k nearest",
         "cannot read data/user_col.csv or 'max_iter'": "cannot read data/user_col.csv or 'max_iter'",
     }
     for text, want in cases.items():
         assert flags.speak(text) == want, text
+    # where each has a flag of its own, the message names those and the flag typed
+    typed = Flags({"l2_W": "--l2-W", "l2_H": "--l2-H", "tol": "--tol"}).with_names(
+        {"l2_W": "--l2", "l2_H": "--l2"})
+    assert typed.speak("l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0); tol is not") == \
+        "--l2-W and --l2-H (both set by --l2) are penalties (--l2 3.0); tol is not"
+    assert typed.speak("l2_W must be >= 0") == "--l2 must be >= 0"
 
 
 def test_each_command_knows_its_own_flags():
