@@ -25,7 +25,8 @@ import pytest
 import nmfrec
 from nmfrec import Recommender
 from nmfrec.cli import build_parser, main
-from nmfrec.cli._data import label
+from nmfrec._validation import locate_row
+from nmfrec.cli._data import _canonical, label, read_ratings
 from nmfrec.cli._params import model_params as _model_params
 from nmfrec.datasets import make_ratings
 from nmfrec.evaluation import (Popularity, evaluate, kfold, random_split, temporal_split,
@@ -879,6 +880,40 @@ def test_evaluate_refuses_non_numeric_ratings_before_averaging(tmp_path, capsys)
     err = capsys.readouterr().err
     assert f"{path}: column 'stars' must hold numeric ratings" in err
     assert "agg function" not in err
+    assert f"'five' at row 2 (line 4 of {path}) is not a number" in err
+
+
+@pytest.mark.parametrize("duplicates", ["mean", "last"])
+def test_evaluate_checks_every_row_before_combining_and_names_its_line(tmp_path, capsys,
+                                                                       duplicates):
+    """A missing id is an error naming its line, not a row that averaging drops."""
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating\n1,1,4\n1,1,5\n2,1,3\n\n,2,4\n3,2,4\n3,1,2\n")
+    assert main(["evaluate", "--ratings", str(path), "--duplicates", duplicates,
+                 "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"nmfrec: error: {path}: column 'user' has 1 missing values (first at "
+                   f"row 3 (line 6 of {path})).")
+    path.write_text("user,item,rating\n1,1,4\n2,1,3\n1,1,5\n")
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err
+    assert (f"2 rows repeat a (user, item) pair (first: user 1, item 1 at row 0 (line 2 of "
+            f"{path}), again at row 2 (line 4 of {path})); pass --duplicates") in err
+
+
+def test_evaluate_combines_duplicates_keeping_the_rows_of_the_file(tmp_path):
+    """--duplicates mean: one row per pair where its first row was (its label, so its
+    line), the mean rating and the latest time; the other rows as read."""
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating,timestamp\n1,1,4,10\n2,1,3,20\n1,1,5,30\n3,2,1,5\n"
+                    "2,1,2,15\n")
+    args = build_parser().parse_args(["evaluate", "--ratings", str(path), "--duplicates",
+                                      "mean"])
+    out = _canonical(read_ratings(args), args)
+    want = pd.DataFrame({"user": [1, 2, 3], "item": [1, 1, 2], "rating": [4.5, 2.5, 1.0],
+                         "timestamp": [30, 20, 5]}, index=[0, 1, 3])
+    pd.testing.assert_frame_equal(out, want)
+    assert locate_row(out, 2) == f"row 3 (line 5 of {path})"
 
 
 # --------------------------------------------------------------------------- predict

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 import time
 
+import numpy as np
 import pandas as pd
 
 from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
+from .._validation import check_no_missing, locate_row, show
 from ..io import check_file, id_from_text, read_ratings_file, read_titles_file
 from ..ratings import (ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, check_rating_column,
                        resolve_columns)
@@ -119,7 +121,11 @@ def _canonical(df, args):
     """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``.
 
     A file without a rating column (none recognised, none named) is click data: its
-    frame is ``user, item[, timestamp]``.
+    frame is ``user, item[, timestamp]``. Every row is checked before duplicates are
+    combined (a rating that is not a number, a missing id), and the frame keeps the
+    file's row labels and its record of their lines (:func:`nmfrec._validation.locate_row`),
+    so that any message about a row names its line; a pair combined by ``--duplicates
+    mean`` is labelled as its first row.
     """
     roles = ("user", "item", "rating")
     if args.rating_col is None and not any(c in df.columns for c in RATING_COLUMNS):
@@ -127,8 +133,8 @@ def _canonical(df, args):
     try:
         found = resolve_columns(df, args.user_col, args.item_col, args.rating_col,
                                 roles=roles)
-        if len(found) == 3:  # before any arithmetic on it (averaging duplicates)
-            check_rating_column(df, found[2])
+        # before any arithmetic on them (averaging duplicates)
+        ratings = check_rating_column(df, found[2]) if len(found) == 3 else None
     except (KeyError, ValueError, TypeError) as e:
         raise DataError(f"{args.ratings}: {message(e)}") from None
     cols = dict(zip(roles, found))
@@ -138,24 +144,38 @@ def _canonical(df, args):
             raise DataError(f"{args.ratings}: timestamp column {ts!r} not found; the file has "
                             f"columns {list(df.columns)}.")
         cols["timestamp"] = ts
-    out = pd.DataFrame({role: df[col].to_numpy() for role, col in cols.items()})
-    pairs = out.duplicated(["user", "item"], keep=False)
-    if pairs.any():
-        if args.duplicates == "raise":
-            first = out[pairs].iloc[0]
-            raise DataError(f"{args.ratings}: {int(pairs.sum())} rows repeat a (user, item) pair "
-                            f"(first: user {first['user']!r}, item {first['item']!r}); pass "
-                            "--duplicates last, first or mean.")
-        if args.duplicates in ("first", "last"):
-            out = out.drop_duplicates(["user", "item"], keep=args.duplicates)
-        elif "rating" not in out:  # clicks: one row per pair, the latest time
-            how = {"timestamp": "max"} if "timestamp" in out else {}
-            out = (out.groupby(["user", "item"], as_index=False, sort=False).agg(how) if how
-                   else out.drop_duplicates(["user", "item"]))
-        else:
-            how = {"rating": "mean"} | ({"timestamp": "max"} if "timestamp" in out else {})
-            out = out.groupby(["user", "item"], as_index=False, sort=False).agg(how)
-    return out.reset_index(drop=True)
+    try:
+        check_no_missing(df, [c for role, c in cols.items() if role != "rating"],
+                         str(args.ratings))
+    except ValueError as e:
+        raise DataError(str(e)) from None
+    out = pd.DataFrame({role: df[col] for role, col in cols.items()}, index=df.index)
+    if ratings is not None:
+        out["rating"] = ratings
+    out.attrs.update(df.attrs)     # the file's lines, by row label
+    pairs = out.duplicated(["user", "item"], keep=False).to_numpy()
+    if not pairs.any():
+        return out
+    if args.duplicates == "raise":
+        first = int(np.flatnonzero(pairs)[0])
+        user, item = out["user"].iloc[first], out["item"].iloc[first]
+        again = int(np.flatnonzero(pairs & (out["user"] == user).to_numpy()
+                                   & (out["item"] == item).to_numpy())[1])
+        raise DataError(f"{args.ratings}: {int(pairs.sum())} rows repeat a (user, item) pair "
+                        f"(first: user {show(user)}, item {show(item)} at "
+                        f"{locate_row(out, first)}, again at {locate_row(out, again)}); pass "
+                        "--duplicates last, first or mean.")
+    if args.duplicates in ("first", "last"):
+        return out.drop_duplicates(["user", "item"], keep=args.duplicates)
+    # mean: one row per pair, where its first row was, with the mean rating (clicks: one
+    # row per pair) and the latest time
+    keep = ~out.duplicated(["user", "item"], keep="first")
+    combined = out[keep].copy()
+    groups = out.groupby(["user", "item"], sort=False)
+    for role, how in (("rating", "mean"), ("timestamp", "max")):
+        if role in out:
+            combined[role] = groups[role].transform(how)[keep]
+    return combined
 
 
 # ------------------------------------------------------------------------- splits
