@@ -386,7 +386,7 @@ def test_evaluate_own_ratings_kfold_and_titles(own_ratings, capsys):
 @pytest.mark.parametrize("extra, code, needle", [
     (["--split", "temporal", "--timestamp-col", "nope"], 1, "timestamp column 'nope' not found"),
     (["--user-col", "usr"], 1, "user column 'usr' not found"),
-    (["--user-col", "song"], 1, "user, item and rating columns must differ; got 'song', 'song'"),
+    (["--user-col", "song"], 1, "user and item columns must differ; got 'song', 'song'"),
     (["--dataset", "ml-1m"], 2, "either --ratings FILE or --dataset"),
     (["--folds", "u1"], 2, "ratings file is split by"),
     (["--kfold", "3", "--split", "random"], 2, "--kfold N goes with --split kfold"),
@@ -870,6 +870,64 @@ def test_evaluate_click_data_usage_errors(clicks, capsys, extra, needle):
     assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *extra, *FAST]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle.format(path=path) in err[0], err
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--threshold", "3"], "--threshold 3 compares ratings, but {path} holds interaction "
+                           "counts, not ratings (click data: every held-out item is relevant)"),
+    (["--protocol", "both"], "--protocol both predicts ratings, but {path} holds interaction "
+                             "counts, not ratings (click data); use --protocol ranking"),
+])
+def test_evaluate_a_count_column_makes_click_data(clicks, capsys, extra, needle):
+    d, _ = clicks
+    path = d / "counts.csv"       # user, item, clicks
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *extra, *FAST]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle.format(path=path) in err[0], err
+
+
+def _fits_count_frames():
+    """Whether Recommender.fit takes a (user, item, count) frame as implicit feedback."""
+    try:
+        Recommender(n_components=1, max_iter=1, feedback="implicit").fit(
+            pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 2], "count": [3, 1, 2]}))
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _fits_count_frames(),
+                    reason="Recommender.fit does not take (user, item, count) frames yet")
+def test_evaluate_counts_gives_the_model_the_counts(clicks, tmp_path, capsys):
+    d, df = clicks
+    plays = df.assign(plays=np.arange(len(df)) % 4 + 1)
+    path = tmp_path / "plays.csv"
+    plays.to_csv(path, index=False)
+    out_json = tmp_path / "res.json"
+    assert main(["evaluate", "--ratings", str(path), "--feedback", "implicit",
+                 "--kfold", "2", "--json", str(out_json), *FAST]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "1,500 interactions (click data: counts, no rating column)" in first
+    canonical = plays.rename(columns={"plays": "count"})
+    for fold, s in zip(json.loads(out_json.read_text())["models"]["nmfrec"]["folds"],
+                       kfold(canonical, 2, random_state=0)):
+        want = evaluate(Recommender(**CLICK_PARAMS), s.train, s.test, k=(10, 20),
+                        protocols="ranking")
+        assert fold["recall@20"] == pytest.approx(want["recall@20"], rel=1e-9)
+
+
+def test_evaluate_refuses_a_file_that_is_neither_ratings_nor_clicks(tmp_path, capsys):
+    """A stars column is not a rating column the CLI knows: an error, not click data."""
+    path = tmp_path / "stars.csv"
+    make_ratings(30, 40, 400, seed=1)[["user", "item", "rating"]].rename(
+        columns={"rating": "stars"}).to_csv(path, index=False)
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"nmfrec: error: {path}: no rating column found: expected one of "
+                          "['rating', 'ratings', 'score'] or --rating-col; the frame has "
+                          "columns ['user', 'item', 'stars']."), err
+    assert main(["evaluate", "--ratings", str(path), "--rating-col", "stars", "--kfold", "2",
+                 "--protocol", "rating", *FAST]) == 0
 
 
 def test_evaluate_refuses_non_numeric_ratings_before_averaging(tmp_path, capsys):

@@ -17,7 +17,7 @@ from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
 from .._validation import check_no_missing, locate_row, show
 from ..io import check_file, id_from_text, read_ratings_file, read_titles_file
-from ..ratings import (ITEM_COLUMNS, RATING_COLUMNS, USER_COLUMNS, check_rating_column,
+from ..ratings import (ITEM_COLUMNS, USER_COLUMNS, check_rating_column, feedback_columns,
                        resolve_columns)
 from ._errors import DataError, UsageError, check_int_flag, message
 
@@ -118,40 +118,39 @@ def read_titles(path, item_col=None):
 
 
 def _canonical(df, args):
-    """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``.
+    """The file's columns as ``user, item`` and ``rating`` (ratings) or ``count`` (counts)
+    or neither (clicks), and ``timestamp`` where there is one.
 
-    A file without a rating column (none recognised, none named) is click data: its
-    frame is ``user, item[, timestamp]``. Every row is checked before duplicates are
-    combined (a rating that is not a number, a missing id), and the frame keeps the
-    file's row labels and its record of their lines (:func:`nmfrec._validation.locate_row`),
-    so that any message about a row names its line; a pair combined by ``--duplicates
-    mean`` is labelled as its first row.
+    What the file holds is the library's rule, :func:`nmfrec.ratings.feedback_columns`:
+    a rating column (recognised, or named by ``--rating-col``) makes it ratings; else a
+    count column (``plays``, ``count``, ...) interaction counts; else a file of only the
+    user and item columns (and a time) clicks; any other column is an error, not clicks.
+    Every row is checked before duplicates are combined (a rating that is not a number,
+    a missing id), and the frame keeps the file's row labels and its record of their
+    lines (:func:`nmfrec._validation.locate_row`), so that any message about a row names
+    its line; a pair combined by ``--duplicates mean`` is labelled as its first row.
     """
-    roles = ("user", "item", "rating")
-    if args.rating_col is None and not any(c in df.columns for c in RATING_COLUMNS):
-        roles = roles[:2]
+    ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
+    if ts is not None and ts not in df.columns:
+        raise DataError(f"{args.ratings}: timestamp column {ts!r} not found; the file has "
+                        f"columns {list(df.columns)}.")
     try:
-        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col,
-                                roles=roles)
+        ucol, icol, value, kind = feedback_columns(df, args.user_col, args.item_col,
+                                                   args.rating_col, time_col=ts)
         # before any arithmetic on them (averaging duplicates)
-        ratings = check_rating_column(df, found[2]) if len(found) == 3 else None
+        values = check_rating_column(df, value) if value is not None else None
     except (KeyError, ValueError, TypeError) as e:
         raise DataError(f"{args.ratings}: {message(e)}") from None
-    cols = dict(zip(roles, found))
-    ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
+    cols = {"user": ucol, "item": icol}
     if ts is not None:
-        if ts not in df.columns:
-            raise DataError(f"{args.ratings}: timestamp column {ts!r} not found; the file has "
-                            f"columns {list(df.columns)}.")
         cols["timestamp"] = ts
     try:
-        check_no_missing(df, [c for role, c in cols.items() if role != "rating"],
-                         str(args.ratings))
+        check_no_missing(df, list(cols.values()), str(args.ratings))
     except ValueError as e:
         raise DataError(str(e)) from None
     out = pd.DataFrame({role: df[col] for role, col in cols.items()}, index=df.index)
-    if ratings is not None:
-        out["rating"] = ratings
+    if values is not None:
+        out.insert(2, "rating" if kind == "ratings" else "count", values)
     out.attrs.update(df.attrs)     # the file's lines, by row label
     pairs = out.duplicated(["user", "item"], keep=False).to_numpy()
     if not pairs.any():
@@ -167,15 +166,35 @@ def _canonical(df, args):
                         "--duplicates last, first or mean.")
     if args.duplicates in ("first", "last"):
         return out.drop_duplicates(["user", "item"], keep=args.duplicates)
-    # mean: one row per pair, where its first row was, with the mean rating (clicks: one
-    # row per pair) and the latest time
+    # mean: one row per pair, where its first row was, with the mean rating or count
+    # (clicks: one row per pair) and the latest time
     keep = ~out.duplicated(["user", "item"], keep="first")
     combined = out[keep].copy()
     groups = out.groupby(["user", "item"], sort=False)
-    for role, how in (("rating", "mean"), ("timestamp", "max")):
+    for role, how in (("rating", "mean"), ("count", "mean"), ("timestamp", "max")):
         if role in out:
             combined[role] = groups[role].transform(how)[keep]
     return combined
+
+
+def holds(frame):
+    """What a frame made by :func:`_canonical` (or a split of it, or MovieLens) holds.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        With columns ``user``, ``item`` and ``rating``, ``count`` or neither (and maybe
+        ``timestamp``).
+
+    Returns
+    -------
+    kind : {"ratings", "counts", "clicks"}
+        By :func:`nmfrec.ratings.feedback_columns`.
+    column : str or None
+        Its value column.
+    """
+    *_, value, kind = feedback_columns(frame)
+    return kind, value
 
 
 # ------------------------------------------------------------------------- splits
@@ -364,7 +383,9 @@ def prepare(args, say):
                              "ratings file is split by --split kfold, random, user or temporal.")
         df = _canonical(read_ratings(args), args)
         how, splits = split(df, kind, args)
-        what = "ratings" if "rating" in df.columns else "interactions (click data: no rating column)"
+        what = {"ratings": "ratings", "counts": "interactions (click data: counts, no rating "
+                "column)", "clicks": "interactions (click data: no rating column)"}[
+            holds(df)[0]]
         say(f"using {args.ratings}: {len(df):,} {what}, {df['user'].nunique():,} users, "
             f"{df['item'].nunique():,} items; {how}.")
         return {"dataset": str(args.ratings), "split": how}, splits
