@@ -775,6 +775,27 @@ def test_fit_says_what_each_part_did(tmp_path, capsys):
            "--max-iter);" in summary
 
 
+def test_fit_summary_reads_what_the_model_reports_and_leaves_out_what_it_does_not():
+    from nmfrec.cli._output import fit_summary
+
+    df = make_ratings(40, 50, 800, rank=3, seed=4)[["user", "item", "rating"]]
+    rec = Recommender(**FAST_PARAMS, solver="als").fit(df)
+    rating, pref = rec.model_, rec.ranking_model_
+    full = fit_summary(rec)
+    assert full.startswith(f"rating part: rank 4, {rating.n_iter_} iterations, stopped at "
+                           f"--max-iter 5 before converging; preference part: rank "
+                           f"{pref.n_components_}, {pref.n_iter_} iterations")
+    # a part without converged_ (or a model without some attribute): no state, no failure
+    del pref.converged_, rating.n_components_
+    assert fit_summary(rec) == (f"rating part: {rating.n_iter_} iterations, stopped at "
+                                f"--max-iter 5 before converging; preference part: rank "
+                                f"{pref.n_components_}, {pref.n_iter_} iterations")
+    # the values the data chose, as the flags that would fix them
+    rec.fitted_params_ = {"n_components": 6, "preference_l2": 0.25, "draws": 200}
+    assert fit_summary(rec).endswith("; chosen from the data: --n-components 6, "
+                                     "--preference-l2 0.25, draws 200")
+
+
 # --------------------------------------------------------------------------- click data
 @pytest.fixture(scope="module")
 def clicks(tmp_path_factory):

@@ -20,7 +20,7 @@ from ..exceptions import ProtocolSkippedWarning
 from ..recommender import Recommender
 from ._data import holds, prepare, read_ratings, read_titles
 from ._errors import DataError, UsageError, check_int_flag, message
-from ._output import fit_summary, format_table, jsonable, table_columns
+from ._output import fit_summary, fitted, format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
 
 
@@ -297,7 +297,7 @@ def cmd_fit(args, out, err, progress):
         rec.save(out_path)
     except OSError as e:
         raise DataError(f"cannot write {args.output}: {e.strerror or e}") from None
-    implicit = getattr(rec, "feedback_", rec.feedback) == "implicit"
+    implicit = fitted(rec, "feedback_", rec.feedback) == "implicit"
     what = "interactions" if implicit else "ratings"
     print(f"fitted {len(rec.users_):,} users x {len(rec.items_):,} items "
           f"({rec.ratings_.nnz:,} {what}, columns {', '.join(map(str, rec.columns_))}) in "
