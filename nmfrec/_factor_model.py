@@ -59,6 +59,10 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
     implement ``_solve_rows(csr)``: the row factors of new rows (fold-in).
     """
 
+    # W, H, rows and cols are arguments of the call, not per-sample metadata to route: no
+    # set_fit_request / set_predict_request, as scikit-learn's NMF (see ParamsBase)
+    _takes_no_metadata = True
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

@@ -11,7 +11,8 @@ Two kinds of readers:
   ``movies.csv`` with them too.
 
 Ids keep their text unless every id of a column is a plain integer
-(:func:`ids_from_text`): ``007`` and ``7`` are two users.
+(:func:`ids_from_text`; one id, as typed on a command line, :func:`id_from_text`):
+``007`` and ``7`` are two users.
 
 Every error is a :class:`FileNotFoundError` (no such file) or a :class:`ValueError`
 whose message names the file and, where one line is at fault, the line; a titles file
@@ -34,6 +35,7 @@ from .ratings import ITEM_COLUMNS, USER_COLUMNS
 __all__ = [
     "RATING_NAMES",
     "check_file",
+    "id_from_text",
     "ids_from_text",
     "ML100K_GENRES",
     "read_ratings_file",
@@ -134,6 +136,40 @@ def _is_number(text) -> bool:
 # --------------------------------------------------------------------------- ids as text
 #: An integer as written plainly: digits without leading zeros, an optional minus.
 _PLAIN_INTEGER = r"0|-?[1-9][0-9]*"
+_PLAIN_INTEGER_RE = re.compile(_PLAIN_INTEGER)
+_INT64 = np.iinfo(np.int64)
+
+
+def id_from_text(text, integer=True):
+    """One id typed or read as text, by the rule of :func:`ids_from_text`.
+
+    Parameters
+    ----------
+    text : str
+        The id as typed (on a command line) or read.
+    integer : bool, default=True
+        Whether integer ids are wanted (the ids it is looked up among are integers):
+        then a plain integer (``7``, ``-12``; not ``007``, ``+7``, ``-0`` or ``7.0``)
+        is returned as an int. False keeps every id's text.
+
+    Returns
+    -------
+    int or str
+        The int, or the text without surrounding white space (an integer beyond int64
+        keeps its text, as in a file).
+
+    Examples
+    --------
+    >>> from nmfrec.io import id_from_text
+    >>> id_from_text("7"), id_from_text("007"), id_from_text("7", integer=False)
+    (7, '007', '7')
+    """
+    text = str(text).strip()
+    if integer and _PLAIN_INTEGER_RE.fullmatch(text):
+        value = int(text)
+        if _INT64.min <= value <= _INT64.max:
+            return value
+    return text
 
 
 def ids_from_text(text) -> pd.Series:

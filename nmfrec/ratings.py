@@ -701,7 +701,7 @@ def resolve_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=N
 
 
 def feedback_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=None, *,
-                     feedback=None, prefer=None) -> tuple:
+                     feedback=None, prefer=None, time_col=None) -> tuple:
     """What a table holds and in which columns: ratings, interaction counts or clicks.
 
     The one rule that decides when a table is click data. With ``feedback`` left None:
@@ -728,6 +728,9 @@ def feedback_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=
         What the caller says the values are; None decides from the columns.
     prefer : dict, optional
         As in :func:`resolve_columns`.
+    time_col : str, optional
+        A time column of the caller's naming (``timestamp_col="when"``), allowed in a
+        click table like those of ``TIME_COLUMNS``.
 
     Returns
     -------
@@ -761,7 +764,8 @@ def feedback_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=
             raise ValueError(f"ambiguous count column: the frame has {found}; pass "
                              "rating_col= to choose one.")
         return ucol, icol, _unique_column(df, found[0], "count"), "counts"
-    others = [c for c in df.columns if c not in (ucol, icol) and c not in TIME_COLUMNS]
+    others = [c for c in df.columns
+              if c not in (ucol, icol) and c not in TIME_COLUMNS and c != time_col]
     if not others:
         return ucol, icol, None, "clicks"
     raise MissingColumnError(

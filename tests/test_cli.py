@@ -25,10 +25,14 @@ import pytest
 import nmfrec
 from nmfrec import Recommender
 from nmfrec.cli import build_parser, main
+from nmfrec._validation import locate_row
+from nmfrec.cli._data import _canonical, label, read_ratings
 from nmfrec.cli._params import model_params as _model_params
 from nmfrec.datasets import make_ratings
 from nmfrec.evaluation import (Popularity, evaluate, kfold, random_split, temporal_split,
                                user_split)
+from nmfrec.io import id_from_text, ids_from_text
+from nmfrec.ratings import Vocabulary
 
 FAST = ["--n-components", "4", "--max-iter", "5"]
 FAST_PARAMS = dict(n_components=4, max_iter=5, random_state=0)  # the CLI seeds with 0
@@ -248,6 +252,8 @@ def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
 @pytest.mark.parametrize("argv, needle", [
     (["evaluate", "--n-components", "0"], "--n-components must be None or an integer >= 1; got 0"),
     (["evaluate", "--l2", "-1"], "--l2 must be None or a finite number >= 0"),
+    (["evaluate", "--l2", "3"], "--l2-W and --l2-H (both set by --l2) are penalties of a "
+                                "penalized rating part (--l2 3.0), which the Bayesian"),
     (["evaluate", "--solver", "newton"], "--solver must be one of None, 'gibbs', 'als', 'mu', 'pgd'"),
     (["evaluate", "--max-iter", "many"], "--max-iter: expected an integer; got 'many'"),
     (["evaluate", "--dataset", "ml-7"], "invalid choice: 'ml-7'"),
@@ -380,7 +386,7 @@ def test_evaluate_own_ratings_kfold_and_titles(own_ratings, capsys):
 @pytest.mark.parametrize("extra, code, needle", [
     (["--split", "temporal", "--timestamp-col", "nope"], 1, "timestamp column 'nope' not found"),
     (["--user-col", "usr"], 1, "user column 'usr' not found"),
-    (["--user-col", "song"], 1, "user, item and rating columns must differ; got 'song', 'song'"),
+    (["--user-col", "song"], 1, "user and item columns must differ; got 'song', 'song'"),
     (["--dataset", "ml-1m"], 2, "either --ratings FILE or --dataset"),
     (["--folds", "u1"], 2, "ratings file is split by"),
     (["--kfold", "3", "--split", "random"], 2, "--kfold N goes with --split kfold"),
@@ -650,13 +656,21 @@ def test_flags_speak_rewrites_each_form_of_a_parameter():
         "download=False was given": "--no-download was given",
         "solver='gibbs' samples; use solver='als' (or 'mu', 'pgd').":
             "--solver gibbs samples; use --solver als (or mu, pgd).",
-        "l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0)": "--l2 are penalties (--l2 3.0)",
+        "l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0)":
+            "the two parameters that --l2 sets are penalties (--l2 3.0)",
+        "l2_W or l2_H must be >= 0": "either parameter that --l2 sets must be >= 0",
         # not parameters: a column value, a word, a file name, a quoted column name
         "e.g. row 3: k=1, item=2; the k nearest": "e.g. row 3: k=1, item=2; the k nearest",
         "cannot read data/user_col.csv or 'max_iter'": "cannot read data/user_col.csv or 'max_iter'",
     }
     for text, want in cases.items():
         assert flags.speak(text) == want, text
+    # where each has a flag of its own, the message names those and the flag typed
+    typed = Flags({"l2_W": "--l2-W", "l2_H": "--l2-H", "tol": "--tol"}).with_names(
+        {"l2_W": "--l2", "l2_H": "--l2"})
+    assert typed.speak("l2_W and l2_H are penalties (l2_W=3.0, l2_H=3.0); tol is not") == \
+        "--l2-W and --l2-H (both set by --l2) are penalties (--l2 3.0); tol is not"
+    assert typed.speak("l2_W must be >= 0") == "--l2 must be >= 0"
 
 
 def test_each_command_knows_its_own_flags():
@@ -761,6 +775,27 @@ def test_fit_says_what_each_part_did(tmp_path, capsys):
            "--max-iter);" in summary
 
 
+def test_fit_summary_reads_what_the_model_reports_and_leaves_out_what_it_does_not():
+    from nmfrec.cli._output import fit_summary
+
+    df = make_ratings(40, 50, 800, rank=3, seed=4)[["user", "item", "rating"]]
+    rec = Recommender(**FAST_PARAMS, solver="als").fit(df)
+    rating, pref = rec.model_, rec.ranking_model_
+    full = fit_summary(rec)
+    assert full.startswith(f"rating part: rank 4, {rating.n_iter_} iterations, stopped at "
+                           f"--max-iter 5 before converging; preference part: rank "
+                           f"{pref.n_components_}, {pref.n_iter_} iterations")
+    # a part without converged_ (or a model without some attribute): no state, no failure
+    del pref.converged_, rating.n_components_
+    assert fit_summary(rec) == (f"rating part: {rating.n_iter_} iterations, stopped at "
+                                f"--max-iter 5 before converging; preference part: rank "
+                                f"{pref.n_components_}, {pref.n_iter_} iterations")
+    # the values the data chose, as the flags that would fix them
+    rec.fitted_params_ = {"n_components": 6, "preference_l2": 0.25, "draws": 200}
+    assert fit_summary(rec).endswith("; chosen from the data: --n-components 6, "
+                                     "--preference-l2 0.25, draws 200")
+
+
 # --------------------------------------------------------------------------- click data
 @pytest.fixture(scope="module")
 def clicks(tmp_path_factory):
@@ -858,6 +893,64 @@ def test_evaluate_click_data_usage_errors(clicks, capsys, extra, needle):
     assert len(err) == 1 and needle.format(path=path) in err[0], err
 
 
+@pytest.mark.parametrize("extra, needle", [
+    (["--threshold", "3"], "--threshold 3 compares ratings, but {path} holds interaction "
+                           "counts, not ratings (click data: every held-out item is relevant)"),
+    (["--protocol", "both"], "--protocol both predicts ratings, but {path} holds interaction "
+                             "counts, not ratings (click data); use --protocol ranking"),
+])
+def test_evaluate_a_count_column_makes_click_data(clicks, capsys, extra, needle):
+    d, _ = clicks
+    path = d / "counts.csv"       # user, item, clicks
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *extra, *FAST]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle.format(path=path) in err[0], err
+
+
+def _fits_count_frames():
+    """Whether Recommender.fit takes a (user, item, count) frame as implicit feedback."""
+    try:
+        Recommender(n_components=1, max_iter=1, feedback="implicit").fit(
+            pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 2], "count": [3, 1, 2]}))
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _fits_count_frames(),
+                    reason="Recommender.fit does not take (user, item, count) frames yet")
+def test_evaluate_counts_gives_the_model_the_counts(clicks, tmp_path, capsys):
+    d, df = clicks
+    plays = df.assign(plays=np.arange(len(df)) % 4 + 1)
+    path = tmp_path / "plays.csv"
+    plays.to_csv(path, index=False)
+    out_json = tmp_path / "res.json"
+    assert main(["evaluate", "--ratings", str(path), "--feedback", "implicit",
+                 "--kfold", "2", "--json", str(out_json), *FAST]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "1,500 interactions (click data: counts, no rating column)" in first
+    canonical = plays.rename(columns={"plays": "count"})
+    for fold, s in zip(json.loads(out_json.read_text())["models"]["nmfrec"]["folds"],
+                       kfold(canonical, 2, random_state=0)):
+        want = evaluate(Recommender(**CLICK_PARAMS), s.train, s.test, k=(10, 20),
+                        protocols="ranking")
+        assert fold["recall@20"] == pytest.approx(want["recall@20"], rel=1e-9)
+
+
+def test_evaluate_refuses_a_file_that_is_neither_ratings_nor_clicks(tmp_path, capsys):
+    """A stars column is not a rating column the CLI knows: an error, not click data."""
+    path = tmp_path / "stars.csv"
+    make_ratings(30, 40, 400, seed=1)[["user", "item", "rating"]].rename(
+        columns={"rating": "stars"}).to_csv(path, index=False)
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"nmfrec: error: {path}: no rating column found: expected one of "
+                          "['rating', 'ratings', 'score'] or --rating-col; the frame has "
+                          "columns ['user', 'item', 'stars']."), err
+    assert main(["evaluate", "--ratings", str(path), "--rating-col", "stars", "--kfold", "2",
+                 "--protocol", "rating", *FAST]) == 0
+
+
 def test_evaluate_refuses_non_numeric_ratings_before_averaging(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("user,item,stars\n1,1,5\n1,1,4\n2,1,five\n")
@@ -866,6 +959,40 @@ def test_evaluate_refuses_non_numeric_ratings_before_averaging(tmp_path, capsys)
     err = capsys.readouterr().err
     assert f"{path}: column 'stars' must hold numeric ratings" in err
     assert "agg function" not in err
+    assert f"'five' at row 2 (line 4 of {path}) is not a number" in err
+
+
+@pytest.mark.parametrize("duplicates", ["mean", "last"])
+def test_evaluate_checks_every_row_before_combining_and_names_its_line(tmp_path, capsys,
+                                                                       duplicates):
+    """A missing id is an error naming its line, not a row that averaging drops."""
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating\n1,1,4\n1,1,5\n2,1,3\n\n,2,4\n3,2,4\n3,1,2\n")
+    assert main(["evaluate", "--ratings", str(path), "--duplicates", duplicates,
+                 "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"nmfrec: error: {path}: column 'user' has 1 missing values (first at "
+                   f"row 3 (line 6 of {path})).")
+    path.write_text("user,item,rating\n1,1,4\n2,1,3\n1,1,5\n")
+    assert main(["evaluate", "--ratings", str(path), "--kfold", "2", *FAST]) == 1
+    err = capsys.readouterr().err
+    assert (f"2 rows repeat a (user, item) pair (first: user 1, item 1 at row 0 (line 2 of "
+            f"{path}), again at row 2 (line 4 of {path})); pass --duplicates") in err
+
+
+def test_evaluate_combines_duplicates_keeping_the_rows_of_the_file(tmp_path):
+    """--duplicates mean: one row per pair where its first row was (its label, so its
+    line), the mean rating and the latest time; the other rows as read."""
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating,timestamp\n1,1,4,10\n2,1,3,20\n1,1,5,30\n3,2,1,5\n"
+                    "2,1,2,15\n")
+    args = build_parser().parse_args(["evaluate", "--ratings", str(path), "--duplicates",
+                                      "mean"])
+    out = _canonical(read_ratings(args), args)
+    want = pd.DataFrame({"user": [1, 2, 3], "item": [1, 1, 2], "rating": [4.5, 2.5, 1.0],
+                         "timestamp": [30, 20, 5]}, index=[0, 1, 3])
+    pd.testing.assert_frame_equal(out, want)
+    assert locate_row(out, 2) == f"row 3 (line 5 of {path})"
 
 
 # --------------------------------------------------------------------------- predict
@@ -966,6 +1093,9 @@ def test_similar_equals_library_similar_items(fitted, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "the 6 items most similar to item 5 (Film 5):"
     assert [int(ln.split()[1]) for ln in lines[2:]] == ref["item"].tolist()
+    # an item named by its title, as the library takes it
+    assert main(["similar", str(model), "--item", "Film 5", "--k", "6"]) == 0
+    assert capsys.readouterr().out.splitlines() == lines
 
 
 def test_similar_error_paths(fitted, capsys):
@@ -974,10 +1104,82 @@ def test_similar_error_paths(fitted, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("nmfrec: error: item 12345 is not in the training data (the model "
                           "knows 80 items, e.g. 1, 2, 3)")
-    assert main(["similar", str(model), "--item", "Film 5"]) == 1
-    assert "whose item ids are integers" in capsys.readouterr().err
+    assert main(["similar", str(model), "--item", "Film 99"]) == 1
+    err = capsys.readouterr().err
+    assert "item 'Film 99' is not in the training data, whose item ids are integers" in err
+    assert "nor is it an item's title (close ones: 'Film 9' (item 9)" in err
     assert main(["similar", str(model), "--item", "5", "--k", "0"]) == 2
     assert "--k must be an integer >= 1; got 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- ids typed
+def test_ids_typed_follow_the_rule_of_ids_read_from_files(tmp_path, capsys):
+    """``--user 007`` is the user 007, not 7: a typed id is an int only where a file's
+    id would be one (a plain integer), and only for a model of integer ids."""
+    df = make_ratings(30, 40, 400, seed=4)[["user", "item", "rating"]]
+    df["user"] = df["user"].astype(str).replace({"1": "007"})      # and "7" stays
+    path = tmp_path / "r.csv"
+    df.to_csv(path, index=False)
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(path), "-o", str(model), *FAST, "--solver", "als"]) == 0
+    rec = Recommender.load(model)
+    assert {"007", "7"} <= set(rec.users_.labels_)   # read as text: not all plain integers
+    capsys.readouterr()
+    for user in ("007", "7"):
+        assert main(["recommend", str(model), "--user", user, "--k", "5",
+                     "--format", "csv"]) == 0
+        got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+        assert got["item"].tolist() == rec.recommend(user, k=5)["item"].tolist()
+    assert main(["recommend", str(model), "--user", "007", "--k", "5"]) == 0
+    assert capsys.readouterr().out.startswith("top 5 for user '007' ")
+    assert rec.recommend("007", k=5)["item"].tolist() != rec.recommend("7", k=5)["item"].tolist()
+
+    # one rule for typed ids and ids in files: -0, +7, 07 and 7.0 are text, 7 and -12 ints
+    ints = Vocabulary(np.arange(-20, 20))
+    for text, want in [("7", 7), (" -12 ", -12), ("0", 0), ("-0", "-0"), ("+7", "+7"),
+                       ("07", "07"), ("7.0", "7.0"), ("99999999999999999999",
+                                                      "99999999999999999999")]:
+        assert label(ints, text) == want == id_from_text(text), text
+        assert label(rec.users_, text) == text.strip() == id_from_text(text, integer=False)
+        read = pd.read_csv(io.StringIO(f"user\n{text}\n"), dtype=str)["user"]
+        assert ids_from_text(read).tolist() == [want], text
+
+
+def test_columns_named_by_flags_keep_their_ids_text(tmp_path, capsys):
+    """--user-col/--item-col name id columns: 007 and 7 stay two listeners there too, in
+    the ratings file, in predict's pairs (by the model's columns) and in a users table."""
+    df = make_ratings(30, 40, 400, seed=4)[["user", "item", "rating"]]
+    df["user"] = df["user"].astype(str).replace({"1": "007"})      # and "7" stays
+    df["item"] = "0" + df["item"].astype(str)
+    plays = df.rename(columns={"user": "listener", "item": "song", "rating": "stars"})
+    path = tmp_path / "plays.csv"
+    plays.to_csv(path, index=False)
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(path), "-o", str(model), *FAST, "--solver", "als", "--user-col",
+                 "listener", "--item-col", "song", "--rating-col", "stars"]) == 0
+    rec = Recommender.load(model)
+    assert {"007", "7"} <= set(rec.users_.labels_) and rec.users_.labels_.size == 30
+    assert set(rec.items_.labels_) == set(df["item"])              # "01", not 1
+    ref = Recommender(**FAST_PARAMS, solver="als").fit(df)
+    np.testing.assert_allclose(rec.model_.W_, ref.model_.W_, rtol=1e-10, atol=1e-12)
+
+    pairs = tmp_path / "pairs.csv"
+    plays[["listener", "song"]].iloc[:6].to_csv(pairs, index=False)
+    capsys.readouterr()
+    assert main(["predict", str(model), "--pairs", str(pairs)]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"listener": str,
+                                                                     "song": str})
+    want = rec.predict(plays[["listener", "song"]].iloc[:6])
+    np.testing.assert_allclose(got["prediction"], want, rtol=1e-12)
+    assert not np.isnan(want).any()
+
+    users = tmp_path / "users.csv"
+    pd.DataFrame({"listener": ["007", "7"], "segment": ["a", "b"]}).to_csv(users, index=False)
+    assert main(["recommend", str(model), "--users", str(users), "--k", "3", "-o",
+                 str(tmp_path / "recs.csv")]) == 0
+    recs = pd.read_csv(tmp_path / "recs.csv", dtype={"user": str, "item": str})
+    assert recs["user"].tolist() == ["007"] * 3 + ["7"] * 3
+    assert recs["item"].tolist() == rec.recommend_many(["007", "7"], k=3)["item"].tolist()
 
 
 # --------------------------------------------------------------------------- recommend many

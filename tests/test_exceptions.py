@@ -17,11 +17,20 @@ def _ratings():
 
 
 def test_splits_raise_missing_column_error():
-    # (a frame without a rating column is click data, which splits take)
+    # (a frame of only user and item columns is click data, which splits take)
     with pytest.raises(MissingColumnError, match=r"^ratings is missing column\(s\) \['item'\]"):
         random_split(_ratings().drop(columns="item"))
+    # ... but not one with another column instead of the ratings
+    with pytest.raises(MissingColumnError, match=r"^ratings: no rating column found"):
+        random_split(_ratings().rename(columns={"rating": "stars"}))
     with pytest.raises(MissingColumnError, match=r"^ratings is missing column\(s\) \['when'\]"):
         temporal_split(_ratings(), timestamp_col="when")
+
+
+def test_evaluate_refuses_a_stars_frame_with_missing_column_error():
+    stars = _ratings().rename(columns={"rating": "stars"})
+    with pytest.raises(MissingColumnError, match=r"^train: no rating column found.*'stars'"):
+        evaluate(Popularity(), stars, stars)
 
 
 def test_fit_raises_the_same_class_as_evaluation():

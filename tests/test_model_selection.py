@@ -101,6 +101,8 @@ def test_user_kfold_errors():
         user_kfold(dup)
     with pytest.raises(ValueError, match=r"missing column\(s\) \['item'\]"):
         user_kfold(stars().drop(columns="item"))
+    with pytest.raises(MissingColumnError, match="no rating column found"):
+        user_kfold(stars().rename(columns={"rating": "stars"}))
 
 
 # ------------------------------------------------------------------------------ planted rank

@@ -328,9 +328,12 @@ def test_missing_columns_are_key_and_value_errors_everywhere(split):
 
 def test_evaluate_names_the_frame_of_a_refused_column_choice(split):
     train, test = split
+    with pytest.raises(ValueError, match=r"^train: the user, item columns must differ; "
+                                         r"got \['user', 'user'\]\.$"):
+        evaluate(Popularity(), train, test, item_col="user")
     with pytest.raises(ValueError, match=r"^train: the user, item, rating columns must differ; "
                                          r"got \['user', 'user', 'rating'\]\.$"):
-        evaluate(Popularity(), train, test, item_col="user")
+        evaluate(Popularity(), train, test, item_col="user", rating_col="rating")
     with pytest.raises(ValueError, match=r"^test: ambiguous user column: the frame has "
                                          r"\['user', 'userId'\]"):
         evaluate(Popularity(), train, test.assign(userId=test["user"]))
@@ -621,6 +624,7 @@ class _FixedOrder:
 
     def fit(self, train):
         self.columns_ = list(train.columns)
+        self.counts_ = train["count"].tolist() if "count" in train else None
         self.seen_ = {u: set(g) for u, g in train.groupby("user")["item"]}
         return self
 
@@ -674,6 +678,51 @@ def test_click_data_every_held_out_item_is_relevant():
                  protocols="ranking")
     assert b["n_users_scored"] == 2 and b["n_users_no_relevant"] == 1
     assert b["precision"] == pytest.approx((1 / 3 + 1 / 3) / 2)
+
+
+def test_counts_are_click_data_given_to_the_model():
+    """A count column (plays) makes a frame click data: every held-out interaction is
+    relevant, whatever its count, and the model gets the counts as ``count``."""
+    plays = [df.assign(plays=np.arange(len(df)) % 3) for df in (CLICK_TRAIN, CLICK_TEST)]
+    model = _FixedOrder(list("ecabdf"))
+    with pytest.warns(ProtocolSkippedWarning, match="hold interaction counts"):
+        res = evaluate(model, *plays, k=(1, 3))
+    assert {key: res[key] for key in HAND} == pytest.approx(HAND)
+    assert res["skipped"]["rating"] == ("the train and test frames hold interaction counts "
+                                        "('plays'), not ratings: click data, without "
+                                        "ratings to predict")
+    assert model.columns_ == ["user", "item", "count"]
+    assert model.counts_ == plays[0]["plays"].tolist()
+    # counts in train, bare clicks in test: both said
+    with pytest.warns(ProtocolSkippedWarning) as caught:
+        evaluate(_FixedOrder(list("ecabdf")), plays[0], CLICK_TEST, k=1)
+    assert str(caught[0].message).endswith(
+        "the train frame holds interaction counts ('plays'), not ratings and the test frame "
+        "has no rating column: click data, without ratings to predict.")
+    # beside a rating column, a count column is not what the model is scored on: dropped
+    rated = [df.assign(rating=4.0) for df in plays]
+    model = _FixedOrder(list("ecabdf"))
+    evaluate(model, *rated, k=1, protocols="ranking")
+    assert model.columns_ == ["user", "item", "rating"]
+
+
+def test_a_frame_with_an_unknown_value_column_is_not_click_data(split):
+    """Ratings under another name (stars) are refused, not scored as clicks."""
+    train, test = (df.rename(columns={"rating": "stars"}) for df in split)
+    for name, call in [("train", lambda: evaluate(Popularity(), train, test)),
+                       ("train", lambda: cross_validate(Popularity, [(train, test)])),
+                       ("train", lambda: check_ratings_frame(train, "train",
+                                                             require_rating=False)),
+                       ("Popularity.fit: ratings", lambda: Popularity().fit(train))]:
+        with pytest.raises(MissingColumnError, match=rf"^{re.escape(name)}: no rating column "
+                                                     r"found: expected one of \['rating', "
+                                                     r"'ratings', 'score'\] or rating_col=\.\.\.; "
+                                                     r"the frame has columns \['user', 'item', "
+                                                     r"'stars'\]"):
+            call()
+    # named, they are ratings
+    res = evaluate(Popularity(), train, test, rating_col="stars")
+    assert res["rmse"] == pytest.approx(evaluate(Popularity(), *split)["rmse"])
 
 
 def test_several_list_lengths_equal_one_call_per_length(split):

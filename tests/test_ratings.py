@@ -268,6 +268,7 @@ def test_negative_values_in_context_use_scikit_learns_words():
     (["user_id", "item_id", "count", "date"], {}, ("user_id", "item_id", "count", "counts")),
     (["user", "item", "rating"], {"feedback": "implicit"}, ("user", "item", "rating", "counts")),
     (["user", "item"], {"feedback": "implicit"}, ("user", "item", None, "clicks")),
+    (["user", "item", "when"], {"time_col": "when"}, ("user", "item", None, "clicks")),
     (["user", "item", "stars"], {"rating_col": "stars"}, ("user", "item", "stars", "ratings")),
     (["user", "item", "stars"], {"rating_col": "stars", "feedback": "implicit"},
      ("user", "item", "stars", "counts")),
@@ -284,5 +285,8 @@ def test_a_table_with_an_unknown_value_column_is_not_click_data():
         feedback_columns(df)
     with pytest.raises(MissingColumnError, match="no rating column found"):
         feedback_columns(df[["user", "item"]], feedback="explicit")
+    with pytest.raises(MissingColumnError, match=r"the frame has columns \['user', 'item', "
+                                                 r"'stars', 'when'\]"):
+        feedback_columns(df.assign(when=1), time_col="when")
     with pytest.raises(ValueError, match="ambiguous count column"):
         feedback_columns(pd.DataFrame({"user": [1], "item": [2], "plays": [3], "views": [4]}))

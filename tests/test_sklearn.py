@@ -272,6 +272,35 @@ def test_randomized_search_runs(masked):
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
+@pytest.mark.parametrize("make", [lambda: MaskedNMF(2, random_state=0, max_iter=50),
+                                  lambda: BayesianNMF(2, n_samples=30, n_burnin=10, n_kept=10,
+                                                      random_state=0)])
+def test_factor_models_route_no_metadata_as_sklearn_nmf(masked, make):
+    """Like scikit-learn's NMF, the factor models make no set_*_request methods: W, H,
+    rows and cols are arguments of the call, not per-sample metadata; a search with
+    routing on fits and scores them."""
+    from sklearn import config_context
+
+    est = make()
+    assert not [m for m in dir(est) if m.startswith("set_") and m.endswith("_request")]
+    assert not [m for m in dir(NMF) if m.startswith("set_") and m.endswith("_request")]
+    with config_context(enable_metadata_routing=True):
+        assert str(est.get_metadata_routing()) == "{}"
+        search = GridSearchCV(est, {"n_components": [1, 2]}, cv=2).fit(masked)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_custom_factors_still_start_a_fit_directly_and_in_a_pipeline(masked):
+    rng = np.random.default_rng(3)
+    W0, H0 = rng.random((masked.shape[0], 2)), rng.random((2, masked.shape[1]))
+    est = MaskedNMF(2, init="custom", max_iter=3, tol=0.0)
+    direct = clone(est).fit(masked, W=W0, H=H0)
+    piped = make_pipeline(clone(est)).fit(masked, maskednmf__W=W0, maskednmf__H=H0)
+    np.testing.assert_array_equal(piped[-1].components_, direct.components_)
+    other = clone(est).fit(masked, W=W0 + 1.0, H=H0)
+    assert not np.allclose(other.components_, direct.components_)   # W0 was used
+
+
 def test_check_is_fitted_and_not_fitted_errors(masked):
     for est in (MaskedNMF(2), Recommender(n_components=2)):
         with pytest.raises(SklearnNotFittedError):

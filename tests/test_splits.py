@@ -14,6 +14,7 @@ from nmfrec.evaluation import (
     user_kfold,
     user_split,
 )
+from nmfrec.exceptions import MissingColumnError
 
 
 @pytest.fixture
@@ -226,9 +227,12 @@ def test_split_column_errors(ratings):
     assert len(random_split(both, user_col="userId", random_state=0).test) > 0
     with pytest.raises(ValueError, match=r"ratings is missing column\(s\) \['uid'\]"):
         random_split(ratings, user_col="uid")
+    with pytest.raises(ValueError, match=r"ratings: the user, item columns must "
+                                         r"differ; got \['user', 'user'\]"):
+        random_split(ratings, item_col="user")
     with pytest.raises(ValueError, match=r"ratings: the user, item, rating columns must "
                                          r"differ; got \['user', 'user', 'rating'\]"):
-        random_split(ratings, item_col="user")
+        random_split(ratings, item_col="user", rating_col="rating")
     with pytest.raises(ValueError, match=r"ratings is missing column\(s\) \['when'\]"):
         temporal_split(ratings, timestamp_col="when")
     na = ratings.astype({"item": float})
@@ -264,3 +268,26 @@ def test_splits_of_click_data_are_those_of_the_ratings(ratings, name, split):
         for rated, clicked in zip(split(ratings), split(pairs)):
             assert clicked.index.equals(rated.index)
             assert list(clicked.columns) == ["userId", "movieId"]
+
+
+@pytest.mark.parametrize("name, split", ALL_SPLITS)
+def test_splits_of_counts_and_of_a_frame_that_is_neither(ratings, name, split):
+    """Counts (a plays column) split like the ratings; a column that is neither a rating,
+    a count nor a time (stars) is refused, not split as clicks."""
+    plays = ratings.rename(columns={"rating": "plays"})
+    for rated, counted in zip(split(ratings), split(plays)):
+        assert counted.index.equals(rated.index)
+        assert list(counted.columns) == ["user", "item", "plays", "timestamp"]
+    with pytest.raises(MissingColumnError, match=r"^ratings: no rating column found: .*the "
+                                                 r"frame has columns \['user', 'item', "
+                                                 r"'stars', 'timestamp'\]"):
+        split(ratings.rename(columns={"rating": "stars"}))
+
+
+def test_a_time_column_named_by_the_caller_is_no_unknown_column(ratings):
+    clicks = ratings.drop(columns="rating").rename(columns={"timestamp": "when"})
+    for split in (temporal_split(clicks, timestamp_col="when"),
+                  last_n_split(clicks, timestamp_col="when")):
+        assert list(split.test.columns) == ["user", "item", "when"]
+    with pytest.raises(MissingColumnError, match="no rating column found"):
+        random_split(clicks)          # without its name, "when" is an unknown column

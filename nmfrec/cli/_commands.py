@@ -18,9 +18,9 @@ import pandas as pd
 from ..evaluation import CVResult, GlobalMean, Popularity, evaluate
 from ..exceptions import ProtocolSkippedWarning
 from ..recommender import Recommender
-from ._data import prepare, read_ratings, read_titles
+from ._data import holds, prepare, read_ratings, read_titles
 from ._errors import DataError, UsageError, check_int_flag, message
-from ._output import fit_summary, format_table, jsonable, table_columns
+from ._output import fit_summary, fitted, format_table, jsonable, table_columns
 from ._params import describe_params, model_params, usage_error_for
 
 
@@ -64,20 +64,23 @@ def _fold_line(res, k):
 def _protocol(args, splits):
     """What ``evaluate`` scores: (click data?, relevance threshold, protocol, k).
 
-    Click data, a file without a rating column or ``--threshold none``, makes every
-    held-out item relevant (protocol C) and defaults to ``--protocol ranking`` at
-    ``--k 10,20``; ratings default to ``--protocol both``, ``--k 10`` and a threshold
-    of 4.
+    Click data (a file of interaction counts or of clicks, see :func:`holds`) or
+    ``--threshold none`` makes every held-out item relevant (protocol C) and defaults to
+    ``--protocol ranking`` at ``--k 10,20``; ratings default to ``--protocol both``,
+    ``--k 10`` and a threshold of 4.
     """
     train = next(iter(splits.values()))[0]
-    no_ratings = "rating" not in train.columns
+    kind, _ = holds(train)
+    no_ratings = kind != "ratings"
+    lacks = ("holds interaction counts, not ratings" if kind == "counts"
+             else "has no rating column")
     if no_ratings and args.threshold not in (None, "none"):
         raise UsageError(f"--threshold {args.threshold:g} compares ratings, but "
-                         f"{args.ratings} has no rating column (click data: every held-out "
-                         "item is relevant); leave --threshold out, or name the rating "
-                         "column with --rating-col.")
+                         f"{args.ratings} {lacks} (click data: every held-out item is "
+                         "relevant); leave --threshold out, or name the rating column "
+                         "with --rating-col.")
     clicks = no_ratings or args.threshold == "none"
-    why = (f"{args.ratings} has no rating column (click data)" if no_ratings
+    why = (f"{args.ratings} {lacks} (click data)" if no_ratings
            else "--threshold none scores the ratings as clicks")
     protocol = args.protocol or ("ranking" if clicks else "both")
     if clicks and protocol != "ranking":
@@ -294,7 +297,7 @@ def cmd_fit(args, out, err, progress):
         rec.save(out_path)
     except OSError as e:
         raise DataError(f"cannot write {args.output}: {e.strerror or e}") from None
-    implicit = getattr(rec, "feedback_", rec.feedback) == "implicit"
+    implicit = fitted(rec, "feedback_", rec.feedback) == "implicit"
     what = "interactions" if implicit else "ratings"
     print(f"fitted {len(rec.users_):,} users x {len(rec.items_):,} items "
           f"({rec.ratings_.nnz:,} {what}, columns {', '.join(map(str, rec.columns_))}) in "

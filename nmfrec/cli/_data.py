@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 import time
 
+import numpy as np
 import pandas as pd
 
 from .. import datasets
 from ..evaluation import kfold, random_split, temporal_split, user_split
-from ..io import check_file, read_ratings_file, read_titles_file
-from ..ratings import RATING_COLUMNS, USER_COLUMNS, check_rating_column, resolve_columns
+from .._validation import check_no_missing, locate_row, show
+from ..io import check_file, id_from_text, read_ratings_file, read_titles_file
+from ..ratings import (ITEM_COLUMNS, USER_COLUMNS, check_rating_column, feedback_columns,
+                       resolve_columns)
 from ._errors import DataError, UsageError, check_int_flag, message
 
 #: How ``evaluate`` splits the ratings (``--split``).
@@ -28,15 +31,21 @@ _SOURCE = {"data_home": "--data-home", datasets.ENV_VAR: f"${datasets.ENV_VAR}",
 
 
 # ------------------------------------------------------------------------- user files
-def read_ratings(args, path=None):
+def read_ratings(args, path=None, columns=None):
     """The ratings file named by ``--ratings`` (or ``fit``'s RATINGS), as read.
+
+    The user and item columns keep their ids' text unless every id is a plain integer
+    (:func:`nmfrec.io.ids_from_text`): those named by ``--user-col``/``--item-col``,
+    else those of ``columns``, else those recognised by their usual names.
 
     Parameters
     ----------
     args : argparse.Namespace
-        With ``ratings`` (the path), ``sep`` and ``names``.
+        With ``ratings`` (the path), ``sep``, ``names``, ``user_col`` and ``item_col``.
     path : str, optional
         Another file read the same way (``predict --pairs``) instead of ``args.ratings``.
+    columns : sequence of str, optional
+        A saved model's (user, item) columns, looked for before the usual names.
 
     Returns
     -------
@@ -51,11 +60,35 @@ def read_ratings(args, path=None):
     """
     try:
         return read_ratings_file(args.ratings if path is None else path, sep=args.sep,
-                                 names=args.names)
+                                 names=args.names, id_cols=id_columns(args, columns))
     except ValueError as e:
         if str(e).startswith("names "):
             raise UsageError(str(e)) from None
         raise DataError(str(e)) from None
+
+
+def id_columns(args, columns=None):
+    """The columns of a file that may hold user or item ids, for the file readers.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``user_col`` and ``item_col`` (None, or absent, when not given).
+    columns : sequence of str, optional
+        A saved model's (user, item) columns.
+
+    Returns
+    -------
+    list of str
+        ``--user-col`` (else the model's user column and the usual user column names),
+        then the same for items.
+    """
+    model = list(columns)[:2] if columns is not None else [None, None]
+    found = []
+    for given, theirs, usual in ((getattr(args, "user_col", None), model[0], USER_COLUMNS),
+                                 (getattr(args, "item_col", None), model[1], ITEM_COLUMNS)):
+        found += [given] if given is not None else [c for c in (theirs, *usual) if c is not None]
+    return list(dict.fromkeys(found))
 
 
 def read_titles(path, item_col=None):
@@ -85,46 +118,83 @@ def read_titles(path, item_col=None):
 
 
 def _canonical(df, args):
-    """The file's user, item, rating (and timestamp) columns as ``user, item, rating[, timestamp]``.
+    """The file's columns as ``user, item`` and ``rating`` (ratings) or ``count`` (counts)
+    or neither (clicks), and ``timestamp`` where there is one.
 
-    A file without a rating column (none recognised, none named) is click data: its
-    frame is ``user, item[, timestamp]``.
+    What the file holds is the library's rule, :func:`nmfrec.ratings.feedback_columns`:
+    a rating column (recognised, or named by ``--rating-col``) makes it ratings; else a
+    count column (``plays``, ``count``, ...) interaction counts; else a file of only the
+    user and item columns (and a time) clicks; any other column is an error, not clicks.
+    Every row is checked before duplicates are combined (a rating that is not a number,
+    a missing id), and the frame keeps the file's row labels and its record of their
+    lines (:func:`nmfrec._validation.locate_row`), so that any message about a row names
+    its line; a pair combined by ``--duplicates mean`` is labelled as its first row.
     """
-    roles = ("user", "item", "rating")
-    if args.rating_col is None and not any(c in df.columns for c in RATING_COLUMNS):
-        roles = roles[:2]
+    ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
+    if ts is not None and ts not in df.columns:
+        raise DataError(f"{args.ratings}: timestamp column {ts!r} not found; the file has "
+                        f"columns {list(df.columns)}.")
     try:
-        found = resolve_columns(df, args.user_col, args.item_col, args.rating_col,
-                                roles=roles)
-        if len(found) == 3:  # before any arithmetic on it (averaging duplicates)
-            check_rating_column(df, found[2])
+        ucol, icol, value, kind = feedback_columns(df, args.user_col, args.item_col,
+                                                   args.rating_col, time_col=ts)
+        # before any arithmetic on them (averaging duplicates)
+        values = check_rating_column(df, value) if value is not None else None
     except (KeyError, ValueError, TypeError) as e:
         raise DataError(f"{args.ratings}: {message(e)}") from None
-    cols = dict(zip(roles, found))
-    ts = args.timestamp_col or ("timestamp" if "timestamp" in df.columns else None)
+    cols = {"user": ucol, "item": icol}
     if ts is not None:
-        if ts not in df.columns:
-            raise DataError(f"{args.ratings}: timestamp column {ts!r} not found; the file has "
-                            f"columns {list(df.columns)}.")
         cols["timestamp"] = ts
-    out = pd.DataFrame({role: df[col].to_numpy() for role, col in cols.items()})
-    pairs = out.duplicated(["user", "item"], keep=False)
-    if pairs.any():
-        if args.duplicates == "raise":
-            first = out[pairs].iloc[0]
-            raise DataError(f"{args.ratings}: {int(pairs.sum())} rows repeat a (user, item) pair "
-                            f"(first: user {first['user']!r}, item {first['item']!r}); pass "
-                            "--duplicates last, first or mean.")
-        if args.duplicates in ("first", "last"):
-            out = out.drop_duplicates(["user", "item"], keep=args.duplicates)
-        elif "rating" not in out:  # clicks: one row per pair, the latest time
-            how = {"timestamp": "max"} if "timestamp" in out else {}
-            out = (out.groupby(["user", "item"], as_index=False, sort=False).agg(how) if how
-                   else out.drop_duplicates(["user", "item"]))
-        else:
-            how = {"rating": "mean"} | ({"timestamp": "max"} if "timestamp" in out else {})
-            out = out.groupby(["user", "item"], as_index=False, sort=False).agg(how)
-    return out.reset_index(drop=True)
+    try:
+        check_no_missing(df, list(cols.values()), str(args.ratings))
+    except ValueError as e:
+        raise DataError(str(e)) from None
+    out = pd.DataFrame({role: df[col] for role, col in cols.items()}, index=df.index)
+    if values is not None:
+        out.insert(2, "rating" if kind == "ratings" else "count", values)
+    out.attrs.update(df.attrs)     # the file's lines, by row label
+    pairs = out.duplicated(["user", "item"], keep=False).to_numpy()
+    if not pairs.any():
+        return out
+    if args.duplicates == "raise":
+        first = int(np.flatnonzero(pairs)[0])
+        user, item = out["user"].iloc[first], out["item"].iloc[first]
+        again = int(np.flatnonzero(pairs & (out["user"] == user).to_numpy()
+                                   & (out["item"] == item).to_numpy())[1])
+        raise DataError(f"{args.ratings}: {int(pairs.sum())} rows repeat a (user, item) pair "
+                        f"(first: user {show(user)}, item {show(item)} at "
+                        f"{locate_row(out, first)}, again at {locate_row(out, again)}); pass "
+                        "--duplicates last, first or mean.")
+    if args.duplicates in ("first", "last"):
+        return out.drop_duplicates(["user", "item"], keep=args.duplicates)
+    # mean: one row per pair, where its first row was, with the mean rating or count
+    # (clicks: one row per pair) and the latest time
+    keep = ~out.duplicated(["user", "item"], keep="first")
+    combined = out[keep].copy()
+    groups = out.groupby(["user", "item"], sort=False)
+    for role, how in (("rating", "mean"), ("count", "mean"), ("timestamp", "max")):
+        if role in out:
+            combined[role] = groups[role].transform(how)[keep]
+    return combined
+
+
+def holds(frame):
+    """What a frame made by :func:`_canonical` (or a split of it, or MovieLens) holds.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        With columns ``user``, ``item`` and ``rating``, ``count`` or neither (and maybe
+        ``timestamp``).
+
+    Returns
+    -------
+    kind : {"ratings", "counts", "clicks"}
+        By :func:`nmfrec.ratings.feedback_columns`.
+    column : str or None
+        Its value column.
+    """
+    *_, value, kind = feedback_columns(frame)
+    return kind, value
 
 
 # ------------------------------------------------------------------------- splits
@@ -313,7 +383,9 @@ def prepare(args, say):
                              "ratings file is split by --split kfold, random, user or temporal.")
         df = _canonical(read_ratings(args), args)
         how, splits = split(df, kind, args)
-        what = "ratings" if "rating" in df.columns else "interactions (click data: no rating column)"
+        what = {"ratings": "ratings", "counts": "interactions (click data: counts, no rating "
+                "column)", "clicks": "interactions (click data: no rating column)"}[
+            holds(df)[0]]
         say(f"using {args.ratings}: {len(df):,} {what}, {df['user'].nunique():,} users, "
             f"{df['item'].nunique():,} items; {how}.")
         return {"dataset": str(args.ratings), "split": how}, splits
@@ -354,11 +426,10 @@ def prepare(args, say):
 
 
 # ------------------------------------------------------------------------- ids and id files
-_PLAIN_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
-
-
 def label(vocab, text):
     """An id typed on the command line (or read as text) as a label of ``vocab``.
+
+    Ids typed follow the rule of ids read from files (:func:`nmfrec.io.id_from_text`).
 
     Parameters
     ----------
@@ -374,10 +445,7 @@ def label(vocab, text):
         (``"7"``, not ``"007"``: that is another id); the text itself otherwise, which
         the model then finds, or refuses naming the kind of its ids.
     """
-    text = str(text).strip()
-    if vocab.is_integer and _PLAIN_INTEGER.fullmatch(text):
-        return int(text)
-    return text
+    return id_from_text(text, integer=vocab.is_integer)
 
 
 def read_user_list(args, rec):
@@ -423,7 +491,8 @@ def read_user_list(args, rec):
                 and lines[0] not in names and not re.search(r"[,\t;]|::", lines[0])):
             return [label(rec.users_, ln) for ln in lines]  # one id per line
     try:
-        df = read_ratings_file(path, sep=args.sep, names=args.names)
+        df = read_ratings_file(path, sep=args.sep, names=args.names,
+                               id_cols=id_columns(args, rec.columns_))
         col = resolve_columns(df, args.user_col, roles=("user",), prefer={"user": user_col})[0]
     except (KeyError, ValueError) as e:
         raise DataError(f"{path}: {message(e)}") from None

@@ -95,12 +95,16 @@ class Flags:
         rewritten too; other names without an underscore (``k``, ``names``) could be
         ordinary words or column names, and are rewritten only in unmistakable forms
         (``name='value'``, ``name=...``, ``name must ...`` opening a message).
+    own : dict, optional
+        Library name -> its own flag, for names that another flag set (``l2_W`` ->
+        ``--l2-W`` when ``--l2`` set it); :meth:`with_names` fills it.
     """
 
-    def __init__(self, names=None, switches=None, params=()):
+    def __init__(self, names=None, switches=None, params=(), own=None):
         self.names = dict(names or {})
         self.switches = dict(switches or {})
         self.params = frozenset(params)
+        self.own = dict(own or {})
 
     def __repr__(self):
         return f"Flags({len(self.names)} names)"
@@ -117,7 +121,34 @@ class Flags:
         -------
         Flags
         """
-        return Flags({**self.names, **names}, self.switches, self.params)
+        own = {name: self.names[name] for name in names
+               if name in self.names and self.names[name] != names[name]}
+        return Flags({**self.names, **names}, self.switches, self.params,
+                     {**self.own, **own})
+
+    def _pairs(self, text, edge):
+        """``l2_W and l2_H``, both set by ``--l2``, as ``--l2-W and --l2-H (both set by
+        --l2)``: the subject stays plural, and the user sees the flag typed."""
+        shared = {}
+        for name, flag in self.names.items():
+            shared.setdefault(flag, []).append(name)
+        names = [n for group in shared.values() if len(group) > 1 for n in group]
+        if not names:
+            return text
+        alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+        def pair(m):
+            a, b, flag = m["a"], m["b"], self.names[m["a"]]
+            if a == b or self.names[b] != flag:
+                return m[0]
+            if a in self.own and b in self.own:
+                return f"{self.own[a]}{m['sep']}{self.own[b]} (both set by {flag})"
+            if m["sep"] == " or ":
+                return f"either parameter that {flag} sets"
+            return f"the two parameters that {flag} sets"
+
+        return re.sub(edge + rf"(?P<a>{alt})(?P<sep>, | and | or )(?P<b>{alt})(?![\w'\"=-])",
+                      pair, text)
 
     def _code_like(self, name):
         return "_" in name or name in self.params
@@ -132,7 +163,10 @@ class Flags:
           wherever it stands as a word;
         * ``name must ...`` opening the message (or following ``file: ``) starts
           ``--flag must ...``;
-        * ``--flag or name`` / ``--flag and name`` ends ``or --other``.
+        * ``--flag or name`` / ``--flag and name`` ends ``or --other``;
+        * two parameters that one flag set (``l2_W and l2_H``, by ``--l2``) become
+          ``--l2-W and --l2-H (both set by --l2)``, so that a plural verb still agrees;
+          their values, ``--l2 3.0``, are given once.
 
         Parameters
         ----------
@@ -164,6 +198,7 @@ class Flags:
                 value = value.lower()
             return f"{flag} {value}"
 
+        text = self._pairs(text, edge)
         text = re.sub(edge + rf"(?P<name>{alt})={_FLAG_VALUE}", assignment, text)
         code = [n for n in self.names if "_" in n]
         if code:
@@ -177,5 +212,5 @@ class Flags:
         # "--solver als (or 'mu', 'pgd')": the alternatives as typed too
         text = re.sub(r"(--[\w-]+ [^\s(]+ \(or )((?:'[^']*'(?:,\s*|\s+or\s+)?)+)\)",
                       lambda m: m[1] + m[2].replace("'", "") + ")", text)
-        # two parameters set by one flag (l2_W and l2_H by --l2) are named once
+        # the values of two parameters set by one flag ("--l2 3.0, --l2 3.0") are given once
         return re.sub(r"(--[\w-]+(?: [^\s,;)]+)?)(?:, | and | or )\1(?![\w-])", r"\1", text)

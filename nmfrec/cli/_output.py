@@ -11,6 +11,7 @@ import numpy as np
 from ..bayes import BayesianNMF
 from ..nmf import MaskedNMF
 from ._errors import DataError, UsageError
+from ._params import flag
 
 
 #: Result key -> header of the ranking metrics in the ``evaluate`` table.
@@ -50,6 +51,31 @@ def table_columns(protocol, k):
     return cols
 
 
+def fitted(model, name, default=None):
+    """A fitted attribute of a Recommender or one of its parts, or ``default``.
+
+    The one place where the account of a fit (:func:`fit_summary`, :func:`part_summary`)
+    reads a model: an attribute that a version of the model does not have (yet), or that
+    is None, leaves its words out instead of failing the command after the fit. Add what
+    a model comes to report by reading it here.
+
+    Parameters
+    ----------
+    model : object
+        A fitted Recommender, ``MaskedNMF`` or ``BayesianNMF``.
+    name : str
+        The attribute, e.g. ``"n_iter_"``.
+    default : object, optional
+        What to use without it.
+
+    Returns
+    -------
+    object
+    """
+    value = getattr(model, name, None)
+    return default if value is None else value
+
+
 def part_summary(model):
     """What fitting one part of a Recommender did, from its fitted attributes.
 
@@ -65,22 +91,32 @@ def part_summary(model):
         40 kept"`` for a Bayesian part (its ``train_rmse_`` has one entry per sweep, its
         ``noise_precision_`` one per kept draw), or ``"23 iterations, converged"`` /
         ``"50 iterations, stopped at --max-iter 50 before converging"`` for a penalized
-        one (``n_iter_``, ``converged_``).
+        one (``n_iter_``, ``converged_``); what a part does not report is left out.
     """
-    rank = f"rank {model.n_components_}, " if hasattr(model, "n_components_") else ""
-    if isinstance(model, BayesianNMF) and hasattr(model, "train_rmse_"):
-        sweeps, kept = len(model.train_rmse_), len(model.noise_precision_)
-        return (f"{rank}{sweeps - model.n_burnin:,} Gibbs draws after {model.n_burnin:,} "
-                f"burn-in, {kept:,} kept")
-    if isinstance(model, MaskedNMF) and hasattr(model, "n_iter_"):
-        if model.converged_:
+    bits = []
+    rank = fitted(model, "n_components_")
+    if rank is not None:
+        bits.append(f"rank {rank}")
+    sweeps, n_iter = fitted(model, "train_rmse_"), fitted(model, "n_iter_")
+    if isinstance(model, BayesianNMF) and sweeps is not None:
+        burnin = fitted(model, "n_burnin", 0)
+        draws = f"{len(sweeps) - burnin:,} Gibbs draws after {burnin:,} burn-in"
+        kept = fitted(model, "noise_precision_")
+        bits.append(draws + (f", {len(kept):,} kept" if kept is not None else ""))
+    elif isinstance(model, MaskedNMF) and n_iter is not None:
+        converged = fitted(model, "converged_")
+        if converged:
             state = ", converged"
-        elif model.tol == 0:
+        elif fitted(model, "tol") == 0:
             state = " (--tol 0: all of --max-iter)"
+        elif converged is None:
+            state = ""
         else:
-            state = f", stopped at --max-iter {model.max_iter} before converging"
-        return f"{rank}{model.n_iter_:,} iteration{'s' if model.n_iter_ != 1 else ''}{state}"
-    return f"{rank}{type(model).__name__} fitted"
+            state = f", stopped at --max-iter {fitted(model, 'max_iter')} before converging"
+        bits.append(f"{n_iter:,} iteration{'s' if n_iter != 1 else ''}{state}")
+    else:
+        bits.append(f"{type(model).__name__} fitted")
+    return ", ".join(bits)
 
 
 def fit_summary(rec):
@@ -96,16 +132,27 @@ def fit_summary(rec):
     str
         E.g. ``"rating part: rank 6, 200 Gibbs draws after 20 burn-in, 40 kept;
         preference part: rank 80, 23 iterations, converged"``. A model with one part (implicit feedback, or
-        ranking by predicted rating) names what that part does.
+        ranking by predicted rating) names what that part does. Values the data chose
+        (a ``fitted_params_`` dict of the model, parameter -> value) follow as the flags
+        that would fix them: ``"; chosen from the data: --n-components 6"``.
     """
-    feedback = getattr(rec, "feedback_", rec.feedback)
-    rating, ranking = rec.model_, rec.ranking_model_
-    if ranking is not rating:
-        return (f"rating part: {part_summary(rating)}; preference part: "
+    feedback = fitted(rec, "feedback_", rec.feedback)
+    rating, ranking = fitted(rec, "model_"), fitted(rec, "ranking_model_")
+    if ranking is not None and ranking is not rating:
+        text = (f"rating part: {part_summary(rating)}; preference part: "
                 f"{part_summary(ranking)}")
-    if feedback == "implicit":
-        return f"preference part (the only part): {part_summary(rating)}"
-    return f"rating part (which also ranks): {part_summary(rating)}"
+    elif feedback == "implicit":
+        text = f"preference part (the only part): {part_summary(rating)}"
+    else:
+        text = f"rating part (which also ranks): {part_summary(rating)}"
+    chosen = fitted(rec, "fitted_params_", {})
+    if chosen:
+        params = rec.get_params()
+        text += "; chosen from the data: " + ", ".join(
+            f"{flag(name) if name in params else name} "
+            + (f"{value:g}" if isinstance(value, float) else str(value))
+            for name, value in chosen.items())
+    return text
 
 
 #: File suffix -> format of ``-o FILE`` (the commands that write tables).

@@ -55,8 +55,11 @@ what it does:
   ratings: RMSE/MAE of the predictions clipped to the train range (protocol A), and
   precision/recall/NDCG/MAP@k plus catalog coverage over the unseen train items, with
   relevant = test rating >= --threshold (protocol B). A file without a rating column
-  is click data (who chose what): every held-out item is relevant, ranking at k=10,20
-  (protocol C). Progress goes to stderr, the table to stdout. The first line says which data is used and where it was found.
+  is click data (who chose what), with a count column (plays, count, clicks, ...) or
+  only user and item columns (and a time): every held-out item is relevant, ranking at
+  k=10,20 (protocol C); another column instead (stars) needs --rating-col. Progress
+  goes to stderr, the table to stdout. The first line says which data is used and
+  where it was found.
   With --dataset auto, MovieLens 100K is downloaded when it is missing (unless
   --no-download); without a network the run goes on with synthetic data and says how
   to get the real set.

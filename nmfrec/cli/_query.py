@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._titles import item_number
 from ..io import check_file
 from ..recommender import Recommender
 from ._commands import _command, attach_titles
@@ -134,11 +135,14 @@ def cmd_similar(args, out, err, progress):
     check_int_flag(args.k, "--k")
     fmt = _output_choice(args, True)
     rec = load_model(args)
-    item = label(rec.items_, args.item)
+    asked = label(rec.items_, args.item)
     try:
-        sims = rec.similar_items(item, k=args.k)
+        sims = rec.similar_items(asked, k=args.k)
     except KeyError as e:
         raise _unknown(e, rec.items_, "item") from None
+    # the item as the model found it: by its id, or by its title (--item "Star Wars (1977)")
+    number = item_number(rec, asked)
+    item = rec.items_.labels([number]).tolist()[0]
     sims.insert(0, "rank", np.arange(1, len(sims) + 1))
     if fmt != "table":
         write_table(sims, out, args.output, fmt)
@@ -147,7 +151,7 @@ def cmd_similar(args, out, err, progress):
                   f"{args.output}", file=out)
         return 0
     titles = rec.item_titles_
-    title = titles[rec.items_.number(item)] if titles is not None else None
+    title = titles[number] if titles is not None else None
     named = f" ({title})" if isinstance(title, str) else ""
     print(f"the {len(sims)} items most similar to item {item!r}{named}:", file=out)
     print(_ranked_table(sims, "similarity"), file=out)
@@ -200,7 +204,7 @@ def cmd_predict(args, out, err, progress):
     if args.output is not None:
         output_format(args.output)
     rec = load_model(args)
-    pairs = read_ratings(args, args.pairs)
+    pairs = read_ratings(args, args.pairs, rec.columns_)
     columns = prediction_columns(rec, pairs, args)
     clash = [name for name in columns if name in pairs.columns]
     if clash:

@@ -6,15 +6,23 @@ each role (``user``/``userId``/..., ``item``/``movieId``/..., ``rating``/...), o
 with ``user_col=``, ``item_col=``, ``rating_col=``. Splits keep the caller's column names;
 a model that the evaluation layer fits or queries gets the frame with those columns
 renamed ``user``, ``item``, ``rating`` (:func:`check_ratings_frame`), so the same model
-code scores MovieLens-named frames and ``user, item, rating`` frames alike. Click data
-(who chose what, without ratings) is a frame without a rating column: splits and
-:func:`~nmfrec.evaluation.evaluate` take it, and give models ``user, item`` frames.
+code scores MovieLens-named frames and ``user, item, rating`` frames alike.
+
+What a frame holds is decided by the library's one rule,
+:func:`nmfrec.ratings.feedback_columns`: ratings (a rating column), interaction counts
+(a count column such as ``plays``: click data with a confidence) or clicks (only user and
+item columns, a time column allowed); a frame with other columns but none of these is
+refused (:class:`~nmfrec.exceptions.MissingColumnError`), so that a ``stars`` column is
+never scored as clicks. Splits and :func:`~nmfrec.evaluation.evaluate` take all three,
+and give models ``user, item, rating``, ``user, item, count`` or ``user, item`` frames.
 """
 
 from __future__ import annotations
 
 from .._validation import as_frame, check_frame, missing_columns
-from ..ratings import ROLE_COLUMNS, check_rating_column, resolve_columns
+from ..exceptions import MissingColumnError
+from ..ratings import (COUNT_COLUMNS, RATING_COLUMNS, ROLE_COLUMNS, check_rating_column,
+                       feedback_columns, resolve_columns)
 
 __all__ = ["check_ratings_frame"]
 
@@ -22,7 +30,7 @@ RATINGS_ROLES = ("user", "item", "rating")
 
 
 def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, item_col=None,
-                  rating_col=None, prefer=None, allow_empty=False, optional=()):
+                  rating_col=None, prefer=None, allow_empty=False):
     """The column of ``df`` that plays each role, after checking the frame.
 
     Parameters
@@ -41,15 +49,11 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
         (e.g. the columns a model was fitted on), before the usual names are tried.
     allow_empty : bool, default False
         Accept a frame without rows.
-    optional : sequence of {"user", "item", "rating"}, default ()
-        Roles the frame may lack: such a role, when no name is given for it and no
-        column is recognised, is left out of the result (a click frame has no rating).
 
     Returns
     -------
     dict
-        Role -> column name, in the order of ``roles`` (without the optional roles the
-        frame lacks).
+        Role -> column name, in the order of ``roles``.
 
     Raises
     ------
@@ -66,9 +70,6 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
     """
     check_frame(df, name, allow_empty=True)
     given = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col}
-    absent = [role for role in roles if role in optional and given[f"{role}_col"] is None
-              and _lacks(df, role, prefer)]
-    roles = tuple(role for role in roles if role not in absent)
     try:
         found = resolve_columns(df, **given, roles=roles, prefer=prefer)
     except (KeyError, ValueError):
@@ -85,10 +86,66 @@ def frame_columns(df, name="ratings", roles=RATINGS_ROLES, *, user_col=None, ite
     return columns
 
 
-def _lacks(df, role, prefer):
-    """Whether ``df`` has no column that could play ``role`` (given no name for it)."""
-    candidates = (*ROLE_COLUMNS[role], role, (prefer or {}).get(role))
-    return not any(c is not None and c in df.columns for c in candidates)
+def feedback_frame_columns(df, name="ratings", *, user_col=None, item_col=None,
+                           rating_col=None, prefer=None, allow_empty=False, time_col=None):
+    """The columns of ``df`` and what it holds, by :func:`nmfrec.ratings.feedback_columns`.
+
+    Parameters
+    ----------
+    df : object
+        Should be a pandas DataFrame.
+    name : str, default "ratings"
+        What the caller calls the frame, for messages.
+    user_col, item_col, rating_col : str, optional
+        Column names chosen by the caller; ``rating_col`` makes the frame ratings.
+    prefer : dict, optional
+        As in :func:`frame_columns`.
+    allow_empty : bool, default False
+        Accept a frame without rows.
+    time_col : str, optional
+        A time column the caller names (``timestamp_col="when"``), allowed in click data.
+
+    Returns
+    -------
+    columns : dict
+        ``user`` and ``item`` -> column name, and ``rating`` (ratings) or ``count``
+        (counts) -> the value column; clicks have none.
+    kind : {"ratings", "counts", "clicks"}
+
+    Raises
+    ------
+    MissingColumnError
+        No user or item column; or, without a rating column, a column that is neither
+        a count nor a time (``"{name}: no rating column found ..."``).
+    ValueError
+        As :func:`frame_columns`; two count columns; a value that is not a finite
+        number.
+    TypeError
+        ``df`` is not a DataFrame, or a value is not a number.
+    """
+    if rating_col is not None:
+        return frame_columns(df, name, user_col=user_col, item_col=item_col,
+                             rating_col=rating_col, prefer=prefer,
+                             allow_empty=allow_empty), "ratings"
+    ids = frame_columns(df, name, ("user", "item"), user_col=user_col, item_col=item_col,
+                        prefer=prefer, allow_empty=allow_empty)
+    try:
+        *_, value, kind = feedback_columns(df, ids["user"], ids["item"], prefer=prefer,
+                                           time_col=time_col)
+    except MissingColumnError as e:
+        raise MissingColumnError(f"{name}: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
+    columns = dict(ids)
+    if kind != "clicks":
+        role = "rating" if kind == "ratings" else "count"
+        columns[role] = value
+        try:
+            # negative ratings and counts are a model's business, not evaluation's
+            check_rating_column(df, value, negative=True)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{name}: {e}") from None
+    return columns, kind
 
 
 def _resolve_error(df, name, roles, given, prefer):
@@ -116,26 +173,36 @@ def _resolve_error(df, name, roles, given, prefer):
                       f"{list(found.values())}.")
 
 
+def _candidates(role):
+    """The columns that could play ``role``; a rating and a count are one role, the
+    value of each interaction."""
+    if role in ("rating", "count"):
+        return (*RATING_COLUMNS, *COUNT_COLUMNS, "rating", "count")
+    return (*ROLE_COLUMNS[role], role)
+
+
 def canonical(df, columns):
     """``df`` with its role columns renamed to the role names (``user``, ``item``, ...).
 
-    Other columns that could play a resolved role (``user_id`` beside a chosen ``userId``)
-    are dropped, so that a model resolving the columns again finds exactly one per role;
-    every other column is kept. ``df`` itself is returned when nothing changes.
+    Other columns that could play a resolved role (``user_id`` beside a chosen
+    ``userId``; a ``plays`` column beside the chosen ``rating``) are dropped, so that a
+    model resolving the columns again finds exactly one per role; every other column is
+    kept. ``df`` itself is returned when nothing changes.
 
     Parameters
     ----------
     df : pandas.DataFrame
         The frame.
     columns : dict
-        Role -> column name, as returned by :func:`frame_columns`.
+        Role -> column name, as returned by :func:`frame_columns` or
+        :func:`feedback_frame_columns` (roles ``user``, ``item``, ``rating``, ``count``).
 
     Returns
     -------
     pandas.DataFrame
     """
     chosen = set(columns.values())
-    drop = [c for role in columns for c in (*ROLE_COLUMNS[role], role)
+    drop = [c for role in columns for c in _candidates(role)
             if c in df.columns and c not in chosen]
     rename = {col: role for role, col in columns.items() if col != role}
     if not drop and not rename:
@@ -164,8 +231,12 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
         Column names in ``df``; by default each is recognised among the usual names of
         its role (``user``, ``userId``, ...; ``item``, ``movieId``, ...; ``rating``, ...).
     require_rating : bool, default True
-        False accepts click data: a frame without a rating column (and without
-        ``rating_col``), returned with ``user`` and ``item`` columns only renamed.
+        False accepts click data, by the rule of :func:`nmfrec.ratings.feedback_columns`:
+        without a rating column (and without ``rating_col``), a frame with a count
+        column (``plays``, ``count``, ``clicks``, ...) holds interaction counts,
+        returned with that column renamed ``count``; a frame of only the user and item
+        columns (a time column allowed) holds clicks, returned with ``user`` and
+        ``item`` renamed.
 
     Returns
     -------
@@ -178,7 +249,8 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     ------
     MissingColumnError
         A role has no column, or a named column is absent (a ``KeyError`` and a
-        ``ValueError``).
+        ``ValueError``); with ``require_rating=False``, a frame without a rating or a
+        count column but with another one (``stars``): it is not taken for clicks.
     ValueError
         An ambiguous role (two candidate columns), one column for two roles, an
         empty frame, or NaN or infinite ratings.
@@ -194,8 +266,38 @@ def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
     >>> list(check_ratings_frame(df).columns)
     ['user', 'item', 'rating']
     """
+    return checked_frame(df, name, user_col=user_col, item_col=item_col,
+                         rating_col=rating_col, require_rating=require_rating)[0]
+
+
+def checked_frame(df, name="ratings", *, user_col=None, item_col=None, rating_col=None,
+                  require_rating=True):
+    """:func:`check_ratings_frame`, with what the frame holds.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        The frame.
+    name : str, default "ratings"
+        What the caller calls it.
+    user_col, item_col, rating_col : str, optional
+        Column names in ``df``.
+    require_rating : bool, default True
+        As in :func:`check_ratings_frame`.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        As :func:`check_ratings_frame` returns it.
+    kind : {"ratings", "counts", "clicks"}
+        What it holds.
+    columns : dict
+        Role -> the column's name in ``df``.
+    """
     df = as_frame(df, name)
-    columns = frame_columns(df, name, user_col=user_col, item_col=item_col,
-                            rating_col=rating_col,
-                            optional=() if require_rating else ("rating",))
-    return canonical(df, columns)
+    given = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
+    if require_rating:
+        columns, kind = frame_columns(df, name, **given), "ratings"
+    else:
+        columns, kind = feedback_frame_columns(df, name, **given)
+    return canonical(df, columns), kind, columns

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_frame, check_fitted, check_frame, check_positive_int, show
-from ._frames import RATINGS_ROLES, frame_columns
+from ._frames import RATINGS_ROLES, feedback_frame_columns, frame_columns
 
 __all__ = ["GlobalMean", "Popularity"]
 
@@ -100,9 +100,10 @@ class Popularity:
     training still gets item means from :meth:`predict` (but :meth:`recommend` raises:
     it cannot know which items such a user has seen).
 
-    Fitted on click data (a frame without a rating column), it ranks the same way and
-    :meth:`predict` gives each item's training count, a score rather than a rating
-    (``predicts_ratings`` is then False).
+    Fitted on click data (a frame without a rating column: interaction counts or clicks,
+    see :func:`nmfrec.ratings.feedback_columns`), it ranks the same way, by the number
+    of users who chose each item, and :meth:`predict` gives that number, a score rather
+    than a rating (``predicts_ratings`` is then False).
 
     Parameters
     ----------
@@ -143,7 +144,8 @@ class Popularity:
         ratings : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             One (user, item, rating) per row, columns named as ``Recommender.fit``
             recognises them (``user``/``userId``, ``item``/``movieId``, ``rating``, ...)
-            or given below; click data has no rating column.
+            or given below; click data has no rating column (a count column, such as
+            ``plays``, or none).
         user_col, item_col, rating_col : str, optional
             Column names; by default the usual ones are recognised.
 
@@ -156,18 +158,20 @@ class Popularity:
         TypeError
             ``ratings`` is not a DataFrame.
         MissingColumnError
-            A missing column (a ``KeyError`` and a ``ValueError``).
+            A missing column (a ``KeyError`` and a ``ValueError``), or another column
+            (``stars``) where a rating or a count column is expected.
         ValueError
             No rows, or a negative ``damping``.
         """
         ratings = as_frame(ratings, "Popularity.fit: ratings")
-        cols = frame_columns(ratings, "Popularity.fit: ratings", user_col=user_col,
-                             item_col=item_col, rating_col=rating_col, optional=("rating",))
+        cols, _ = feedback_frame_columns(ratings, "Popularity.fit: ratings",
+                                         user_col=user_col, item_col=item_col,
+                                         rating_col=rating_col)
         if self.damping < 0:
             raise ValueError(f"damping must be >= 0; got {self.damping}.")
         ucol, icol, rcol = cols["user"], cols["item"], cols.get("rating")
         self.columns_ = (ucol, icol) if rcol is None else (ucol, icol, rcol)
-        if rcol is None:  # click data: popularity is all there is
+        if rcol is None:  # click data (counts or clicks): popularity is all there is
             stats = ratings.groupby(icol, sort=True).size().to_frame("count")
             self.mean_ = float("nan")
             self.item_mean_ = stats["count"].astype(np.float64)

@@ -16,9 +16,10 @@ user's own train items; relevant items are the user's test items rated at least
 (hits/k), recall@k, NDCG@k, MAP@k, hit rate@k, means over users; catalog coverage@k over
 the train items. Several list lengths (``k=(10, 20)``) are scored from one list.
 
-Protocol C (click data: frames without a rating column, or ``relevance_threshold=None``):
-candidates as in B, every held-out interaction relevant, the metrics of B; the rating
-protocol is skipped, saying why.
+Protocol C (click data: frames of clicks or interaction counts, as
+:func:`nmfrec.ratings.feedback_columns` tells them from ratings, or
+``relevance_threshold=None``): candidates as in B, every held-out interaction relevant,
+the metrics of B; the rating protocol is skipped, saying why.
 
 Frames may name their columns as ``Recommender.fit`` accepts them (``user``/``userId``,
 ``item``/``movieId``, ``rating``, ...); the model is fitted and queried with those
@@ -40,7 +41,7 @@ import pandas as pd
 from .._validation import check_positive_int, show
 from ..exceptions import ProtocolSkippedWarning
 from . import metrics as _m
-from ._frames import canonical, check_ratings_frame, frame_columns
+from ._frames import canonical, checked_frame, frame_columns
 from .splits import cold_start_report
 
 __all__ = [
@@ -295,11 +296,15 @@ def evaluate(
     rate@k, means over users; catalog coverage@k (share of train items in at least one
     list).
 
-    Click data (protocol C): frames without a rating column (who chose what), or
-    ``relevance_threshold=None``. Every held-out interaction of a user is relevant; the
-    candidates and metrics are those of protocol B (the published click-data tables
-    report recall and NDCG at 20 and precision at 10: ``k=(10, 20)``). There are no
-    ratings to predict, so the rating protocol is skipped, saying why.
+    Click data (protocol C): frames without a rating column, by the rule of
+    :func:`nmfrec.ratings.feedback_columns`: interaction counts (a count column such as
+    ``plays``, given to the model as ``count``) or clicks (only user and item columns, a
+    time column allowed); or ``relevance_threshold=None``. Every held-out interaction
+    of a user is relevant; the candidates and metrics are those of protocol B (the
+    published click-data tables report recall and NDCG at 20 and precision at 10:
+    ``k=(10, 20)``). There are no ratings to predict, so the rating protocol is skipped,
+    saying why. A frame with another column but no rating or count column (``stars``)
+    is refused rather than scored as clicks.
 
     Parameters
     ----------
@@ -308,12 +313,13 @@ def evaluate(
         ``recommend`` (ranking protocol); see :class:`SupportsPredict` and
         :class:`SupportsRecommend`. It is fitted on ``train`` and queried with frames
         whose user, item and rating columns are named ``user``, ``item``, ``rating``
-        (click data: ``user`` and ``item``).
+        (counts: ``user``, ``item``, ``count``; clicks: ``user`` and ``item``).
     train, test : DataFrame
         Ratings frames with a user, an item and a rating column, named as
         ``Recommender.fit`` recognises them (``user``, ``userId``, ...; ``item``,
         ``movieId``, ...; ``rating``, ...) or as given by ``user_col``, ``item_col``,
-        ``rating_col``. Click data has no rating column.
+        ``rating_col``. Click data has no rating column: a count column (``plays``,
+        ``count``, ``clicks``, ...) or none.
     k : int or sequence of int, default 10
         List length for the ranking metrics. Several lengths, e.g. ``(10, 20)``, score
         one list of the longest length at each of them; the ranking results are then
@@ -322,7 +328,7 @@ def evaluate(
     relevance_threshold : float or None, default 4.0
         A test item is relevant to its user when its rating is ``>=`` this. None: the
         data are clicks, and every test item is relevant (protocol C). Not read for
-        frames without a rating column.
+        click data (counts or clicks).
     fit : bool, default True
         Call ``model.fit(train)`` first; False scores an already fitted model.
     protocols : tuple of {"rating", "ranking"}, default both
@@ -361,7 +367,8 @@ def evaluate(
         A frame is not a DataFrame; the ranking protocol is requested for a model with
         neither ``recommend_many`` nor ``recommend``.
     MissingColumnError
-        A frame lacks a column (a ``KeyError`` and a ``ValueError``).
+        A frame lacks a column (a ``KeyError`` and a ``ValueError``), or has neither a
+        rating nor a count column but another one (``stars``), which is not click data.
     ValueError
         A frame is empty; a bad ``k``, ``protocols`` or ``missing``;
         the model recommends an item the user rated in train, or returns a wrong number
@@ -373,8 +380,9 @@ def evaluate(
     which is part of the score).
     """
     cols = dict(user_col=user_col, item_col=item_col, rating_col=rating_col)
-    train = check_ratings_frame(train, "train", **cols, require_rating=False)
-    test = check_ratings_frame(test, "test", **cols, require_rating=False)
+    held = {}  # frame name -> (what it holds, its columns)
+    train, *held["train"] = checked_frame(train, "train", **cols, require_rating=False)
+    test, *held["test"] = checked_frame(test, "test", **cols, require_rating=False)
     protocols = tuple([protocols] if isinstance(protocols, str) else protocols)
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad or not protocols:
@@ -382,7 +390,7 @@ def evaluate(
     if missing not in MISSING:
         raise ValueError(f"missing must be one of {MISSING}; got {missing!r}.")
     ks = _list_lengths(k)
-    clicks = _why_clicks(train, test, relevance_threshold)
+    clicks = _why_clicks(held, relevance_threshold)
 
     out: dict[str, Any] = {}
     if fit:
@@ -428,14 +436,27 @@ def _list_lengths(k):
     return ks
 
 
-def _why_clicks(train, test, threshold):
-    """Why the data are clicks (protocol C), or None when they are ratings."""
-    lacking = [name for name, df in (("train", train), ("test", test))
-               if "rating" not in df.columns]
+def _why_clicks(held, threshold):
+    """Why the data are scored as clicks (protocol C), or None when they are ratings.
+
+    ``held``: frame name -> (what it holds, its columns), as :func:`checked_frame`
+    tells; a frame of counts or of clicks has no ratings to predict or to threshold.
+    """
+    lacking = {}  # how a frame lacks ratings -> the frames
+    for name, (kind, columns) in held.items():
+        if kind == "clicks":
+            lacking.setdefault("no rating column", []).append(name)
+        elif kind == "counts":
+            lacking.setdefault(f"interaction counts ({columns['count']!r}), not ratings",
+                               []).append(name)
     if lacking:
-        frames = " and ".join(lacking)
-        return (f"the {frames} frame{'s have' if len(lacking) > 1 else ' has'} no rating "
-                "column: click data, without ratings to predict")
+        parts = []
+        for how, names in lacking.items():
+            many = len(names) > 1
+            verb = ("have" if many else "has") if how == "no rating column" else (
+                "hold" if many else "holds")
+            parts.append(f"the {' and '.join(names)} frame{'s' if many else ''} {verb} {how}")
+        return f"{' and '.join(parts)}: click data, without ratings to predict"
     if threshold is None:
         return ("relevance_threshold=None scores the data as clicks: every test item is "
                 "relevant, and there are no ratings to predict")

@@ -2,7 +2,9 @@
 
 Every splitter takes a frame with one row per (user, item) pair and a user, an item and a
 rating column (and a timestamp column for the temporal ones), or click data: the same
-without a rating column (who chose what). The columns are recognised
+with a count column (``plays``, ...) or only the user and item columns instead (told
+apart by :func:`nmfrec.ratings.feedback_columns`; a frame with another column, such as
+``stars``, but no rating or count column is refused). The columns are recognised
 by the names ``Recommender.fit`` recognises (``user``, ``userId``, ``user_id``, ...;
 ``item``, ``movieId``, ``item_id``, ...; ``rating``, ...) or named with ``user_col=``,
 ``item_col=``, ``rating_col=``. Each splitter returns a :class:`Split`, a ``(train, test)``
@@ -30,7 +32,7 @@ import pandas as pd
 
 from .._validation import (as_frame, check_frame, check_int, check_no_missing,
                            check_positive_int, check_unique_pairs, show)
-from ._frames import frame_columns
+from ._frames import feedback_frame_columns, frame_columns
 
 __all__ = [
     "Split",
@@ -138,12 +140,12 @@ def _check_ratings(df, user_col=None, item_col=None, rating_col=None, timestamp_
     With ``timestamp_col`` the frame must also have that column (key ``"timestamp"``).
     """
     df = as_frame(df, "ratings")
-    cols = frame_columns(df, "ratings", user_col=user_col, item_col=item_col,
-                         rating_col=rating_col, optional=("rating",))
+    cols, _ = feedback_frame_columns(df, "ratings", user_col=user_col, item_col=item_col,
+                                     rating_col=rating_col, time_col=timestamp_col)
     if timestamp_col is not None:
         check_frame(df, "ratings", (timestamp_col,))
         cols["timestamp"] = timestamp_col
-    check_no_missing(df, [c for role, c in cols.items() if role != "rating"])
+    check_no_missing(df, [c for role, c in cols.items() if role not in ("rating", "count")])
     check_unique_pairs(df, cols["user"], cols["item"], why=why)
     return df, cols
 
