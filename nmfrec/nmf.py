@@ -173,6 +173,11 @@ class _Problem:
                                    self.implicit, self.layout.fixed_W, self.layout.fixed_H,
                                    self.row_scales, self.col_scales, self.missing_weight)
 
+    def n_other(self, side):
+        """Columns of the whole matrix seen from the rows of ``side``: the other side's
+        size (a distributed block holds only the part it touches)."""
+        return int(self.rows.shape[1] if side == "W" else self.rows.shape[0])
+
     def penalties(self, side):
         """``(l1, l2, fixed columns)`` of the rows of ``side`` ("W" or "H")."""
         if side == "W":
@@ -778,12 +783,13 @@ class MaskedNMF(FactorModel):
             self._cd_half_step(P, side, X, Y, P.missing_weight * K.gram(Y))
         elif self.solver == "als":
             P.rows.run(side, K.als_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
-                       P.reg_scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL), then=then)
+                       P.reg_scale, fixed, _ALS_SWEEPS, _ALS_SWEEP_TOL, P.missing_weight,
+                       P.preference_rating, P.n_other(side)), then=then)
         else:
             eps, floor = self._mu_constants(P)
             P.rows.run(side, K.mu_update_rows, X, Y, (YtY, P.implicit, P.alpha, l1, l2,
                        P.reg_scale, fixed, eps, floor, P.missing_weight,
-                       P.preference_rating), then=then)
+                       P.preference_rating, P.n_other(side)), then=then)
 
     def _cd_half_step(self, P: _Problem, side, X, Y, YtY, out_loss=None):
         """Implicit ALS: every row's Gram matrix would carry Y^T Y, so sweep on the
@@ -791,7 +797,8 @@ class MaskedNMF(FactorModel):
         l1, l2, fixed = P.penalties(side)
         P.rows.run(side, K.cd_update_rows, X, Y, (YtY, True, P.alpha, l1, l2,
                    P.reg_scale, fixed, _CD_SWEEPS, P.missing_weight,
-                   P.preference_rating, None if out_loss is None else OUT), out=out_loss)
+                   P.preference_rating, None if out_loss is None else OUT,
+                   P.n_other(side)), out=out_loss)
 
     def _implicit_iteration(self, P: _Problem, W, Ht, gram_H):
         """One implicit-ALS iteration; returns F and the new ``H H^T``.

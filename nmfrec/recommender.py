@@ -165,8 +165,10 @@ class Recommender(ParamsBase):
     ----------
     n_components : int or None, default=None
         Rank of the rating part (of the only part with ``feedback="implicit"``): the
-        number of taste components, offsets coming on top. None: 6 for the Bayesian
-        rating part, 30 with a penalized solver, 80 for implicit feedback.
+        number of taste components, offsets coming on top. None: from the data, for the
+        Bayesian rating part ``0.17 * n_ratings^(1/3)`` (2 to 32; 8 on MovieLens 100K, 17
+        on 1M; twice that, at least 8, with ``prior="ard"``), 30 with a penalized solver,
+        and for implicit feedback the preference part's rank (``preference_components``).
     solver : {"gibbs", "als", "mu", "pgd"} or None, default=None
         How the rating part is fitted. ``"gibbs"``: Bayesian NMF by Gibbs sampling, the
         posterior average of many factorizations, with every prior scale drawn from the
@@ -178,28 +180,32 @@ class Recommender(ParamsBase):
     init : {"random", "nndsvd", "nndsvda", "nndsvdar"} or None, default=None
         Starting factors of the penalized fits: scaled random values, or the
         non-negative SVD start (NNDSVD; ``"a"`` fills its zeros with the mean, ``"ar"``
-        with small random values). None: ``"nndsvda"`` when the rank is below
-        min(n_users, n_items), else ``"random"``.
-    max_iter : int, default=50
+        with small random values). None: ``"random"`` for the preference part (and the
+        only part of implicit feedback); for a penalized rating part ``"nndsvda"`` when
+        the rank is below min(n_users, n_items), else ``"random"``.
+    max_iter : int or None, default=None
         Maximum number of iterations of the penalized fits (one update of the user
         factors and one of the item factors each). A fit that stops here before ``tol``
-        warns with a ``ConvergenceWarning``.
-    tol : float, default=1e-4
+        warns with a ``ConvergenceWarning``. None: 16 for the preference part, run in
+        full (``tol=0``: the schedule its defaults were chosen with; more iterations
+        overfit), 50 for a penalized rating part.
+    tol : float or None, default=None
         The penalized fits stop when an iteration lowers the objective by less than this
-        fraction of its value. 0 runs exactly ``max_iter`` iterations.
+        fraction of its value. 0 runs exactly ``max_iter`` iterations. None: 0 for the
+        preference part, 1e-4 for a penalized rating part.
     l1_W : float, default=0.0
         Penalized rating part: L1 penalty on the user factors (times each user's number
         of ratings with ``reg_scale="count"``); larger values set more factors to zero.
     l2_W : float or None, default=None
-        Penalized fits: L2 penalty on the user factors (times each user's number of
-        ratings with ``reg_scale="count"``). None: 0.1 for explicit feedback, 30 for
-        implicit.
+        Penalized fits: L2 penalty on the user factors, scaled by ``reg_scale``. None:
+        0.1 for explicit feedback (per rating); for implicit feedback the preference
+        part's ``preference_l2``, per unit of a row's weight.
     l1_H : float, default=0.0
         Penalized rating part: L1 penalty on the item factors (times each item's number
         of ratings with ``reg_scale="count"``).
     l2_H : float or None, default=None
-        Penalized fits: L2 penalty on the item factors. None: 0.15 for explicit feedback,
-        30 for implicit.
+        Penalized fits: L2 penalty on the item factors, as ``l2_W``. None: 0.15 for
+        explicit feedback, as ``l2_W`` for implicit.
     user_bias : bool or None, default=None
         Give each user an offset, a named part of every rating prediction: signed in the
         Bayesian rating part, non-negative in a penalized one. None: on for explicit
@@ -207,40 +213,66 @@ class Recommender(ParamsBase):
     item_bias : bool or None, default=None
         Give each item an offset, as ``user_bias`` does for users. None: on for explicit
         feedback, off for implicit.
-    reg_scale : {"none", "count"} or None, default=None
+    reg_scale : {"none", "count", "weight"} or None, default=None
         Penalized fits: ``"count"`` multiplies each user's (item's) penalties by its
-        number of ratings (ALS-WR); ``"none"`` applies them as they are. None:
-        ``"count"`` for explicit feedback, ``"none"`` for implicit.
-    feedback : {"explicit", "implicit"}, default="explicit"
+        number of ratings (ALS-WR); ``"weight"`` by the total weight of its cells in the
+        objective and by the targets' root mean square, so that the penalty is relative
+        to the data (frequency-scaled regularization); ``"none"`` applies them as they
+        are. None: ``"count"`` for explicit feedback, ``"weight"`` for implicit.
+    feedback : {"explicit", "implicit"} or None, default=None
         ``"explicit"``: the values are ratings; a rating part predicts them and a
         preference part ranks. ``"implicit"``: the values are counts or confidences
         without a rating scale (clicks, plays); only the preference part is fitted and
-        :meth:`predict` gives its scores, never clipped.
+        :meth:`predict` gives its scores, never clipped. None: from the table
+        (:func:`~nmfrec.ratings.feedback_columns`): a rating column means
+        ``"explicit"``; a table of only user and item columns (clicks) or with a count
+        column (``plays``, ``count``, ...) means ``"implicit"``, and the fit says so once
+        (:class:`~nmfrec.FeedbackWarning`). A count is a confidence, ``1 + log(1 +
+        count)``; a click has confidence 1.
     n_samples : int or None, default=None
-        Bayesian rating part: Gibbs sweeps after burn-in; the prediction averages 40 of
-        them (fewer when ``n_samples`` < 40). More sweeps, better estimates, longer fits.
-        None: 200.
-    ranking : {"preference", "rating"} or None, default=None
-        Explicit feedback: what :meth:`recommend` ranks by. ``"preference"``: the
-        preference part's score. ``"rating"``: the predicted rating (no preference part
-        is fitted; this ranks poorly, favouring items with few, high ratings). None:
-        ``"preference"``.
+        Bayesian rating part: Gibbs sweeps after burn-in. None: the chain decides, from
+        its own diagnostics: burn-in ends when the training error stops falling, and
+        sampling when the average of the kept draws is within a few hundredths of a noise
+        standard deviation of the posterior mean (Monte Carlo error from the draws'
+        spread and autocorrelation); ``model_.n_samples_`` says how many it ran.
+    prior : {"wishart", "ard"} or None, default=None
+        Bayesian rating part: the prior of the taste components. ``"wishart"``: a
+        Normal-Wishart with a learned mean and covariance (Salakhutdinov & Mnih), which
+        shares strength between users of similar tastes. ``"ard"``: exponential priors
+        with one learned rate per component, which switch off the components the data
+        do not need and find sparse, genre-like tastes. None: ``"wishart"``; on small
+        data (fewer than 50,000 ratings) the one with the lower RMSE on a held-out fifth
+        of each user's ratings.
+    ranking : {"preference", "rating", "popularity"} or None, default=None
+        What :meth:`recommend` ranks by. ``"preference"``: the preference part's score.
+        ``"rating"``: the predicted rating (explicit feedback; on real data this ranks
+        poorly, favouring items with few, high ratings). ``"popularity"``: how often each
+        item was chosen, the same for every user. None: ``"preference"``; on small data
+        (fewer than 50,000 ratings) the one that ranks a held-out fifth of each user's
+        ratings best, with the preference part kept unless another beats it clearly
+        (then the fit says so, :class:`~nmfrec.FallbackWarning`): the model never ranks
+        below popularity, nor at chance where the ratings carry what the choices do not.
     preference_components : int or None, default=None
-        Explicit feedback with ``ranking="preference"``: rank of the preference part.
-        None: 80 (at most min(n_users, n_items) - 1 on smaller data).
+        Rank of the preference part (explicit feedback with ``ranking="preference"``;
+        the only part of implicit feedback, through ``n_components``). None:
+        ``sqrt(n_ratings) / 3.5``, from 8 to 256 (at most min(n_users, n_items) - 1).
     preference_l2 : float or None, default=None
-        Explicit feedback with ``ranking="preference"``: L2 penalty on the preference
-        part's user and item factors (unscaled). None: 30.
+        L2 penalty of the preference part's factors, per unit of each row's weight (its
+        cells' total weight in the objective) and of the targets' root mean square
+        (``reg_scale="weight"``). None: ``0.09 / sqrt(ratings per item)``.
     alpha : float or None, default=None
-        Preference part: a rated item weighs ``1 + alpha * rating``. None: 0 with
-        ``preference="rating"``, 1 with ``"binary"``.
+        Preference part: an observed entry weighs ``1 + alpha * value``. None: 0 with
+        ``preference="rating"``; with ``"binary"``, 0 for clicks (every click weighs 1),
+        1 for counts (stored as ``log(1 + count)``) and for ratings.
     missing_weight : float in (0, 1] or None, default=None
-        Preference part: the weight of every unrated item's zero. None: 0.3 with
-        ``preference="rating"``, 1 with ``"binary"``.
+        Preference part: the weight of every unrated item's zero. None: 8 times the
+        density of the matrix (at most 1), so that a row's unrated cells together weigh
+        about 8 times its rated ones.
     preference : {"binary", "rating"} or None, default=None
         Preference part: what a rated item is fitted to. ``"binary"``: 1 (Hu, Koren &
         Volinsky 2008). ``"rating"``: its rating, with the unrated items as zeros of
-        weight ``missing_weight`` (Steck 2010). None: ``"rating"``.
+        weight ``missing_weight`` (Steck 2010). None: ``"rating"`` for explicit
+        feedback, ``"binary"`` for implicit.
     n_init : int, default=1
         Penalized fits: number of fits from different random starts; the one with the
         lowest objective is kept. Only random starts differ (``init="random"`` or
@@ -258,11 +290,13 @@ class Recommender(ParamsBase):
 
     Notes
     -----
-    The None defaults were chosen on validation splits carved out of MovieLens 100K
-    training folds (never on their test ratings): the Bayesian rating part's rank and
-    sweeps, the preference part's rank, penalty and missing weight. The Bayesian part
-    needs no penalty at all. :meth:`resolved_params` shows the values a fit uses, and
-    only those it uses.
+    The None defaults follow the data (:mod:`nmfrec._auto`): ranks grow with the number
+    of ratings, the missing weight is relative to the density, the preference part's
+    penalty to each row's weight, and the Bayesian part needs no penalty at all. Their
+    constants were chosen on validation splits cut from the training data of MovieLens
+    100K and 1M, ratings and clicks, and of small planted sets (never on test ratings).
+    :meth:`resolved_params` shows the rules before a fit, and only the parameters a fit
+    uses; ``fitted_params_`` the values the data chose.
 
     Attributes
     ----------
@@ -270,10 +304,10 @@ class Recommender(ParamsBase):
         The rating part (the preference part with ``feedback="implicit"``): what
         :meth:`predict` uses. ``model_.W_`` are user factors (rows follow ``users_``),
         ``model_.components_`` item factors (columns follow ``items_``).
-    ranking_model_ : MaskedNMF, BayesianNMF
+    ranking_model_ : MaskedNMF, BayesianNMF or PopularityPart
         The part :meth:`recommend`, :meth:`recommend_many`, :meth:`recommend_new` and
-        :meth:`similar_items` rank with: the preference part, or ``model_`` itself
-        (``feedback="implicit"`` or ``ranking="rating"``).
+        :meth:`similar_items` rank with: the preference part, ``model_`` itself
+        (``feedback="implicit"`` or ``ranking="rating"``), or item popularity.
     users_, items_ : Vocabulary
         Raw user and item labels, in inner-index order.
     ratings_ : scipy.sparse.csr_matrix, shape (n_users, n_items)
@@ -291,7 +325,24 @@ class Recommender(ParamsBase):
         Title of each item (None where unknown), set by ``fit(item_titles=...)`` or
         :meth:`set_item_titles`; shown as a ``title`` column in rankings.
     columns_ : tuple of str
-        The (user, item, rating) column names used by ``fit``.
+        The (user, item, rating) column names used by ``fit`` (None for the rating of a
+        click table).
+    feedback_ : {"explicit", "implicit"}
+        What the fit took the values for (``feedback``, or what the table held).
+    table_kind_ : {"ratings", "counts", "clicks"}
+        What the training table held; counts are stored in ``ratings_`` as ``log(1 +
+        count)``, and ratings given to :meth:`update` or :meth:`recommend_new` are
+        taken the same way.
+    ranking_ : {"preference", "rating", "popularity"}
+        What :meth:`recommend` ranks by.
+    fitted_params_ : dict
+        The values the data chose for the automatic parameters (those shown as rules by
+        :meth:`resolved_params`, the Gibbs sweeps the chain ran, and a held-out
+        choice); :meth:`save` keeps them.
+    held_out_ : dict or None
+        On small data, the scores of the candidates checked on held-out ratings:
+        ``"rmse"`` of each prior, ``"ranking"`` (1 - mean percentile rank of the relevant
+        held-out items) of each ranking; None when nothing was checked.
 
     Examples
     --------
@@ -396,7 +447,7 @@ class Recommender(ParamsBase):
         self.resolved_params()                # checks the parameters first
         R, kind = self._as_ratings(ratings, user_col, item_col, rating_col, duplicates)
         try:
-            params, stats = self._fit_params(kind, R)
+            params, stats, rules = self._fit_params(kind, R)
             if self.feedback is None and kind != "ratings":
                 fitted_as_clicks(kind, R.columns)
             held_out = None
@@ -418,7 +469,7 @@ class Recommender(ParamsBase):
         self.table_kind_ = kind
         self.ranking_ = params.get("ranking") or "preference"
         self.held_out_ = held_out
-        self.fitted_params_ = self._fitted_values(params)
+        self.fitted_params_ = self._fitted_values(params, rules, held_out)
         self.users_ = R.users
         self.items_ = R.items
         self.columns_ = R.columns
@@ -432,10 +483,14 @@ class Recommender(ParamsBase):
             self.set_item_titles(item_titles)
         return self
 
-    def _fitted_values(self, params):
-        """``params`` with the values the fitted parts came out with where a rule was
-        left to the fit (the number of Gibbs sweeps)."""
-        out = dict(params)
+    def _fitted_values(self, params, rules, held_out):
+        """The values the data chose: the parameters whose ``rules`` were evaluated, the
+        number of Gibbs sweeps the chain ran, and what a held-out check chose."""
+        names = list(rules)
+        if held_out:
+            names += [name for name, key in (("prior", "rmse"), ("ranking", "ranking"))
+                      if key in held_out]
+        out = {name: params[name] for name in names}
         if isinstance(out.get("n_samples"), auto.Rule):
             out["n_samples"] = int(self.model_.n_samples_)
         return out
@@ -491,7 +546,7 @@ class Recommender(ParamsBase):
             if explicit:
                 pref = MaskedNMF(**self._preference_part_params(train_params, stats.target_rms))
                 cands["preference"] = pref.fit(held.train)
-                cands["rating"] = models.get(params["prior"]) or \
+                cands["rating"] = models.get(params.get("prior")) or \
                     self._new_model(params, stats.target_rms).fit(held.train)
             else:
                 cands["preference"] = self._new_model(params, stats.target_rms).fit(held.train)
@@ -593,10 +648,13 @@ class Recommender(ParamsBase):
         rating_targets = params.get("preference") == "rating"
         stats = auto.DataStats(R.shape[0], R.shape[1], R.nnz,
                                math.sqrt(R.rows().mean_square()) if rating_targets else 1.0)
+        rules = [name for name, value in params.items() if isinstance(value, auto.Rule)]
+        if self.feedback is None:
+            rules.append("feedback")
         for name, value in params.items():
             if isinstance(value, auto.Rule) and value.function is not None:
                 params[name] = value(stats)
-        return params, stats
+        return params, stats, rules
 
     @classmethod
     def _defaults(cls):
@@ -1005,7 +1063,9 @@ class Recommender(ParamsBase):
         self._check_fitted("similar_items")
         k = check_positive_int(k, "k")
         i = item_number(self, item)
-        H = self._ranking_items().astype(np.float64)
+        # popularity is one number per item: neighbours come from the rating part then
+        H = (self._ranking_items() if not isinstance(self.ranking_model_, PopularityPart)
+             else np.ascontiguousarray(self.model_.components_.T)).astype(np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", H, H))
         unit = np.divide(H, norms[:, None], out=np.zeros_like(H), where=norms[:, None] > 0)
         allowed = self._allowed(items, exclude)
@@ -1090,10 +1150,12 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : dict, pandas.Series or DataFrame
+        ratings : dict, pandas.Series, DataFrame or list
             Item label -> rating, or a frame with item and rating columns (pandas,
             polars or pyarrow). Items must be in the training data (named by id or, with
-            titles set, by title); ratings finite and >= 0.
+            titles set, by title); ratings finite and >= 0. For implicit feedback the
+            values are counts (taken as the training table's were), and a list of items
+            means one interaction with each.
         duplicates : {"raise", "last", "first", "mean"}, default="raise"
             For a frame or Series that rates an item more than once.
 
@@ -1122,9 +1184,10 @@ class Recommender(ParamsBase):
 
         Parameters
         ----------
-        ratings : dict, pandas.Series or DataFrame
+        ratings : dict, pandas.Series, DataFrame or list
             The new user's ratings, item label (or title) -> rating, as :meth:`fold_in`
-            takes them; empty for a newcomer.
+            takes them (for implicit feedback, a list of the items they chose); empty for
+            a newcomer.
         k : int, default=10
             Number of items (fewer when fewer candidates exist).
         exclude_seen : bool, default=True
@@ -1209,8 +1272,16 @@ class Recommender(ParamsBase):
         return _rows_of(np.ascontiguousarray(self.model_.components_.T), self.items_, items,
                         "item")
 
+    def _as_stored(self, R):
+        """New ratings in the form ``ratings_`` holds them: counts as their confidences
+        (``table_kind_ == "counts"``, see :mod:`nmfrec._clicks`), others as given."""
+        return R.map_values(confidence_values) if self.table_kind_ == "counts" else R
+
     def _new_user_row(self, ratings, duplicates):
         table = None if isinstance(ratings, (dict, pd.Series)) else to_pandas(ratings)
+        if (table is None and self.feedback_ == "implicit"
+                and isinstance(ratings, (list, tuple, set, np.ndarray))):
+            ratings = dict.fromkeys(ratings, 1.0)      # the items a new user chose
         if isinstance(ratings, dict):
             frame = pd.DataFrame({"item": list(ratings.keys()), "rating": list(ratings.values())})
         elif isinstance(ratings, pd.Series):
@@ -1230,10 +1301,10 @@ class Recommender(ParamsBase):
         frame["user"] = 0
         frame["item"] = item_labels(self, frame["item"].to_numpy())   # titles -> ids
         try:
-            return RatingsMatrix.from_frame(frame, "user", "item", "rating",
-                                            duplicates=duplicates,
-                                            dtype=self.model_.components_.dtype,
-                                            users=Vocabulary(np.array([0])), items=self.items_)
+            return self._as_stored(RatingsMatrix.from_frame(
+                frame, "user", "item", "rating", duplicates=duplicates,
+                dtype=self.model_.components_.dtype, users=Vocabulary(np.array([0])),
+                items=self.items_))
         except KeyError as e:
             raise KeyError(_no_new_items(e, close_titles(self, frame["item"].to_numpy()))) from None
 
@@ -1263,11 +1334,20 @@ class Recommender(ParamsBase):
         """
         self._check_fitted("update")
         ratings = as_frame(ratings, "ratings")
-        ucol, icol, rcol = self._frame_columns(ratings, ("user", "item", "rating"), user_col,
-                                               item_col, rating_col)
+        if self.feedback_ == "implicit":
+            # clicks (no value column) or counts, as the training table held them
+            fitted = dict(zip(("user", "item", "rating"), self.columns_))
+            ucol, icol, rcol, kind = feedback_columns(ratings, user_col, item_col, rating_col,
+                                                      feedback="implicit", prefer=fitted)
+            if kind == "clicks":
+                ratings, rcol = interactions_frame(ratings, ucol, icol)
+        else:
+            ucol, icol, rcol = self._frame_columns(ratings, ("user", "item", "rating"),
+                                                   user_col, item_col, rating_col)
         try:
-            R = RatingsMatrix.from_frame(ratings, ucol, icol, rcol, duplicates=duplicates,
-                                         dtype=self.ratings_.dtype, items=self.items_)
+            R = self._as_stored(RatingsMatrix.from_frame(
+                ratings, ucol, icol, rcol, duplicates=duplicates, dtype=self.ratings_.dtype,
+                items=self.items_))
         except KeyError as e:
             raise KeyError(_no_new_items(e)) from None
         users = self.users_.extend(R.users.labels_)

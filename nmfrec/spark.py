@@ -314,10 +314,10 @@ class SparkRatings:
                             "cached RDDs, which Spark Connect does not offer; use a classic "
                             "SparkSession (e.g. SparkSession.builder.master(...)).")
         spark = df.sparkSession
-        ucol, icol, rcol, kind = feedback_columns(pd.DataFrame(columns=list(df.columns)),
-                                                  user_col, item_col, rating_col,
-                                                  feedback=feedback)
-        if kind == "clicks":
+        ucol, icol, rcol, table = feedback_columns(pd.DataFrame(columns=list(df.columns)),
+                                                   user_col, item_col, rating_col,
+                                                   feedback=feedback)
+        if table == "clicks":
             rcol = INTERACTION
             df = df.select(ucol, icol).withColumn(rcol, F.lit(1.0))
         types = dict((f.name, f.dataType) for f in df.schema.fields)
@@ -389,10 +389,10 @@ class SparkRatings:
             return {k: (int(v) if k == "nnz" else float(v)) for k, v in got.items()}
 
         stats = statistics(data)
-        if kind != "ratings":
+        if table != "ratings":
             # implicit values: all ones are clicks, others counts (their confidences)
-            kind = "clicks" if stats["min"] == stats["max"] == 1.0 else "counts"
-            if kind == "counts":
+            table = "clicks" if stats["min"] == stats["max"] == 1.0 else "counts"
+            if table == "counts":
                 data = data.withColumn("r", F.log1p("r"))
                 stats = statistics(data)
         if dtype is not None and np.dtype(dtype) == np.float32 and \
@@ -449,9 +449,9 @@ class SparkRatings:
             raise RuntimeError(f"internal error: {got} blocks built, expected "
                                f"{[starts['W'].size - 1, starts['H'].size - 1]}")
         R = cls(spark, blocks, starts, users, items,
-                (ucol, icol, None if kind == "clicks" else rcol), row_counts,
+                (ucol, icol, None if table == "clicks" else rcol), row_counts,
                 col_counts, stats, dtype, itype, row_sums, col_sums)
-        R.kind = kind
+        R.kind = table
         R.broadcast_budget = BROADCAST_BUDGET if broadcast_budget is None else \
             int(broadcast_budget)
         return R

@@ -251,7 +251,7 @@ def test_scikit_learn_habits():
 
 @pytest.mark.parametrize("params, match", [
     (dict(n_samples=10, n_kept=20), r"n_kept must be <= n_samples=10; got 20"),
-    (dict(n_components=0), r"n_components must be an integer >= 1; got 0"),
+    (dict(n_components=0), r"n_components must be None or an integer >= 1; got 0"),
     (dict(n_sweeps=0), r"n_sweeps must be an integer >= 1; got 0"),
 ])
 def test_bad_parameters_are_named(params, match):

@@ -459,7 +459,7 @@ def test_demo_offline_hints_and_beats_popularity(tmp_path, capsys):
     """``make demo``'s ranking run on a machine without the data and without a network."""
     empty = tmp_path / "fresh"
     assert main(["evaluate", "--data-home", str(empty), "--protocol", "ranking",
-                 "--feedback", "implicit", "--baselines", "--kfold", "2"]) == 0
+                 "--baselines", "--kfold", "2"]) == 0
     out = capsys.readouterr().out
     hint = out.splitlines()[0]
     assert hint.startswith("nmfrec evaluate: MovieLens 100K not found")
@@ -747,27 +747,31 @@ def test_fit_says_what_each_part_did(tmp_path, capsys):
     summary, banner = _fit_lines(capsys, ["fit", str(path), "-o", str(model),
                                           "--n-samples", "12"])
     ref = Recommender(n_samples=12, random_state=0).fit(df)
-    pref = ref.ranking_model_
-    assert pref.converged_  # this small set converges within max_iter
-    assert (f"; rating part: rank 6, 12 Gibbs draws after 20 burn-in, 12 kept; "
-            f"preference part: rank {pref.n_components_}, {pref.n_iter_} iterations, "
-            "converged; saved to") in summary
+    rating, pref = ref.model_, ref.ranking_model_
+    assert pref is not rating      # the preference part ranks this set
+    assert (f"; rating part: rank {rating.n_components_}, 12 Gibbs draws after "
+            f"{rating.n_burnin_} burn-in, 12 kept; preference part: rank "
+            f"{pref.n_components_}, 16 iterations (--tol 0: all of --max-iter)") in summary
+    # then the values the data chose, as the flags that would fix them
+    assert f"chosen from the data: --n-components {rating.n_components_}" in summary
+    assert f"--preference-components {pref.n_components_}" in summary
     assert "?" not in summary and "max_iter" not in summary
     assert summary.startswith("fitted 40 users x 50 items (800 ratings, columns user, item, "
                               "rating) in ")
     # the banner names the rank n_components (k is the list length elsewhere) and
     # the solver that a None resolves to
-    assert "Recommender(n_components=6, solver='gibbs', preference_components=80, " \
-           "n_samples=12, random_state=0)" in banner
+    assert "Recommender(n_components=<auto: " in banner and "solver='gibbs'" in banner
+    assert "n_samples=12, random_state=0)" in banner
     assert "k=" not in banner
 
     # one penalized part that stops at max_iter, and one that runs all of it with tol=0
     summary, banner = _fit_lines(capsys, ["fit", str(path), "-o", str(model), "--feedback",
-                                          "implicit", "--n-components", "3", "--max-iter", "2"])
+                                          "implicit", "--n-components", "3", "--max-iter", "2",
+                                          "--tol", "1e-4", "--ranking", "preference"])
     assert "; preference part (the only part): rank 3, 2 iterations, stopped at " \
            "--max-iter 2 before converging;" in summary
     assert "(800 interactions, columns user, item, rating)" in summary  # not ratings
-    assert "Recommender(n_components=3, solver='als', max_iter=2, feedback='implicit'" in banner
+    assert "Recommender(n_components=3, solver='als', max_iter=2, tol=0.0001, feedback='implicit'" in banner
     summary, _ = _fit_lines(capsys, ["fit", str(path), "-o", str(model), "--solver", "als",
                                      "--ranking", "rating", "--n-components", "2", "--tol",
                                      "0", "--max-iter", "3"])
@@ -787,9 +791,10 @@ def test_fit_summary_reads_what_the_model_reports_and_leaves_out_what_it_does_no
                            f"{pref.n_components_}, {pref.n_iter_} iterations")
     # a part without converged_ (or a model without some attribute): no state, no failure
     del pref.converged_, rating.n_components_
-    assert fit_summary(rec) == (f"rating part: {rating.n_iter_} iterations, stopped at "
-                                f"--max-iter 5 before converging; preference part: rank "
-                                f"{pref.n_components_}, {pref.n_iter_} iterations")
+    assert fit_summary(rec).startswith(
+        f"rating part: {rating.n_iter_} iterations, stopped at --max-iter 5 before "
+        f"converging; preference part: rank {pref.n_components_}, {pref.n_iter_} iterations "
+        "(--tol 0: all of --max-iter); chosen from the data: ")
     # the values the data chose, as the flags that would fix them
     rec.fitted_params_ = {"n_components": 6, "preference_l2": 0.25, "draws": 200}
     assert fit_summary(rec).endswith("; chosen from the data: --n-components 6, "

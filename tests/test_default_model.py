@@ -57,7 +57,8 @@ def test_explain_splits_both_scores_into_named_parts(fitted):
             rating = ex[ex["part"] == "rating"]
             pref = ex[ex["part"] == "preference"]
             assert ex.attrs["ranked_by"] == "preference"
-            assert set(rating["component"]) == {f"c{j}" for j in range(6)} | {"user_bias",
+            k = rec.model_.n_components_
+            assert set(rating["component"]) == {f"c{j}" for j in range(k)} | {"user_bias",
                                                                              "item_bias"}
             assert set(pref["component"]) == {f"p{j}" for j in range(8)}
             # the rating parts sum to the unclipped prediction, the preference parts to the

@@ -34,8 +34,9 @@ def test_evaluate_refuses_a_stars_frame_with_missing_column_error():
 
 
 def test_fit_raises_the_same_class_as_evaluation():
+    # (a table of only user and item columns is click data, which fit takes)
     with pytest.raises(MissingColumnError, match="no rating column found"):
-        Recommender(n_components=2, max_iter=2).fit(_ratings().drop(columns="rating"))
+        Recommender(n_components=2, max_iter=2).fit(_ratings().rename(columns={"rating": "stars"}))
 
 
 def test_skipped_protocol_warning_can_be_filtered_by_its_category():

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from nmfrec import _kernels as K
+from nmfrec.nmf import penalty_scales
 from nmfrec.ratings import RatingsMatrix
 
 from _reference import dense_mu_step_W, dense_objective, nnls_row, random_masked
@@ -262,3 +263,42 @@ def test_weighted_zeros_objective_and_row_solves(problem, rating_target):
     P = np.where(M, np.nan_to_num(X), 0.0) if rating_target else M.astype(float)
     ref = W * ((C * P) @ H.T) / ((C * (W @ H)) @ H.T + l2 * W + 1e-12)
     np.testing.assert_allclose(W2, ref, rtol=1e-11)
+
+
+# ------------------------------------------------------------------ weight-scaled penalties
+@pytest.mark.parametrize("kernel", ["als", "cd", "mu"])
+def test_weight_scaled_penalties_are_each_rows_total_weight(problem, kernel):
+    """reg_scale='weight': row u's penalty is times the weight of its cells in the
+    objective, sum_obs (1 + alpha x) + m * (number of unobserved cells)."""
+    X, R, W, H = problem
+    Ht = np.ascontiguousarray(H.T)
+    alpha, l2, m = 0.5, 0.05, 0.3
+    obs = ~np.isnan(X)
+    weight = np.where(obs, 1 + alpha * np.nan_to_num(X), m).sum(axis=1)
+    rows, _ = penalty_scales(R, K.REG_WEIGHT, True, alpha, m)
+    np.testing.assert_allclose(rows, weight, rtol=1e-12)
+    W2 = W.copy()
+    fixed = np.zeros(4, dtype=np.uint8)
+    if kernel == "als":
+        K.als_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, m * K.gram(Ht),
+                          True, alpha, 0.0, l2, K.REG_WEIGHT, fixed, 5000, 1e-14, m, True)
+    elif kernel == "cd":
+        K.cd_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, m * K.gram(Ht),
+                         True, alpha, 0.0, l2, K.REG_WEIGHT, fixed, 3000, m, True)
+    if kernel in ("als", "cd"):
+        for u in range(X.shape[0]):
+            c = np.where(obs[u], 1 + alpha * np.nan_to_num(X[u]), m)
+            target = np.where(obs[u], np.nan_to_num(X[u]), 0.0)
+            ref = weighted_nnls_row(target, c, H, l2 * weight[u])
+            np.testing.assert_allclose(W2[u], ref, atol=1e-7)
+    else:
+        K.mu_update_rows(R.csr.indptr, R.csr.indices, R.csr.data, W2, Ht, m * K.gram(Ht), True,
+                         alpha, 0.0, l2, K.REG_WEIGHT, fixed, 1e-12, 0.0, m, True)
+        C = np.where(obs, 1 + alpha * np.nan_to_num(X), m)
+        T = np.where(obs, np.nan_to_num(X), 0.0)
+        ref = W * ((C * T) @ H.T) / ((C * (W @ H)) @ H.T + l2 * weight[:, None] * W + 1e-12)
+        np.testing.assert_allclose(W2, ref, rtol=1e-11)
+    # explicit feedback: a row's weight is its number of ratings
+    rows, cols = penalty_scales(R, K.REG_WEIGHT, False, alpha, m)
+    np.testing.assert_array_equal(rows, R.row_counts())
+    np.testing.assert_array_equal(cols, R.col_counts())

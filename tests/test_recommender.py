@@ -12,6 +12,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import nnls
 
+from nmfrec._auto import DataStats, Rule, missing_weight, preference_l2, preference_rank
 from nmfrec.exceptions import ConvergenceWarning, NotFittedError
 from nmfrec.recommender import FORMAT_VERSION, Recommender
 
@@ -751,22 +752,53 @@ def test_the_model_says_whether_predict_gives_ratings():
 
 def test_resolved_params_show_only_what_the_model_uses():
     default = Recommender().resolved_params()
-    assert (default["solver"], default["n_components"], default["n_samples"]) == ("gibbs", 6, 200)
+    # a default that follows the data is shown as its rule before a fit
+    rules = ("feedback", "n_components", "n_samples", "missing_weight",
+             "preference_components", "preference_l2")
+    assert all(isinstance(default[name], Rule) for name in rules)
+    assert "n_ratings" in default["n_components"] and "density" in default["missing_weight"]
+    assert default["solver"] == "gibbs" and default["prior"] == "wishart"
     assert not {"l1_W", "l2_W", "l1_H", "l2_H", "reg_scale"} & set(default)   # none to tune
-    assert (default["ranking"], default["preference"], default["alpha"], default["missing_weight"],
-            default["preference_components"], default["preference_l2"]) == \
-        ("preference", "rating", 0.0, 0.3, 80, 30.0)
+    assert (default["ranking"], default["preference"], default["alpha"]) == \
+        ("preference", "rating", 0.0)
+    # the preference part's schedule: a random start, exactly 16 iterations
+    assert (default["init"], default["max_iter"], default["tol"]) == ("random", 16, 0.0)
     explicit = Recommender(solver="als", ranking="rating").resolved_params()
     assert not {"alpha", "missing_weight", "preference", "n_samples", "preference_components",
-                "preference_l2"} & set(explicit)
-    assert explicit["n_components"] == 30 and explicit["reg_scale"] == "count"
+                "preference_l2", "prior"} & set(explicit)
+    assert (explicit["n_components"], explicit["reg_scale"], explicit["max_iter"],
+            explicit["tol"]) == (30, "count", 50, 1e-4)
     implicit = Recommender(feedback="implicit").resolved_params()
-    assert (implicit["alpha"], implicit["missing_weight"], implicit["preference"]) == (0.0, 0.3, "rating")
-    binary = Recommender(feedback="implicit", preference="binary").resolved_params()
-    assert (binary["alpha"], binary["missing_weight"]) == (1.0, 1.0)
+    assert (implicit["alpha"], implicit["preference"], implicit["reg_scale"]) == \
+        (1.0, "binary", "weight")
+    assert isinstance(implicit["missing_weight"], Rule) and isinstance(implicit["l2_W"], Rule)
+    rating = Recommender(feedback="implicit", preference="rating").resolved_params()
+    assert rating["alpha"] == 0.0
     # the explicit fit is the model it was before: MaskedNMF's defaults for the unused ones
     rec = Recommender(**PARAMS).fit(make_ratings())
     assert (rec.model_.alpha, rec.model_.missing_weight, rec.model_.preference) == (1.0, 1.0, "binary")
+
+
+def test_fitted_params_are_the_rules_evaluated_on_the_training_data():
+    df = make_ratings()
+    rec = Recommender(random_state=0, n_samples=20).fit(df)
+    got = rec.fitted_params_
+    assert not any(isinstance(v, Rule) for v in got.values())
+    stats = DataStats(df["user"].nunique(), df["item"].nunique(), len(df),
+                      float(np.sqrt(np.mean(df["rating"] ** 2))))
+    assert got["preference_components"] == preference_rank(stats) == \
+        rec.ranking_model_.n_components_
+    assert got["missing_weight"] == missing_weight(stats) == rec.ranking_model_.missing_weight
+    assert got["preference_l2"] == preference_l2(stats)
+    # the part's penalty is per unit of row weight, in the targets' units
+    assert rec.ranking_model_.l2_W == pytest.approx(got["preference_l2"] * stats.target_rms)
+    assert rec.ranking_model_.reg_scale == "weight"
+    assert got["n_components"] == rec.model_.n_components_
+    assert got["feedback"] == rec.feedback_ == "explicit"
+    # only what the data chose: not the parameters given, nor the fixed defaults
+    assert not {"n_samples", "random_state", "solver", "alpha"} & set(got)
+    # resolved_params still shows the rules after the fit
+    assert isinstance(rec.resolved_params()["missing_weight"], Rule)
 
 
 @pytest.mark.parametrize("string_ids", [False, True], ids=["int_ids", "str_ids"])

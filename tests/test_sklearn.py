@@ -55,8 +55,9 @@ NOT_RUN = {
 _RATINGS_TABLE = ("Recommender.fit takes ratings (a DataFrame of user, item and rating, a "
                   "users x items sparse matrix, or a RatingsMatrix), not a dense array of "
                   "features, and refuses the check's array with a TypeError that says so",
-                  r"TypeError: ratings must be a pandas DataFrame \(user, item, rating\), a "
-                  r"scipy sparse matrix or a RatingsMatrix; got (ndarray|memmap)")
+                  r"TypeError: ratings must be a pandas DataFrame, a polars DataFrame or a "
+                  r"pyarrow Table \(user, item, rating\), a Spark DataFrame, a scipy sparse "
+                  r"matrix or a RatingsMatrix; got (ndarray|memmap)")
 _PREDICT_PAIRS = ("the check fits a sparse users x items matrix, which Recommender takes as "
                   "ratings, then calls predict(X) with it: Recommender.predict takes (user, "
                   "item) pairs, and its TypeError names them, not sparse input",

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nmfrec import MaskedNMF, Recommender
-from nmfrec.datasets import make_ratings
+from nmfrec import FallbackWarning, FeedbackWarning, MaskedNMF, Recommender
+from nmfrec.datasets import make_planted, make_ratings
 
 pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
 
@@ -57,11 +57,16 @@ def test_default_model_on_movielens_u1_equals_local_fit(spark, u1):
                                local.predict([1, 1, 1], [1, 2, 3]), atol=TOL)
 
 
+# ``ranking`` (and ``prior``) given: these small tables are fitted on the blocks, not
+# checked on held-out data on the driver (see the last test)
+PINNED = dict(ranking="preference", prior="wishart")
+
+
 @pytest.mark.parametrize("params", [
-    dict(feedback="implicit", n_components=6, max_iter=8),
+    dict(feedback="implicit", n_components=6, max_iter=8, ranking="preference"),
     dict(solver="als", n_components=5, l1_W=0.05, l2_H=0.2, reg_scale="count",
          ranking="rating", max_iter=8),
-    dict(n_samples=4, preference_components=4, max_iter=3, dtype="float32"),
+    dict(n_samples=4, preference_components=4, max_iter=3, dtype="float32", **PINNED),
 ], ids=["implicit", "explicit-als-l1-l2-biases", "default-float32"])
 def test_synthetic_equals_local_fit(spark, synthetic, params):
     local = Recommender(random_state=1, **params).fit(synthetic)
@@ -77,7 +82,7 @@ def test_routed_factors_give_the_same_model(spark, synthetic, monkeypatch):
     import nmfrec.spark as S
 
     monkeypatch.setattr(S, "BROADCAST_BUDGET", 0)
-    params = dict(random_state=4, n_samples=4, preference_components=5, max_iter=4)
+    params = dict(random_state=4, n_samples=4, preference_components=5, max_iter=4, **PINNED)
     local = Recommender(**params).fit(synthetic)
     R = S.SparkRatings.from_frame(spark.createDataFrame(synthetic))
     assert R.rows().routed(np.zeros(1), np.zeros(1)) == (True, True)
@@ -99,6 +104,7 @@ def test_users_routed_items_broadcast_give_the_same_model(spark, synthetic, monk
     import nmfrec.spark as S
 
     params = dict(feedback="implicit", n_components=4, max_iter=4, random_state=5,
+                  ranking="preference",
                   init="random")
     local = Recommender(**params).fit(synthetic)
     f = local.model_.W_.shape[1]
@@ -118,6 +124,7 @@ def test_string_ids_and_other_column_names(spark, synthetic):
     df = synthetic.rename(columns={"user": "user_id", "item": "item_id"})
     df["user_id"] = "u" + df["user_id"].astype(str)
     params = dict(feedback="implicit", n_components=4, max_iter=4, random_state=0,
+                  ranking="preference",
                   init="random")
     local = Recommender(**params).fit(df)
     remote = Recommender(**params).fit(spark.createDataFrame(df))
@@ -141,6 +148,7 @@ def test_failed_task_is_retried_and_model_unchanged(spark, synthetic, tmp_path, 
 
     monkeypatch.setattr(SparkRatings, "rows", rows_with_fault)
     params = dict(feedback="implicit", n_components=5, max_iter=6, random_state=2,
+                  ranking="preference",
                   init="random")
     remote = Recommender(**params).fit(spark.createDataFrame(synthetic))
     monkeypatch.undo()
@@ -197,7 +205,8 @@ def test_bad_rows_get_the_pandas_errors(spark, case):
     phrase = {"nan": "1 NaN values", "negative": "1 negative values",
               "inf": "1 infinite values", "duplicates": "1 duplicate",
               "null-user": "missing ids", "text-ratings": "must hold numeric ratings",
-              "missing-column": "rating", "bool-ids": "integer or string ids"}[case]
+              "missing-column": "no rating column found", "bool-ids":
+              "integer or string ids"}[case]
     if case == "nan":
         df.loc[2, "rating"] = np.nan
     elif case == "negative":
@@ -210,8 +219,8 @@ def test_bad_rows_get_the_pandas_errors(spark, case):
         df["user"] = pd.array([1, None, 2, 3], dtype="Int64")
     elif case == "text-ratings":
         df["rating"] = ["a", "b", "c", "d"]
-    elif case == "missing-column":
-        df = df.drop(columns="rating")
+    elif case == "missing-column":            # (only user and item would be click data)
+        df = df.rename(columns={"rating": "stars"})
     elif case == "bool-ids":
         df["user"] = [True, False, True, False]
     expected = _pandas_error(df)
@@ -225,7 +234,7 @@ def test_bad_rows_get_the_pandas_errors(spark, case):
 def test_recommend_all_and_factor_frames(spark, synthetic):
     from nmfrec.spark import factors_frame, recommend_all
 
-    rec = Recommender(feedback="implicit", n_components=4, max_iter=5,
+    rec = Recommender(feedback="implicit", n_components=4, max_iter=5, ranking="preference",
                       random_state=0).fit(synthetic)
     got = (recommend_all(rec, spark, k=5, n_tasks=3).toPandas()
            .sort_values(["user", "rank"]).reset_index(drop=True))
@@ -243,3 +252,34 @@ def test_recommend_all_and_factor_frames(spark, synthetic):
 def test_first_and_last_duplicates_need_an_order(spark, synthetic):
     with pytest.raises(ValueError, match="row order"):
         Recommender().fit(spark.createDataFrame(synthetic), duplicates="last")
+
+
+@pytest.mark.parametrize("values", ["clicks", "counts"])
+def test_click_and_count_tables_fit_on_spark_as_locally(spark, u1, values):
+    """A table without ratings is click data on Spark too: the blocks hold ones, or the
+    counts' confidences log(1 + count), and the fit chooses what the local one chooses."""
+    table = u1[["userId", "movieId"]] if values == "clicks" else \
+        u1[["userId", "movieId"]].assign(plays=u1["rating"] ** 2)
+    params = dict(random_state=0, n_components=8, max_iter=6)
+    with pytest.warns(FeedbackWarning):
+        local = Recommender(**params).fit(table)
+    with pytest.warns(FeedbackWarning):
+        remote = Recommender(**params).fit(spark.createDataFrame(table))
+    assert (remote.feedback_, remote.table_kind_) == (local.feedback_, local.table_kind_) == \
+        ("implicit", values)
+    assert remote.fitted_params_ == local.fitted_params_
+    _assert_same_model(local, remote)
+    np.testing.assert_allclose(remote.ratings_.data, local.ratings_.data, rtol=1e-12)
+
+
+def test_small_tables_are_checked_on_held_out_data_as_locally(spark):
+    """Below the held-out check's size a Spark table is fitted on the driver, so that it
+    makes the local fit's choices (here: ranking by rating on a planted set)."""
+    df = make_planted(300, 200, n_genres=6, density=0.1, seed=0).data
+    params = dict(random_state=0, n_samples=20)
+    with pytest.warns(FallbackWarning):
+        local = Recommender(**params).fit(df)
+    with pytest.warns(FallbackWarning):
+        remote = Recommender(**params).fit(spark.createDataFrame(df))
+    assert remote.held_out_ == local.held_out_ and remote.ranking_ == local.ranking_ == "rating"
+    _assert_same_model(local, remote)

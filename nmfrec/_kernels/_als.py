@@ -77,7 +77,8 @@ def _cd_solve(G, b, w, fixed, max_sweeps, tol):
 
 @njit(parallel=True, cache=True)
 def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale,
-                    fixed, max_sweeps, tol, missing_weight=1.0, preference_rating=False):
+                    fixed, max_sweeps, tol, missing_weight=1.0, preference_rating=False,
+                    n_other=-1):
     """Update every row of ``X`` by its regularized NNLS against ``Y`` (in place).
 
     Parameters
@@ -98,6 +99,9 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, r
     missing_weight : float in (0, 1], weight of every missing entry (implicit; 1 in Hu et al.).
     preference_rating : bool, fit observed entries to their rating instead of to 1
         (implicit, ``preference="rating"``; Steck 2010's weighted zeros).
+    n_other : int, the number of columns of the whole matrix, for a row's weight under
+        ``REG_WEIGHT`` (-1: ``Y.shape[0]``; a block of a distributed fit holds only the
+        columns its rows touch).
 
     Returns
     -------
@@ -144,7 +148,8 @@ def als_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, r
                     for c in range(k):
                         G[a, c] += YtY[a, c]
             r = penalty_scale(cnt, reg_scale,
-                              row_weight(csum, cnt, Y.shape[0], implicit, missing_weight))
+                              row_weight(csum, cnt, n_other if n_other >= 0 else Y.shape[0],
+                                         implicit, missing_weight))
             for a in range(k):
                 # L2 regularization adds to the diagonal of the Gram matrix; L1 shifts b
                 G[a, a] += r * l2

@@ -74,10 +74,12 @@ def _gather_transposed(indices, start, cnt, Y, Yt):
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale,
-                   fixed, n_sweeps, missing_weight=1.0, preference_rating=False, out_loss=None):
+                   fixed, n_sweeps, missing_weight=1.0, preference_rating=False, out_loss=None,
+                   n_other=-1):
     """``n_sweeps`` coordinate-descent sweeps on every row of ``X`` against ``Y`` (in place).
 
-    Parameters are those of :func:`nmfrec._kernels.als_update_rows`, except ``n_sweeps``
+    Parameters are those of :func:`nmfrec._kernels.als_update_rows` (``n_other`` too),
+    except ``n_sweeps``
     (sweeps per row, warm-started from the current row; no early stop, so the work is
     fixed and the result does not depend on a tolerance) and ``out_loss``. With implicit
     feedback ``YtY`` must already carry the missing-entry weight (``missing_weight *
@@ -141,7 +143,8 @@ def cd_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
                     curv[a] += ep * y * y
                 s[p] = acc
             r = penalty_scale(cnt, reg_scale,
-                              row_weight(csum, cnt, Y.shape[0], implicit, missing_weight))
+                              row_weight(csum, cnt, n_other if n_other >= 0 else Y.shape[0],
+                                         implicit, missing_weight))
             l1u = r * l1
             l2u = r * l2
             for a in range(k):

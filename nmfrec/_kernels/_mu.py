@@ -28,7 +28,7 @@ from ._common import (FASTMATH, ROWS_PER_TASK, implicit_weights, penalty_scale, 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, reg_scale,
-                   fixed, eps, floor, missing_weight=1.0, preference_rating=False):
+                   fixed, eps, floor, missing_weight=1.0, preference_rating=False, n_other=-1):
     """One multiplicative update of every row of ``X`` against ``Y`` (in place).
 
     Parameters
@@ -41,8 +41,8 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
     missing_weight, preference_rating : weight of missing entries and target of observed
         ones (see :func:`nmfrec._kernels.als_update_rows`).
     l1, l2 : float, penalties on X.
-    reg_scale : int, how row u's penalties are scaled (see
-        :func:`nmfrec._kernels.als_update_rows`).
+    reg_scale, n_other : int, how row u's penalties are scaled, and the number of columns
+        of the whole matrix (see :func:`nmfrec._kernels.als_update_rows`).
     fixed : (k,) uint8 array; coordinates with ``fixed[j] != 0`` are not updated.
     eps : float > 0, keeps the denominators positive.
     floor : float >= 0, lower bound for updated coordinates.
@@ -80,7 +80,8 @@ def mu_update_rows(indptr, indices, data, X, Y, YtY, implicit, alpha, l1, l2, re
                     den[a] += s
             cnt = indptr[u + 1] - indptr[u]
             r = penalty_scale(cnt, reg_scale,
-                              row_weight(csum, cnt, Y.shape[0], implicit, missing_weight))
+                              row_weight(csum, cnt, n_other if n_other >= 0 else Y.shape[0],
+                                         implicit, missing_weight))
             for a in range(k):
                 if fixed[a]:
                     continue

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._auto import PopularityPart
 from ..bayes import BayesianNMF
 from ..nmf import MaskedNMF
 from ._errors import DataError, UsageError
@@ -81,7 +82,7 @@ def part_summary(model):
 
     Parameters
     ----------
-    model : BayesianNMF or MaskedNMF
+    model : BayesianNMF, MaskedNMF or PopularityPart
         A fitted part (``Recommender.model_`` or ``ranking_model_``).
 
     Returns
@@ -99,7 +100,7 @@ def part_summary(model):
         bits.append(f"rank {rank}")
     sweeps, n_iter = fitted(model, "train_rmse_"), fitted(model, "n_iter_")
     if isinstance(model, BayesianNMF) and sweeps is not None:
-        burnin = fitted(model, "n_burnin", 0)
+        burnin = fitted(model, "n_burnin_") or fitted(model, "n_burnin") or 0
         draws = f"{len(sweeps) - burnin:,} Gibbs draws after {burnin:,} burn-in"
         kept = fitted(model, "noise_precision_")
         bits.append(draws + (f", {len(kept):,} kept" if kept is not None else ""))
@@ -114,6 +115,8 @@ def part_summary(model):
         else:
             state = f", stopped at --max-iter {fitted(model, 'max_iter')} before converging"
         bits.append(f"{n_iter:,} iteration{'s' if n_iter != 1 else ''}{state}")
+    elif isinstance(model, PopularityPart):
+        bits = ["item popularity"]
     else:
         bits.append(f"{type(model).__name__} fitted")
     return ", ".join(bits)
@@ -138,11 +141,15 @@ def fit_summary(rec):
     """
     feedback = fitted(rec, "feedback_", rec.feedback)
     rating, ranking = fitted(rec, "model_"), fitted(rec, "ranking_model_")
-    if ranking is not None and ranking is not rating:
+    first = ("preference part (the only part)" if feedback == "implicit"
+             else "rating part")
+    if isinstance(ranking, PopularityPart):
+        text = f"{first}: {part_summary(rating)}; ranks by item popularity"
+    elif ranking is not None and ranking is not rating:
         text = (f"rating part: {part_summary(rating)}; preference part: "
                 f"{part_summary(ranking)}")
     elif feedback == "implicit":
-        text = f"preference part (the only part): {part_summary(rating)}"
+        text = f"{first}: {part_summary(rating)}"
     else:
         text = f"rating part (which also ranks): {part_summary(rating)}"
     chosen = fitted(rec, "fitted_params_", {})
