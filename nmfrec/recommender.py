@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import _auto as auto
-from ._auto import PopularityPart, fell_back
+from ._auto import PopularityPart
 from ._base import ParamsBase, ThreadLimits
 from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
@@ -508,59 +508,26 @@ class Recommender(ParamsBase):
         return model, model
 
     def _open_choices(self, params):
-        """Whether a fit may choose the rating part's prior or the ranking on held-out
-        data: the parameters that say so are left to it (None)."""
-        gibbs = params["feedback"] == "explicit" and params["solver"] == "gibbs"
-        return self.ranking is None or (gibbs and self.prior is None)
+        """What a small fit may choose on held-out data (:class:`_auto.OpenChoices`): the
+        parameters that say so are left to it (None)."""
+        explicit = params["feedback"] == "explicit"
+        gibbs = explicit and params["solver"] == "gibbs"
+        ranks_by_preference = not explicit or self.ranking in (None, "preference")
+        rank = "preference_components" if explicit else "n_components"
+        return auto.OpenChoices(
+            prior=gibbs and self.prior is None, rating_rank=self.n_components is None,
+            ranking=self.ranking is None,
+            rank=rank if ranks_by_preference and getattr(self, rank) is None else None)
 
     def _choose_on_held_out(self, R, params, stats):
-        """On small data, choose among candidate parts on held-out ratings; ``params`` is
-        updated in place with the choice. Returns the scores (``held_out_``)."""
-        rng = np.random.default_rng(np.random.SeedSequence(
-            0 if not isinstance(self.random_state, numbers.Integral) else self.random_state)
-            .spawn(1)[0])
-        held = auto.held_out_split(R, rng)
-        if held is None:
-            return None
-        scores = {}
-        explicit = params["feedback"] == "explicit"
-        models = {}
-        if explicit and params["solver"] == "gibbs" and self.prior is None:
-            rmse = {}
-            for prior in PRIORS:
-                cand = {**params, "prior": prior, "ranking": "rating"}
-                if prior == "ard" and self.n_components is None:
-                    cand["n_components"] = auto.ard_rank(stats)
-                models[prior] = self._new_model(cand, stats.target_rms).fit(held.train)
-                rmse[prior] = auto.rating_rmse(models[prior], held, R.rating_range)
-            scores["rmse"] = rmse
-            if rmse["ard"] < rmse["wishart"]:
-                params["prior"] = "ard"
-                if self.n_components is None:
-                    params["n_components"] = auto.ard_rank(stats)
-        if self.ranking is None:
-            rated = (held.values >= np.median(held.train.csr.data)) if explicit else \
-                np.ones(held.values.size, dtype=bool)
-            cands = {}
-            train_params = {**params, "ranking": "preference"}
-            if explicit:
-                pref = MaskedNMF(**self._preference_part_params(train_params, stats.target_rms))
-                cands["preference"] = pref.fit(held.train)
-                cands["rating"] = models.get(params.get("prior")) or \
-                    self._new_model(params, stats.target_rms).fit(held.train)
-            else:
-                cands["preference"] = self._new_model(params, stats.target_rms).fit(held.train)
-            cands["popularity"] = PopularityPart().fit(held.train)
-            quality = {name: auto.ranking_quality(m, held, rated) for name, m in cands.items()}
-            scores["ranking"] = {name: float(q.mean()) for name, q in quality.items()}
-            chosen = "preference"
-            for challenger in ("rating", "popularity"):
-                if challenger in quality and auto.better(quality[challenger], quality[chosen]):
-                    chosen = challenger
-            params["ranking"] = chosen
-            if chosen != "preference":
-                fell_back(chosen, scores["ranking"])
-        return scores
+        """On small data, choose what is left open among candidate parts on held-out
+        ratings (:func:`_auto.choose_on_held_out`); ``params`` is updated in place with
+        the choice. Returns the scores (``held_out_``)."""
+        seed = self.random_state if isinstance(self.random_state, numbers.Integral) else 0
+        return auto.choose_on_held_out(
+            R, params, stats, self._open_choices(params),
+            lambda p: self._new_model(p, stats.target_rms),
+            lambda p: MaskedNMF(**self._preference_part_params(p, stats.target_rms)), seed)
 
     def resolved_params(self):
         """The parameters a fit uses, with every None ("auto") value resolved to its rule.
