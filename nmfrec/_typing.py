@@ -14,7 +14,7 @@ that they agree.
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
@@ -78,3 +78,8 @@ IntArray: TypeAlias = npt.NDArray[np.integer]
 #: A new user's ratings: item -> rating (a dict or Series), a frame of item and rating
 #: columns, or a list of items (one interaction each).
 NewRatings: TypeAlias = Union[Mapping[Any, float], pd.Series, Frame, Sequence[Label]]
+#: Ranked lists for the metrics: a 2-D int array padded with -1, or one 1-D array (or
+#: list) per user.
+Recommended: TypeAlias = Union[npt.ArrayLike, Sequence[npt.ArrayLike]]
+#: The relevant items of each user, aligned with the ranked lists.
+Relevant: TypeAlias = Sequence[Collection[Any]]

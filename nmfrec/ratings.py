@@ -384,8 +384,8 @@ class RatingsMatrix:
         return RatingsMatrix(self.csr.astype(dtype), self.csc.astype(dtype), self.users,
                              self.items, self.columns)
 
-    def with_labels(self, users: Vocabulary | npt.ArrayLike | None = None,
-                    items: Vocabulary | npt.ArrayLike | None = None) -> RatingsMatrix:
+    def with_labels(self, users: Vocabulary | None = None,
+                    items: Vocabulary | None = None) -> RatingsMatrix:
         """The same matrix with row and column vocabularies; each one not given (or None
         so far) becomes the indices ``0..n-1``, so that rows and columns have labels."""
         m, n = self.shape
