@@ -69,7 +69,7 @@ Init: TypeAlias = Literal["random", "nndsvd", "nndsvda", "nndsvdar", "custom"]
 Prior: TypeAlias = Literal["wishart", "ard"]
 RegScale: TypeAlias = Literal["none", "count", "weight"]
 Preference: TypeAlias = Literal["rating", "binary"]
-Missing: TypeAlias = Literal["raise", "ignore"]
+Missing: TypeAlias = Literal["error", "ignore"]
 Side: TypeAlias = Literal["user", "item"]
 
 #: A float64 (or float32, on request) array.

@@ -790,9 +790,11 @@ class Recommender(ParamsBase):
         return self
 
     # ================================================================== prediction
+    # a str is also a Sequence[str]: the scalar form comes first, so one id gives a float
     @overload
-    def predict(self, user: Label, item: Label, *, clip: bool = ..., unknown: Unknown = ...,
-                user_col: str | None = ..., item_col: str | None = ...) -> float: ...
+    def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
+                clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...) -> float: ...
     @overload
     def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
                 unknown: Unknown = ..., user_col: str | None = ...,

@@ -551,7 +551,7 @@ class SparkRows:
     """
 
     def __init__(self, ratings: SparkRatings, divisor: float | None = None,
-                 dtype: npt.DTypeLike = None, binary: bool = False) -> None:
+                 dtype: npt.DTypeLike | None = None, binary: bool = False) -> None:
         self.ratings = ratings
         self._divisor = divisor
         self._data_dtype = None if dtype is None else np.dtype(dtype).str
@@ -567,7 +567,7 @@ class SparkRows:
     def nnz(self) -> int:
         return self.ratings.nnz
 
-    def scaled(self, divisor: float | None, dtype: npt.DTypeLike) -> SparkRows:
+    def scaled(self, divisor: float | None, dtype: npt.DTypeLike | None) -> SparkRows:
         return SparkRows(self.ratings, divisor, dtype)
 
     def binary(self) -> SparkRows:

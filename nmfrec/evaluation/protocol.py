@@ -57,7 +57,7 @@ __all__ = [
     "CVResult",
 ]
 
-PROTOCOLS = ("rating", "ranking")
+PROTOCOLS: tuple[Literal["rating", "ranking"], ...] = ("rating", "ranking")
 MISSING = ("baseline", "global_mean", "ignore", "error")
 
 #: Pseudo-count of the damped item means that stand in for missing predictions.
