@@ -151,7 +151,8 @@ class DatasetNotFoundError(FileNotFoundError):
         As given.
     """
 
-    def __init__(self, reason, *, release=None, data_home=None):
+    def __init__(self, reason: str, *, release: Release | None = None,
+                 data_home: StrPath | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.release = release
