@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,15 @@ from .exceptions import NotFittedError
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_labels, feedback_columns, resolve_columns
 from .spark import SparkRatings, is_spark_frame
+
+if TYPE_CHECKING:
+    import os
+
+    from typing_extensions import Self
+
+    from ._typing import (Duplicates, Feedback, FloatArray, FloatDType, Frame, Init, Label,
+                          LabelOrLabels, Labels, NewRatings, Prior, Ranking, Seed,
+                          RatingsInput, RegScale, Preference, Titles, Unknown)
 
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
 
@@ -375,12 +385,20 @@ class Recommender(ParamsBase):
         "preference_l2": [Options(None), Interval("real", 0, None)],
     }
 
-    def __init__(self, n_components=None, *, solver=None, init=None, max_iter=None, tol=None,
-                 l1_W=0.0, l2_W=None, l1_H=0.0, l2_H=None, user_bias=None, item_bias=None,
-                 reg_scale=None, feedback=None, n_samples=None, prior=None, ranking=None,
-                 preference_components=None, preference_l2=None, alpha=None,
-                 missing_weight=None, preference=None, n_init=1,
-                 random_state=None, n_threads=None, dtype="float64", verbose=0):
+    def __init__(self, n_components: int | None = None, *,
+                 solver: Literal["gibbs", "als", "mu", "pgd"] | None = None,
+                 init: Init | None = None, max_iter: int | None = None,
+                 tol: float | None = None, l1_W: float = 0.0, l2_W: float | None = None,
+                 l1_H: float = 0.0, l2_H: float | None = None, user_bias: bool | None = None,
+                 item_bias: bool | None = None, reg_scale: RegScale | None = None,
+                 feedback: Feedback | None = None, n_samples: int | None = None,
+                 prior: Prior | None = None, ranking: Ranking | None = None,
+                 preference_components: int | None = None,
+                 preference_l2: float | None = None, alpha: float | None = None,
+                 missing_weight: float | None = None, preference: Preference | None = None,
+                 n_init: int = 1, random_state: Seed = None,
+                 n_threads: int | None = None, dtype: FloatDType = "float64",
+                 verbose: int | bool = 0) -> None:
         self.n_components = n_components
         self.solver = solver
         self.init = init
@@ -409,8 +427,9 @@ class Recommender(ParamsBase):
         self.verbose = verbose
 
     # ================================================================== fitting
-    def fit(self, ratings, user_col=None, item_col=None, rating_col=None, *,
-            duplicates="raise", item_titles=None):
+    def fit(self, ratings: RatingsInput, user_col: str | None = None,
+            item_col: str | None = None, rating_col: str | None = None, *,
+            duplicates: Duplicates = "raise", item_titles: Titles | None = None) -> Self:
         """Fit the rating part and the preference part to a ratings table.
 
         Parameters
@@ -529,7 +548,7 @@ class Recommender(ParamsBase):
             lambda p: self._new_model(p, stats.target_rms),
             lambda p: MaskedNMF(**self._preference_part_params(p, stats.target_rms)), seed)
 
-    def resolved_params(self):
+    def resolved_params(self) -> dict[str, Any]:
         """The parameters a fit uses, with every None ("auto") value resolved to its rule.
 
         ``get_params()`` with each None replaced by its default for the chosen
@@ -706,7 +725,7 @@ class Recommender(ParamsBase):
                 R = R.map_values(confidence_values)
         return R, kind
 
-    def set_item_titles(self, titles):
+    def set_item_titles(self, titles: Titles) -> Self:
         """Attach item titles, shown as a ``title`` column in every ranking.
 
         Parameters
@@ -738,8 +757,19 @@ class Recommender(ParamsBase):
         return self
 
     # ================================================================== prediction
-    def predict(self, user, item=None, *, clip=True, unknown="nan", user_col=None,
-                item_col=None):
+    # a str is also a Sequence[str]: the scalar form comes first, so one id gives a float
+    @overload
+    def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
+                clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...) -> float: ...
+    @overload
+    def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
+                unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...) -> FloatArray: ...
+
+    def predict(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None = None, *,
+                clip: bool = True, unknown: Unknown = "nan", user_col: str | None = None,
+                item_col: str | None = None) -> float | FloatArray:
         """Predicted ratings (preference scores with ``feedback="implicit"``).
 
         ``predict(user, item)`` returns a float; ``predict(frame)`` one value per row of
@@ -829,7 +859,7 @@ class Recommender(ParamsBase):
         return float(pred[0]) if scalar else pred
 
     @property
-    def predicts_ratings(self):
+    def predicts_ratings(self) -> bool:
         """Whether :meth:`predict` returns ratings (explicit feedback) rather than
         preference scores (implicit feedback): evaluation scores RMSE only for the former.
         Fitted, what the fit chose (``feedback_``); before, what ``feedback`` says (with
@@ -845,7 +875,7 @@ class Recommender(ParamsBase):
         return resolve_columns(frame, user_col, item_col, rating_col, roles=roles,
                                prefer=fitted)
 
-    def score(self, X, y=None):
+    def score(self, X: Frame, y: object = None) -> float:
         """How well the model does on held-out ratings ``X``: greater is better.
 
         The score scikit-learn's model selection uses (``GridSearchCV``,
@@ -901,7 +931,8 @@ class Recommender(ParamsBase):
         return float(hits.reindex(users, fill_value=0).mean() / _SCORE_K)
 
     # ================================================================== ranking
-    def recommend(self, user, k=10, exclude_seen=True, items=None, exclude=None):
+    def recommend(self, user: Label, k: int = 10, exclude_seen: bool = True,
+                  items: Labels | None = None, exclude: Labels | None = None) -> pd.DataFrame:
         """Top-``k`` items for one known user.
 
         Items are ranked by the score of ``ranking_model_``: the preference part's
@@ -946,8 +977,9 @@ class Recommender(ParamsBase):
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
-    def recommend_many(self, users=None, k=10, exclude_seen=True, items=None, exclude=None,
-                       batch_size=1024):
+    def recommend_many(self, users: Labels | None = None, k: int = 10,
+                       exclude_seen: bool = True, items: Labels | None = None,
+                       exclude: Labels | None = None, batch_size: int = 1024) -> pd.DataFrame:
         """Top-``k`` items for many users, as one long frame.
 
         Equivalent to calling :meth:`recommend` for each user (same order, same scores,
@@ -1002,7 +1034,8 @@ class Recommender(ParamsBase):
         frame.insert(0, "user", self.users_.labels(u_all))
         return frame
 
-    def similar_items(self, item, k=10, items=None, exclude=None):
+    def similar_items(self, item: Label, k: int = 10, items: Labels | None = None,
+                      exclude: Labels | None = None) -> pd.DataFrame:
         """Items whose factors point the same way: cosine similarity of item factors.
 
         The factors are those of ``ranking_model_`` (the preference part by default,
@@ -1108,7 +1141,7 @@ class Recommender(ParamsBase):
         return frame
 
     # ================================================================== new users
-    def fold_in(self, ratings, duplicates="raise"):
+    def fold_in(self, ratings: NewRatings, duplicates: Duplicates = "raise") -> FloatArray:
         """Rating-part factors of a user who was not in the training data.
 
         Solved against the fitted item factors, held fixed (``model_.transform``): for a
@@ -1134,8 +1167,9 @@ class Recommender(ParamsBase):
         # np.asarray: scikit-learn's set_config(transform_output="pandas") may be on
         return np.asarray(self.model_.transform(self._new_user_row(ratings, duplicates)))[0]
 
-    def recommend_new(self, ratings, k=10, exclude_seen=True, items=None, exclude=None,
-                      duplicates="raise"):
+    def recommend_new(self, ratings: NewRatings, k: int = 10, exclude_seen: bool = True,
+                      items: Labels | None = None, exclude: Labels | None = None,
+                      duplicates: Duplicates = "raise") -> pd.DataFrame:
         """Top-``k`` items for a new user described by their ratings, without refitting.
 
         The user is folded into the ranking part (``ranking_model_.transform``) and
@@ -1195,7 +1229,7 @@ class Recommender(ParamsBase):
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
-    def user_factors(self, users=None):
+    def user_factors(self, users: LabelOrLabels | None = None) -> FloatArray:
         """Rating-part factors of known users (rows of ``model_.W_``), a copy.
 
         Parameters
@@ -1217,7 +1251,7 @@ class Recommender(ParamsBase):
         self._check_fitted("user_factors")
         return _rows_of(self.model_.W_, self.users_, users, "user")
 
-    def item_factors(self, items=None):
+    def item_factors(self, items: LabelOrLabels | None = None) -> FloatArray:
         """Rating-part factors of known items (columns of ``model_.components_``), a copy.
 
         Parameters
@@ -1275,8 +1309,8 @@ class Recommender(ParamsBase):
         except KeyError as e:
             raise KeyError(_no_new_items(e, close_titles(self, frame["item"].to_numpy()))) from None
 
-    def update(self, ratings, user_col=None, item_col=None, rating_col=None, *,
-               duplicates="raise"):
+    def update(self, ratings: Frame, user_col: str | None = None, item_col: str | None = None,
+               rating_col: str | None = None, *, duplicates: Duplicates = "raise") -> Self:
         """Add ratings of existing or new users and re-solve those users' factors.
 
         The new ratings are merged into ``ratings_`` (a pair already rated takes the new
@@ -1344,7 +1378,7 @@ class Recommender(ParamsBase):
 
     # ================================================================== explanations
     @property
-    def component_names_(self):
+    def component_names_(self) -> list[str]:
         """Names of the additive parts :meth:`explain` shows.
 
         The rating part's (``model_``): its components ``c0 .. c{k-1}``, then
@@ -1357,7 +1391,7 @@ class Recommender(ParamsBase):
             names += [_preference_name(n) for n in _distinct(self.ranking_model_.factor_names_)]
         return names
 
-    def explain(self, user, item):
+    def explain(self, user: Label, item: Label) -> pd.DataFrame:
         """Split the scores of (user, item) into named additive parts.
 
         The rating prediction splits into the user's and the item's offsets (signed) and
@@ -1406,7 +1440,7 @@ class Recommender(ParamsBase):
                                     else first)
         return frame
 
-    def top_items(self, component, n=10):
+    def top_items(self, component: int | str, n: int = 10) -> pd.DataFrame:
         """The items that weigh most in one component: what the component "means".
 
         Parameters
@@ -1453,7 +1487,7 @@ class Recommender(ParamsBase):
                                                                           self.ranking_model_]
 
     # ================================================================== persistence
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> str:
         """Write the fitted recommender to one portable ``.npz`` file (no pickle).
 
         The file holds every fitted part's factors and state, the training ratings (for
@@ -1527,7 +1561,8 @@ class Recommender(ParamsBase):
         return write_npz(path, meta, arrays)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+
         """Read a recommender written by :meth:`save`.
 
         Files written by earlier nmfrec versions load as they were saved (a version-1
