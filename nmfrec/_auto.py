@@ -335,6 +335,13 @@ def choose_on_held_out(R, params, stats, open_: OpenChoices, rating_part, prefer
     return scores
 
 
+def held_out_from_json(scores):
+    """``Recommender.held_out_`` as written to a model file's JSON (ranks as text keys)."""
+    if scores and "rank" in scores:
+        scores = {**scores, "rank": {int(r): q for r, q in scores["rank"].items()}}
+    return scores
+
+
 class PopularityPart:
     """Items scored by their number of training interactions, for every user alike: the
     ranking a fit falls back on when its factors rank no better (on held-out data).

@@ -26,7 +26,7 @@ from ._base import ParamsBase, ThreadLimits
 from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
-                       read_npz, write_npz)
+                       read_npz, upgrade, write_npz)
 from ._titles import close_titles, item_indices, item_labels, item_number
 from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params,
                           check_positive_int, to_pandas, type_name)
@@ -98,14 +98,6 @@ _IMPLICIT_OBJECTIVE = ("alpha", "missing_weight", "preference")
 _PREFERENCE_PART = ("preference_components", "preference_l2")
 #: The penalized rating part's penalties: an error with the Bayesian one, which has none.
 _PENALTIES = ("l1_W", "l2_W", "l1_H", "l2_H", "reg_scale")
-
-#: Parameters of format-version-1 files left at None, as version 1 resolved them.
-_V1_AUTO = {"explicit": {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
-                         "item_bias": True, "reg_scale": "count", "preference": "binary",
-                         "alpha": 1.0, "missing_weight": 1.0},
-            "implicit": {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
-                         "item_bias": False, "reg_scale": "none", "preference": "rating"}}
-
 
 class Recommender(ParamsBase):
     r"""Recommendations and rating predictions from a ratings table.
@@ -351,8 +343,9 @@ class Recommender(ParamsBase):
         choice); :meth:`save` keeps them.
     held_out_ : dict or None
         On small data, the scores of the candidates checked on held-out ratings:
-        ``"rmse"`` of each prior, ``"ranking"`` (1 - mean percentile rank of the relevant
-        held-out items) of each ranking; None when nothing was checked.
+        ``"rmse"`` of each prior; 1 - the mean percentile rank of the relevant held-out
+        items for each preference rank (``"rank"``, by rank) and each ranking
+        (``"ranking"``); None when nothing was checked.
 
     Examples
     --------
@@ -1590,11 +1583,7 @@ class Recommender(ParamsBase):
         """
         meta, arrays = read_npz(path)
         try:
-            if meta["format_version"] == 1:
-                meta = _upgrade_v1(meta)
-            elif meta["format_version"] == 2:
-                meta = _upgrade_v2(meta, arrays)
-            return cls._from_file(meta, arrays)
+            return cls._from_file(upgrade(meta, arrays), arrays)
         except Exception as e:  # a consistent checksum over inconsistent contents
             raise ValueError(f"{path}: corrupted or inconsistent model file "
                              f"({type(e).__name__}: {e}).") from e
@@ -1631,7 +1620,7 @@ class Recommender(ParamsBase):
         rec.table_kind_ = meta["table_kind"]
         rec.ranking_ = meta["ranking"]
         rec.fitted_params_ = meta["fitted_params"]
-        rec.held_out_ = meta.get("held_out")
+        rec.held_out_ = auto.held_out_from_json(meta.get("held_out"))
         rec.users_ = decode_labels(arrays["user_labels"], meta["labels"]["user"])
         rec.items_ = decode_labels(arrays["item_labels"], meta["labels"]["item"])
         rec.ratings_ = sp.csr_matrix((arrays["ratings_data"], arrays["ratings_indices"],
@@ -1675,96 +1664,6 @@ _STATE_ARRAYS = ("W", "H_t", "loss_history", "noise_precision", "row_prior_preci
 def _part_params(part):
     """A fitted part's parameters as a model file stores them (plain JSON values)."""
     return json_params(part.get_params(deep=False)) if hasattr(part, "get_params") else {}
-
-
-def _upgrade_v2(meta, arrays):
-    """Metadata of a format-version-2 file in today's terms.
-
-    Version 2 wrote the Recommender's parameters only, with None for "auto": each part's
-    parameters are written in as version 2 resolved them (absolute penalties, a fixed
-    number of Gibbs sweeps with two coordinate sweeps each, the Normal-Wishart prior), so
-    that the file answers as it did, folding new users in as it did.
-    """
-    meta = dict(meta)
-    params = meta["params"]
-    get = lambda name, default: default if params.get(name) is None else params[name]
-    common = {name: params.get(name) for name in ("random_state", "n_threads", "dtype",
-                                                  "verbose")}
-    feedback = get("feedback", "explicit")
-    explicit = feedback == "explicit"
-    preference = get("preference", "rating")
-    implicit_objective = {"alpha": get("alpha", 0.0 if preference == "rating" else 1.0),
-                          "missing_weight": get("missing_weight",
-                                                0.3 if preference == "rating" else 1.0),
-                          "preference": preference}
-    fit = {name: params[name] for name in ("init", "max_iter", "tol", "n_init")}
-
-    def rank(prefix, n_bias):
-        return int(arrays[prefix + "W"].shape[1]) - n_bias
-
-    model = dict(meta["model"])
-    if model["kind"] == "bayesian_nmf":
-        n_samples = get("n_samples", 200)
-        model["params"] = dict(n_components=None, n_samples=n_samples,
-                               n_burnin=20, n_kept=min(40, n_samples), n_sweeps=2,
-                               prior="wishart", user_bias=get("user_bias", True),
-                               item_bias=get("item_bias", True), **common)
-    else:
-        auto_values = {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
-                       "item_bias": True, "reg_scale": "count"} if explicit else \
-            {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
-             "item_bias": False, "reg_scale": "none"}
-        part = {name: get(name, value) for name, value in auto_values.items()}
-        part["n_components"] = rank("", int(part["user_bias"]) + int(part["item_bias"]))
-        model["params"] = dict(part, solver=get("solver", "als"), l1_W=params["l1_W"],
-                               l1_H=params["l1_H"], feedback=feedback,
-                               **(implicit_objective if not explicit else {}), **fit, **common)
-    meta["model"] = model
-    ranking_model = meta.get("ranking_model")
-    if ranking_model is not None:
-        l2 = get("preference_l2", 30.0)
-        ranking_model = dict(ranking_model)
-        ranking_model["params"] = dict(n_components=rank("ranking__", 0), solver="als",
-                                       l2_W=l2, l2_H=l2, reg_scale="none",
-                                       feedback="implicit", **implicit_objective, **fit,
-                                       **common)
-        meta["ranking_model"] = ranking_model
-    meta["feedback"] = feedback
-    meta["table_kind"] = "ratings"        # values used as given, counts or not
-    meta["ranking"] = ("preference" if ranking_model is not None or not explicit
-                       else "rating")
-    meta["fitted_params"] = {}
-    return meta
-
-
-def _upgrade_v1(meta):
-    """Metadata of a format-version-1 file in today's terms.
-
-    Version 1 had one penalized model, ranked by its scores, and resolved the None
-    parameters with the defaults of that time: those values are written in, so that the
-    file still means what it meant.
-    """
-    meta = dict(meta)
-    params = dict(meta["params"])
-    for name, value in _V1_AUTO[params.get("feedback", "explicit")].items():
-        if params.get(name) is None:
-            params[name] = value
-    if params["feedback"] == "explicit":
-        params["ranking"] = "rating"
-        for name in ("preference", "alpha", "missing_weight"):
-            params[name] = None       # not read by an explicit-feedback model
-    elif params["preference"] == "rating":
-        params["alpha"] = 0.0 if params.get("alpha") is None else params["alpha"]
-        if params.get("missing_weight") is None:
-            params["missing_weight"] = 0.3
-    meta["params"] = params
-    meta["model"] = {"kind": "masked_nmf", **meta["model"]}
-    meta["ranking_model"] = None
-    meta["feedback"] = params["feedback"]
-    meta["table_kind"] = "ratings"        # values used as given
-    meta["ranking"] = "rating" if params["feedback"] == "explicit" else "preference"
-    meta["fitted_params"] = {}
-    return meta
 
 
 def _distinct(names):

@@ -134,7 +134,7 @@ def test_rank_candidates_start_with_the_rules_rank():
     assert auto.rank_candidates(2) == [2]
 
 
-def test_small_catalogues_get_a_smaller_preference_rank_when_held_out_data_say_so():
+def test_small_catalogues_get_a_smaller_preference_rank_when_held_out_data_say_so(tmp_path):
     """120 users x 60 items of clicks tilted toward 2 of 4 genres: the rank rule (15, from
     the number of clicks) spreads the few tastes over too many factors; held-out clicks
     choose a smaller rank, and the top 5 holds liked items."""
@@ -149,6 +149,8 @@ def test_small_catalogues_get_a_smaller_preference_rank_when_held_out_data_say_s
     assert rec.held_out_["rank"][chosen] == max(rec.held_out_["rank"].values())
     recs = rec.recommend_many(k=5)
     assert planted.likes(recs["user"].to_numpy(), recs["item"].to_numpy()).mean() >= 0.9
+    back = Recommender.load(rec.save(tmp_path / "small.npz"))
+    assert back.held_out_ == rec.held_out_ and back.fitted_params_ == rec.fitted_params_
     given = Recommender(random_state=0, feedback="implicit", n_components=rule).fit(df)
     assert "rank" not in given.held_out_ and given.model_.n_components == rule
     recs = given.recommend_many(k=5)
