@@ -24,6 +24,7 @@ from . import _auto as auto
 from ._auto import PopularityPart
 from ._base import ParamsBase, ThreadLimits
 from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
+from ._explore import base_seed, explore_scale, explore_topk
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, upgrade, write_npz)
@@ -925,12 +926,16 @@ class Recommender(ParamsBase):
 
     # ================================================================== ranking
     def recommend(self, user: Label, k: int = 10, exclude_seen: bool = True,
-                  items: Labels | None = None, exclude: Labels | None = None) -> pd.DataFrame:
+                  items: Labels | None = None, exclude: Labels | None = None, *,
+                  explore: bool | float = False, random_state: Seed | None = None
+                  ) -> pd.DataFrame:
         """Top-``k`` items for one known user.
 
         Items are ranked by the score of ``ranking_model_``: the preference part's
         (how likely the user is to pick the item and like it) unless the model ranks by
-        predicted rating (``ranking="rating"``).
+        predicted rating (``ranking="rating"``). With ``explore``, by one draw of the
+        user's scores from that part's posterior instead (Thompson sampling, see
+        :mod:`nmfrec._explore`): items the model is unsure of get their chance.
 
         Parameters
         ----------
@@ -946,12 +951,25 @@ class Recommender(ParamsBase):
         exclude : sequence of labels, optional
             Blacklist: never return these items. Unknown labels are ignored (they could
             not be returned anyway).
+        explore : bool or float, default=False
+            Rank by a draw from the posterior (Thompson sampling) instead of the fitted
+            scores. True draws from the posterior approximation itself; a number is the
+            factor on its covariance (0.5: half as bold, 0: the fitted ranking). The
+            preference part's posterior is a Gaussian around each user's fitted row
+            from the row's own normal equations, kept non-negative; the Bayesian rating
+            part (``ranking="rating"``) ranks by one of its kept draws; popularity by
+            a Gamma draw of each item's rate.
+        random_state : int, numpy Generator or None, default=None
+            Seed of the draw with ``explore``: the same seed gives the same list (each
+            user has their own stream, so a user's list is the same here and in
+            :meth:`recommend_many`). None: a fresh draw each call.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``item`` and ``score`` (the unclipped ranking score), best first,
-            ties by lower inner item index; plus ``title`` when titles are set.
+            Columns ``item`` and ``score`` (the unclipped ranking score; with
+            ``explore``, the drawn one), best first, ties by lower inner item index;
+            plus ``title`` when titles are set.
 
         Raises
         ------
@@ -965,14 +983,22 @@ class Recommender(ParamsBase):
         u = self.users_.number(user, kind="user")
         allowed = self._allowed(items, exclude)
         ex_indptr, ex_indices = self._seen_rows(np.array([u]), exclude_seen)
-        idx, scores, counts = self._topk(self.ranking_model_.W_[[u]], self._ranking_items(),
-                                         allowed, ex_indptr, ex_indices, k)
+        scale = explore_scale(explore)
+        if scale:
+            idx, scores, counts = explore_topk(self, np.array([u]), scale, random_state,
+                                               allowed, ex_indptr, ex_indices, k)
+        else:
+            idx, scores, counts = self._topk(self.ranking_model_.W_[[u]],
+                                             self._ranking_items(), allowed, ex_indptr,
+                                             ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
     def recommend_many(self, users: Labels | None = None, k: int = 10,
                        exclude_seen: bool = True, items: Labels | None = None,
-                       exclude: Labels | None = None, batch_size: int = 1024) -> pd.DataFrame:
+                       exclude: Labels | None = None, batch_size: int = 1024, *,
+                       explore: bool | float = False, random_state: Seed | None = None
+                       ) -> pd.DataFrame:
         """Top-``k`` items for many users, as one long frame.
 
         Equivalent to calling :meth:`recommend` for each user (same order, same scores,
@@ -989,6 +1015,12 @@ class Recommender(ParamsBase):
             As in :meth:`recommend`.
         batch_size : int, default=1024
             Users per kernel call.
+        explore : bool or float, default=False
+            As in :meth:`recommend`: each user's list ranked by their own draw (one
+            Cholesky factorization per user with the preference part).
+        random_state : int, numpy Generator or None, default=None
+            As in :meth:`recommend`; each user's draw comes from their own stream of
+            this seed, so a user's list does not depend on who else is in the batch.
 
         Returns
         -------
@@ -1006,6 +1038,8 @@ class Recommender(ParamsBase):
             uidx = (self.users_.index(labels, kind="user") if labels.size
                     else np.zeros(0, dtype=np.int64))
         allowed = self._allowed(items, exclude)
+        scale = explore_scale(explore)
+        seed = base_seed(random_state) if scale else None
         # item factors coordinate-major (components_'s layout), for the blocked kernel
         Yt = np.ascontiguousarray(self.ranking_model_.components_)
         W = self.ranking_model_.W_
@@ -1013,8 +1047,12 @@ class Recommender(ParamsBase):
         for start in range(0, uidx.size, batch_size):
             ub = uidx[start:start + batch_size]
             ex_indptr, ex_indices = self._seen_rows(ub, exclude_seen)
-            idx, scores, counts = self._topk(W[ub], Yt, allowed, ex_indptr, ex_indices, k,
-                                             coordinate_major=True)
+            if scale:
+                idx, scores, counts = explore_topk(self, ub, scale, seed, allowed,
+                                                   ex_indptr, ex_indices, k)
+            else:
+                idx, scores, counts = self._topk(W[ub], Yt, allowed, ex_indptr, ex_indices,
+                                                 k, coordinate_major=True)
             keep = np.arange(idx.shape[1])[None, :] < counts[:, None]
             out_u.append(np.repeat(ub, counts))
             out_i.append(idx[keep])
@@ -1162,7 +1200,8 @@ class Recommender(ParamsBase):
 
     def recommend_new(self, ratings: NewRatings, k: int = 10, exclude_seen: bool = True,
                       items: Labels | None = None, exclude: Labels | None = None,
-                      duplicates: Duplicates = "raise") -> pd.DataFrame:
+                      duplicates: Duplicates = "raise", *, explore: bool | float = False,
+                      random_state: Seed | None = None) -> pd.DataFrame:
         """Top-``k`` items for a new user described by their ratings, without refitting.
 
         The user is folded into the ranking part (``ranking_model_.transform``) and
@@ -1192,6 +1231,12 @@ class Recommender(ParamsBase):
             Blacklist: never return these items (unknown labels are ignored).
         duplicates : {"raise", "last", "first", "mean"}, default="raise"
             For ratings that rate an item more than once.
+        explore : bool or float, default=False
+            As in :meth:`recommend`: the new user's row is drawn around their folded-in
+            row from the same posterior approximation (a newcomer's around the mean
+            row, with the precision of a row without ratings).
+        random_state : int, numpy Generator or None, default=None
+            Seed of the draw with ``explore``, as in :meth:`recommend`.
 
         Returns
         -------
@@ -1209,16 +1254,23 @@ class Recommender(ParamsBase):
         k = check_positive_int(k, "k")
         allowed = self._allowed(items, exclude)
         ex_indptr, ex_indices = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        data = sp.csr_matrix((1, len(self.items_)))
         if hasattr(ratings, "__len__") and len(ratings) == 0:      # a newcomer
             W = self.ranking_model_.W_
             w = W.mean(axis=0, dtype=np.float64, keepdims=True).astype(W.dtype)
         else:
             row = self._new_user_row(ratings, duplicates)
             w = np.asarray(self.ranking_model_.transform(row))
+            data = row.csr
             if exclude_seen:
                 ex_indptr, ex_indices = row.csr.indptr, row.csr.indices
-        idx, scores, counts = self._topk(w, self._ranking_items(), allowed, ex_indptr,
-                                         ex_indices, k)
+        scale = explore_scale(explore)
+        if scale:
+            idx, scores, counts = explore_topk(self, None, scale, random_state, allowed,
+                                               ex_indptr, ex_indices, k, rows=(w, data))
+        else:
+            idx, scores, counts = self._topk(w, self._ranking_items(), allowed, ex_indptr,
+                                             ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
