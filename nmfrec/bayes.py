@@ -13,6 +13,8 @@ import math
 import time
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import gammaln
 
 from . import _kernels as K
 from ._auto import DataStats, rating_rank
@@ -24,7 +26,11 @@ from ._validation import Dtype, Interval, Options, RandomState, check_params, ch
 from .exceptions import ConvergenceWarning
 from .nmf import FactorLayout
 
-__all__ = ["BayesianNMF", "PRIORS"]
+__all__ = ["BayesianNMF", "PRIORS", "NOISE"]
+
+#: Noise models: a precision per entry scaled by a learned weight of its row and of its
+#: column, or one precision for every entry.
+NOISE = ("row_col", "shared")
 
 #: Priors of the components: a Normal-Wishart with a learned mean and precision
 #: (Salakhutdinov & Mnih), or exponential priors with one learned rate per component
@@ -41,6 +47,12 @@ _BETA0 = 2.0
 _FOLDIN_SWEEPS = 500     # transform(): coordinate descent to the row's posterior mode
 _FOLDIN_TOL = 1e-10
 _MEAN_TRIES = 100        # rejection draws of a non-negative prior mean before clipping
+_FOLDIN_DRAWS = 10       # transform(): alternations of (row | weight) and (weight | row)
+                         # from the row's posterior mode, per kept draw
+# Noise weights (noise="row_col"): a_u ~ Gamma(alpha, alpha), mean 1, the shape alpha
+# drawn from its conditional on this grid (a flat prior on log alpha): small alpha lets
+# rows differ widely in noise, large alpha holds them near one common level.
+_WEIGHT_SHAPES = np.geomspace(0.25, 1000.0, 97)
 
 # The chain's own diagnostics (see _Chain)
 _PROBES = 2048           # (user, item) pairs whose predictions the diagnostics follow
@@ -68,7 +80,7 @@ class BayesianNMF(FactorModel):
 
     .. math::
 
-        x_{ui} / s \sim \mathcal N(b_u + c_i + w_u \cdot h_i,\ \tau^{-1}),
+        x_{ui} / s \sim \mathcal N(b_u + c_i + w_u \cdot h_i,\ (\tau\, a_u e_i)^{-1}),
         \quad w_u, h_i \ge 0,
 
     with non-negative components :math:`w_u, h_i \in \mathbb R_+^k` and signed row and
@@ -77,7 +89,12 @@ class BayesianNMF(FactorModel):
     same for :math:`h_i`), offsets are :math:`\mathcal N(0, \lambda^{-1})`, and the
     hyper-parameters :math:`(\mu_W, \Lambda_W)`, :math:`(\mu_H, \Lambda_H)`,
     :math:`\lambda_b, \lambda_c` and :math:`\tau` get vague conjugate priors
-    (Normal-Wishart and Gamma, as in Salakhutdinov & Mnih's Bayesian PMF). Nothing is
+    (Normal-Wishart and Gamma, as in Salakhutdinov & Mnih's Bayesian PMF). With
+    ``noise="row_col"`` each row and each column has its own noise weight, :math:`a_u,
+    e_i \sim \mathrm{Gamma}(\alpha, \alpha)` (mean one; the shapes :math:`\alpha` of
+    the rows' and of the columns' weights are drawn too, on a grid): some users rate
+    more consistently than others, some items divide opinion more, and the predictive
+    distribution of an entry is as wide as its row and column make it. Nothing is
     tuned: how strongly each part is shrunk, and towards what, is drawn from the data
     along with the factors.
 
@@ -117,6 +134,13 @@ class BayesianNMF(FactorModel):
     n_sweeps : int, default=2
         Coordinate sweeps over each row's factors per Gibbs sweep; more sweeps bring each
         row's draw closer to an exact draw of the whole row.
+    prior : {"wishart", "ard"}, default="wishart"
+        Prior of the components: Normal-Wishart with a learned mean and precision, or
+        exponential priors with one learned rate per component (automatic relevance
+        determination).
+    noise : {"row_col", "shared"}, default="row_col"
+        Noise model: a precision per entry, :math:`\tau a_u e_i`, with learned weights
+        of its row and column, or one precision :math:`\tau` for every entry.
     user_bias : bool, default=True
         A signed offset per row.
     item_bias : bool, default=True
@@ -147,6 +171,17 @@ class BayesianNMF(FactorModel):
         Columns of one draw: ``n_components`` plus the offset and constant columns.
     noise_precision_ : ndarray of shape (n_kept,)
         The drawn noise precision :math:`\tau` of each kept draw (scaled data units).
+    row_noise_weight_ : ndarray of shape (n_kept, n_rows)
+        Each kept draw's noise weights :math:`a_u` of the rows (all ones with
+        ``noise="shared"``): entry (u, i) of draw t has noise standard deviation
+        ``scale_ / sqrt(noise_precision_[t] * row_noise_weight_[t, u] *
+        col_noise_weight_[t, i])`` in the data's units.
+    col_noise_weight_ : ndarray of shape (n_kept, n_cols)
+        The same for the columns, :math:`e_i`.
+    noise_weight_shape_ : ndarray of shape (n_kept, 2)
+        The drawn shapes :math:`\alpha` of the rows' and of the columns' weight priors
+        (``inf`` with ``noise="shared"``); the fold-in of new rows draws their weights
+        from it.
     row_prior_precision_, row_prior_linear_ : ndarrays of shape (n_kept, K, K), (n_kept, K)
         The rows' prior of each kept draw, :math:`\Lambda` and :math:`\Lambda\mu`
         (scaled units), which the fold-in of new rows uses.
@@ -186,6 +221,7 @@ class BayesianNMF(FactorModel):
         "n_kept": [Options(None), Interval("int", 1, None)],
         "n_sweeps": [Interval("int", 1, None)],
         "prior": [Options(*PRIORS)],
+        "noise": [Options(*NOISE)],
         "user_bias": [Options(True, False)],
         "item_bias": [Options(True, False)],
         "random_state": [RandomState()],
@@ -195,14 +231,15 @@ class BayesianNMF(FactorModel):
     }
 
     def __init__(self, n_components=None, *, n_samples=None, n_burnin=None, n_kept=None, n_sweeps=8,
-                 prior="wishart", user_bias=True, item_bias=True, random_state=None,
-                 n_threads=None, dtype="float64", verbose=0):
+                 prior="wishart", noise="row_col", user_bias=True, item_bias=True,
+                 random_state=None, n_threads=None, dtype="float64", verbose=0):
         self.n_components = n_components
         self.n_samples = n_samples
         self.n_burnin = n_burnin
         self.n_kept = n_kept
         self.n_sweeps = n_sweeps
         self.prior = prior
+        self.noise = noise
         self.user_bias = user_bias
         self.item_bias = item_bias
         self.random_state = random_state
@@ -247,10 +284,13 @@ class BayesianNMF(FactorModel):
     def transform(self, X):
         """Row factors of new rows against the fitted column factors (fold-in).
 
-        For each kept draw, a new row's factors are the mode of their posterior given
-        the row's entries, that draw's column factors, noise precision and row prior
-        (the problem a Gibbs step samples from, solved by coordinate descent instead of
-        sampled); the blocks are scaled and placed side by side as in ``W_``.
+        For each kept draw, a new row's factors are a draw from their posterior given
+        the row's entries and that draw's column factors, noise precision and weights,
+        and row prior: the row's own Gibbs chain (factors given its noise weight, weight
+        given its factors, ``_FOLDIN_DRAWS`` times) started at the posterior mode. A new
+        row thus has a posterior spread over the kept draws as a training row has; the
+        blocks are scaled and placed side by side as in ``W_``. The same call gives the
+        same draws (fixed random streams).
 
         Parameters
         ----------
@@ -269,6 +309,7 @@ class BayesianNMF(FactorModel):
         -------
         dict
             Arrays ``"W"``, ``"H_t"`` (row-major column factors), ``"noise_precision"``,
+            ``"row_noise_weight"``, ``"col_noise_weight"``, ``"noise_weight_shape"``,
             ``"row_prior_precision"``, ``"row_prior_linear"``, ``"train_rmse"``, and the
             values ``"scale"``, ``"fit_time"``. :meth:`set_fitted_state` takes it back.
         """
@@ -277,6 +318,9 @@ class BayesianNMF(FactorModel):
             "W": self.W_,
             "H_t": self._item_factors(),
             "noise_precision": self.noise_precision_,
+            "row_noise_weight": self.row_noise_weight_,
+            "col_noise_weight": self.col_noise_weight_,
+            "noise_weight_shape": self.noise_weight_shape_,
             "row_prior_precision": self.row_prior_precision_,
             "row_prior_linear": self.row_prior_linear_,
             "train_rmse": self.train_rmse_,
@@ -295,7 +339,9 @@ class BayesianNMF(FactorModel):
         ----------
         state : dict
             As :meth:`get_fitted_state` returns it, from a model with the same
-            ``n_components``, ``user_bias`` and ``item_bias``.
+            ``n_components``, ``user_bias`` and ``item_bias``. Without the noise weights
+            (a state saved by nmfrec 0.2 or earlier, whose model had one noise level),
+            every weight is one.
 
         Returns
         -------
@@ -322,9 +368,10 @@ class BayesianNMF(FactorModel):
             raise ValueError(f"factor shapes {W.shape}, {Ht.shape} and priors {prec.shape}, "
                              f"{lin.shape} do not fit {kept} draws of {nf} factors "
                              f"({layout.names}).")
+        weights = _noise_weights(state, kept, W.shape[0], Ht.shape[0])
         self._set_fitted(layout, W, Ht, tau, prec, lin, float(state["scale"]),
                          np.asarray(state["train_rmse"], dtype=np.float64),
-                         float(state["fit_time"]))
+                         float(state["fit_time"]), *weights)
         # the chain's diagnostics (absent from files of nmfrec 0.2 and earlier)
         self.n_burnin_ = state.get("n_burnin")
         self.n_samples_ = state.get("n_samples")
@@ -384,23 +431,30 @@ class BayesianNMF(FactorModel):
         rows = raw.scaled(scale, dt)
         # the components carry the data's level: start them, and centre their prior, there
         level = math.sqrt(max(raw.mean() / scale, 1e-3) / k)
-        W = np.zeros((m, nf), dtype=dt)
-        Ht = np.zeros((n, nf), dtype=dt)
+        # the factors, and in a last column each row's (column's) noise weight
+        W = np.zeros((m, nf + 1), dtype=dt)
+        Ht = np.zeros((n, nf + 1), dtype=dt)
         W[:, :k] = level * (0.5 + rng.random((m, k)))
         Ht[:, :k] = level * (0.5 + rng.random((n, k)))
         if layout.user_bias:
             Ht[:, layout.user_bias_col] = 1.0
         if layout.item_bias:
             W[:, layout.item_bias_col] = 1.0
+        W[:, nf] = 1.0
+        Ht[:, nf] = 1.0
+        row_counts = R.row_counts().astype(np.float64)
+        col_counts = R.col_counts().astype(np.float64)
+        weighted = self.noise == "row_col"
+        shapes = np.array([np.inf, np.inf])
         wishart = self.prior == "wishart"
         prior_W = _Prior(layout, kind_W, level, wishart)
         prior_H = _Prior(layout, kind_H, level, wishart)
         tau = 1.0
 
         chain = _Chain(self.n_burnin, self.n_samples, self.n_kept, R, rng,
-                       draw_bytes=(m + n) * nf * np.dtype(dt).itemsize)
-        sse_rows = np.empty(m)
-        sse_cols = np.empty(n)
+                       draw_bytes=(m + n) * (nf + 1) * np.dtype(dt).itemsize)
+        sse_rows = np.empty((m, 2))
+        sse_cols = np.empty((n, 2))
         bar = Progress(chain.max_sweeps, desc="BayesianNMF") if self.verbose else None
         try:
             with ThreadLimits(self.n_threads, cap_blas=False):   # the kernel calls no BLAS
@@ -409,30 +463,43 @@ class BayesianNMF(FactorModel):
                     rows.run("W", K.gibbs_update_rows, W, Ht,
                              (tau, prior_W.precision, prior_W.linear, kind_W, self.n_sweeps,
                               True, seed_W, 0.0, OUT, ROW0), out=sse_rows)
+                    if weighted:     # a_u given the rows' factors and the columns' weights
+                        shapes[0] = _draw_weights(W, nf, row_counts, tau * sse_rows[:, 1], rng)
                     rows.run("H", K.gibbs_update_rows, Ht, W,
                              (tau, prior_H.precision, prior_H.linear, kind_H, self.n_sweeps,
                               True, seed_H, 0.0, OUT, ROW0), out=sse_cols)
-                    sse = float(sse_cols.sum())
-                    tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + sse / 2))
-                    prior_W.draw(W, rng)
-                    prior_H.draw(Ht, rng)
+                    if weighted:     # e_i given the columns' factors and the rows' weights
+                        shapes[1] = _draw_weights(Ht, nf, col_counts, tau * sse_cols[:, 1], rng)
+                        # the columns' weighted sums again, with their new weights
+                        wsse = float(np.dot(Ht[:, nf], sse_cols[:, 1]))
+                    else:
+                        wsse = float(sse_cols[:, 1].sum())
+                    sse = float(sse_cols[:, 0].sum())
+                    tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + wsse / 2))
+                    prior_W.draw(W[:, :nf], rng)
+                    prior_H.draw(Ht[:, :nf], rng)
                     if not wishart:
                         rates = _draw_ard_rates(W, Ht, k, rng)
                         prior_W.set_rates(rates)
                         prior_H.set_rates(rates)
-                    chain.record(scale * math.sqrt(sse / R.nnz), W, Ht, tau, prior_W)
+                    chain.record(scale * math.sqrt(sse / R.nnz), W, Ht, tau, prior_W, shapes)
                     if bar is not None:
                         bar.update(len(chain.trace), train_rmse=chain.trace[-1])
         finally:
             if bar is not None:
                 bar.close()
-        kept_W, kept_H, kept_tau, kept_prec, kept_lin = chain.kept()
+        kept_W, kept_H, kept_tau, kept_prec, kept_lin, kept_shapes = chain.kept()
         trace = np.array(chain.trace)
         f = math.sqrt(scale / len(kept_W))
-        W_ = np.ascontiguousarray(np.concatenate(kept_W, axis=1) * f, dtype=dt)
-        Ht_ = np.ascontiguousarray(np.concatenate(kept_H, axis=1) * f, dtype=dt)
+        W_ = np.ascontiguousarray(np.concatenate([w[:, :nf] for w in kept_W], axis=1) * f,
+                                  dtype=dt)
+        Ht_ = np.ascontiguousarray(np.concatenate([h[:, :nf] for h in kept_H], axis=1) * f,
+                                   dtype=dt)
+        row_w = np.array([w[:, nf] for w in kept_W], dtype=np.float64)
+        col_w = np.array([h[:, nf] for h in kept_H], dtype=np.float64)
         self._set_fitted(layout, W_, Ht_, np.array(kept_tau), np.array(kept_prec),
-                         np.array(kept_lin), scale, trace, time.perf_counter() - t0)
+                         np.array(kept_lin), scale, trace, time.perf_counter() - t0,
+                         row_w, col_w, np.array(kept_shapes))
         self.n_burnin_ = chain.n_burnin
         self.n_samples_ = chain.n_samples
         self.autocorr_time_ = chain.autocorr_time()
@@ -443,11 +510,15 @@ class BayesianNMF(FactorModel):
                  "n_burnin to run longer.", ConvergenceWarning)
         return self
 
-    def _set_fitted(self, layout, W, Ht, tau, prec, lin, scale, trace, fit_time):
+    def _set_fitted(self, layout, W, Ht, tau, prec, lin, scale, trace, fit_time,
+                    row_weight, col_weight, weight_shape):
         self._layout = layout
         self.W_ = W
         self.components_ = Ht.T
         self.noise_precision_ = tau
+        self.row_noise_weight_ = row_weight
+        self.col_noise_weight_ = col_weight
+        self.noise_weight_shape_ = weight_shape
         self.row_prior_precision_ = prec
         self.row_prior_linear_ = lin
         self.scale_ = scale
@@ -460,30 +531,81 @@ class BayesianNMF(FactorModel):
         self.fit_time_ = fit_time
 
     def _solve_rows(self, csr):
-        """Fold-in: each draw's posterior mode of new rows, scaled and side by side."""
+        return self._draw_rows(csr)[0]
+
+    def refit_rows(self, X, rows):
+        """Re-solve some rows of ``W_`` (existing or new) from their data, the column
+        factors held fixed.
+
+        Each row gets the factors :meth:`transform` gives it, and noise weights drawn
+        with them; rows past the end of ``W_`` are appended (with the draws of an empty
+        row where ``rows`` skips one). The column factors and the fit statistics stay as
+        they are: only a refit moves them.
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (len(rows), n_features_in_)
+            All the observed entries of each of those rows.
+        rows : array-like of int
+            Row indices in ``W_`` (>= 0, distinct), one per row of ``X``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_fitted("refit_rows")
+        R = self._as_matrix(X, "refit_rows")
+        rows = self._rows_to_refit(rows, R)
+        n_old = self.W_.shape[0]
+        n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
+        empty = sp.csr_matrix((n_rows - n_old, R.shape[1]), dtype=R.csr.dtype)
+        W_new, a_new = self._draw_rows(empty)
+        W = np.concatenate([self.W_, W_new])
+        a = np.concatenate([self.row_noise_weight_, a_new], axis=1)
+        W[rows], a[:, rows] = self._draw_rows(R.csr)
+        self.W_, self.row_noise_weight_ = W, a
+        return self
+
+    def _draw_rows(self, csr):
+        """Fold-in: for each kept draw, new rows' factors and noise weights drawn from
+        their posterior given the draw (see :meth:`transform`); the factors scaled and side
+        by side as in ``W_``, the weights (n_kept, n_new_rows)."""
         layout = self._layout
         nf = layout.n_factors
         kept = self.noise_precision_.size
         f = math.sqrt(self.scale_ / kept)
         kind_W, _ = self._kinds(layout)
-        data = np.asarray(csr.data, dtype=np.float64) / self.scale_
+        data = (np.asarray(csr.data, dtype=np.float64) / self.scale_).astype(self._dtype)
+        counts = np.diff(csr.indptr).astype(np.float64)
         Ht = self._item_factors()
         out = np.zeros((csr.shape[0], kept * nf), dtype=self._dtype)
-        sse = np.empty(csr.shape[0])
+        weights = np.ones((kept, csr.shape[0]))
+        sse = np.empty((csr.shape[0], 2))
         with ThreadLimits(self.n_threads, cap_blas=False):
             for t in range(kept):
-                block = slice(t * nf, (t + 1) * nf)
-                Y = np.ascontiguousarray(Ht[:, block] / f)
-                X = np.zeros((csr.shape[0], nf), dtype=self._dtype)
+                tau = float(self.noise_precision_[t])
+                shape = float(self.noise_weight_shape_[t, 0])
+                args = (tau, self.row_prior_precision_[t], self.row_prior_linear_[t], kind_W)
+                Y = np.empty((Ht.shape[0], nf + 1), dtype=self._dtype)
+                Y[:, :nf] = Ht[:, t * nf:(t + 1) * nf] / f
+                Y[:, nf] = self.col_noise_weight_[t]
+                X = np.zeros((csr.shape[0], nf + 1), dtype=self._dtype)
+                X[:, nf] = 1.0
                 if layout.item_bias:
                     X[:, layout.item_bias_col] = 1.0
-                K.gibbs_update_rows(csr.indptr, csr.indices, data.astype(self._dtype), X, Y,
-                                    float(self.noise_precision_[t]),
-                                    self.row_prior_precision_[t], self.row_prior_linear_[t],
-                                    kind_W, _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL,
-                                    sse)
-                out[:, block] = X * f
-        return out
+                K.gibbs_update_rows(csr.indptr, csr.indices, data, X, Y, *args,
+                                    _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL, sse)
+                rng = np.random.default_rng([t, csr.shape[0]])
+                for s in range(_FOLDIN_DRAWS):
+                    if np.isfinite(shape):
+                        X[:, nf] = rng.gamma(shape + counts / 2,
+                                             1.0 / (shape + tau * sse[:, 1] / 2))
+                    seed = np.uint64(rng.integers(0, 2**63))
+                    K.gibbs_update_rows(csr.indptr, csr.indices, data, X, Y, *args,
+                                        self.n_sweeps, True, seed, 0.0, sse)
+                out[:, t * nf:(t + 1) * nf] = X[:, :nf] * f
+                weights[t] = X[:, nf]
+        return out, weights
 
 
 class _Chain:
@@ -540,7 +662,7 @@ class _Chain:
         """Sweeps after burn-in so far."""
         return len(self.probes)
 
-    def record(self, rmse, W, Ht, tau, prior_W):
+    def record(self, rmse, W, Ht, tau, prior_W, shapes):
         """Take in one sweep's state; sets ``done`` when the chain has run long enough."""
         self.trace.append(rmse)
         if self.n_burnin is None:
@@ -548,17 +670,18 @@ class _Chain:
             return
         if len(self.trace) <= self.n_burnin:
             return
-        p = np.einsum("pk,pk->p", np.asarray(W[self.pu], dtype=np.float64),
-                      np.asarray(Ht[self.pi], dtype=np.float64))
+        # the factors without their last column (the noise weights)
+        p = np.einsum("pk,pk->p", np.asarray(W[self.pu, :-1], dtype=np.float64),
+                      np.asarray(Ht[self.pi, :-1], dtype=np.float64))
         self.probes.append(p)
         t = len(self.probes)
         if self.fixed_samples is not None:
             if t in self._keep_at:
-                self._keep(W, Ht, tau, prior_W)
+                self._keep(W, Ht, tau, prior_W, shapes)
             self.done = t >= self.fixed_samples
             return
         if t % self.spacing == 0:
-            self._keep(W, Ht, tau, prior_W)
+            self._keep(W, Ht, tau, prior_W, shapes)
             if len(self.buffer) > self.n_kept:
                 self.buffer = self.buffer[1::2]
                 self.spacing *= 2
@@ -579,9 +702,9 @@ class _Chain:
             if last >= before * (1.0 - _BURNIN_TOL):
                 self.n_burnin = t
 
-    def _keep(self, W, Ht, tau, prior_W):
+    def _keep(self, W, Ht, tau, prior_W, shapes):
         self.buffer.append((W.copy(), Ht.copy(), tau, prior_W.precision.copy(),
-                            prior_W.linear.copy()))
+                            prior_W.linear.copy(), shapes.copy()))
 
     def autocorr_time(self):
         """Integrated autocorrelation time of the probes' predictions, in sweeps (>= 1)."""
@@ -609,7 +732,8 @@ class _Chain:
         return math.sqrt(float(np.mean(Y.var(axis=0, ddof=1))) / n_eff)
 
     def kept(self):
-        """The kept draws: lists of W, H^T, tau, prior precision and linear term."""
+        """The kept draws: lists of W, H^T (each with its noise weights as a last
+        column), tau, prior precision and linear term, and the weights' prior shapes."""
         return tuple(list(x) for x in zip(*self.buffer))
 
 
@@ -689,6 +813,40 @@ def _draw_ard_rates(W, Ht, k, rng):
     total = (np.sum(W[:, :k], axis=0, dtype=np.float64)
              + np.sum(Ht[:, :k], axis=0, dtype=np.float64))
     return rng.gamma(_GAMMA_SHAPE + n, 1.0 / (_GAMMA_RATE + total))
+
+
+def _draw_weights(X, col, counts, rate_terms, rng):
+    """Draw the noise weights of one side (``noise="row_col"``), in place in column
+    ``col`` of ``X``, and first the shape of their prior; return that shape.
+
+    The weights have the prior ``Gamma(alpha, alpha)``; ``alpha`` is drawn given the
+    current weights from its conditional on the grid ``_WEIGHT_SHAPES`` (flat in
+    ``log alpha``), then each weight given its row's residuals,
+    ``Gamma(alpha + n_u / 2, alpha + tau sum_i e_i r_ui^2 / 2)`` (``counts`` the
+    ``n_u``, ``rate_terms`` the ``tau sum_i e_i r_ui^2``)."""
+    a = np.asarray(X[:, col], dtype=np.float64)
+    n = a.size
+    al = _WEIGHT_SHAPES
+    logp = n * (al * np.log(al) - gammaln(al)) + (al - 1.0) * np.sum(np.log(a)) - al * a.sum()
+    p = np.exp(logp - logp.max())
+    alpha = float(rng.choice(al, p=p / p.sum()))
+    X[:, col] = rng.gamma(alpha + counts / 2, 1.0 / (alpha + rate_terms / 2))
+    return alpha
+
+
+def _noise_weights(state, kept, n_rows, n_cols):
+    """The noise weights of a fitted state, checked; all ones (and an infinite shape: no
+    spread of weights) in states from before the weights existed."""
+    if state.get("row_noise_weight") is None:
+        return (np.ones((kept, n_rows)), np.ones((kept, n_cols)),
+                np.full((kept, 2), np.inf))
+    a = np.asarray(state["row_noise_weight"], dtype=np.float64)
+    e = np.asarray(state["col_noise_weight"], dtype=np.float64)
+    shape = np.asarray(state["noise_weight_shape"], dtype=np.float64)
+    if a.shape != (kept, n_rows) or e.shape != (kept, n_cols) or shape.shape != (kept, 2):
+        raise ValueError(f"noise weights of shapes {a.shape}, {e.shape}, {shape.shape} do not "
+                         f"fit {kept} draws of {n_rows} rows and {n_cols} columns.")
+    return a, e, shape
 
 
 def _wishart(scale, df, rng):
