@@ -110,7 +110,8 @@ def proba(model, u, i, values):
 def shortest_intervals(P, values, level):
     """For each row of probabilities ``P`` over ``values`` (ascending), the shortest run
     of adjacent values whose probability is at least ``level``; among runs of that
-    length, the most probable (then the lowest).
+    length that do, the one whose probability is nearest ``level`` (then the lowest): on
+    a coarse scale, the interval that promises no more than it must.
 
     Returns
     -------
@@ -130,13 +131,17 @@ def shortest_intervals(P, values, level):
             break
         rows = np.flatnonzero(todo)
         m = C[rows, width:] - C[rows, :K - width + 1]       # runs starting at 0..K-width
-        best = np.argmax(m, axis=1)                          # first of the most probable
+        if width == K:                                       # the whole scale
+            m = np.maximum(m, level)
+        held = np.where(m >= level - tol, m, np.inf)
+        best = np.argmin(held, axis=1)           # the first of the least probable that hold
         got = m[np.arange(rows.size), best]
-        ok = got >= level - tol if width < K else np.ones(rows.size, bool)
+        ok = np.isfinite(held[np.arange(rows.size), best])
         r = rows[ok]
         lower[r] = values[best[ok]]
         upper[r] = values[best[ok] + width - 1]
-        mass[r] = np.minimum(got[ok], 1.0)
+        mass[r] = np.minimum(got[ok], 1.0) if width < K else np.minimum(
+            C[r, K] - C[r, 0], 1.0)
         todo[r] = False
     return pd.DataFrame({"lower": lower, "upper": upper, "mass": mass})
 

@@ -936,8 +936,9 @@ class Recommender(ParamsBase):
 
         On a discrete rating scale, the interval of a pair is the shortest run of
         adjacent values whose probability under :meth:`predict_proba` is at least
-        ``level`` (among runs of that length, the most probable); its ``mass`` is that
-        probability, ``level`` or more.
+        ``level``; among runs of that length that hold it, the one whose probability is
+        nearest ``level`` (on a coarse scale, the interval that promises no more than it
+        must). Its ``mass`` is that probability, ``level`` or more.
 
         Parameters
         ----------
