@@ -115,7 +115,7 @@ def _start_stream(state, spare, seed, row):
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, kind,
-                      n_sweeps, sample, seed, tol, out_sse, row0=0):
+                      n_sweeps, sample, seed, tol, out_sse, row0=0, weighted=True):
     """Update every row of ``X`` given ``Y``: Gibbs draws or conditional modes (in place).
 
     Parameters
@@ -143,6 +143,9 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
     row0 : int, the global index of the first row: row u's stream is that of row
         ``row0 + u``, so a block of rows [row0, row0 + n_rows) draws exactly what the
         whole matrix's call draws for them (how a distributed fit reproduces a local one).
+    weighted : bool, whether the noise weights scale the precisions of the update (else
+        every entry has precision ``tau``); ``out_sse``'s weighted sums use the column
+        weights either way.
     """
     n_rows = X.shape[0]
     k = prior_prec.shape[0]
@@ -177,7 +180,7 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
             b[:] = 0.0
             for p in range(indptr[u], indptr[u + 1]):
                 i = indices[p]
-                ci = np.float64(Y[i, k])
+                ci = np.float64(Y[i, k]) if weighted else 1.0
                 tp = np.float64(data[p])
                 ct = ci * tp
                 for a in range(k):
@@ -193,7 +196,7 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
             for a in range(k):
                 x[a] = X[u, a]
             # the conditional's precision P and r = h - P x, kept up to date after every move
-            tu = tau * np.float64(X[u, k])
+            tu = tau * np.float64(X[u, k]) if weighted else tau
             for a in range(k):
                 acc = tu * b[a] + prior_lin[a]
                 for c in range(k):
