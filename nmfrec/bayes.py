@@ -327,7 +327,7 @@ class BayesianNMF(FactorModel):
             values ``"scale"``, ``"fit_time"``. :meth:`set_fitted_state` takes it back.
         """
         self._check_fitted("get_fitted_state")
-        return {
+        state = {
             "W": self.W_,
             "H_t": self._item_factors(),
             "noise_precision": self.noise_precision_,
@@ -344,6 +344,10 @@ class BayesianNMF(FactorModel):
             "autocorr_time": self.autocorr_time_,
             "mcse": self.mcse_,
         }
+        if self._fold_in_modes:     # loaded from an old state: saved as it was
+            for name in ("row_noise_weight", "col_noise_weight", "noise_weight_shape"):
+                del state[name]
+        return state
 
     def set_fitted_state(self, state: dict) -> "BayesianNMF":
         """Make this estimator the fitted model that ``state`` describes.
@@ -354,7 +358,8 @@ class BayesianNMF(FactorModel):
             As :meth:`get_fitted_state` returns it, from a model with the same
             ``n_components``, ``user_bias`` and ``item_bias``. Without the noise weights
             (a state saved by nmfrec 0.2 or earlier, whose model had one noise level),
-            every weight is one.
+            every weight is one, and :meth:`transform` gives new rows each draw's
+            posterior mode, as that model did.
 
         Returns
         -------
@@ -385,6 +390,9 @@ class BayesianNMF(FactorModel):
         self._set_fitted(layout, W, Ht, tau, prec, lin, float(state["scale"]),
                          np.asarray(state["train_rmse"], dtype=np.float64),
                          float(state["fit_time"]), *weights)
+        # a state from before the noise weights: new rows get each draw's posterior mode,
+        # as the model saved then gave them
+        self._fold_in_modes = state.get("row_noise_weight") is None
         # the chain's diagnostics (absent from files of nmfrec 0.2 and earlier)
         self.n_burnin_ = state.get("n_burnin")
         self.n_samples_ = state.get("n_samples")
@@ -548,6 +556,7 @@ class BayesianNMF(FactorModel):
         self.n_factors_ = W.shape[1]
         self.n_features_in_ = Ht.shape[0]
         self.fit_time_ = fit_time
+        self._fold_in_modes = False
 
     def _solve_rows(self, csr):
         return self._draw_rows(csr)[0]
@@ -616,6 +625,9 @@ class BayesianNMF(FactorModel):
                 K.gibbs_update_rows(csr.indptr, csr.indices, data, X, Y, *args,
                                     _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL, sse, 0,
                                     weighted)
+                if self._fold_in_modes:
+                    out[:, t * nf:(t + 1) * nf] = X[:, :nf] * f
+                    continue
                 rng = np.random.default_rng([t, csr.shape[0]])
                 # the factors' draw (given the weight when weighted), then the weight's
                 for s in range(_FOLDIN_DRAWS if weighted else 1):

@@ -834,10 +834,9 @@ class Recommender(ParamsBase):
         std = np.full(u.shape, np.nan)
         known = (u >= 0) & (i >= 0)
         if known.any():
+            pred[known] = self.model_.predict_entries(u[known], i[known])
             if return_std:
-                pred[known], std[known] = _predictive.mean_std(self.model_, u[known], i[known])
-            else:
-                pred[known] = self.model_.predict_entries(u[known], i[known])
+                std[known] = _predictive.mean_std(self.model_, u[known], i[known])[1]
         if unknown == "baseline":
             only_item = (u < 0) & (i >= 0)
             only_user = (u >= 0) & (i < 0)
