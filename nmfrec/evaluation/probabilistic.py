@@ -50,7 +50,7 @@ def _probabilities(proba, observed, where):
     bad = (idx >= values.size) | (values[np.minimum(idx, values.size - 1)] != y)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{where}: observed rating {y[j]!r} (row {j}) is not one of the "
+        raise ValueError(f"{where}: observed rating {float(y[j])!r} (row {j}) is not one of the "
                          f"rating values {values.tolist()}.")
     return values, P, idx
 
