@@ -185,8 +185,12 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
                 ct = ci * tp
                 for a in range(k):
                     b[a] += ct * Y[i, a]
-                for z in range(nz):
-                    g[z] += ci * Z[i, z]
+                if weighted:
+                    for z in range(nz):
+                        g[z] += ci * Z[i, z]
+                else:
+                    for z in range(nz):
+                        g[z] += Z[i, z]
             z = 0
             for a in range(k):
                 for c in range(a + 1):
