@@ -257,11 +257,7 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         """
         self._check_fitted("refit_rows")
         R = self._as_matrix(X, "refit_rows")
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        if rows.size != R.shape[0]:
-            raise ValueError(f"rows has {rows.size} indices but X has {R.shape[0]} rows.")
-        if rows.size and (rows.min() < 0 or np.unique(rows).size != rows.size):
-            raise ValueError("rows must be distinct indices >= 0.")
+        rows = self._rows_to_refit(rows, R)
         n_old = self.W_.shape[0]
         n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
         empty = sp.csr_matrix((n_rows - n_old, R.shape[1]), dtype=R.csr.dtype)
@@ -271,6 +267,16 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         return self
 
     # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _rows_to_refit(rows, R):
+        """``refit_rows``'s ``rows`` as int64, checked against the rows of ``R``."""
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        if rows.size != R.shape[0]:
+            raise ValueError(f"rows has {rows.size} indices but X has {R.shape[0]} rows.")
+        if rows.size and (rows.min() < 0 or np.unique(rows).size != rows.size):
+            raise ValueError("rows must be distinct indices >= 0.")
+        return rows
+
     @property
     def _n_features_out(self):
         """Width of ``transform``'s output, for ``get_feature_names_out``."""

@@ -14,6 +14,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import gammaln
 
 from . import _kernels as K
 from ._auto import DataStats, rating_rank
@@ -28,9 +30,14 @@ from .nmf import FactorLayout
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._typing import FloatArray, FloatDType, MatrixLike, Prior, Seed
+    from ._typing import FloatArray, FloatDType, MatrixLike, Noise, Prior, Seed
 
-__all__ = ["BayesianNMF", "PRIORS"]
+__all__ = ["BayesianNMF", "PRIORS", "NOISE"]
+
+#: Noise models: a precision per entry scaled by a learned weight of its row and of its
+#: column (learned from the residuals, or also weighting the factors' draws), or one
+#: precision for every entry.
+NOISE = ("row_col", "row_col_weighted", "shared")
 
 #: Priors of the components: a Normal-Wishart with a learned mean and precision
 #: (Salakhutdinov & Mnih), or exponential priors with one learned rate per component
@@ -47,6 +54,14 @@ _BETA0 = 2.0
 _FOLDIN_SWEEPS = 500     # transform(): coordinate descent to the row's posterior mode
 _FOLDIN_TOL = 1e-10
 _MEAN_TRIES = 100        # rejection draws of a non-negative prior mean before clipping
+_FOLDIN_DRAWS = 10       # transform(): alternations of (row | weight) and (weight | row)
+                         # from the row's posterior mode, per kept draw (noise weights
+                         # that weight the factors; else one draw of each)
+_FOLDIN_DRAW_SWEEPS = 50  # coordinate sweeps of one fold-in draw of a row's factors
+# Noise weights (noise="row_col"): a_u ~ Gamma(alpha, alpha), mean 1, the shape alpha
+# drawn from its conditional on this grid (a flat prior on log alpha): small alpha lets
+# rows differ widely in noise, large alpha holds them near one common level.
+_WEIGHT_SHAPES = np.geomspace(0.25, 1000.0, 97)
 
 # The chain's own diagnostics (see _Chain)
 _PROBES = 2048           # (user, item) pairs whose predictions the diagnostics follow
@@ -74,7 +89,7 @@ class BayesianNMF(FactorModel):
 
     .. math::
 
-        x_{ui} / s \sim \mathcal N(b_u + c_i + w_u \cdot h_i,\ \tau^{-1}),
+        x_{ui} / s \sim \mathcal N(b_u + c_i + w_u \cdot h_i,\ (\tau\, a_u e_i)^{-1}),
         \quad w_u, h_i \ge 0,
 
     with non-negative components :math:`w_u, h_i \in \mathbb R_+^k` and signed row and
@@ -83,7 +98,17 @@ class BayesianNMF(FactorModel):
     same for :math:`h_i`), offsets are :math:`\mathcal N(0, \lambda^{-1})`, and the
     hyper-parameters :math:`(\mu_W, \Lambda_W)`, :math:`(\mu_H, \Lambda_H)`,
     :math:`\lambda_b, \lambda_c` and :math:`\tau` get vague conjugate priors
-    (Normal-Wishart and Gamma, as in Salakhutdinov & Mnih's Bayesian PMF). Nothing is
+    (Normal-Wishart and Gamma, as in Salakhutdinov & Mnih's Bayesian PMF). With
+    ``noise="row_col"`` each row and each column has its own noise weight, :math:`a_u,
+    e_i \sim \mathrm{Gamma}(\alpha, \alpha)` (mean one; the shapes :math:`\alpha` of
+    the rows' and of the columns' weights are drawn too, on a grid): some users rate
+    more consistently than others, some items divide opinion more, and the predictive
+    distribution of an entry is as wide as its row and column make it. The weights are
+    drawn each sweep given the residuals of that sweep's factors, which are themselves
+    drawn with the one precision :math:`\tau` (the weights do not feed back: a "cut"
+    of the joint model, which keeps the predictions, and so the RMSE, those of
+    ``noise="shared"``; on MovieLens the joint model, ``noise="row_col_weighted"``,
+    predicted slightly worse). Nothing is
     tuned: how strongly each part is shrunk, and towards what, is drawn from the data
     along with the factors.
 
@@ -123,6 +148,17 @@ class BayesianNMF(FactorModel):
     n_sweeps : int, default=2
         Coordinate sweeps over each row's factors per Gibbs sweep; more sweeps bring each
         row's draw closer to an exact draw of the whole row.
+    prior : {"wishart", "ard"}, default="wishart"
+        Prior of the components: Normal-Wishart with a learned mean and precision, or
+        exponential priors with one learned rate per component (automatic relevance
+        determination).
+    noise : {"row_col", "row_col_weighted", "shared"}, default="row_col"
+        Noise model: a precision per entry, :math:`\tau a_u e_i`, with weights of its
+        row and column learned from the residuals (``"row_col"``; the factors are drawn
+        as with one precision), the same weights also weighting the entries in the
+        factors' draws (``"row_col_weighted"``), or one precision :math:`\tau` for
+        every entry (``"shared"``). The weights give each prediction its own spread
+        (``Recommender.predict_proba``).
     user_bias : bool, default=True
         A signed offset per row.
     item_bias : bool, default=True
@@ -153,6 +189,17 @@ class BayesianNMF(FactorModel):
         Columns of one draw: ``n_components`` plus the offset and constant columns.
     noise_precision_ : ndarray of shape (n_kept,)
         The drawn noise precision :math:`\tau` of each kept draw (scaled data units).
+    row_noise_weight_ : ndarray of shape (n_kept, n_rows)
+        Each kept draw's noise weights :math:`a_u` of the rows (all ones with
+        ``noise="shared"``): entry (u, i) of draw t has noise standard deviation
+        ``scale_ / sqrt(noise_precision_[t] * row_noise_weight_[t, u] *
+        col_noise_weight_[t, i])`` in the data's units.
+    col_noise_weight_ : ndarray of shape (n_kept, n_cols)
+        The same for the columns, :math:`e_i`.
+    noise_weight_shape_ : ndarray of shape (n_kept, 2)
+        The drawn shapes :math:`\alpha` of the rows' and of the columns' weight priors
+        (``inf`` with ``noise="shared"``); the fold-in of new rows draws their weights
+        from it.
     row_prior_precision_, row_prior_linear_ : ndarrays of shape (n_kept, K, K), (n_kept, K)
         The rows' prior of each kept draw, :math:`\Lambda` and :math:`\Lambda\mu`
         (scaled units), which the fold-in of new rows uses.
@@ -192,6 +239,7 @@ class BayesianNMF(FactorModel):
         "n_kept": [Options(None), Interval("int", 1, None)],
         "n_sweeps": [Interval("int", 1, None)],
         "prior": [Options(*PRIORS)],
+        "noise": [Options(*NOISE)],
         "user_bias": [Options(True, False)],
         "item_bias": [Options(True, False)],
         "random_state": [RandomState()],
@@ -202,15 +250,17 @@ class BayesianNMF(FactorModel):
 
     def __init__(self, n_components: int | None = None, *, n_samples: int | None = None,
                  n_burnin: int | None = None, n_kept: int | None = None, n_sweeps: int = 8,
-                 prior: Prior = "wishart", user_bias: bool = True, item_bias: bool = True,
-                 random_state: Seed = None, n_threads: int | None = None,
-                 dtype: FloatDType = "float64", verbose: int | bool = 0) -> None:
+                 prior: Prior = "wishart", noise: Noise = "row_col", user_bias: bool = True,
+                 item_bias: bool = True, random_state: Seed = None,
+                 n_threads: int | None = None, dtype: FloatDType = "float64",
+                 verbose: int | bool = 0) -> None:
         self.n_components = n_components
         self.n_samples = n_samples
         self.n_burnin = n_burnin
         self.n_kept = n_kept
         self.n_sweeps = n_sweeps
         self.prior = prior
+        self.noise = noise
         self.user_bias = user_bias
         self.item_bias = item_bias
         self.random_state = random_state
@@ -255,10 +305,14 @@ class BayesianNMF(FactorModel):
     def transform(self, X: MatrixLike) -> FloatArray:
         """Row factors of new rows against the fitted column factors (fold-in).
 
-        For each kept draw, a new row's factors are the mode of their posterior given
-        the row's entries, that draw's column factors, noise precision and row prior
-        (the problem a Gibbs step samples from, solved by coordinate descent instead of
-        sampled); the blocks are scaled and placed side by side as in ``W_``.
+        For each kept draw, a new row's factors are a draw from their posterior given
+        the row's entries and that draw's column factors, noise precision and row prior
+        (coordinate Gibbs sweeps started at the posterior mode; with
+        ``noise="row_col_weighted"``, alternating with draws of the row's noise
+        weight), and its noise weight is drawn given them. A new row thus has a
+        posterior spread over the kept draws as a training row has; the blocks are
+        scaled and placed side by side as in ``W_``. The same call gives the same draws
+        (fixed random streams).
 
         Parameters
         ----------
@@ -277,14 +331,18 @@ class BayesianNMF(FactorModel):
         -------
         dict
             Arrays ``"W"``, ``"H_t"`` (row-major column factors), ``"noise_precision"``,
+            ``"row_noise_weight"``, ``"col_noise_weight"``, ``"noise_weight_shape"``,
             ``"row_prior_precision"``, ``"row_prior_linear"``, ``"train_rmse"``, and the
             values ``"scale"``, ``"fit_time"``. :meth:`set_fitted_state` takes it back.
         """
         self._check_fitted("get_fitted_state")
-        return {
+        state = {
             "W": self.W_,
             "H_t": self._item_factors(),
             "noise_precision": self.noise_precision_,
+            "row_noise_weight": self.row_noise_weight_,
+            "col_noise_weight": self.col_noise_weight_,
+            "noise_weight_shape": self.noise_weight_shape_,
             "row_prior_precision": self.row_prior_precision_,
             "row_prior_linear": self.row_prior_linear_,
             "train_rmse": self.train_rmse_,
@@ -295,6 +353,10 @@ class BayesianNMF(FactorModel):
             "autocorr_time": self.autocorr_time_,
             "mcse": self.mcse_,
         }
+        if self._fold_in_modes:     # loaded from an old state: saved as it was
+            for name in ("row_noise_weight", "col_noise_weight", "noise_weight_shape"):
+                del state[name]
+        return state
 
     def set_fitted_state(self, state: dict[str, Any]) -> Self:
         """Make this estimator the fitted model that ``state`` describes.
@@ -303,7 +365,10 @@ class BayesianNMF(FactorModel):
         ----------
         state : dict
             As :meth:`get_fitted_state` returns it, from a model with the same
-            ``n_components``, ``user_bias`` and ``item_bias``.
+            ``n_components``, ``user_bias`` and ``item_bias``. Without the noise weights
+            (a state saved by nmfrec 0.2 or earlier, whose model had one noise level),
+            every weight is one, and :meth:`transform` gives new rows each draw's
+            posterior mode, as that model did.
 
         Returns
         -------
@@ -330,9 +395,13 @@ class BayesianNMF(FactorModel):
             raise ValueError(f"factor shapes {W.shape}, {Ht.shape} and priors {prec.shape}, "
                              f"{lin.shape} do not fit {kept} draws of {nf} factors "
                              f"({layout.names}).")
+        weights = _noise_weights(state, kept, W.shape[0], Ht.shape[0])
         self._set_fitted(layout, W, Ht, tau, prec, lin, float(state["scale"]),
                          np.asarray(state["train_rmse"], dtype=np.float64),
-                         float(state["fit_time"]))
+                         float(state["fit_time"]), *weights)
+        # a state from before the noise weights: new rows get each draw's posterior mode,
+        # as the model saved then gave them
+        self._fold_in_modes = state.get("row_noise_weight") is None
         # the chain's diagnostics (absent from files of nmfrec 0.2 and earlier)
         self.n_burnin_ = state.get("n_burnin")
         self.n_samples_ = state.get("n_samples")
@@ -393,23 +462,34 @@ class BayesianNMF(FactorModel):
         rows = raw.scaled(scale, dt)
         # the components carry the data's level: start them, and centre their prior, there
         level = math.sqrt(max(raw.mean() / scale, 1e-3) / k)
-        W = np.zeros((m, nf), dtype=dt)
-        Ht = np.zeros((n, nf), dtype=dt)
+        # the factors, and in a last column each row's (column's) noise weight
+        W = np.zeros((m, nf + 1), dtype=dt)
+        Ht = np.zeros((n, nf + 1), dtype=dt)
         W[:, :k] = level * (0.5 + rng.random((m, k)))
         Ht[:, :k] = level * (0.5 + rng.random((n, k)))
         if layout.user_bias:
             Ht[:, layout.user_bias_col] = 1.0
         if layout.item_bias:
             W[:, layout.item_bias_col] = 1.0
+        W[:, nf] = 1.0
+        Ht[:, nf] = 1.0
+        row_counts = R.row_counts().astype(np.float64)
+        col_counts = R.col_counts().astype(np.float64)
+        learn = self.noise != "shared"                  # noise weights drawn
+        weighted = self.noise == "row_col_weighted"     # ... and weighting the factors
+        # the weights' own random stream: the factors' draws are those of a model
+        # without weights unless the weights feed back into them
+        noise_rng = _spawn(rng) if learn else None
+        shapes = np.array([np.inf, np.inf])
         wishart = self.prior == "wishart"
         prior_W = _Prior(layout, kind_W, level, wishart)
         prior_H = _Prior(layout, kind_H, level, wishart)
         tau = 1.0
 
         chain = _Chain(self.n_burnin, self.n_samples, self.n_kept, R, rng,
-                       draw_bytes=(m + n) * nf * np.dtype(dt).itemsize)
-        sse_rows = np.empty(m)
-        sse_cols = np.empty(n)
+                       draw_bytes=(m + n) * (nf + 1) * np.dtype(dt).itemsize)
+        sse_rows = np.empty((m, 2))
+        sse_cols = np.empty((n, 2))
         bar = Progress(chain.max_sweeps, desc="BayesianNMF") if self.verbose else None
         try:
             with ThreadLimits(self.n_threads, cap_blas=False):   # the kernel calls no BLAS
@@ -417,31 +497,46 @@ class BayesianNMF(FactorModel):
                     seed_W, seed_H = rng.integers(0, 2**63, size=2, dtype=np.uint64)
                     rows.run("W", K.gibbs_update_rows, W, Ht,
                              (tau, prior_W.precision, prior_W.linear, kind_W, self.n_sweeps,
-                              True, seed_W, 0.0, OUT, ROW0), out=sse_rows)
+                              True, seed_W, 0.0, OUT, ROW0, weighted), out=sse_rows)
+                    if learn:        # a_u given the rows' factors and the columns' weights
+                        shapes[0] = _draw_weights(W, nf, row_counts, tau * sse_rows[:, 1],
+                                                  noise_rng)
                     rows.run("H", K.gibbs_update_rows, Ht, W,
                              (tau, prior_H.precision, prior_H.linear, kind_H, self.n_sweeps,
-                              True, seed_H, 0.0, OUT, ROW0), out=sse_cols)
-                    sse = float(sse_cols.sum())
-                    tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + sse / 2))
-                    prior_W.draw(W, rng)
-                    prior_H.draw(Ht, rng)
+                              True, seed_H, 0.0, OUT, ROW0, weighted), out=sse_cols)
+                    if learn:        # e_i given the columns' factors and the rows' weights
+                        shapes[1] = _draw_weights(Ht, nf, col_counts, tau * sse_cols[:, 1],
+                                                  noise_rng)
+                    if weighted:     # the columns' weighted sums, with their new weights
+                        wsse = float(np.dot(Ht[:, nf], sse_cols[:, 1]))
+                    else:
+                        wsse = float(sse_cols[:, 0].sum())
+                    sse = float(sse_cols[:, 0].sum())
+                    tau = rng.gamma(_GAMMA_SHAPE + R.nnz / 2, 1.0 / (_GAMMA_RATE + wsse / 2))
+                    prior_W.draw(W[:, :nf], rng)
+                    prior_H.draw(Ht[:, :nf], rng)
                     if not wishart:
                         rates = _draw_ard_rates(W, Ht, k, rng)
                         prior_W.set_rates(rates)
                         prior_H.set_rates(rates)
-                    chain.record(scale * math.sqrt(sse / R.nnz), W, Ht, tau, prior_W)
+                    chain.record(scale * math.sqrt(sse / R.nnz), W, Ht, tau, prior_W, shapes)
                     if bar is not None:
                         bar.update(len(chain.trace), train_rmse=chain.trace[-1])
         finally:
             if bar is not None:
                 bar.close()
-        kept_W, kept_H, kept_tau, kept_prec, kept_lin = chain.kept()
+        kept_W, kept_H, kept_tau, kept_prec, kept_lin, kept_shapes = chain.kept()
         trace = np.array(chain.trace)
         f = math.sqrt(scale / len(kept_W))
-        W_ = np.ascontiguousarray(np.concatenate(kept_W, axis=1) * f, dtype=dt)
-        Ht_ = np.ascontiguousarray(np.concatenate(kept_H, axis=1) * f, dtype=dt)
+        W_ = np.ascontiguousarray(np.concatenate([w[:, :nf] for w in kept_W], axis=1) * f,
+                                  dtype=dt)
+        Ht_ = np.ascontiguousarray(np.concatenate([h[:, :nf] for h in kept_H], axis=1) * f,
+                                   dtype=dt)
+        row_w = np.array([w[:, nf] for w in kept_W], dtype=np.float64)
+        col_w = np.array([h[:, nf] for h in kept_H], dtype=np.float64)
         self._set_fitted(layout, W_, Ht_, np.array(kept_tau), np.array(kept_prec),
-                         np.array(kept_lin), scale, trace, time.perf_counter() - t0)
+                         np.array(kept_lin), scale, trace, time.perf_counter() - t0,
+                         row_w, col_w, np.array(kept_shapes))
         self.n_burnin_ = chain.n_burnin
         self.n_samples_ = chain.n_samples
         self.autocorr_time_ = chain.autocorr_time()
@@ -452,11 +547,15 @@ class BayesianNMF(FactorModel):
                  "n_burnin to run longer.", ConvergenceWarning)
         return self
 
-    def _set_fitted(self, layout, W, Ht, tau, prec, lin, scale, trace, fit_time):
+    def _set_fitted(self, layout, W, Ht, tau, prec, lin, scale, trace, fit_time,
+                    row_weight, col_weight, weight_shape):
         self._layout = layout
         self.W_ = W
         self.components_ = Ht.T
         self.noise_precision_ = tau
+        self.row_noise_weight_ = row_weight
+        self.col_noise_weight_ = col_weight
+        self.noise_weight_shape_ = weight_shape
         self.row_prior_precision_ = prec
         self.row_prior_linear_ = lin
         self.scale_ = scale
@@ -467,32 +566,93 @@ class BayesianNMF(FactorModel):
         self.n_factors_ = W.shape[1]
         self.n_features_in_ = Ht.shape[0]
         self.fit_time_ = fit_time
+        self._fold_in_modes = False
 
     def _solve_rows(self, csr):
-        """Fold-in: each draw's posterior mode of new rows, scaled and side by side."""
+        return self._draw_rows(csr)[0]
+
+    def refit_rows(self, X, rows):
+        """Re-solve some rows of ``W_`` (existing or new) from their data, the column
+        factors held fixed.
+
+        Each row gets the factors :meth:`transform` gives it, and noise weights drawn
+        with them; rows past the end of ``W_`` are appended (with the draws of an empty
+        row where ``rows`` skips one). The column factors and the fit statistics stay as
+        they are: only a refit moves them.
+
+        Parameters
+        ----------
+        X : sparse, dense with NaN, or RatingsMatrix, shape (len(rows), n_features_in_)
+            All the observed entries of each of those rows.
+        rows : array-like of int
+            Row indices in ``W_`` (>= 0, distinct), one per row of ``X``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_fitted("refit_rows")
+        R = self._as_matrix(X, "refit_rows")
+        rows = self._rows_to_refit(rows, R)
+        n_old = self.W_.shape[0]
+        n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
+        empty = sp.csr_matrix((n_rows - n_old, R.shape[1]), dtype=R.csr.dtype)
+        W_new, a_new = self._draw_rows(empty)
+        W = np.concatenate([self.W_, W_new])
+        a = np.concatenate([self.row_noise_weight_, a_new], axis=1)
+        W[rows], a[:, rows] = self._draw_rows(R.csr)
+        self.W_, self.row_noise_weight_ = W, a
+        return self
+
+    def _draw_rows(self, csr):
+        """Fold-in: for each kept draw, new rows' factors and noise weights drawn from
+        their posterior given the draw (see :meth:`transform`); the factors scaled and side
+        by side as in ``W_``, the weights (n_kept, n_new_rows)."""
         layout = self._layout
         nf = layout.n_factors
         kept = self.noise_precision_.size
         f = math.sqrt(self.scale_ / kept)
         kind_W, _ = self._kinds(layout)
-        data = np.asarray(csr.data, dtype=np.float64) / self.scale_
+        data = (np.asarray(csr.data, dtype=np.float64) / self.scale_).astype(self._dtype)
+        counts = np.diff(csr.indptr).astype(np.float64)
         Ht = self._item_factors()
         out = np.zeros((csr.shape[0], kept * nf), dtype=self._dtype)
-        sse = np.empty(csr.shape[0])
+        weights = np.ones((kept, csr.shape[0]))
+        sse = np.empty((csr.shape[0], 2))
+        weighted = self.noise == "row_col_weighted"
         with ThreadLimits(self.n_threads, cap_blas=False):
             for t in range(kept):
-                block = slice(t * nf, (t + 1) * nf)
-                Y = np.ascontiguousarray(Ht[:, block] / f)
-                X = np.zeros((csr.shape[0], nf), dtype=self._dtype)
+                tau = float(self.noise_precision_[t])
+                shape = float(self.noise_weight_shape_[t, 0])
+                args = (tau, self.row_prior_precision_[t], self.row_prior_linear_[t], kind_W)
+                Y = np.empty((Ht.shape[0], nf + 1), dtype=self._dtype)
+                Y[:, :nf] = Ht[:, t * nf:(t + 1) * nf] / f
+                Y[:, nf] = self.col_noise_weight_[t]
+                X = np.zeros((csr.shape[0], nf + 1), dtype=self._dtype)
+                X[:, nf] = 1.0
                 if layout.item_bias:
                     X[:, layout.item_bias_col] = 1.0
-                K.gibbs_update_rows(csr.indptr, csr.indices, data.astype(self._dtype), X, Y,
-                                    float(self.noise_precision_[t]),
-                                    self.row_prior_precision_[t], self.row_prior_linear_[t],
-                                    kind_W, _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL,
-                                    sse)
-                out[:, block] = X * f
-        return out
+                K.gibbs_update_rows(csr.indptr, csr.indices, data, X, Y, *args,
+                                    _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL, sse, 0,
+                                    weighted)
+                if self._fold_in_modes:
+                    out[:, t * nf:(t + 1) * nf] = X[:, :nf] * f
+                    continue
+                rng = np.random.default_rng([t, csr.shape[0]])
+                # the factors' draw (given the weight when weighted), then the weight's
+                for s in range(_FOLDIN_DRAWS if weighted else 1):
+                    if weighted and np.isfinite(shape):
+                        X[:, nf] = rng.gamma(shape + counts / 2,
+                                             1.0 / (shape + tau * sse[:, 1] / 2))
+                    seed = np.uint64(rng.integers(0, 2**63))
+                    K.gibbs_update_rows(csr.indptr, csr.indices, data, X, Y, *args,
+                                        _FOLDIN_DRAW_SWEEPS, True, seed, 0.0, sse, 0,
+                                        weighted)
+                if np.isfinite(shape):
+                    X[:, nf] = rng.gamma(shape + counts / 2, 1.0 / (shape + tau * sse[:, 1] / 2))
+                out[:, t * nf:(t + 1) * nf] = X[:, :nf] * f
+                weights[t] = X[:, nf]
+        return out, weights
 
 
 class _Chain:
@@ -549,7 +709,7 @@ class _Chain:
         """Sweeps after burn-in so far."""
         return len(self.probes)
 
-    def record(self, rmse, W, Ht, tau, prior_W):
+    def record(self, rmse, W, Ht, tau, prior_W, shapes):
         """Take in one sweep's state; sets ``done`` when the chain has run long enough."""
         self.trace.append(rmse)
         if self.n_burnin is None:
@@ -557,17 +717,18 @@ class _Chain:
             return
         if len(self.trace) <= self.n_burnin:
             return
-        p = np.einsum("pk,pk->p", np.asarray(W[self.pu], dtype=np.float64),
-                      np.asarray(Ht[self.pi], dtype=np.float64))
+        # the factors without their last column (the noise weights)
+        p = np.einsum("pk,pk->p", np.asarray(W[self.pu, :-1], dtype=np.float64),
+                      np.asarray(Ht[self.pi, :-1], dtype=np.float64))
         self.probes.append(p)
         t = len(self.probes)
         if self.fixed_samples is not None:
             if t in self._keep_at:
-                self._keep(W, Ht, tau, prior_W)
+                self._keep(W, Ht, tau, prior_W, shapes)
             self.done = t >= self.fixed_samples
             return
         if t % self.spacing == 0:
-            self._keep(W, Ht, tau, prior_W)
+            self._keep(W, Ht, tau, prior_W, shapes)
             if len(self.buffer) > self.n_kept:
                 self.buffer = self.buffer[1::2]
                 self.spacing *= 2
@@ -588,9 +749,9 @@ class _Chain:
             if last >= before * (1.0 - _BURNIN_TOL):
                 self.n_burnin = t
 
-    def _keep(self, W, Ht, tau, prior_W):
+    def _keep(self, W, Ht, tau, prior_W, shapes):
         self.buffer.append((W.copy(), Ht.copy(), tau, prior_W.precision.copy(),
-                            prior_W.linear.copy()))
+                            prior_W.linear.copy(), shapes.copy()))
 
     def autocorr_time(self):
         """Integrated autocorrelation time of the probes' predictions, in sweeps (>= 1)."""
@@ -618,7 +779,8 @@ class _Chain:
         return math.sqrt(float(np.mean(Y.var(axis=0, ddof=1))) / n_eff)
 
     def kept(self):
-        """The kept draws: lists of W, H^T, tau, prior precision and linear term."""
+        """The kept draws: lists of W, H^T (each with its noise weights as a last
+        column), tau, prior precision and linear term, and the weights' prior shapes."""
         return tuple(list(x) for x in zip(*self.buffer))
 
 
@@ -698,6 +860,48 @@ def _draw_ard_rates(W, Ht, k, rng):
     total = (np.sum(W[:, :k], axis=0, dtype=np.float64)
              + np.sum(Ht[:, :k], axis=0, dtype=np.float64))
     return rng.gamma(_GAMMA_SHAPE + n, 1.0 / (_GAMMA_RATE + total))
+
+
+def _draw_weights(X, col, counts, rate_terms, rng):
+    """Draw the noise weights of one side (``noise="row_col"``), in place in column
+    ``col`` of ``X``, and first the shape of their prior; return that shape.
+
+    The weights have the prior ``Gamma(alpha, alpha)``; ``alpha`` is drawn given the
+    current weights from its conditional on the grid ``_WEIGHT_SHAPES`` (flat in
+    ``log alpha``), then each weight given its row's residuals,
+    ``Gamma(alpha + n_u / 2, alpha + tau sum_i e_i r_ui^2 / 2)`` (``counts`` the
+    ``n_u``, ``rate_terms`` the ``tau sum_i e_i r_ui^2``)."""
+    a = np.asarray(X[:, col], dtype=np.float64)
+    n = a.size
+    al = _WEIGHT_SHAPES
+    logp = n * (al * np.log(al) - gammaln(al)) + (al - 1.0) * np.sum(np.log(a)) - al * a.sum()
+    p = np.exp(logp - logp.max())
+    alpha = float(rng.choice(al, p=p / p.sum()))
+    X[:, col] = rng.gamma(alpha + counts / 2, 1.0 / (alpha + rate_terms / 2))
+    return alpha
+
+
+def _spawn(rng):
+    """An independent generator from ``rng`` that leaves ``rng``'s stream as it was."""
+    try:
+        return rng.spawn(1)[0]
+    except TypeError:           # a bit generator without a seed sequence: one raw draw
+        return np.random.default_rng(int(rng.bit_generator.random_raw()))
+
+
+def _noise_weights(state, kept, n_rows, n_cols):
+    """The noise weights of a fitted state, checked; all ones (and an infinite shape: no
+    spread of weights) in states from before the weights existed."""
+    if state.get("row_noise_weight") is None:
+        return (np.ones((kept, n_rows)), np.ones((kept, n_cols)),
+                np.full((kept, 2), np.inf))
+    a = np.asarray(state["row_noise_weight"], dtype=np.float64)
+    e = np.asarray(state["col_noise_weight"], dtype=np.float64)
+    shape = np.asarray(state["noise_weight_shape"], dtype=np.float64)
+    if a.shape != (kept, n_rows) or e.shape != (kept, n_cols) or shape.shape != (kept, 2):
+        raise ValueError(f"noise weights of shapes {a.shape}, {e.shape}, {shape.shape} do not "
+                         f"fit {kept} draws of {n_rows} rows and {n_cols} columns.")
+    return a, e, shape
 
 
 def _wishart(scale, df, rng):

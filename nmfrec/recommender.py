@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import _auto as auto
+from . import _predictive
 from ._auto import PopularityPart
 from ._base import ParamsBase, ThreadLimits
 from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
@@ -751,19 +752,30 @@ class Recommender(ParamsBase):
         return self
 
     # ================================================================== prediction
-    # a str is also a Sequence[str]: the scalar form comes first, so one id gives a float
+    # a str is also a Sequence[str]: the scalar forms come first, so one id gives a float
     @overload
     def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
                 clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
-                item_col: str | None = ...) -> float: ...
+                item_col: str | None = ..., return_std: Literal[False] = ...) -> float: ...
+    @overload
+    def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
+                clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...,
+                return_std: Literal[True]) -> tuple[float, float]: ...
     @overload
     def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
                 unknown: Unknown = ..., user_col: str | None = ...,
-                item_col: str | None = ...) -> FloatArray: ...
+                item_col: str | None = ..., return_std: Literal[False] = ...) -> FloatArray: ...
+    @overload
+    def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
+                unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...,
+                return_std: Literal[True]) -> tuple[FloatArray, FloatArray]: ...
 
     def predict(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None = None, *,
                 clip: bool = True, unknown: Unknown = "nan", user_col: str | None = None,
-                item_col: str | None = None) -> float | FloatArray:
+                item_col: str | None = None, return_std: bool = False
+                ) -> float | FloatArray | tuple[float, float] | tuple[FloatArray, FloatArray]:
         """Predicted ratings (preference scores with ``feedback="implicit"``).
 
         ``predict(user, item)`` returns a float; ``predict(frame)`` one value per row of
@@ -794,53 +806,39 @@ class Recommender(ParamsBase):
             message under ``"nan"`` and ``"baseline"``: it is seldom meant.
         user_col, item_col : str, optional
             Columns of a frame; default: the names used in ``fit``, else the usual ones.
+        return_std : bool, default=False
+            Also return the standard deviation of each rating's predictive distribution
+            (as scikit-learn's ``BayesianRidge``): the mixture, over the posterior draws,
+            of each draw's normal distribution of the rating, whose spread is the
+            draw's noise level for that user and item (see :meth:`predict_proba`). The
+            standard deviation is that of the unclipped distribution; NaN for pairs of
+            unknown ids. Only for the Bayesian rating part (the default model).
 
         Returns
         -------
         float or ndarray of float64
+            With ``return_std``, a pair (mean, std) of such values.
 
         Raises
         ------
         KeyError
             ``unknown="raise"`` and a user or item is not in the training data.
+        ValueError
+            ``return_std`` with a model that has no posterior (implicit feedback or a
+            penalized rating part).
         """
         self._check_fitted("predict")
-        if unknown not in UNKNOWN_POLICIES:
-            raise ValueError(f"unknown must be one of {UNKNOWN_POLICIES}; got {unknown!r}.")
+        if return_std:
+            _predictive.check_predictive(self, "predict(..., return_std=True)")
+        u, i, scalar = self._pair_indices(user, item, unknown, user_col, item_col, "predict")
         ratings = self.predicts_ratings
-        if not ratings and unknown == "baseline":
-            raise ValueError("unknown='baseline' falls back to mean ratings, which only "
-                             "exist for feedback='explicit'; this model fits implicit "
-                             "preferences.")
-        frame = to_pandas(user)
-        if frame is not None:
-            if item is not None:
-                raise TypeError("predict(frame) takes no item argument; the items are a "
-                                "column of the frame.")
-            ucol, icol = self._frame_columns(frame, ("user", "item"), user_col, item_col)
-            users, items = as_labels(frame[ucol]), as_labels(frame[icol])
-            scalar = False
-        else:
-            if item is None:
-                raise TypeError("predict needs an item: predict(user, item) or "
-                                "predict(frame_with_user_and_item_columns).")
-            scalar = np.ndim(user) == 0 and np.ndim(item) == 0
-            users = as_labels(user)
-            items = as_labels(item)
-            if users.shape != items.shape:
-                raise ValueError(f"user and item must have the same length; got {users.size} "
-                                 f"users and {items.size} items.")
-        missing = "raise" if unknown == "raise" else "negative"
-        what = ("predict returns NaN for such ids (unknown='raise' raises instead)"
-                if unknown == "nan" else "predict returns the baseline for such ids")
-        u = (self.users_.index(users, missing, kind="user", warn=what) if users.size
-             else np.zeros(0, np.int64))
-        i = (item_indices(self, items, missing, warn=what) if items.size
-             else np.zeros(0, np.int64))
         pred = np.full(u.shape, np.nan)
+        std = np.full(u.shape, np.nan)
         known = (u >= 0) & (i >= 0)
         if known.any():
             pred[known] = self.model_.predict_entries(u[known], i[known])
+            if return_std:
+                std[known] = _predictive.mean_std(self.model_, u[known], i[known])[1]
         if unknown == "baseline":
             only_item = (u < 0) & (i >= 0)
             only_user = (u >= 0) & (i < 0)
@@ -850,7 +848,128 @@ class Recommender(ParamsBase):
         if clip and ratings:  # preference scores are not ratings: never clipped
             lo, hi = self.rating_range_
             pred = np.clip(pred, lo, hi)
+        if return_std:
+            return (float(pred[0]), float(std[0])) if scalar else (pred, std)
         return float(pred[0]) if scalar else pred
+
+    def _pair_indices(self, user, item, unknown, user_col, item_col, method):
+        """Inner indices of the (user, item) pairs that ``predict`` and the predictive
+        methods take (-1 for unknown ids, unless ``unknown="raise"``), and whether one
+        pair was given as two scalars."""
+        if unknown not in UNKNOWN_POLICIES:
+            raise ValueError(f"unknown must be one of {UNKNOWN_POLICIES}; got {unknown!r}.")
+        if not self.predicts_ratings and unknown == "baseline":
+            raise ValueError("unknown='baseline' falls back to mean ratings, which only "
+                             "exist for feedback='explicit'; this model fits implicit "
+                             "preferences.")
+        frame = to_pandas(user)
+        if frame is not None:
+            if item is not None:
+                raise TypeError(f"{method}(frame) takes no item argument; the items are a "
+                                "column of the frame.")
+            ucol, icol = self._frame_columns(frame, ("user", "item"), user_col, item_col)
+            users, items = as_labels(frame[ucol]), as_labels(frame[icol])
+            scalar = False
+        else:
+            if item is None:
+                raise TypeError(f"{method} needs an item: {method}(user, item) or "
+                                f"{method}(frame_with_user_and_item_columns).")
+            scalar = np.ndim(user) == 0 and np.ndim(item) == 0
+            users = as_labels(user)
+            items = as_labels(item)
+            if users.shape != items.shape:
+                raise ValueError(f"user and item must have the same length; got {users.size} "
+                                 f"users and {items.size} items.")
+        missing = "raise" if unknown == "raise" else "negative"
+        what = (f"{method} returns NaN for such ids (unknown='raise' raises instead)"
+                if unknown == "nan" else f"{method} returns the baseline for such ids")
+        u = (self.users_.index(users, missing, kind="user", warn=what) if users.size
+             else np.zeros(0, np.int64))
+        i = (item_indices(self, items, missing, warn=what) if items.size
+             else np.zeros(0, np.int64))
+        return u, i, scalar
+
+    def predict_proba(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None = None, *,
+                      unknown: Unknown = "nan", user_col: str | None = None,
+                      item_col: str | None = None) -> pd.DataFrame:
+        """Probability of each rating value for (user, item) pairs.
+
+        The predictive distribution of a rating is the mixture, over the Bayesian
+        rating part's posterior draws, of each draw's normal distribution of the rating
+        (its mean, and its noise level for that user and item); binned onto the rating
+        values seen in the ratings (1..5, half stars, 1..10: the midpoints between
+        adjacent values are the bin edges, and the tails beyond the lowest and highest
+        midpoints go to the lowest and highest values).
+
+        Parameters
+        ----------
+        user, item, user_col, item_col
+            The pairs, as :meth:`predict` takes them.
+        unknown : {"nan", "raise"}, default="nan"
+            Pairs with an unknown user or item: a row of NaN, or a ``KeyError``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair, one column per rating value (ascending, named by the
+            value); each row sums to one.
+
+        Raises
+        ------
+        ValueError
+            A model without a posterior (implicit feedback, or a penalized rating part:
+            the default model has one), or ratings on a continuous scale.
+        """
+        self._check_fitted("predict_proba")
+        _predictive.check_predictive(self, "predict_proba")
+        if unknown not in ("nan", "raise"):
+            raise ValueError(f"unknown must be 'nan' or 'raise'; got {unknown!r}.")
+        values = _predictive.rating_values(self)
+        u, i, _ = self._pair_indices(user, item, unknown, user_col, item_col, "predict_proba")
+        P = np.full((u.size, values.size), np.nan)
+        known = (u >= 0) & (i >= 0)
+        if known.any():
+            P[known] = _predictive.proba(self.model_, u[known], i[known], values)
+        return pd.DataFrame(P, columns=pd.Index(values.tolist(), name="rating"))
+
+    def predict_interval(self, user: LabelOrLabels | Frame,
+                         item: LabelOrLabels | None = None, *, level: float = 0.9,
+                         unknown: Unknown = "nan", user_col: str | None = None,
+                         item_col: str | None = None) -> pd.DataFrame:
+        """Shortest runs of adjacent rating values that hold a rating with probability
+        at least ``level``.
+
+        On a discrete rating scale, the interval of a pair is the shortest run of
+        adjacent values whose probability under :meth:`predict_proba` is at least
+        ``level``; among runs of that length that hold it, the one whose probability is
+        nearest ``level`` (on a coarse scale, the interval that promises no more than it
+        must). Its ``mass`` is that probability, ``level`` or more.
+
+        Parameters
+        ----------
+        user, item, user_col, item_col
+            The pairs, as :meth:`predict` takes them.
+        level : float, default=0.9
+            Probability the interval must hold, in (0, 1].
+        unknown : {"nan", "raise"}, default="nan"
+            Pairs with an unknown user or item: NaN, or a ``KeyError``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower``, ``upper`` (rating values) and ``mass``, one row per pair.
+
+        Raises
+        ------
+        ValueError
+            ``level`` outside (0, 1], or a model :meth:`predict_proba` refuses.
+        """
+        if not (isinstance(level, numbers.Real) and 0.0 < level <= 1.0):
+            raise ValueError(f"level must be a probability in (0, 1]; got {level!r}.")
+        P = self.predict_proba(user, item, unknown=unknown, user_col=user_col,
+                               item_col=item_col)
+        return _predictive.shortest_intervals(P.to_numpy(), P.columns.to_numpy(dtype=float),
+                                              float(level))
 
     @property
     def predicts_ratings(self) -> bool:
@@ -1436,7 +1555,7 @@ class Recommender(ParamsBase):
             names += [_preference_name(n) for n in _distinct(self.ranking_model_.factor_names_)]
         return names
 
-    def explain(self, user: Label, item: Label) -> pd.DataFrame:
+    def explain(self, user: Label, item: Label, spread: bool = False) -> pd.DataFrame:
         """Split the scores of (user, item) into named additive parts.
 
         The rating prediction splits into the user's and the item's offsets (signed) and
@@ -1452,13 +1571,19 @@ class Recommender(ParamsBase):
         ----------
         user, item : labels of a known user and item
             The item may be named by its title (see the class docstring).
+        spread : bool, default=False
+            Add a column ``sd``: the standard deviation of each rating part's
+            contribution over the posterior draws (how sure the model is of it), NaN on
+            preference rows (one penalized fit, no posterior). Only for the Bayesian
+            rating part (the default model).
 
         Returns
         -------
         pandas.DataFrame
             Columns ``part`` (``"rating"`` or ``"preference"``; only ``"preference"``
             with ``feedback="implicit"``), ``component`` (name), ``contribution`` and
-            ``share`` (contribution / the part's total; 0 when the total is 0). Rows
+            ``share`` (contribution / the part's total; 0 when the total is 0); with
+            ``spread``, ``sd``. Rows
             are grouped by part, rating first, each sorted by contribution, largest first
             (ties in component order). ``attrs``: ``"prediction"`` (unclipped) and
             ``"clipped"``, ``"ranking_score"``, and ``"ranked_by"`` (the part that orders
@@ -1477,6 +1602,11 @@ class Recommender(ParamsBase):
             ranking_score = float(self.ranking_model_.predict_entries(np.array([u]),
                                                                       np.array([i]))[0])
         frame = pd.concat(frames, ignore_index=True)
+        if spread:
+            _predictive.check_predictive(self, "explain(..., spread=True)")
+            sd = _predictive.part_spread(self.model_, u, i)
+            frame["sd"] = [sd[c] if p == "rating" else np.nan
+                           for p, c in zip(frame["part"], frame["component"])]
         lo, hi = self.rating_range_
         frame.attrs["prediction"] = total
         frame.attrs["clipped"] = float(np.clip(total, lo, hi)) if self.predicts_ratings else total
@@ -1710,7 +1840,8 @@ _PART_OF = {kind: part for part, kind in _KIND_OF.items()}
 
 #: Arrays of the parts' fitted states (``get_fitted_state``) that a model file holds.
 _STATE_ARRAYS = ("W", "H_t", "loss_history", "noise_precision", "row_prior_precision",
-                 "row_prior_linear", "train_rmse", "counts")
+                 "row_prior_linear", "train_rmse", "counts", "row_noise_weight",
+                 "col_noise_weight", "noise_weight_shape")
 
 
 def _part_params(part):

@@ -36,14 +36,23 @@ def _repeated_rows(t, n):
     return indptr, indices, np.tile(t, n)
 
 
-def _draws(Y, t, Lam, m, tau, kind, n=20000, sweeps=40, seed=7):
+def _with_weights(A, w=1.0):
+    """``A`` with a last column of noise weights ``w``, as the kernel takes its factors."""
+    return np.ascontiguousarray(np.column_stack([A, np.broadcast_to(w, A.shape[0])]))
+
+
+def _draws(Y, t, Lam, m, tau, kind, n=20000, sweeps=40, seed=7, row_weight=1.0,
+           col_weights=1.0):
     indptr, indices, data = _repeated_rows(t, n)
-    X = np.zeros((n, Y.shape[1]))
-    X[:, kind == 2] = 1.0
-    sse = np.empty(n)
-    gibbs_update_rows(indptr, indices, data, X, Y, tau, Lam, Lam @ m, kind.astype(np.int8),
-                      sweeps, True, np.uint64(seed), 0.0, sse)
-    return X, sse
+    k = Y.shape[1]
+    X = np.zeros((n, k + 1))
+    X[:, :k][:, kind == 2] = 1.0
+    X[:, k] = row_weight
+    sse = np.empty((n, 2))
+    gibbs_update_rows(indptr, indices, data, X, _with_weights(Y, col_weights), tau, Lam,
+                      Lam @ m, kind.astype(np.int8), sweeps, True, np.uint64(seed), 0.0, sse)
+    assert np.all(X[:, k] == row_weight)              # the weights are read, never written
+    return X[:, :k], sse
 
 
 def test_signed_draws_follow_the_exact_gaussian_posterior():
@@ -57,7 +66,31 @@ def test_signed_draws_follow_the_exact_gaussian_posterior():
     assert np.all(np.abs(X.mean(axis=0) - mean) < 5 * se)
     np.testing.assert_allclose(np.cov(X, rowvar=False), cov, rtol=0.06, atol=0.03 * cov.max())
     # each row's reported squared error is that of its own draw
-    np.testing.assert_allclose(sse[:50], ((t - X[:50] @ Y.T) ** 2).sum(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(sse[:50, 0], ((t - X[:50] @ Y.T) ** 2).sum(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(sse[:50, 1], sse[:50, 0], rtol=1e-12)
+
+
+def test_noise_weights_scale_the_precision_of_each_entry():
+    # precision of entry (u, i) is tau * a_u * c_i: the exact posterior of a weighted
+    # least-squares row
+    Y, t, Lam, m = _one_row_problem(k=3, c=12, seed=11)
+    tau, a = 2.0, 0.4
+    c = np.random.default_rng(2).gamma(2.0, 0.5, t.size)
+    P = tau * a * (Y.T * c) @ Y + Lam
+    cov = np.linalg.inv(P)
+    mean = cov @ (tau * a * Y.T @ (c * t) + Lam @ m)
+    X, sse = _draws(Y, t, Lam, m, tau, np.ones(3, dtype=int), row_weight=a, col_weights=c)
+    se = np.sqrt(np.diag(cov) / X.shape[0])
+    assert np.all(np.abs(X.mean(axis=0) - mean) < 5 * se)
+    np.testing.assert_allclose(np.cov(X, rowvar=False), cov, rtol=0.06, atol=0.03 * cov.max())
+    r = t - X[:50] @ Y.T
+    np.testing.assert_allclose(sse[:50, 0], (r ** 2).sum(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(sse[:50, 1], (c * r ** 2).sum(axis=1), rtol=1e-10)
+    # without the weight column the kernel refuses
+    indptr, indices, data = _repeated_rows(t, 1)
+    with pytest.raises(ValueError, match="K \\+ 1 columns"):
+        gibbs_update_rows(indptr, indices, data, np.zeros((1, 3)), Y, tau, Lam, Lam @ m,
+                          np.ones(3, np.int8), 1, True, np.uint64(0), 0.0, np.empty((1, 2)))
 
 
 def test_nonnegative_draws_follow_the_truncated_posterior():
@@ -97,9 +130,9 @@ def test_mode_is_the_bounded_minimiser_of_the_row_posterior():
     P = tau * Y.T @ Y + Lam
     h = tau * Y.T @ t + Lam @ m
     indptr, indices, data = _repeated_rows(t, 1)
-    X = np.array([[0.0, 0.0, 0.0, 1.0]])
-    gibbs_update_rows(indptr, indices, data, X, Y, tau, Lam, Lam @ m, kind, 2000, False,
-                      np.uint64(0), 1e-14, np.empty(1))
+    X = np.array([[0.0, 0.0, 0.0, 1.0, 1.0]])
+    gibbs_update_rows(indptr, indices, data, X, _with_weights(Y), tau, Lam, Lam @ m, kind, 2000,
+                      False, np.uint64(0), 1e-14, np.empty((1, 2)))
     f = lambda z: 0.5 * np.r_[z, 1.0] @ P @ np.r_[z, 1.0] - h @ np.r_[z, 1.0]
     ref = minimize(f, np.full(3, 0.5), method="L-BFGS-B",
                    bounds=[(0, None), (0, None), (None, None)],
@@ -188,30 +221,61 @@ def test_the_rating_scale_does_not_matter():
                                    rtol=1e-6)
 
 
-def test_fold_in_is_each_draws_posterior_mode():
+def test_fold_in_draws_each_new_row_from_its_posterior_given_each_draw():
     train, _, _ = planted(seed=6)
-    model = BayesianNMF(n_components=2, **FAST).fit(train)
-    new = train[:3]
+    model = BayesianNMF(n_components=2, noise="shared", **FAST).fit(train)
+    n = 4000                                   # copies of one new row: independent draws
+    new = np.repeat(train[1:2], n, axis=0)
     W = model.transform(new)
-    assert W.shape == (3, model.n_factors_)
-    # draw 0, row 1, by scipy's bounded minimiser of the same posterior
+    assert W.shape == (n, model.n_factors_)
+    # reference for draw 0: the row's Gaussian posterior given that draw, restricted to
+    # non-negative components, by rejection from the unrestricted Gaussian
     nf, f = model.n_factors_per_draw, math.sqrt(model.scale_ / model.noise_precision_.size)
     Y = model.components_[:nf].T / f
-    obs = ~np.isnan(new[1])
-    t, Yo = new[1, obs] / model.scale_, Y[obs]
+    obs = ~np.isnan(new[0])
+    t, Yo = new[0, obs] / model.scale_, Y[obs]
     tau, Lam, lin = (model.noise_precision_[0], model.row_prior_precision_[0],
                      model.row_prior_linear_[0])
+    free = slice(0, nf - 1)                    # the item-offset column of W is fixed to 1
+    P = tau * Yo[:, free].T @ Yo[:, free] + Lam[free, free]
+    h = tau * Yo[:, free].T @ (t - Yo[:, nf - 1]) + lin[free] - Lam[free, nf - 1]
+    mean = np.linalg.solve(P, h)
+    z = np.random.default_rng(0).multivariate_normal(mean, np.linalg.inv(P), 400000)
+    z = z[np.all(z[:, :nf - 2] >= 0, axis=1)]
+    draws = W[:, :nf - 1] / f
+    assert np.all(W[:, nf - 1] / f == pytest.approx(1.0))
+    se = z.std(axis=0) / math.sqrt(n)
+    assert np.all(np.abs(draws.mean(axis=0) - z.mean(axis=0)) < 5 * se)
+    np.testing.assert_allclose(draws.std(axis=0), z.std(axis=0), rtol=0.08)
+    # the same call gives the same draws; predictions of new rows are their average
+    W3 = model.transform(new[:3])
+    np.testing.assert_array_equal(model.transform(new[:3]), W3)
+    np.testing.assert_allclose(model.complete(new[:3]), W3 @ model.components_)
 
-    def f_(z):
-        x = np.r_[z, 1.0]                       # the item-offset column of W is fixed to 1
-        return 0.5 * tau * np.sum((t - Yo @ x) ** 2) + 0.5 * x @ Lam @ x - lin @ x
 
-    ref = minimize(f_, np.full(nf - 1, 0.3), method="L-BFGS-B",
-                   bounds=[(0, None)] * (nf - 2) + [(None, None)],
-                   options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
-    np.testing.assert_allclose(W[1, :nf - 1] / f, ref.x, atol=1e-5)
-    # predictions of new rows are those folded-in factors times the column factors
-    np.testing.assert_allclose(model.complete(new), W @ model.components_)
+def test_learned_noise_weights_rank_rows_and_columns_by_their_noise():
+    # planted: three groups of rows with noise sd 0.15, 0.4 and 1.0, columns alike
+    rng = np.random.default_rng(3)
+    m, n, k = 150, 120, 2
+    truth = 1.0 + rng.gamma(2.0, 0.5, (m, k)) @ rng.gamma(2.0, 0.5, (k, n)) / k
+    row_sd = np.repeat([0.15, 0.4, 1.0], m // 3)
+    col_sd = np.repeat([0.2, 0.5], n // 2)
+    sd = np.sqrt(row_sd[:, None] ** 2 + col_sd[None, :] ** 2) / math.sqrt(2)
+    X = np.clip(truth + sd * rng.standard_normal((m, n)), 0, None)
+    X[rng.random((m, n)) > 0.4] = np.nan
+    model = BayesianNMF(n_components=2, **FAST).fit(X)
+    a = model.row_noise_weight_.mean(axis=0)       # precision weight: high = quiet
+    e = model.col_noise_weight_.mean(axis=0)
+    groups = [a[g * 50:(g + 1) * 50] for g in range(3)]
+    assert np.median(groups[0]) > np.median(groups[1]) > np.median(groups[2])
+    from scipy.stats import spearmanr
+    assert spearmanr(a, -row_sd).correlation > 0.75
+    assert np.median(e[:60]) > np.median(e[60:])
+    assert model.noise_weight_shape_.shape == (model.noise_precision_.size, 2)
+    # one noise level for every entry: weights all one, shapes infinite
+    shared = BayesianNMF(n_components=2, noise="shared", **FAST).fit(X)
+    assert np.all(shared.row_noise_weight_ == 1.0) and np.all(shared.col_noise_weight_ == 1.0)
+    assert np.all(np.isinf(shared.noise_weight_shape_))
 
 
 def test_fitted_state_round_trips_and_predictions_are_the_kept_draws_average():

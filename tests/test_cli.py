@@ -1083,6 +1083,36 @@ def test_predict_error_paths(fitted, pairs_csv, tmp_path, capsys):
     assert err.startswith("nmfrec: error: --unknown baseline falls back to mean ratings")
 
 
+def test_predict_prints_standard_deviations_and_intervals(fitted, pairs_csv, tmp_path,
+                                                         capsys):
+    _, df, _ = fitted
+    path, pairs = pairs_csv
+    bayes = tmp_path / "bayes.npz"
+    Recommender(n_components=2, n_samples=20, prior="wishart", ranking="preference",
+                random_state=0).fit(df).save(bayes)
+    rec = Recommender.load(bayes)
+    assert main(["predict", str(bayes), "--pairs", str(path), "--std", "--interval",
+                 "0.8"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(got.columns) == ["user", "item", "note", "prediction", "std", "lower", "upper",
+                                 "mass"]
+    mean, std = rec.predict(pairs, return_std=True)
+    iv = rec.predict_interval(pairs, level=0.8)
+    np.testing.assert_allclose(got["prediction"], mean, rtol=1e-12)
+    np.testing.assert_allclose(got["std"], std, rtol=1e-12)
+    for name in ("lower", "upper", "mass"):
+        np.testing.assert_allclose(got[name], iv[name], rtol=1e-12)   # NaN where unknown
+    assert got["lower"].isna().sum() == 2
+    # a model without a posterior, and a level that is not a probability
+    for model, flags, text in [
+            (fitted[0], ["--interval", "0.9"], "--interval needs the Bayesian rating part"),
+            (fitted[0], ["--std"], "--std needs the Bayesian rating part"),
+            (bayes, ["--interval", "90"], "--interval must be a probability in (0, 1]")]:
+        assert main(["predict", str(model), "--pairs", str(path), *flags]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("nmfrec: error: " + text), err
+
+
 # --------------------------------------------------------------------------- similar
 def test_similar_equals_library_similar_items(fitted, capsys):
     model, _, _ = fitted

@@ -40,6 +40,11 @@ def _assert_same_model(local, distributed):
         np.testing.assert_allclose(b.components_, a.components_, rtol=0, atol=TOL,
                                    err_msg=part + ".components_")
         assert b.W_.shape == a.W_.shape
+        if hasattr(a, "row_noise_weight_"):       # the Bayesian part's noise weights
+            for name in ("row_noise_weight_", "col_noise_weight_", "noise_weight_shape_",
+                         "noise_precision_"):
+                np.testing.assert_allclose(getattr(b, name), getattr(a, name), rtol=1e-9,
+                                           err_msg=part + "." + name)
     assert distributed.users_ == local.users_ and distributed.items_ == local.items_
     assert (distributed.ratings_ != local.ratings_).nnz == 0
     assert distributed.columns_ == local.columns_
@@ -55,6 +60,12 @@ def test_default_model_on_movielens_u1_equals_local_fit(spark, u1):
     pd.testing.assert_frame_equal(remote.recommend(1, 10), local.recommend(1, 10))
     np.testing.assert_allclose(remote.predict([1, 1, 1], [1, 2, 3]),
                                local.predict([1, 1, 1], [1, 2, 3]), atol=TOL)
+    # the same predictive distributions
+    pairs = u1.iloc[::997][["userId", "movieId"]]
+    np.testing.assert_allclose(remote.predict_proba(pairs), local.predict_proba(pairs),
+                               atol=TOL)
+    pd.testing.assert_frame_equal(remote.predict_interval(pairs, level=0.8),
+                                  local.predict_interval(pairs, level=0.8))
 
 
 # ``ranking`` (and ``prior``) given: these small tables are fitted on the blocks, not
@@ -96,6 +107,9 @@ def test_routed_factors_give_the_same_model(spark, synthetic, monkeypatch):
     R.unpersist()
     remote = Recommender(**params).fit(spark.createDataFrame(synthetic))
     _assert_same_model(local, remote)
+    pairs = synthetic.iloc[::301][["user", "item"]]
+    np.testing.assert_allclose(remote.predict_proba(pairs), local.predict_proba(pairs),
+                               atol=TOL)
 
 
 def test_users_routed_items_broadcast_give_the_same_model(spark, synthetic, monkeypatch):

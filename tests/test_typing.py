@@ -124,6 +124,7 @@ def test_option_literals_match_the_validated_values():
     assert values(_typing.Solver) == set(nmf.SOLVERS) == set(recommender.MAP_SOLVERS)
     assert values(_typing.Init) == set(_init.INITS)
     assert values(_typing.Prior) == set(bayes.PRIORS)
+    assert values(_typing.Noise) == set(bayes.NOISE)
     assert values(_typing.RegScale) == set(nmf.REG_SCALES)
     assert values(_typing.Preference) == set(nmf.PREFERENCES)
     assert values(_typing.Unknown) == set(recommender.UNKNOWN_POLICIES)

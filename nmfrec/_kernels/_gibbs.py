@@ -3,11 +3,14 @@
 Row u's factors ``x`` (K values) given the other side's factors ``Y`` (rows ``y_i``) have,
 under the model
 
-    t_ui ~ N(x . y_i, 1/tau) on the observed entries,   x ~ N(m, Lambda^-1) (prior),
+    t_ui ~ N(x . y_i, 1/(tau a_u c_i)) on the observed entries,   x ~ N(m, Lambda^-1) (prior),
 
-the Gaussian conditional density with precision and linear term
+with a noise precision ``tau`` scaled by a weight ``a_u`` of the row and ``c_i`` of the
+column (all ones: one noise level for every entry), the Gaussian conditional density with
+precision and linear term
 
-    P = tau * G + Lambda,   h = tau * b + Lambda m,   G = sum_i y_i y_i^T,  b = sum_i t_ui y_i,
+    P = tau a_u G + Lambda,   h = tau a_u b + Lambda m,
+    G = sum_i c_i y_i y_i^T,  b = sum_i c_i t_ui y_i,
 
 restricted to ``x_j >= 0`` for the non-negative coordinates (``kind[j] == 0``). Signed
 coordinates (``kind[j] == 1``, the user and item offsets) are unrestricted; fixed ones
@@ -112,15 +115,18 @@ def _start_stream(state, spare, seed, row):
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, kind,
-                      n_sweeps, sample, seed, tol, out_sse, row0=0):
+                      n_sweeps, sample, seed, tol, out_sse, row0=0, weighted=True):
     """Update every row of ``X`` given ``Y``: Gibbs draws or conditional modes (in place).
 
     Parameters
     ----------
     indptr, indices, data : CSR arrays of the rows of ``X`` (or the CSC arrays, for the
         rows of ``Y^T``); ``data`` are the targets t.
-    X : (n_rows, K) C-contiguous float array, mutated.
-    Y : (n_cols, K) C-contiguous float array, read only.
+    X : (n_rows, K + 1) C-contiguous float array; columns 0..K-1 the factors, mutated;
+        column K the rows' noise weights a_u (read only).
+    Y : (n_cols, K + 1) C-contiguous float array, read only; column K the columns' noise
+        weights c_i. (The weights travel with the factors, so that a block of rows that
+        sees only some columns, as on Spark, has their weights too.)
     tau : float > 0, noise precision.
     prior_prec : (K, K) float64, the prior precision Lambda (symmetric, zero on fixed
         coordinates, positive diagonal on the others).
@@ -132,13 +138,19 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
         than ``tol`` times the row's largest value.
     seed : uint64, the random stream of this call (each row has its own stream, fixed by
         ``seed`` and the row's index).
-    out_sse : (n_rows,) float64, receives each row's sum of squared residuals after the
-        update, ``sum_i (t_ui - x_u . y_i)^2``.
+    out_sse : (n_rows, 2) float64, receives each row's sums of squared residuals after the
+        update: ``sum_i (t_ui - x_u . y_i)^2`` and ``sum_i c_i (t_ui - x_u . y_i)^2``.
     row0 : int, the global index of the first row: row u's stream is that of row
         ``row0 + u``, so a block of rows [row0, row0 + n_rows) draws exactly what the
         whole matrix's call draws for them (how a distributed fit reproduces a local one).
+    weighted : bool, whether the noise weights scale the precisions of the update (else
+        every entry has precision ``tau``); ``out_sse``'s weighted sums use the column
+        weights either way.
     """
-    n_rows, k = X.shape
+    n_rows = X.shape[0]
+    k = prior_prec.shape[0]
+    if X.shape[1] != k + 1 or Y.shape[1] != k + 1:
+        raise ValueError("X and Y need K + 1 columns: the factors and a noise weight")
     n_cols = Y.shape[0]
     # Z[i] = the lower triangle of y_i y_i^T, row by row: a row's Gram matrix is then the
     # sum of its entries' Z rows, one contiguous vector add per entry
@@ -166,15 +178,19 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
             # the row's Gram matrix G = sum y y^T and linear term b = sum t y
             g[:] = 0.0
             b[:] = 0.0
-            tt = 0.0
             for p in range(indptr[u], indptr[u + 1]):
                 i = indices[p]
+                ci = np.float64(Y[i, k]) if weighted else 1.0
                 tp = np.float64(data[p])
-                tt += tp * tp
+                ct = ci * tp
                 for a in range(k):
-                    b[a] += tp * Y[i, a]
-                for z in range(nz):
-                    g[z] += Z[i, z]
+                    b[a] += ct * Y[i, a]
+                if weighted:
+                    for z in range(nz):
+                        g[z] += ci * Z[i, z]
+                else:
+                    for z in range(nz):
+                        g[z] += Z[i, z]
             z = 0
             for a in range(k):
                 for c in range(a + 1):
@@ -184,10 +200,11 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
             for a in range(k):
                 x[a] = X[u, a]
             # the conditional's precision P and r = h - P x, kept up to date after every move
+            tu = tau * np.float64(X[u, k]) if weighted else tau
             for a in range(k):
-                acc = tau * b[a] + prior_lin[a]
+                acc = tu * b[a] + prior_lin[a]
                 for c in range(k):
-                    P[a, c] = tau * G[a, c] + prior_prec[a, c]
+                    P[a, c] = tu * G[a, c] + prior_prec[a, c]
                     acc -= P[a, c] * x[c]
                 r[a] = acc
             for sweep in range(n_sweeps):
@@ -219,18 +236,20 @@ def gibbs_update_rows(indptr, indices, data, X, Y, tau, prior_prec, prior_lin, k
                     max_x = max(max_x, abs(new))
                 if not sample and max_d <= tol * max_x:
                     break
-            # sum_i (t - x.y)^2 = tt - 2 b.x + x'Gx
-            bx = 0.0
-            xgx = 0.0
             for a in range(k):
-                bx += b[a] * x[a]
-                acc = 0.0
-                for c in range(k):
-                    acc += G[a, c] * x[c]
-                xgx += x[a] * acc
                 X[u, a] = x[a]
-            sse = tt - 2.0 * bx + xgx
-            out_sse[u] = sse if sse > 0.0 else 0.0
+            # the residuals, plain and weighted (directly: no cancellation)
+            sse = 0.0
+            wsse = 0.0
+            for p in range(indptr[u], indptr[u + 1]):
+                i = indices[p]
+                e = np.float64(data[p])
+                for a in range(k):
+                    e -= x[a] * Y[i, a]
+                sse += e * e
+                wsse += np.float64(Y[i, k]) * e * e
+            out_sse[u, 0] = sse
+            out_sse[u, 1] = wsse
 
 
 @njit(cache=True)

@@ -115,12 +115,15 @@ examples:
   nmfrec predict model.npz --pairs test.csv                 # CSV on stdout
   nmfrec predict model.npz --pairs test.csv -o predictions.parquet --no-clip
   nmfrec predict model.npz --pairs pairs.tsv --unknown baseline
+  nmfrec predict model.npz --pairs test.csv --interval 0.9 --std
 
 The pairs file is read as 'nmfrec fit' reads ratings (a header naming the user and item
 columns as in the training file, or a headerless user,item[,...] file); every column of
 it is written back, with a 'prediction' column added. Pairs whose user or item the model
 does not know get an empty prediction (NaN), counted on stderr, unless --unknown says
-otherwise.
+otherwise. --std adds each prediction's standard deviation, --interval LEVEL the
+shortest run of rating values (lower, upper) holding the rating with probability at
+least LEVEL, and that probability (mass); both need the default (Bayesian) model.
 """
 
 def command_flags(parser, aliases=None):
@@ -360,6 +363,12 @@ def _add_predict(sub, common):
     pr.add_argument("--unknown", choices=unknown.choices,
                     default=method_default(Recommender.predict, "unknown"),
                     help=method_help(Recommender.predict, "unknown"))
+    pr.add_argument("--std", action="store_true",
+                    help="add a 'std' column: the standard deviation of each prediction")
+    pr.add_argument("--interval", type=float, metavar="LEVEL",
+                    help="add 'lower', 'upper' and 'mass' columns: the shortest run of "
+                         "rating values holding the rating with probability >= LEVEL "
+                         "(e.g. 0.9)")
     _add_output_args(pr, formats=())
     g = pr.add_argument_group("the --pairs file")
     g.add_argument("--user-col", metavar="COL", help="user column (default: the model's, "

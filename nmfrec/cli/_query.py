@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._predictive import check_predictive
 from .._titles import item_number
 from ..io import check_file
 from ..recommender import Recommender
@@ -185,30 +186,52 @@ def prediction_columns(rec, pairs, args):
     pairs : pandas.DataFrame
         The pairs file as read.
     args : argparse.Namespace
-        With ``clip``, ``unknown``, ``user_col``, ``item_col`` and ``pairs`` (the path).
+        With ``clip``, ``unknown``, ``user_col``, ``item_col``, ``pairs`` (the path),
+        ``std`` and ``interval`` (a level or None).
 
     Returns
     -------
     dict
         ``prediction``: :meth:`Recommender.predict` of each pair with ``--clip`` and
-        ``--unknown``.
+        ``--unknown``; with ``--std``, ``std`` (``return_std``); with ``--interval
+        LEVEL``, ``lower``, ``upper`` and ``mass`` (:meth:`Recommender.predict_interval`;
+        empty for pairs of unknown ids).
 
     Raises
     ------
     UsageError
-        A flag value the model refuses (``--unknown baseline`` of an implicit model).
+        A flag value the model refuses (``--unknown baseline`` of an implicit model,
+        ``--std`` or ``--interval`` of a model without a posterior, a level outside
+        (0, 1]).
     DataError
         The pairs have no user or item column, or ids the model cannot take.
     """
+    std = getattr(args, "std", False)
+    level = getattr(args, "interval", None)
+    for flag, wanted in (("--std", std), ("--interval", level is not None)):
+        if wanted:
+            try:
+                check_predictive(rec, flag)
+            except ValueError as e:
+                raise UsageError(message(e)) from None
+    if level is not None and not 0.0 < level <= 1.0:
+        raise UsageError(f"--interval must be a probability in (0, 1], e.g. 0.9; got {level}.")
+    columns = {}
     try:
         pred = rec.predict(pairs, clip=args.clip, unknown=args.unknown,
-                           user_col=args.user_col, item_col=args.item_col)
+                           user_col=args.user_col, item_col=args.item_col, return_std=std)
+        columns["prediction"], columns["std"] = pred if std else (pred, None)
+        if level is not None:
+            iv = rec.predict_interval(pairs, level=level,
+                                      unknown="raise" if args.unknown == "raise" else "nan",
+                                      user_col=args.user_col, item_col=args.item_col)
+            columns.update({name: iv[name].to_numpy() for name in iv.columns})
     except (KeyError, ValueError, TypeError) as e:
         usage = usage_error_for(message(e), ("clip", "unknown"))
         if usage is not None:
             raise usage from None
         raise DataError(f"{args.pairs}: {message(e)}") from None
-    return {"prediction": pred}
+    return {name: value for name, value in columns.items() if value is not None}
 
 
 @_command

@@ -23,6 +23,8 @@ The protocols (see :func:`evaluate`):
   precision, recall, NDCG, MAP, hit rate at k (or at several k), and catalog coverage.
   On click data (frames without a rating column, protocol C) every held-out item is
   relevant.
+* **predictive distributions**: :func:`log_score`, :func:`pit_histogram` and
+  :func:`interval_coverage` score a model's ``predict_proba`` and ``predict_interval``.
 * **similar items**: :func:`similar_items_overlap`, how many attributes (genres) an item
   shares with its neighbours.
 
@@ -31,17 +33,18 @@ The protocols (see :func:`evaluate`):
 """
 
 # Each module lists its public names once, in its own __all__; the package re-exports them.
-from . import _frames, baselines, metrics, protocol, similar, splits
+from . import _frames, baselines, metrics, probabilistic, protocol, similar, splits
 from ._frames import *  # noqa: F401,F403
 from .baselines import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
+from .probabilistic import *  # noqa: F401,F403
 from .protocol import *  # noqa: F401,F403
 from .protocol import _deprecated_alias
 from .similar import *  # noqa: F401,F403
 from .splits import *  # noqa: F401,F403
 
 __all__ = [*splits.__all__, *metrics.__all__, *protocol.__all__, *_frames.__all__,
-           *baselines.__all__, *similar.__all__]
+           *baselines.__all__, *similar.__all__, *probabilistic.__all__]
 
 
 def __getattr__(name):
