@@ -28,6 +28,7 @@ from .exceptions import ConvergenceWarning
 from .nmf import FactorLayout
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     from typing_extensions import Self
 
     from ._typing import FloatArray, FloatDType, MatrixLike, Noise, Prior, Seed
@@ -571,7 +572,7 @@ class BayesianNMF(FactorModel):
     def _solve_rows(self, csr):
         return self._draw_rows(csr)[0]
 
-    def refit_rows(self, X, rows):
+    def refit_rows(self, X: MatrixLike, rows: npt.ArrayLike) -> Self:
         """Re-solve some rows of ``W_`` (existing or new) from their data, the column
         factors held fixed.
 
