@@ -123,8 +123,10 @@ def _guess_sep(p: Path, first: str) -> str:
         return "\t"
     if "::" in first:
         return "::"
-    if suffix == ".csv":
+    if suffix == ".csv" and "," in first:
         return ","
+    # a .csv without a comma on its first line is often a spreadsheet's export with
+    # semicolons (where the comma is the decimal mark), or tab-separated
     counts = {s: first.count(s) for s in ("\t", ",", ";", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
