@@ -857,8 +857,9 @@ def column_hint(df: pd.DataFrame, candidates: Sequence[str], role: str,
     A column is suggested when its name, compared in lower case without separators or
     an ``id`` suffix, is one of the ``candidates``, another word for the role
     (``customer`` for a user, ``product`` or ``sku`` for an item, ``stars`` for a
-    rating), or a near miss of a candidate (``usr``, ``ratng``). The suggestion is
-    only ever a hint: the caller must name the column.
+    rating), or a near miss of a candidate (``usr``, ``ratng``); or, when the frame's
+    index has a candidate's name, the ids are in the index. The suggestion is only ever
+    a hint: the caller must name the column.
 
     Parameters
     ----------
@@ -879,6 +880,10 @@ def column_hint(df: pd.DataFrame, candidates: Sequence[str], role: str,
 
     plain = {_plain_name(c) for c in candidates} | {role}
     words = set(_ROLE_WORDS.get(role, ()))
+    in_index = [n for n in df.index.names if n in candidates]
+    if in_index:                # e.g. after a groupby: the ids are the index
+        return (f" The {role} ids are the frame's index ({in_index[0]!r}), not a column: "
+                "pass df.reset_index().")
     columns = [c for c in df.columns if isinstance(c, str) and c not in exclude]
     for test in (lambda n: n in plain, lambda n: n in words,
                  lambda n: bool(difflib.get_close_matches(n, plain, n=1, cutoff=0.75))):

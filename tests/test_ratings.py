@@ -247,6 +247,13 @@ def test_evaluation_frames_suggest_every_missing_role_at_once():
         random_split(df)
 
 
+def test_ids_in_the_index_are_pointed_at():
+    df = frame(user=[1, 2], item=[3, 4], rating=[5, 4]).set_index("user")
+    with pytest.raises(MissingColumnError, match=r"no user column found: .* The user ids are "
+                       r"the frame's index \('user'\), not a column: pass df\.reset_index\(\)\.$"):
+        feedback_columns(df)
+
+
 def test_no_suggestion_when_no_column_looks_like_the_role():
     df = frame(visits=[1], item=[2], rating=[3])
     with pytest.raises(MissingColumnError, match=r"the frame has columns \['visits', 'item', "
