@@ -58,6 +58,23 @@ def test_a_csv_file_separated_otherwise_than_by_commas_is_read_by_its_separator(
     assert list(read_ratings_file(c).columns) == ["user", "item", "rating"]
 
 
+def test_spaces_after_the_separators_of_the_header_are_not_part_of_the_names(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("user, item, rating\n007, 2, 4\n7, 3, 5\n")
+    df = read_ratings_file(p)
+    assert list(df.columns) == ["user", "item", "rating"]
+    assert df["user"].tolist() == ["007", "7"] and df["item"].tolist() == [2, 3]
+
+
+def test_a_line_with_too_many_fields_is_named_in_plain_words(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("user,item,rating\n1,2,4\n1,3,5\n3,4,5,6\n")
+    with pytest.raises(ValueError, match=r"^cannot parse .*r\.csv \(separator ','\): line 4 "
+                       r"has 4 fields, but the lines before it have 3; is a separator") as e:
+        read_ratings_file(p)
+    assert "C error" not in str(e.value) and "tokenizing" not in str(e.value)
+
+
 # --------------------------------------------------------------------------- ids as text
 def _reference_ids(fields):
     """Reference rule, value by value: int64 when every field (stripped) is a plain
