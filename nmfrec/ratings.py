@@ -804,7 +804,7 @@ def feedback_columns(df: pd.DataFrame, user_col: str | None = None,
     raise MissingColumnError(
         f"no rating column found: expected one of {list(RATING_COLUMNS)} or rating_col=...; "
         f"the frame has columns {list(df.columns)}.{hint} A table of only the user and item "
-        f"columns is click data (e.g. df[[{ucol!r}, {icol!r}]]); a count column "
+        f"columns ({ucol!r} and {icol!r} here) is click data; a count column "
         f"({', '.join(COUNT_COLUMNS[:4])}, ...) gives each interaction a confidence.")
 
 

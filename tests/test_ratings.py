@@ -331,8 +331,8 @@ def test_feedback_columns_say_what_a_table_holds(columns, kw, expected):
 
 def test_a_table_with_an_unknown_value_column_is_not_click_data():
     df = pd.DataFrame({"user": [1], "item": [2], "stars": [5]})
-    with pytest.raises(MissingColumnError, match=r"no rating column found.*'stars'.*click data "
-                                                 r"\(e\.g\. df\[\['user', 'item'\]\]\)"):
+    with pytest.raises(MissingColumnError, match=r"no rating column found.*'stars'.*the user and item "
+                                                 r"columns \('user' and 'item' here\) is click data"):
         feedback_columns(df)
     with pytest.raises(MissingColumnError, match="no rating column found"):
         feedback_columns(df[["user", "item"]], feedback="explicit")
