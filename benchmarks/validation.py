@@ -205,13 +205,15 @@ def fit_and_score(params, dataset, train, valid, groups):
     table of user and item, as a user holding clicks has it) and scored."""
     t0 = time.perf_counter()
     with warnings.catch_warnings():
-        # a click table is fitted as clicks, and says so: known here
+        # a click table is fitted as clicks, and a small fit may fall back to another
+        # ranking, and say so: known here, and the ranking is recorded
         warnings.simplefilter("ignore", nmfrec.FeedbackWarning)
+        warnings.simplefilter("ignore", nmfrec.FallbackWarning)
         model = Recommender(random_state=SEED, **params).fit(
             train if dataset.kind == "ratings" else train[["user", "item"]])
     fit_s = time.perf_counter() - t0
     rec = scored(model, dataset, train, valid, groups)
-    rec["fit_s"] = fit_s
+    rec.update(fit_s=fit_s, ranking=model.ranking_)
     return model, rec
 
 
@@ -298,9 +300,11 @@ def summarize(dataset, default, rows, factors):
             d = (base - u) if lower_better else (u - base)
             se = float(np.std(d, ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
             values = sorted({next(iter(r["params"].values())) for r in per_split.values()})
+            # a small fit may rank by another part than the preference part
+            rankings = sorted({r.get("ranking") or "preference" for r in per_split.values()})
             entries.append({
                 "factor": f, "values": values, "metric": metric,
-                "mean": float(overall.mean()),
+                "rankings": rankings, "mean": float(overall.mean()),
                 "std": float(np.std(u, ddof=1)) if u.size > 1 else None,
                 "better_than_1x": float(d.mean()), "se": se,
                 "clearly_better": bool(f != 1.0 and d.mean() > CLEAR * se),
@@ -359,8 +363,11 @@ def set_table(block):
                 delta += " (clearly better)" if e["clearly_better"] else (
                     " (clearly worse)" if e["clearly_worse"] else "")
                 mark = ""
+            ranked = ("" if e.get("rankings", ["preference"]) == ["preference"] else
+                      f" (ranked by {' / '.join(e['rankings'])})")
             lines.append(f"| {s['constant']} (`{s['formula']}`) | x{e['factor']:g}{mark} | "
-                         f"{_values(e['values'])} | {label} | {e['mean']:.4f}{std} | {delta} |")
+                         f"{_values(e['values'])}{ranked} | {label} | {e['mean']:.4f}{std} | "
+                         f"{delta} |")
     if block.get("default_extra"):
         lines.append(block["default_extra"])
     lines += ["", "Verdicts: " + "; ".join(f"{s['constant']}: {s['verdict']['text']}"
@@ -382,10 +389,17 @@ def markdown(result):
                                      + "; elsewhere x1 is best or within noise."))
     lines.append("")
     if not result.get("complete", True):
-        lines += ["**Incomplete run**: the sets above only (the run was cut short).", ""]
+        lines += ["**Incomplete**: only the sets above were measured.", ""]
     m = result["machine"]
-    a, b = result["loadavg_start"], result["loadavg_end"]
-    load = f"1-min load average {a[0]:.1f} before, {b[0]:.1f} after" if a and b else ""
+    runs = result.get("parts") or [result]
+    when = "; ".join(
+        f"`{r['command']}`: nmfrec {r['git_commit']}, {r['date']}, "
+        f"{r['wall_time_s'] / 60:.1f} min" + (
+            f" (1-min load average {r['loadavg_start'][0]:.1f} before, "
+            f"{r['loadavg_end'][0]:.1f} after)" if r["loadavg_start"] and r["loadavg_end"]
+            else "") for r in runs)
+    if len(runs) > 1:
+        when = f"{len(runs)} runs side by side, merged by `--combine`: " + when
     lines.append(
         "Each constant varied alone: the rule's value on each validation split's training "
         "statistics, times the factor (ranks rounded), passed to `Recommender` explicitly, "
@@ -395,8 +409,7 @@ def markdown(result):
         "preference part). Ratings: RMSE, P@10 with relevant = rating ≥ 4; clicks: P@10, "
         "every held-out interaction relevant; planted: liked share of each user's top 5. "
         f"{m['cpu']}, {m['cores']} cores (shared: metrics do not depend on load, fit times "
-        f"do); nmfrec {result['git_commit']}; {result['date']}; whole run "
-        f"{result['wall_time_s'] / 60:.1f} min ({load}) (`{result['command']}`).")
+        f"do). {when}.")
     return "\n".join(lines) + "\n"
 
 
@@ -426,7 +439,41 @@ def parse_args(argv=None):
     p.add_argument("--out", default=None, help="folder for validation.json and "
                    "validation.md (default: benchmarks/results for a full run; a partial run "
                    "writes only when this is given)")
+    p.add_argument("--combine", nargs="+", default=None, metavar="DIR",
+                   help="fit nothing: merge the validation.json files that partial runs "
+                        "wrote to these folders (e.g. two processes run side by side) into "
+                        "one result; written to --out, or to benchmarks/results when together "
+                        "they cover every set and fold")
     return p.parse_args(argv)
+
+
+def combine(folders):
+    """One result from the ``validation.json`` of partial runs (their sets, in the order
+    of ``SETS``; a set measured twice is refused). ``parts`` keeps each run's command,
+    commit, date, time and load; ``complete``: every set, and ml-100k on every fold
+    (a part cut short counts for the sets it wrote)."""
+    import json
+
+    runs = [json.loads((Path(f) / "validation.json").read_text()) for f in folders]
+    sets = {}
+    for run in runs:
+        for name, block in run["sets"].items():
+            if name in sets:
+                raise ValueError(f"set {name!r} is in more than one of {folders}")
+            sets[name] = block
+    parts = [{k: run.get(k) for k in ("command", "git_commit", "date", "wall_time_s",
+                                      "loadavg_start", "loadavg_end", "complete")}
+             for run in runs]
+    complete = set(sets) == set(SETS) and all(
+        sets[n]["n_splits"] == len(ML100K_FOLDS) for n in sets if n.startswith("ml-100k"))
+    first = runs[0]
+    return {**{k: first[k] for k in ("benchmark", "seed", "validation_share",
+                                     "clear_margin_se", "machine", "nmfrec_path")},
+            "command": "python benchmarks/validation.py --combine " + " ".join(map(str, folders)),
+            "sets": {n: sets[n] for n in SETS if n in sets}, "parts": parts,
+            "complete": complete, "git_commit": first["git_commit"], "date": first["date"],
+            "wall_time_s": max(p["wall_time_s"] for p in parts),
+            "loadavg_start": first["loadavg_start"], "loadavg_end": first["loadavg_end"]}
 
 
 def grid_of(name):
@@ -435,6 +482,16 @@ def grid_of(name):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.combine:
+        try:
+            result = combine(args.combine)
+        except (OSError, ValueError, KeyError) as e:
+            log(f"--combine: {type(e).__name__}: {e}")
+            return 2
+        md = markdown(result)
+        print(md)
+        write_results("validation", result, md, results_dir(args.out, result["complete"]))
+        return 0
     try:
         names = _expand_sets(args.sets) if args.sets else list(SETS)
     except ValueError as e:
