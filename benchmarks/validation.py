@@ -217,8 +217,9 @@ def fit_and_score(params, dataset, train, valid, groups):
     return model, rec
 
 
-def run_set(dataset, factors):
-    """Every constant at every factor on every split of ``dataset``."""
+def run_set(dataset, grid):
+    """Every constant of ``grid`` (name -> factors) at its factors on every split of
+    ``dataset``."""
     single = len(dataset.splits) == 1
     rows = {}   # (constant name, factor) -> {split: record}
     default = {}
@@ -234,9 +235,9 @@ def run_set(dataset, factors):
             f"{_show(rec['all'])}")
         for c in CONSTANTS:
             names = c.params.get(dataset.kind)
-            if names is None:
+            if names is None or c.name not in grid:
                 continue
-            for f in factors:
+            for f in grid[c.name]:
                 value = c.value(stats, f)
                 params = {n: value for n in names}
                 if dataset.kind == "clicks":
@@ -282,18 +283,18 @@ def units(per_split, metric):
     return np.array([g[metric] for g in r["groups"]])
 
 
-def summarize(dataset, default, rows, factors):
+def summarize(dataset, default, rows, grid):
     """Per constant: a row per factor (mean, std, paired difference to factor 1 and its
     standard error, oriented so that > 0 is better) and a verdict."""
     out = []
     for c in CONSTANTS:
-        if c.params.get(dataset.kind) is None:
+        if c.params.get(dataset.kind) is None or c.name not in grid:
             continue
         metric = metric_of(c, dataset)
         lower_better = MEASURES[metric][1]
         base = units(rows[(c.name, 1.0)], metric)
         entries = []
-        for f in factors:
+        for f in grid[c.name]:
             per_split = rows[(c.name, f)]
             overall = np.array([r["all"][metric] for r in per_split.values()])
             u = units(per_split, metric)
@@ -434,6 +435,11 @@ def parse_args(argv=None):
                    "'planted' names the planted ones")
     p.add_argument("--folds", default=",".join(ML100K_FOLDS),
                    help="ml-100k folds (default: u1..u5)")
+    p.add_argument("--constants", default=None,
+                   help="comma-separated constants to vary (default: all: "
+                        + ", ".join(repr(c.name) for c in CONSTANTS) + "), each optionally "
+                        "with its own factors, e.g. 'missing weight,preference rank:0.5/1' "
+                        "(factor 1 is always added)")
     p.add_argument("--data-home", default=None, help="folder holding ml-100k/ and ml-1m/ "
                    "(default: $NMFREC_DATA, else the user cache)")
     p.add_argument("--out", default=None, help="folder for validation.json and "
@@ -476,8 +482,24 @@ def combine(folders):
             "loadavg_start": first["loadavg_start"], "loadavg_end": first["loadavg_end"]}
 
 
-def grid_of(name):
-    return GRIDS["planted" if name.startswith("planted") else name.split("-clicks")[0]]
+def grid_of(name, constants=None):
+    """{constant name: factors} of set ``name``: its family's factors (``GRIDS``) for every
+    constant, or those of ``constants`` (see ``--constants``) only."""
+    factors = GRIDS["planted" if name.startswith("planted") else name.split("-clicks")[0]]
+    if constants is None:
+        return {c.name: factors for c in CONSTANTS}
+    known = {c.name for c in CONSTANTS}
+    grid = {}
+    for part in (p.strip() for p in constants.split(",") if p.strip()):
+        cname, _, given = part.partition(":")
+        cname = cname.strip()
+        if cname not in known:
+            raise ValueError(f"unknown constant {cname!r}; constants: {', '.join(known)}")
+        fs = [float(f) for f in given.split("/")] if given.strip() else list(factors)
+        if any(f <= 0 for f in fs):
+            raise ValueError(f"factors must be positive; got {given!r}")
+        grid[cname] = tuple(sorted({*fs, 1.0}))
+    return grid
 
 
 def main(argv=None):
@@ -497,11 +519,16 @@ def main(argv=None):
     except ValueError as e:
         log(str(e))
         return 2
+    try:
+        grids = {name: grid_of(name, args.constants) for name in names}
+    except ValueError as e:
+        log(f"--constants: {e}")
+        return 2
     folds = tuple(f.strip() for f in args.folds.split(",") if f.strip())
     if not folds or any(f not in ML100K_FOLDS for f in folds):
         log(f"--folds must be a subset of {','.join(ML100K_FOLDS)}; got {args.folds!r}")
         return 2
-    full = args.sets is None and folds == ML100K_FOLDS
+    full = args.sets is None and args.constants is None and folds == ML100K_FOLDS
     out_dir = results_dir(args.out, full)
     given = sys.argv[1:] if argv is None else list(argv)
     result = {"benchmark": "benchmarks/validation.py", "seed": SEED,
@@ -512,7 +539,7 @@ def main(argv=None):
     for name in names:
         t0 = time.perf_counter()
         dataset = validation_splits(name, args.data_home, folds, cache)
-        factors = grid_of(name)
+        factors = grids[name]
         log(f"== {name}: {dataset.description}; factors {factors}")
         default, rows = run_set(dataset, factors)
         fit_sizes = [len(tr) for tr, _ in dataset.splits.values()]
