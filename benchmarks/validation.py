@@ -371,6 +371,9 @@ def set_table(block):
                          f"{delta} |")
     if block.get("default_extra"):
         lines.append(block["default_extra"])
+    if block.get("not_measured"):
+        lines += ["", "Not measured on this set (left out of the run by `--constants`): "
+                  + ", ".join(block["not_measured"]) + "."]
     lines += ["", "Verdicts: " + "; ".join(f"{s['constant']}: {s['verdict']['text']}"
                                           for s in block["summary"]) + ".", ""]
     return lines
@@ -488,7 +491,7 @@ def grid_of(name, constants=None):
     factors = GRIDS["planted" if name.startswith("planted") else name.split("-clicks")[0]]
     if constants is None:
         return {c.name: factors for c in CONSTANTS}
-    known = {c.name for c in CONSTANTS}
+    known = [c.name for c in CONSTANTS]
     grid = {}
     for part in (p.strip() for p in constants.split(",") if p.strip()):
         cname, _, given = part.partition(":")
@@ -543,7 +546,11 @@ def main(argv=None):
         log(f"== {name}: {dataset.description}; factors {factors}")
         default, rows = run_set(dataset, factors)
         fit_sizes = [len(tr) for tr, _ in dataset.splits.values()]
+        family = grid_of(name)
+        skipped = [f"{c.name} x{f:g}" for c in CONSTANTS if c.params.get(dataset.kind)
+                   for f in family[c.name] if f not in factors.get(c.name, ())]
         block = {"name": name, "kind": dataset.kind, "factors": factors,
+                 "not_measured": skipped,
                  "description": dataset.description + ("; validation: 80/20 of each "
                                                        "user's training rows"),
                  "n_splits": len(dataset.splits), "n_fit": int(np.mean(fit_sizes)),

@@ -70,6 +70,12 @@ def test_help_and_bad_arguments(capsys):
     assert "unknown set 'ml-5m'" in capsys.readouterr().err
     assert validation.main(["--folds", "u9"]) == 2
     assert validation.main(["--combine", "/nonexistent"]) == 2
+    assert validation.main(["--constants", "rank"]) == 2
+    assert "unknown constant 'rank'" in capsys.readouterr().err
+    assert validation.grid_of("ml-1m", "missing weight, preference rank:0.5/4") == {
+        "missing weight": (0.5, 1.0, 2.0), "preference rank": (0.5, 1.0, 4.0)}
+    assert validation.grid_of("planted-x") == {c: validation.GRIDS["planted"]
+                                               for c in CONSTANTS}
 
 
 @pytest.fixture
@@ -101,6 +107,7 @@ def test_smoke_run_on_planted_sets(small_sets, tmp_path, capsys):
     stats = validation.stats_of(fit_part)
     runs = {(r["constant"], r["factor"]): r["splits"]["80/20"] for r in block["runs"]}
     assert set(runs) == {(c.name, f) for c in validation.CONSTANTS for f in (0.5, 1.0)}
+    assert block["not_measured"] == []
     for (constant, factor), run in runs.items():
         value = CONSTANTS[constant].value(stats, factor)
         assert all(run["params"][n] == value
