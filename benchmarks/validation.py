@@ -344,6 +344,16 @@ def _values(vs):
     return shown[0] if len(shown) == 1 else f"{shown[0]}–{shown[-1]}"
 
 
+def not_measured(block):
+    """The settings of the set's full grid (``grid_of``) that ``block`` lacks, e.g.
+    ``["preference rank x2"]``."""
+    done = block["factors"]
+    if not isinstance(done, dict):      # one list of factors for every constant
+        done = {c.name: done for c in CONSTANTS}
+    return [f"{c.name} x{f:g}" for c in CONSTANTS if c.params.get(block["kind"])
+            for f in grid_of(block["name"])[c.name] if f not in done.get(c.name, ())]
+
+
 def set_table(block):
     noise = ("std over the folds; Δ: paired difference to x1 (> 0: better) ± its SE over the "
              "folds" if block["n_splits"] > 1 else
@@ -371,9 +381,10 @@ def set_table(block):
                          f"{delta} |")
     if block.get("default_extra"):
         lines.append(block["default_extra"])
-    if block.get("not_measured"):
+    skipped = not_measured(block)
+    if skipped:
         lines += ["", "Not measured on this set (left out of the run by `--constants`): "
-                  + ", ".join(block["not_measured"]) + "."]
+                  + ", ".join(skipped) + "."]
     lines += ["", "Verdicts: " + "; ".join(f"{s['constant']}: {s['verdict']['text']}"
                                           for s in block["summary"]) + ".", ""]
     return lines
@@ -546,11 +557,7 @@ def main(argv=None):
         log(f"== {name}: {dataset.description}; factors {factors}")
         default, rows = run_set(dataset, factors)
         fit_sizes = [len(tr) for tr, _ in dataset.splits.values()]
-        family = grid_of(name)
-        skipped = [f"{c.name} x{f:g}" for c in CONSTANTS if c.params.get(dataset.kind)
-                   for f in family[c.name] if f not in factors.get(c.name, ())]
         block = {"name": name, "kind": dataset.kind, "factors": factors,
-                 "not_measured": skipped,
                  "description": dataset.description + ("; validation: 80/20 of each "
                                                        "user's training rows"),
                  "n_splits": len(dataset.splits), "n_fit": int(np.mean(fit_sizes)),

@@ -107,7 +107,11 @@ def test_smoke_run_on_planted_sets(small_sets, tmp_path, capsys):
     stats = validation.stats_of(fit_part)
     runs = {(r["constant"], r["factor"]): r["splits"]["80/20"] for r in block["runs"]}
     assert set(runs) == {(c.name, f) for c in validation.CONSTANTS for f in (0.5, 1.0)}
-    assert block["not_measured"] == []
+    assert validation.not_measured(block) == [] and "Not measured" not in md
+    part = {**block, "factors": {"missing weight": [0.5, 1.0], "preference rank": [1.0]}}
+    assert validation.not_measured(part) == ["rating rank x0.5", "rating rank x1",
+                                             "preference rank x0.5", "preference L2 x0.5",
+                                             "preference L2 x1"]
     for (constant, factor), run in runs.items():
         value = CONSTANTS[constant].value(stats, factor)
         assert all(run["params"][n] == value
