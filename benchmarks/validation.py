@@ -359,6 +359,11 @@ def set_table(block):
              "folds" if block["n_splits"] > 1 else
              f"std over {N_GROUPS} random user groups; Δ: paired difference to x1 (> 0: "
              "better) ± its SE over the groups")
+    # x1 is the default fit itself unless a held-out check made the default choose
+    # otherwise (small sets): then it is the rule's value, fitted apart
+    shared = {(r["constant"], r["factor"]): all(s.get("shared_with_default")
+                                                for s in r["splits"].values())
+              for r in block["runs"]}
     lines = [f"**{block['name']}**: {block['description']}; {block['n_fit']:,} ratings "
              f"fitted per split, {block['n_valid']:,} validated ({noise}).", "",
              "| setting (rule) | factor | value | measure | mean ± std | Δ to x1 ± SE |",
@@ -368,7 +373,9 @@ def set_table(block):
             label = MEASURES[e["metric"]][0]
             std = "" if e["std"] is None else f" ± {e['std']:.4f}"
             if e["factor"] == 1.0:
-                delta, mark = "–", " (default)"
+                delta = "–"
+                mark = (" (default)" if shared.get((s["constant"], 1.0)) else
+                        " (the rule's value, fitted apart¹)")
             else:
                 delta = f"{e['better_than_1x']:+.4f} ± {e['se']:.4f}"
                 delta += " (clearly better)" if e["clearly_better"] else (
@@ -381,6 +388,11 @@ def set_table(block):
                          f"{delta} |")
     if block.get("default_extra"):
         lines.append(block["default_extra"])
+    if not all(shared.get((s["constant"], 1.0)) for s in block["summary"]):
+        lines += ["", "¹ On small data the default's held-out check chooses among ranks "
+                  "(the preference rank: the rule's, half or a quarter of it; the rank of an "
+                  "ARD rating part): a rank given explicitly closes that choice, so its x1 "
+                  "row is fitted apart, and the last row is the default as is."]
     skipped = not_measured(block)
     if skipped:
         lines += ["", "Not measured on this set (left out of the run by `--constants`): "
@@ -549,6 +561,7 @@ def main(argv=None):
               "validation_share": VALIDATION_SHARE, "clear_margin_se": CLEAR,
               "command": " ".join(["python", "benchmarks/validation.py", *given]), "sets": {}}
     load_start, t_start = loadavg(), time.perf_counter()
+    result["git_commit"] = git_commit()     # the code measured: stamped at the start
     cache = {}
     for name in names:
         t0 = time.perf_counter()
@@ -591,7 +604,7 @@ def finish(result, t_start, load_start, names, out_dir, quiet=False):
     """Stamp ``result`` (date, commit, machine, time, load; ``complete``: every set of
     ``names`` done), write it to ``out_dir`` (None: nowhere) and return its markdown."""
     result.update(date=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                  git_commit=git_commit(), nmfrec_path=str(Path(nmfrec.__file__).parent),
+                  nmfrec_path=str(Path(nmfrec.__file__).parent),
                   wall_time_s=time.perf_counter() - t_start, loadavg_start=load_start,
                   loadavg_end=loadavg(), machine=machine_info(PACKAGES),
                   complete=list(result["sets"]) == list(names))
