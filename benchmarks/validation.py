@@ -139,11 +139,11 @@ MEASURES = {"rmse": ("RMSE", True), "precision": ("P@10", False), "p@10": ("P@10
             "r@20": ("R@20", False), "liked@5": ("liked share of top 5", False)}
 
 
-def metric_of(constant, dataset):
-    """The measure that judges ``constant`` on ``dataset``: on a planted set the liked
-    share of the top 5 for the ranking constants."""
-    m = constant.metric[dataset.kind]
-    return "liked@5" if dataset.planted is not None and m != "rmse" else m
+def metric_of(constant, kind, planted):
+    """The measure that judges ``constant`` on a set of ``kind``: on a ``planted`` set the
+    liked share of the top 5 for the ranking constants."""
+    m = constant.metric[kind]
+    return "liked@5" if planted and m != "rmse" else m
 
 
 def stats_of(train):
@@ -283,14 +283,14 @@ def units(per_split, metric):
     return np.array([g[metric] for g in r["groups"]])
 
 
-def summarize(dataset, default, rows, grid):
+def summarize(kind, planted, rows, grid):
     """Per constant: a row per factor (mean, std, paired difference to factor 1 and its
     standard error, oriented so that > 0 is better) and a verdict."""
     out = []
     for c in CONSTANTS:
-        if c.params.get(dataset.kind) is None or c.name not in grid:
+        if c.params.get(kind) is None or c.name not in grid:
             continue
-        metric = metric_of(c, dataset)
+        metric = metric_of(c, kind, planted)
         lower_better = MEASURES[metric][1]
         base = units(rows[(c.name, 1.0)], metric)
         entries = []
@@ -481,7 +481,8 @@ def parse_args(argv=None):
 
 def combine(folders):
     """One result from the ``validation.json`` of partial runs (their sets, in the order
-    of ``SETS``; a set measured twice is refused). ``parts`` keeps each run's command,
+    of ``SETS``; a set in several runs is merged by :func:`merge_blocks`). ``parts``
+    keeps each run's command,
     commit, date, time and load; ``complete``: every set, and ml-100k on every fold
     (a part cut short counts for the sets it wrote)."""
     import json
@@ -490,9 +491,7 @@ def combine(folders):
     sets = {}
     for run in runs:
         for name, block in run["sets"].items():
-            if name in sets:
-                raise ValueError(f"set {name!r} is in more than one of {folders}")
-            sets[name] = block
+            sets[name] = merge_blocks(sets[name], block) if name in sets else block
     parts = [{k: run.get(k) for k in ("command", "git_commit", "date", "wall_time_s",
                                       "loadavg_start", "loadavg_end", "complete")}
              for run in runs]
@@ -506,6 +505,37 @@ def combine(folders):
             "complete": complete, "git_commit": first["git_commit"], "date": first["date"],
             "wall_time_s": max(p["wall_time_s"] for p in parts),
             "loadavg_start": first["loadavg_start"], "loadavg_end": first["loadavg_end"]}
+
+
+def _grid(block):
+    done = block["factors"]
+    if isinstance(done, dict):
+        return {c: tuple(fs) for c, fs in done.items()}
+    return {c.name: tuple(done) for c in CONSTANTS if c.params.get(block["kind"])}
+
+
+def merge_blocks(a, b):
+    """One set's results from two runs that varied different constants (or factors) of
+    it (``--constants``): their default fits must agree (the same fit, as the fits are
+    seeded), and no setting but factor 1 may be in both."""
+    name = a["name"]
+    if a["default"].keys() != b["default"].keys() or any(
+            a["default"][s]["all"] != b["default"][s]["all"] for s in a["default"]):
+        raise ValueError(f"set {name!r}: the runs' default fits differ")
+    rows = {(r["constant"], r["factor"]): r["splits"] for r in a["runs"]}
+    for r in b["runs"]:
+        key = (r["constant"], r["factor"])
+        if key in rows and r["factor"] != 1.0:
+            raise ValueError(f"set {name!r}: {key[0]} x{key[1]:g} is in more than one run")
+        rows.setdefault(key, r["splits"])
+    ga, gb = _grid(a), _grid(b)
+    grid = {c.name: tuple(sorted({*ga.get(c.name, ()), *gb.get(c.name, ())}))
+            for c in CONSTANTS if c.name in ga or c.name in gb}
+    return {**a, "factors": grid,
+            "runs": [{"constant": c, "factor": f, "splits": rows[(c, f)]}
+                     for c, fs in grid.items() for f in fs],
+            "summary": summarize(a["kind"], name.startswith("planted"), rows, grid),
+            "wall_time_s": a["wall_time_s"] + b["wall_time_s"]}
 
 
 def grid_of(name, constants=None):
@@ -578,7 +608,8 @@ def main(argv=None):
                  "default": default,
                  "runs": [{"constant": c, "factor": f, "splits": per}
                           for (c, f), per in rows.items()],
-                 "summary": summarize(dataset, default, rows, factors)}
+                 "summary": summarize(dataset.kind, dataset.planted is not None, rows,
+                                      factors)}
         if dataset.planted is not None:
             d = np.mean([r["all"]["liked@5"] for r in default.values()])
             fp = next(iter(default.values()))["fitted_params"]

@@ -151,6 +151,25 @@ def test_partial_runs_combine(small_sets, tmp_path, capsys):
     assert list(result["sets"]) == list(small_sets)          # in the order of SETS
     assert result["complete"] and len(result["parts"]) == 2
     assert "2 runs side by side" in md
-    # a set measured twice is refused
+    # a setting measured twice is refused
     assert validation.main(["--combine", str(a), str(a), "--out", str(out)]) == 2
-    assert "more than one" in capsys.readouterr().err
+    assert "preference rank x0.5 is in more than one run" in capsys.readouterr().err
+
+
+def test_runs_of_one_set_merge(small_sets, tmp_path, capsys):
+    name = small_sets[1]
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "both"
+    assert validation.main(["--sets", name, "--constants", "missing weight:2",
+                            "--out", str(a)]) == 0
+    assert validation.main(["--sets", name, "--constants", "missing weight:0.5,preference L2",
+                            "--out", str(b)]) == 0
+    capsys.readouterr()
+    assert validation.main(["--combine", str(a), str(b), "--out", str(out)]) == 0
+    md = capsys.readouterr().out
+    block = json.loads((out / "validation.json").read_text())["sets"][name]
+    assert block["factors"] == {"missing weight": [0.5, 1.0, 2.0],
+                                "preference L2": [0.5, 1.0]}
+    rows = {s["constant"]: [e["factor"] for e in s["rows"]] for s in block["summary"]}
+    assert rows == {"missing weight": [0.5, 1.0, 2.0], "preference L2": [0.5, 1.0]}
+    assert validation.not_measured(block) == ["preference rank x0.5", "preference rank x1"]
+    assert "Not measured on this set" in md
