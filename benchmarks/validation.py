@@ -381,7 +381,9 @@ def set_table(block):
                 delta += " (clearly better)" if e["clearly_better"] else (
                     " (clearly worse)" if e["clearly_worse"] else "")
                 mark = ""
-            ranked = ("" if e.get("rankings", ["preference"]) == ["preference"] else
+            # (the rating rank's rows are scored by RMSE: their ranking is not read)
+            ranked = ("" if e["metric"] == "rmse"
+                      or e.get("rankings", ["preference"]) == ["preference"] else
                       f" (ranked by {' / '.join(e['rankings'])})")
             lines.append(f"| {s['constant']} (`{s['formula']}`) | x{e['factor']:g}{mark} | "
                          f"{_values(e['values'])}{ranked} | {label} | {e['mean']:.4f}{std} | "
