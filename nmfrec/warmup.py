@@ -13,6 +13,7 @@ calls use (float64 factors, int32 sparse indices) end up in the cache.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ def warm_up(verbose=False):
     float
         Seconds spent.
     """
+    from .exceptions import ConvergenceWarning
     from .nmf import MaskedNMF
     from .recommender import Recommender
 
@@ -50,7 +52,10 @@ def warm_up(verbose=False):
 
     def step(name, fn):
         t = time.perf_counter()
-        fn()
+        with warnings.catch_warnings():
+            # two iterations on a tiny set are meant to stop short of convergence
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fn()
         steps.append((name, time.perf_counter() - t))
 
     rec = Recommender(random_state=0, n_samples=4, n_components=2, preference_components=2)

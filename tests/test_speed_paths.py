@@ -178,8 +178,20 @@ def test_warm_up_touches_the_kernels_of_the_common_paths():
             "assert w.warm_up() > 0\n"
             "names = ['gibbs_update_rows', 'cd_update_rows', 'als_update_rows', "
             "'mu_update_rows', 'pgd_update_rows', 'row_sq_errors', 'fit_stats', 'dot_pairs', "
-            "'topk_rows_serial', 'topk_rows_blocked']\n"
+            "'score_row', 'topk_scored_serial', 'topk_scored']\n"
             "print(sorted(n for n in names if not getattr(K, n).signatures))")
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_warm_up_prints_no_warning():
+    # its two-iteration fits stop short of convergence on purpose: no ConvergenceWarning
+    import warnings
+
+    from nmfrec.warmup import warm_up
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warm_up()
+    assert [str(w.message) for w in caught] == []
