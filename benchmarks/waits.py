@@ -79,8 +79,9 @@ def verdict(value, must, stretch):
 
 # ============================================================================ cold
 def section_cold(args):
-    out = C.run_python(Path(ROOT / "benchmarks" / "cold_start.py").read_text(),
-                       env_extra={"COLD_START_JSON": "1"}, timeout=1800)
+    import cold_start
+
+    out = cold_start.run()
     C.log(f"[cold] import {out['import_s']:.2f} s, first fit {out['first_fit_s']:.2f} s, "
           f"import + fit {out['import_plus_fit_s']:.2f} s; first recommend "
           f"{out['first_recommend_s']:.2f} s, first recommend_many "

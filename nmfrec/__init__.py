@@ -15,9 +15,15 @@ needed; ``from nmfrec import Recommender`` and ``nmfrec.evaluation`` work as usu
 """
 
 import importlib
+import os
 from typing import TYPE_CHECKING
 
 from ._version import __version__
+
+# Idle OpenMP threads sleep instead of spinning, unless the user chose otherwise: read
+# once, when the OpenMP runtime starts, so set at import, before any library loads it
+# (the reasons and figures are in nmfrec._base, which sets it too for direct imports).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # public name -> the module that defines it (a subpackage maps to itself)
 _LAZY = {

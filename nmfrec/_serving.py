@@ -26,15 +26,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import ThreadLimits
-from ._kernels import score_row, topk_scored, topk_scored_serial
+from ._kernels import for_size, score_row, serial, topk_scored
 
 #: Scores held at once, 128 MB in float64 (64 MB in float32): the rows of a block are
 #: ``BLOCK_CELLS // n_items`` (at least one).
 BLOCK_CELLS = 1 << 24
 
-#: Rows below which the top-k scan runs on the calling thread (waking the thread pool
-#: costs more than the work).
-SERIAL_BELOW = 16
+#: Scores scanned per unit of work of :func:`nmfrec._kernels.for_size`: a scan does
+#: little per score, so a block runs its scan on threads from about 4 million scores.
+SCORES_PER_UNIT = 16
 
 #: Bound on ``|served - predicted| / sum_a |q_a y_a|`` by the dtype of the product
 #: (about ``k * eps`` for k up to a few hundred components, with room).
@@ -93,7 +93,7 @@ def top_items(Q, Yt, allowed, ex_indptr, ex_indices, k, n_threads=None,
     if m == 1:                                     # one user: a matrix-vector product
         S = np.empty((1, n_items), dtype=dtype)
         score_row(Q[0], Yt, S[0])
-        topk_scored_serial(S, allowed, ex_indptr, ex_indices, idx, scores, counts)
+        serial(topk_scored)(S, allowed, ex_indptr, ex_indices, idx, scores, counts)
         return idx, scores, counts
     rows = int(max(1, min(m, block_cells // max(n_items, 1))))
     buf = np.empty((rows, n_items), dtype=dtype)
@@ -101,7 +101,8 @@ def top_items(Q, Yt, allowed, ex_indptr, ex_indices, k, n_threads=None,
         for start in range(0, m, rows):
             stop = min(start + rows, m)
             S = np.matmul(Q[start:stop], Yt, out=buf[:stop - start])
-            kernel = topk_scored_serial if stop - start < SERIAL_BELOW else topk_scored
+            # a scan is light work per score: threads only for large blocks
+            kernel = for_size(topk_scored, (stop - start) * n_items // SCORES_PER_UNIT)
             kernel(S, allowed, ex_indptr[start:stop + 1], ex_indices, idx[start:stop],
                    scores[start:stop], counts[start:stop])
     return idx, scores, counts

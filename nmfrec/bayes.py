@@ -477,7 +477,8 @@ class BayesianNMF(FactorModel):
                 X = np.zeros((csr.shape[0], nf), dtype=self._dtype)
                 if layout.item_bias:
                     X[:, layout.item_bias_col] = 1.0
-                K.gibbs_update_rows(csr.indptr, csr.indices, data.astype(self._dtype), X, Y,
+                K.for_size(K.gibbs_update_rows, csr.nnz)(
+                                    csr.indptr, csr.indices, data.astype(self._dtype), X, Y,
                                     float(self.noise_precision_[t]),
                                     self.row_prior_precision_[t], self.row_prior_linear_[t],
                                     kind_W, _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL,

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from nmfrec._kernels import score_row, topk_scored, topk_scored_serial
+from nmfrec._kernels import score_row, serial, topk_scored
 from nmfrec._serving import TOLERANCE, top_items
 
 
@@ -151,7 +151,7 @@ def test_serial_and_parallel_kernels_agree():
     ex_indices = np.concatenate([np.sort(rng.choice(30, 2, replace=False))
                                  for _ in range(7)]).astype(np.int64)
     out = []
-    for fn in (topk_scored, topk_scored_serial):
+    for fn in (topk_scored, serial(topk_scored)):
         idx, sc, cnt = np.empty((7, 5), np.int64), np.empty((7, 5)), np.empty(7, np.int64)
         fn(S, allowed, ex_indptr, ex_indices, idx, sc, cnt)
         out.append((idx, sc, cnt))

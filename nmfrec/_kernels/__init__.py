@@ -20,7 +20,8 @@ Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 Objective and scores: :func:`objective` (:func:`objective_of_rows` from row terms), :func:`row_sq_errors`, :func:`dot_pairs`,
 :func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings: :func:`topk_scored` (the best
 items of each row of a block of scores that BLAS computed, see :mod:`nmfrec._serving`)
-and its serial twin :func:`topk_scored_serial`; one user's scores :func:`score_row`. Loops that several kernels share are inline
+and one user's scores :func:`score_row`. Small problems run a kernel's serial twin
+(:func:`for_size`, :func:`serial`), which compiles in half the time. Loops that several kernels share are inline
 helpers in ``_common.py``.
 """
 
@@ -32,7 +33,8 @@ from ._loss import (dot_pairs, fit_stats, gram, objective, objective_of_rows, pe
                     row_sq_errors)
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
-from ._topk import score_row, topk_scored, topk_scored_serial
+from ._topk import score_row, topk_scored
+from ._twins import SERIAL_BELOW, for_size, serial
 
 __all__ = [
     "REG_NONE",
@@ -53,5 +55,7 @@ __all__ = [
     "penalty",
     "score_row",
     "topk_scored",
-    "topk_scored_serial",
+    "serial",
+    "for_size",
+    "SERIAL_BELOW",
 ]

@@ -132,10 +132,6 @@ def topk_scored(S, allowed, ex_indptr, ex_indices, out_items, out_scores, out_co
         _best_of_row(S, q, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts)
 
 
-#: The same function compiled without threads: for a handful of rows, waking the thread
-#: pool costs more than the work. Identical results: prange is range here.
-topk_scored_serial = njit(cache=True)(topk_scored.py_func)
-
 
 @njit(cache=True)
 def score_row(q, Yt, out):
