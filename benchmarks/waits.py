@@ -37,6 +37,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+
+# as `import nmfrec` sets it, before numba's OpenMP threads start (machine_info starts
+# them): idle threads sleep rather than spin against BLAS's threads
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import shutil
 import statistics
 import subprocess
