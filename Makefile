@@ -1,7 +1,9 @@
 # Two commands do everything on a fresh clone:
 #   make demo   evaluate nmfrec on MovieLens 100K (downloaded if missing; offline, on the
-#               synthetic set, saying so)
-#   make test   run the test suite
+#               synthetic set, saying so); installs the library alone, no extras
+#   make test   run the test suite (the whole suite, Spark's tests included: what CI runs)
+# and, while developing,
+#   make test-fast   the suite without the tests marked slow (pytest -m "not slow")
 # Both create .venv and install what they need first. CI also runs
 #   make test-newest   the suite on the newest release of every dependency (pandas 3)
 
@@ -19,14 +21,20 @@ ifneq ($(wildcard ../shared/data/ml-100k/u.data),)
 export NMFREC_DATA ?= $(abspath ../shared/data)
 endif
 
-.PHONY: demo test test-newest install install-bench bench clean
+.PHONY: demo test test-fast test-newest install install-bench bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# after installing, compile the kernels of the common paths into numba's cache once
-# (about 25 s), so that the first fit of every later process starts in about 2 s
+# the library and its run-time dependencies only: what `pip install nmfrec` brings, and
+# all that `nmfrec evaluate --baselines` needs
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# the test tools, Spark and the pinned pandas 2; then compile the kernels of the common
+# paths into numba's cache once, so that the tests' processes load them
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m nmfrec.warmup
@@ -42,6 +50,9 @@ install-bench: $(VENV)/.installed-bench
 
 test: install
 	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
 
 # make test runs on pandas 2 (the dev extra's pin); users on Python >= 3.11 get pandas 3.
 # This runs the suite on what `pip install nmfrec` installs today: the newest release of
@@ -66,7 +77,7 @@ test-newest:
 
 # the default model at both jobs (rating prediction and top-10 ranking) beside the
 # baselines, on MovieLens 100K's five official folds
-demo: install
+demo: $(VENV)/.installed
 	$(BIN)/nmfrec evaluate --dataset auto --baselines
 
 bench: install-bench

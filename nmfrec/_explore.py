@@ -320,7 +320,7 @@ def explore_topk(rec, uidx, scale, random_state, allowed, ex_indptr, ex_indices,
     rngs = [user_rng(seed, key) for key in keys]
     if not isinstance(part, PopularityPart):
         Q = _draw_rows(rec, W, csr, scale, rngs)
-        return rec._topk(Q.astype(part.W_.dtype), rec._ranking_items(), allowed, ex_indptr,
+        return rec._topk(Q.astype(part.W_.dtype), part.components_, allowed, ex_indptr,
                          ex_indices, k)
     n = min(k, part.components_.shape[1])
     idx = np.empty((len(keys), n), dtype=np.int64)
@@ -328,7 +328,7 @@ def explore_topk(rec, uidx, scale, random_state, allowed, ex_indptr, ex_indices,
     counts = np.empty(len(keys), dtype=np.int64)
     one = np.ones((1, 1))
     for j, rng in enumerate(rngs):
-        lam = popularity_scores(part, scale, rng)[:, None]
+        lam = popularity_scores(part, scale, rng)[None, :]
         i, s, c = rec._topk(one, lam, allowed, ex_indptr[j:j + 2] - ex_indptr[j],
                             ex_indices[ex_indptr[j]:ex_indptr[j + 1]], k)
         idx[j], scores[j], counts[j] = i[0], s[0], c[0]

@@ -165,7 +165,8 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
                 raise IndexError(f"{name} index {bad} is out of range for {n} {name}.")
         out = np.empty(r.size, dtype=np.float64)
         with ThreadLimits(self.n_threads, cap_blas=False):
-            K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, Ht, out)
+            K.for_size(K.dot_pairs, r.size)(r.ravel().astype(np.int64),
+                                            c.ravel().astype(np.int64), self.W_, Ht, out)
         return out.reshape(r.shape)
 
     def complete(self, X: MatrixLike) -> FloatArray:
@@ -231,8 +232,9 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         W = self._solve_rows(first)
         rows = np.repeat(np.arange(second.shape[0]), np.diff(second.indptr))
         pred = np.empty(second.nnz)
-        K.dot_pairs(rows.astype(np.int64), second.indices.astype(np.int64),
-                    np.ascontiguousarray(W), self._item_factors(), pred)
+        K.for_size(K.dot_pairs, second.nnz)(rows.astype(np.int64),
+                                            second.indices.astype(np.int64),
+                                            np.ascontiguousarray(W), self._item_factors(), pred)
         return -float(np.mean((second.data - pred) ** 2))
 
     def refit_rows(self, X: MatrixLike, rows: npt.ArrayLike) -> Self:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._kernels import for_size
+
 __all__ = ["OUT", "ROW0", "LocalRows", "SIDES"]
 
 SIDES = ("W", "H")
@@ -102,7 +104,8 @@ class LocalRows:
         check_side(side)
         mat, data = (self.csr, self.data_csr) if side == "W" else (self.csc, self.data_csc)
         for kern, a, o in [(kernel, args, out)] + ([then] if then is not None else []):
-            kern(mat.indptr, mat.indices, data, X, Y, *fill_args(a, o, 0))
+            # small matrices run the kernel's serial twin (see nmfrec._kernels._twins)
+            for_size(kern, self.nnz)(mat.indptr, mat.indices, data, X, Y, *fill_args(a, o, 0))
 
     def product(self, side, X):
         """``A @ X`` (side ``"W"``) or ``A.T @ X`` (side ``"H"``), ``A`` the matrix."""

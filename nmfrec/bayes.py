@@ -633,9 +633,9 @@ class BayesianNMF(FactorModel):
                 X[:, nf] = 1.0
                 if layout.item_bias:
                     X[:, layout.item_bias_col] = 1.0
-                K.gibbs_update_rows(csr.indptr, csr.indices, data, X, Y, *args,
-                                    _FOLDIN_SWEEPS, False, np.uint64(0), _FOLDIN_TOL, sse, 0,
-                                    weighted)
+                update = K.for_size(K.gibbs_update_rows, csr.nnz)
+                update(csr.indptr, csr.indices, data, X, Y, *args, _FOLDIN_SWEEPS, False,
+                       np.uint64(0), _FOLDIN_TOL, sse, 0, weighted)
                 if self._fold_in_modes:
                     out[:, t * nf:(t + 1) * nf] = X[:, :nf] * f
                     continue
@@ -646,9 +646,8 @@ class BayesianNMF(FactorModel):
                         X[:, nf] = rng.gamma(shape + counts / 2,
                                              1.0 / (shape + tau * sse[:, 1] / 2))
                     seed = np.uint64(rng.integers(0, 2**63))
-                    K.gibbs_update_rows(csr.indptr, csr.indices, data, X, Y, *args,
-                                        _FOLDIN_DRAW_SWEEPS, True, seed, 0.0, sse, 0,
-                                        weighted)
+                    update(csr.indptr, csr.indices, data, X, Y, *args, _FOLDIN_DRAW_SWEEPS,
+                           True, seed, 0.0, sse, 0, weighted)
                 if np.isfinite(shape):
                     X[:, nf] = rng.gamma(shape + counts / 2, 1.0 / (shape + tau * sse[:, 1] / 2))
                 out[:, t * nf:(t + 1) * nf] = X[:, :nf] * f

@@ -699,10 +699,10 @@ class MaskedNMF(FactorModel):
         missing_weight = float(self.missing_weight)
         YtY = missing_weight * K.gram(Ht) if implicit else np.zeros((1, 1))
         with ThreadLimits(self.n_threads):
-            K.als_update_rows(csr.indptr, csr.indices, csr.data, W, Ht, YtY, implicit,
-                              float(self.alpha), float(self.l1_W), float(self.l2_W),
-                              _REG_MODES[self.reg_scale], layout.fixed_W, _FOLDIN_SWEEPS,
-                              _FOLDIN_TOL, missing_weight, self.preference == "rating")
+            K.for_size(K.als_update_rows, csr.nnz)(
+                csr.indptr, csr.indices, csr.data, W, Ht, YtY, implicit, float(self.alpha),
+                float(self.l1_W), float(self.l2_W), _REG_MODES[self.reg_scale], layout.fixed_W,
+                _FOLDIN_SWEEPS, _FOLDIN_TOL, missing_weight, self.preference == "rating")
         return W
 
     def _fit(self, X, W=None, H=None):
@@ -810,10 +810,11 @@ class MaskedNMF(FactorModel):
         """Implicit ALS: every row's Gram matrix would carry Y^T Y, so sweep on the
         residuals instead (``YtY`` = ``missing_weight * Y^T Y``)."""
         l1, l2, fixed = P.penalties(side)
+        if out_loss is None:   # rows' losses written and dropped: one compiled signature
+            out_loss = np.empty(X.shape[0], dtype=np.float64)
         P.rows.run(side, K.cd_update_rows, X, Y, (YtY, True, P.alpha, l1, l2,
                    P.reg_scale, fixed, _CD_SWEEPS, P.missing_weight,
-                   P.preference_rating, None if out_loss is None else OUT,
-                   P.n_other(side)), out=out_loss)
+                   P.preference_rating, OUT, P.n_other(side)), out=out_loss)
 
     def _implicit_iteration(self, P: _Problem, W, Ht, gram_H):
         """One implicit-ALS iteration; returns F and the new ``H H^T``.

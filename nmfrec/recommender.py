@@ -23,10 +23,10 @@ import scipy.sparse as sp
 from . import _auto as auto
 from . import _predictive
 from ._auto import PopularityPart
-from ._base import ParamsBase, ThreadLimits
+from ._base import ParamsBase
 from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
 from ._explore import base_seed, explore_scale, explore_topk
-from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
+from ._serving import top_items
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
                        read_npz, upgrade, write_npz)
 from ._titles import close_titles, item_indices, item_labels, item_number
@@ -52,9 +52,6 @@ __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
 UNKNOWN_POLICIES = ("nan", "baseline", "raise")
 RANKINGS = ("preference", "rating", "popularity")
 MAP_SOLVERS = ("als", "mu", "pgd")
-
-#: Batches of fewer query rows than this run the serial top-k kernel (same results).
-_SERIAL_TOPK_BELOW = 16
 
 #: Pseudo-ratings at the global mean in the ``unknown="baseline"`` means: an item rated
 #: once does not stand in for everyone at that one rating.
@@ -1108,8 +1105,8 @@ class Recommender(ParamsBase):
                                                allowed, ex_indptr, ex_indices, k)
         else:
             idx, scores, counts = self._topk(self.ranking_model_.W_[[u]],
-                                             self._ranking_items(), allowed, ex_indptr,
-                                             ex_indices, k)
+                                             self.ranking_model_.components_, allowed,
+                                             ex_indptr, ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
@@ -1120,11 +1117,18 @@ class Recommender(ParamsBase):
                        ) -> pd.DataFrame:
         """Top-``k`` items for many users, as one long frame.
 
-        Equivalent to calling :meth:`recommend` for each user (same order, same scores,
-        bitwise those of ``predict``: the same sums in the same order), computed
-        ``batch_size`` users at a time in a parallel jitted kernel that scores 32 users
-        against 512 items at a time and never holds more than ``batch_size x k`` results
-        plus one such block per thread: no users x items array is built.
+        Equivalent to calling :meth:`recommend` for each user (same order; scores equal
+        to rounding, see below), computed ``batch_size`` users at a time: the scores of
+        a block of users against every item are one matrix product (BLAS), then a
+        parallel jitted scan keeps each user's best ``k``. Memory is one block of
+        scores (16 million at most) plus ``batch_size x k`` results: no users x items array
+        is built.
+
+        Scores are sums taken in BLAS's order, not ``predict``'s: each equals the
+        ``predict`` of the same pair within ``1e-12`` relative (float64 models;
+        ``1e-5`` for ``dtype="float32"`` models, whose scores are computed in float32),
+        so items whose scores agree that closely may rank in either order against
+        another computation. Results are identical from run to run.
 
         Parameters
         ----------
@@ -1159,8 +1163,7 @@ class Recommender(ParamsBase):
         allowed = self._allowed(items, exclude)
         scale = explore_scale(explore)
         seed = base_seed(random_state) if scale else None
-        # item factors coordinate-major (components_'s layout), for the blocked kernel
-        Yt = np.ascontiguousarray(self.ranking_model_.components_)
+        Yt = self.ranking_model_.components_       # coordinate-major: (n_factors, n_items)
         W = self.ranking_model_.W_
         out_u, out_i, out_s, out_r = [], [], [], []
         for start in range(0, uidx.size, batch_size):
@@ -1170,8 +1173,7 @@ class Recommender(ParamsBase):
                 idx, scores, counts = explore_topk(self, ub, scale, seed, allowed,
                                                    ex_indptr, ex_indices, k)
             else:
-                idx, scores, counts = self._topk(W[ub], Yt, allowed, ex_indptr, ex_indices,
-                                                 k, coordinate_major=True)
+                idx, scores, counts = self._topk(W[ub], Yt, allowed, ex_indptr, ex_indices, k)
             keep = np.arange(idx.shape[1])[None, :] < counts[:, None]
             out_u.append(np.repeat(ub, counts))
             out_i.append(idx[keep])
@@ -1219,7 +1221,7 @@ class Recommender(ParamsBase):
         norms = np.sqrt(np.einsum("ij,ij->i", H, H))
         unit = np.divide(H, norms[:, None], out=np.zeros_like(H), where=norms[:, None] > 0)
         allowed = self._allowed(items, exclude)
-        idx, scores, counts = self._topk(unit[[i]], unit, allowed, np.array([0, 1]),
+        idx, scores, counts = self._topk(unit[[i]], unit.T, allowed, np.array([0, 1]),
                                          np.array([i]), k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"similarity": scores[0, :c]})
@@ -1260,29 +1262,12 @@ class Recommender(ParamsBase):
         pos = np.arange(ex_indptr[-1], dtype=np.int64) + np.repeat(starts - ex_indptr[:-1], lens)
         return ex_indptr, csr.indices[pos].astype(np.int64)
 
-    def _topk(self, Q, Y, allowed, ex_indptr, ex_indices, k, coordinate_major=False):
-        """Top-k of the rows of ``Q`` against the item factors ``Y``, (n_items, k), or
-        (k, n_items) with ``coordinate_major`` (the blocked kernel, for many rows).
-        Scores are bitwise ``predict``'s either way."""
-        n_items = Y.shape[1] if coordinate_major else Y.shape[0]
-        n = min(k, n_items)
-        m = Q.shape[0]
-        idx = np.empty((m, n), dtype=np.int64)
-        scores = np.empty((m, n), dtype=np.float64)
-        counts = np.empty(m, dtype=np.int64)
-        args = (np.ascontiguousarray(Q), np.ascontiguousarray(Y), allowed,
-                np.asarray(ex_indptr, dtype=np.int64), np.asarray(ex_indices, dtype=np.int64),
-                idx, scores, counts)
-        if coordinate_major:
-            if m:
-                with ThreadLimits(self.model_.n_threads, cap_blas=False):
-                    topk_rows_blocked(*args)
-        elif 0 < m < _SERIAL_TOPK_BELOW:
-            topk_rows_serial(*args)   # a few users: starting threads costs more than the work
-        elif m:
-            with ThreadLimits(self.model_.n_threads, cap_blas=False):  # top-k makes no BLAS call
-                topk_rows(*args)
-        return idx, scores, counts
+    def _topk(self, Q, Yt, allowed, ex_indptr, ex_indices, k):
+        """Top-k of the rows of ``Q`` against the item factors ``Yt``, (n_factors,
+        n_items): scores by one matrix product per block of rows (see
+        :mod:`nmfrec._serving` for their precision)."""
+        return top_items(Q, Yt, allowed, ex_indptr, ex_indices, k,
+                         n_threads=self.model_.n_threads)
 
     def _ranking_frame(self, idx, columns):
         frame = pd.DataFrame({"item": self.items_.labels(idx), **columns})
@@ -1388,8 +1373,8 @@ class Recommender(ParamsBase):
             idx, scores, counts = explore_topk(self, None, scale, random_state, allowed,
                                                ex_indptr, ex_indices, k, rows=(w, data))
         else:
-            idx, scores, counts = self._topk(w, self._ranking_items(), allowed, ex_indptr,
-                                             ex_indices, k)
+            idx, scores, counts = self._topk(w, self.ranking_model_.components_, allowed,
+                                             ex_indptr, ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 

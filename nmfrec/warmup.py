@@ -13,6 +13,7 @@ calls use (float64 factors, int32 sparse indices) end up in the cache.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,8 @@ def warm_up(verbose=False):
     float
         Seconds spent.
     """
+    from . import _kernels
+    from .exceptions import ConvergenceWarning
     from .nmf import MaskedNMF
     from .recommender import Recommender
 
@@ -50,28 +53,45 @@ def warm_up(verbose=False):
 
     def step(name, fn):
         t = time.perf_counter()
-        fn()
+        with warnings.catch_warnings():
+            # two iterations on a tiny set are meant to stop short of convergence
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fn()
         steps.append((name, time.perf_counter() - t))
 
-    rec = Recommender(random_state=0, n_samples=4, n_components=2, preference_components=2)
-    step("default fit", lambda: rec.fit(df))
-    step("predict", lambda: rec.predict(df[["user", "item"]]))
-    step("recommend", lambda: rec.recommend(0, k=3))
-    step("recommend_many", lambda: rec.recommend_many(k=3))
-    step("recommend_new", lambda: rec.recommend_new({0: 4.0, 1: 2.0}, k=3))
-    step("similar_items", lambda: rec.similar_items(0, k=3))
-    X = rec.ratings_
-    for solver in ("als", "mu", "pgd"):
-        step(f"MaskedNMF {solver}", lambda s=solver: MaskedNMF(2, solver=s, max_iter=2).fit(X))
-    for solver in ("als", "mu"):
-        step(f"MaskedNMF implicit {solver}", lambda s=solver: MaskedNMF(
-            2, solver=s, feedback="implicit", max_iter=2).fit(X))
+    # small problems run the kernels' serial twins, large ones the parallel kernels:
+    # compile both (the second pass as if every problem were large)
+    threshold = _kernels._twins.SERIAL_BELOW
+    for size, below in (("", threshold), (" (parallel)", 0)):
+        _kernels._twins.SERIAL_BELOW = below
+        try:
+            _steps(step, size, df, Recommender, MaskedNMF)
+        finally:
+            _kernels._twins.SERIAL_BELOW = threshold
     total = time.perf_counter() - t0
     if verbose:
         for name, dt in steps:
             print(f"{name}: {dt:.2f} s")
         print(f"total: {total:.2f} s")
     return total
+
+
+def _steps(step, size, df, Recommender, MaskedNMF):
+    """The default model's fit, answers and MaskedNMF's solvers, each a ``step``."""
+    rec = Recommender(random_state=0, n_samples=4, n_components=2, preference_components=2)
+    step("default fit" + size, lambda: rec.fit(df))
+    step("predict" + size, lambda: rec.predict(df[["user", "item"]]))
+    step("recommend" + size, lambda: rec.recommend(0, k=3))
+    step("recommend_many" + size, lambda: rec.recommend_many(k=3))
+    step("recommend_new" + size, lambda: rec.recommend_new({0: 4.0, 1: 2.0}, k=3))
+    step("similar_items" + size, lambda: rec.similar_items(0, k=3))
+    X = rec.ratings_
+    for solver in ("als", "mu", "pgd"):
+        step(f"MaskedNMF {solver}{size}",
+             lambda s=solver: MaskedNMF(2, solver=s, max_iter=2).fit(X))
+    for solver in ("als", "mu"):
+        step(f"MaskedNMF implicit {solver}{size}", lambda s=solver: MaskedNMF(
+            2, solver=s, feedback="implicit", max_iter=2).fit(X))
 
 
 if __name__ == "__main__":

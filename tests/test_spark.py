@@ -16,7 +16,9 @@ import pytest
 from nmfrec import FallbackWarning, FeedbackWarning, MaskedNMF, Recommender
 from nmfrec.datasets import make_planted, make_ratings
 
-pytestmark = pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning")
+# a JVM and a Spark session: slow (make test-fast leaves it out, make test runs it)
+pytestmark = [pytest.mark.filterwarnings("ignore::nmfrec.exceptions.ConvergenceWarning"),
+              pytest.mark.slow]
 
 TOL = 1e-6
 

@@ -173,13 +173,28 @@ def test_nndsvd_leading_vectors_are_the_svd_s_and_the_data_untouched(implicit,
 
 def test_warm_up_touches_the_kernels_of_the_common_paths():
     """A fresh process: after ``warm_up`` every kernel a default fit, its rankings and
-    MaskedNMF's solvers use has a compiled (or cache-loaded) signature."""
+    MaskedNMF's solvers use has a compiled (or cache-loaded) signature, and so has the
+    serial twin of each parallel one (what small problems run)."""
     code = ("import nmfrec._kernels as K, nmfrec.warmup as w\n"
             "assert w.warm_up() > 0\n"
             "names = ['gibbs_update_rows', 'cd_update_rows', 'als_update_rows', "
             "'mu_update_rows', 'pgd_update_rows', 'row_sq_errors', 'fit_stats', 'dot_pairs', "
-            "'topk_rows_serial', 'topk_rows_blocked']\n"
-            "print(sorted(n for n in names if not getattr(K, n).signatures))")
+            "'score_row', 'topk_scored']\n"
+            "kernels = [getattr(K, n) for n in names]\n"
+            "kernels += [K.serial(k) for k in kernels if k.targetoptions.get('parallel')]\n"
+            "print(sorted(k.__name__ for k in kernels if not k.signatures))")
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_warm_up_prints_no_warning():
+    # its two-iteration fits stop short of convergence on purpose: no ConvergenceWarning
+    import warnings
+
+    from nmfrec.warmup import warm_up
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warm_up()
+    assert [str(w.message) for w in caught] == []

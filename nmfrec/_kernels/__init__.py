@@ -17,11 +17,13 @@ fixed for a given machine and build, not bitwise equal to a sum taken in order.
 Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 :func:`cd_update_rows` (coordinate descent on residuals), :func:`mu_update_rows`,
 :func:`pgd_update_rows`; Bayesian NMF's Gibbs draws :func:`gibbs_update_rows`.
-Objective and scores: :func:`objective` (:func:`objective_of_rows` from row terms), :func:`row_sq_errors`, :func:`dot_pairs`,
-:func:`fit_stats`, :func:`gram`, :func:`penalty`. Exploration: :func:`project_nonneg`. Rankings: :func:`topk_rows`, its
-serial twin :func:`topk_rows_serial` and, for many query rows, :func:`topk_rows_blocked`
-(all three bitwise ``dot_pairs``'s scores). Loops that several kernels share are inline
-helpers in ``_common.py``.
+Objective and scores: :func:`objective` (:func:`objective_of_rows` from row terms),
+:func:`row_sq_errors`, :func:`dot_pairs`, :func:`fit_stats`, :func:`gram`, :func:`penalty`.
+Exploration: :func:`project_nonneg`. Rankings: :func:`topk_scored` (the best items of each
+row of a block of scores that BLAS computed, see :mod:`nmfrec._serving`) and one user's
+scores :func:`score_row`. Small problems run a kernel's serial twin (:func:`for_size`,
+:func:`serial`), which compiles in half the time. Loops that several kernels share are
+inline helpers in ``_common.py``.
 """
 
 from ._als import als_update_rows
@@ -33,7 +35,8 @@ from ._loss import (dot_pairs, fit_stats, gram, objective, objective_of_rows, pe
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
 from ._project import project_nonneg
-from ._topk import topk_rows, topk_rows_blocked, topk_rows_serial
+from ._topk import score_row, topk_scored
+from ._twins import SERIAL_BELOW, for_size, serial
 
 __all__ = [
     "REG_NONE",
@@ -53,7 +56,9 @@ __all__ = [
     "objective_of_rows",
     "gram",
     "penalty",
-    "topk_rows",
-    "topk_rows_serial",
-    "topk_rows_blocked",
+    "score_row",
+    "topk_scored",
+    "serial",
+    "for_size",
+    "SERIAL_BELOW",
 ]

@@ -1,19 +1,13 @@
-"""Batched top-k over model scores, without a users x items score matrix.
+"""The best items of each row of a block of scores.
 
-For each query row ``q`` (a user's factors, or a unit item vector for similarity) the
-score of item ``i`` is ``Q[q] . Y[i]``, summed over the components in order ``0..k-1``
-exactly like :func:`nmfrec._kernels.dot_pairs`, so a score reported here is bitwise the
-value ``predict`` computes for the same pair. Items are scanned in index order and the
-best ``n`` kept in a bounded heap: memory is O(n) per query row, time O(n_items * (k +
-log n)).
-
-Order is total and deterministic: higher score first, then lower item index.
+The scores come from a matrix product (:mod:`nmfrec._serving`: a block of users by every
+item); each row is scanned in item order and its best ``n`` allowed, not excluded items
+kept in a bounded heap: O(n) memory per row, O(n_items + n log n) time, no sort of the
+row. Order is total and deterministic: higher score first, then lower item index.
 """
 
 import numpy as np
 from numba import njit, prange
-
-from ._common import row_dot
 
 
 @njit(cache=True)
@@ -53,51 +47,6 @@ def _sift_up(hs, hi, pos):
             return
 
 
-_BLOCK = 8
-
-
-@njit(cache=True)
-def _score_block(Q, Y, q, i0, cnt, k, out):
-    """Scores of items i0 .. i0+cnt-1 for query q, eight independent sums at a time.
-
-    Each score is still summed over a = 0 .. k-1 in order (bitwise what ``dot_pairs``
-    computes); interleaving eight items only lets the additions overlap in the CPU
-    (eight rather than four: 0.80 -> 0.62 ms for one user and 26,744 items at k = 66;
-    sixteen: 0.72 ms).
-    """
-    if cnt == 8:
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        s4 = 0.0
-        s5 = 0.0
-        s6 = 0.0
-        s7 = 0.0
-        for a in range(k):
-            qa = Q[q, a]
-            s0 += qa * Y[i0 + 0, a]
-            s1 += qa * Y[i0 + 1, a]
-            s2 += qa * Y[i0 + 2, a]
-            s3 += qa * Y[i0 + 3, a]
-            s4 += qa * Y[i0 + 4, a]
-            s5 += qa * Y[i0 + 5, a]
-            s6 += qa * Y[i0 + 6, a]
-            s7 += qa * Y[i0 + 7, a]
-        out[0] = s0
-        out[1] = s1
-        out[2] = s2
-        out[3] = s3
-        out[4] = s4
-        out[5] = s5
-        out[6] = s6
-        out[7] = s7
-    else:
-        qrow = Q[q]
-        for t in range(cnt):
-            out[t] = row_dot(qrow, Y, i0 + t, k)
-
-
 @njit(inline="always")
 def _push(hs, hi, size, n, s, i):
     """Offer (s, i) to the bounded heap of size ``size`` (capacity n); returns the new size.
@@ -132,21 +81,43 @@ def _pop_all(hs, hi, size, n, out_items, out_scores, row):
         _sift_down(hs, hi, m, 0)
 
 
+@njit(inline="always")
+def _best_of_row(S, q, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts):
+    """Row ``q`` of :func:`topk_scored`."""
+    n = out_items.shape[1]
+    hs = np.empty(n, dtype=np.float64)
+    hi = np.empty(n, dtype=np.int64)
+    size = 0
+    p = ex_indptr[q]
+    p_end = ex_indptr[q + 1]
+    for i in range(S.shape[1]):
+        s = np.float64(S[q, i])
+        if size == n and not s > hs[0]:
+            continue                  # the common case: not better than the worst kept
+        # exclusions are sorted: advance a pointer instead of building a mask
+        while p < p_end and ex_indices[p] < i:
+            p += 1
+        if (p < p_end and ex_indices[p] == i) or allowed[i] == 0:
+            continue
+        size = _push(hs, hi, size, n, s, i)
+    out_counts[q] = size
+    _pop_all(hs, hi, size, n, out_items, out_scores, q)
+
+
 @njit(parallel=True, cache=True)
-def topk_rows(Q, Y, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts):
-    """Best-scoring allowed items for every row of ``Q`` (in place).
+def topk_scored(S, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts):
+    """Best-scoring allowed items of every row of ``S`` (in place).
 
     Parameters
     ----------
-    Q : (n_queries, k) C-contiguous float array
-        Query factors (user rows of W, or unit item vectors).
-    Y : (n_items, k) C-contiguous float array, same dtype as ``Q``
-        Item factors, row-major. Scores must not be NaN.
+    S : (n_queries, n_items) float32 or float64 array
+        Scores, one row per query (a user, or an item for similar items). Not NaN.
     allowed : (n_items,) uint8 array
         Items with ``allowed[i] == 0`` are never returned (whitelist/blacklist).
-    ex_indptr : (n_queries + 1,) int array; ex_indices : int array
+    ex_indptr : (n_queries + 1,) int64 array; ex_indices : int64 array
         Per-query exclusions in CSR form (e.g. items already seen); each row's indices
-        sorted ascending and within ``[0, n_items)``.
+        sorted ascending and within ``[0, n_items)``. ``ex_indptr`` may start past 0
+        (a slice of a longer one).
     out_items : (n_queries, n) int64 array, overwritten
         Item indices, best first; slots past ``out_counts[q]`` are set to -1.
     out_scores : (n_queries, n) float64 array, overwritten
@@ -154,150 +125,26 @@ def topk_rows(Q, Y, allowed, ex_indptr, ex_indices, out_items, out_scores, out_c
     out_counts : (n_queries,) int64 array, overwritten
         ``min(n, number of candidates of row q)``.
 
-    Each query row is handled by one ``prange`` iteration and writes only its own output
-    row, so results do not depend on the thread count.
+    Each row is handled by one ``prange`` iteration and writes only its own output row,
+    so results do not depend on the thread count.
     """
-    n_q = Q.shape[0]
-    n_items = Y.shape[0]
-    k = Y.shape[1]
-    n = out_items.shape[1]
-    for q in prange(n_q):
-        hs = np.empty(n, dtype=np.float64)
-        hi = np.empty(n, dtype=np.int64)
-        block = np.empty(_BLOCK, dtype=np.float64)
-        size = 0
-        p = ex_indptr[q]
-        p_end = ex_indptr[q + 1]
-        for i in range(n_items):
-            r = i % _BLOCK
-            if r == 0:
-                _score_block(Q, Y, q, i, min(_BLOCK, n_items - i), k, block)
-            # exclusions are sorted: advance a pointer instead of building a mask
-            while p < p_end and ex_indices[p] < i:
-                p += 1
-            if p < p_end and ex_indices[p] == i:
-                continue
-            if allowed[i] == 0:
-                continue
-            s = block[r]
-            if size == n and not s > hs[0]:
-                continue                  # the common case: not better than the root
-            size = _push(hs, hi, size, n, s, i)
-        out_counts[q] = size
-        _pop_all(hs, hi, size, n, out_items, out_scores, q)
+    for q in prange(S.shape[0]):
+        _best_of_row(S, q, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts)
 
 
-@njit(inline="always")
-def _score_items(Q, q, Yt, i0, cnt, sc):
-    """``sc[t] = Q[q] . Yt[:, i0 + t]`` for t < cnt, summed over a = 0..k-1 in order.
 
-    Eight items at a time in eight independent sums, one multiply and one add per
-    component each, in the order of :func:`row_dot`: the scores are bitwise its, and
-    the eight sums overlap in the CPU (1.45x the speed of the row-major four-item
-    interleave of :func:`topk_rows` at k = 66).
+@njit(cache=True)
+def score_row(q, Yt, out):
+    """``out[i] = q . Yt[:, i]`` for every item: one user's scores (in place).
+
+    The matrix-vector product streamed once through ``Yt`` (coordinate-major, one pass
+    per component), on the calling thread: for a single user this is as fast as BLAS's
+    GEMV with one thread, and wakes no thread pool (BLAS's threads, for a product this
+    small on a busy machine, cost more than they save). Each score is summed over the
+    components in order, as :func:`nmfrec._kernels.dot_pairs` sums it.
     """
-    k = Yt.shape[0]
-    t = 0
-    while t + 8 <= cnt:
-        i = i0 + t
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        s4 = 0.0
-        s5 = 0.0
-        s6 = 0.0
-        s7 = 0.0
-        for a in range(k):
-            qa = Q[q, a]
-            s0 += qa * Yt[a, i + 0]
-            s1 += qa * Yt[a, i + 1]
-            s2 += qa * Yt[a, i + 2]
-            s3 += qa * Yt[a, i + 3]
-            s4 += qa * Yt[a, i + 4]
-            s5 += qa * Yt[a, i + 5]
-            s6 += qa * Yt[a, i + 6]
-            s7 += qa * Yt[a, i + 7]
-        sc[t + 0] = s0
-        sc[t + 1] = s1
-        sc[t + 2] = s2
-        sc[t + 3] = s3
-        sc[t + 4] = s4
-        sc[t + 5] = s5
-        sc[t + 6] = s6
-        sc[t + 7] = s7
-        t += 8
-    while t < cnt:
-        acc = 0.0
-        for a in range(k):
-            acc += Q[q, a] * Yt[a, i0 + t]
-        sc[t] = acc
-        t += 1
-
-#: Users per task and items per block of :func:`topk_rows_blocked`: a block of item
-#: factors (k x 512 float64 = 270 KB at k = 66) stays in the core's L2 cache while the
-#: task's users are scored against it.
-USERS_PER_TASK = 32
-ITEMS_PER_BLOCK = 512
-
-
-@njit(parallel=True, cache=True)
-def topk_rows_blocked(Q, Yt, allowed, ex_indptr, ex_indices, out_items, out_scores,
-                      out_counts):
-    """:func:`topk_rows` for many query rows, with the item factors coordinate-major.
-
-    Same parameters and results as :func:`topk_rows` (bitwise: every score is summed
-    over the components in order 0..k-1, one multiply and one add per term, as
-    :func:`nmfrec._kernels.dot_pairs` does), except ``Yt``: the item factors as a
-    (k, n_items) C-contiguous array (``components_``'s layout). Scores are computed for
-    ``USERS_PER_TASK`` query rows against ``ITEMS_PER_BLOCK`` items at a time, vectorized
-    over the items, so each block of item factors is read from memory once per task;
-    memory is O(n) per query row plus one block of scores per task.
-    """
-    n_q = Q.shape[0]
-    k = Yt.shape[0]
-    n_items = Yt.shape[1]
-    n = out_items.shape[1]
-    n_tasks = (n_q + USERS_PER_TASK - 1) // USERS_PER_TASK
-    for task in prange(n_tasks):
-        lo = task * USERS_PER_TASK
-        hi_q = min(lo + USERS_PER_TASK, n_q)
-        nb = hi_q - lo
-        hs = np.empty((nb, n), dtype=np.float64)
-        hi = np.empty((nb, n), dtype=np.int64)
-        size = np.zeros(nb, dtype=np.int64)
-        ptr = np.empty(nb, dtype=np.int64)       # next exclusion of each query row
-        for b in range(nb):
-            ptr[b] = ex_indptr[lo + b]
-        sc = np.empty(ITEMS_PER_BLOCK, dtype=np.float64)
-        for i0 in range(0, n_items, ITEMS_PER_BLOCK):
-            cnt = min(ITEMS_PER_BLOCK, n_items - i0)
-            for b in range(nb):
-                q = lo + b
-                _score_items(Q, q, Yt, i0, cnt, sc)
-                p = ptr[b]
-                p_end = ex_indptr[q + 1]
-                m = size[b]
-                hsb = hs[b]
-                hib = hi[b]
-                for t in range(cnt):
-                    i = i0 + t
-                    # exclusions are sorted: advance a pointer instead of building a mask
-                    while p < p_end and ex_indices[p] < i:
-                        p += 1
-                    if (p < p_end and ex_indices[p] == i) or allowed[i] == 0:
-                        continue
-                    if m == n and not sc[t] > hsb[0]:
-                        continue                  # the common case: not better than the root
-                    m = _push(hsb, hib, m, n, sc[t], i)
-                ptr[b] = p
-                size[b] = m
-        for b in range(nb):
-            out_counts[lo + b] = size[b]
-            _pop_all(hs[b], hi[b], size[b], n, out_items, out_scores, lo + b)
-
-
-#: The same function compiled without threads: for a handful of query rows, waking the
-#: thread pool costs more than the work (milliseconds on a busy machine, for a few
-#: microseconds of scoring). Identical results: prange is range here.
-topk_rows_serial = njit(cache=True)(topk_rows.py_func)
+    out[:] = 0.0
+    for a in range(Yt.shape[0]):
+        qa = q[a]
+        for i in range(Yt.shape[1]):
+            out[i] += qa * Yt[a, i]

@@ -31,7 +31,6 @@ lines), ``_errors`` (exit codes, and the flags messages are worded in).
 import warnings
 
 from ._main import main
-from ._parser import build_parser
 
 __all__ = ["main", "build_parser"]
 
@@ -39,6 +38,10 @@ _MOVED = {"read_ratings_file": "nmfrec.io", "read_titles_file": "nmfrec.io"}
 
 
 def __getattr__(name):
+    if name == "build_parser":  # imports the library: not needed by --help
+        from ._parser import build_parser
+
+        return build_parser
     # nmfrec.cli.read_ratings_file / read_titles_file moved to nmfrec.io
     if name in _MOVED:
         warnings.warn(f"nmfrec.cli.{name} is deprecated; use {_MOVED[name]}.{name}.",

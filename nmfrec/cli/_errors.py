@@ -3,8 +3,6 @@ the flags the library's messages are rewritten into."""
 
 import re
 
-from .._validation import check_int
-
 #: Exit codes of :func:`nmfrec.cli.main`.
 EXIT_OK = 0
 EXIT_DATA = 1  # a missing or unreadable file, a bad column, an unknown user
@@ -60,6 +58,8 @@ def check_int_flag(value, name, low=1):
     UsageError
         ``"{name} must be an integer >= {low}; got {value}."``
     """
+    from .._validation import check_int  # pandas: not needed by --help
+
     try:
         return check_int(value, name, low)
     except ValueError as e:

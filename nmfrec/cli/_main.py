@@ -5,11 +5,9 @@ from __future__ import annotations
 import sys
 import warnings
 
-from ..datasets import DatasetNotFoundError
 from ._errors import (EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, DataError, Flags, UsageError,
                       message)
-from ._output import Progress
-from ._parser import PROG, build_parser
+from ._top import PROG, answer_top_level, names_command
 
 
 def main(argv=None) -> int:
@@ -33,6 +31,11 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     out, err = sys.stdout, sys.stderr
+    if not names_command(argv):  # --help, --version, a usage error: no library needed
+        return answer_top_level(argv, out, err)
+    # the library (scikit-learn, numba) from here on
+    from ._output import Progress
+
     progress = Progress(err)
     command = _Command()
 
@@ -57,6 +60,9 @@ class _Command:
 
 
 def _run(argv, debug, out, err, progress, command):
+    from ..datasets import DatasetNotFoundError
+    from ._parser import build_parser
+
     try:
         parser = build_parser()
         try:

@@ -5,49 +5,19 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from .._version import __version__
 from ..ratings import DUPLICATE_POLICIES
 from ..recommender import Recommender
 from ._commands import cmd_evaluate, cmd_fit
 from ._query import cmd_predict, cmd_recommend, cmd_similar
 from ._data import DATASETS, SPLITS
-from ._errors import Flags, UsageError
+from ._errors import Flags
 from ._params import add_model_args, method_default, method_doc, method_help, summary
+from ._top import COMMANDS, _formatter, top_parser
 
 #: Library names that a command's flags spell differently: the parameter of
 #: ``evaluate()``, ``kfold()`` and ``synthetic_shape()`` a flag sets.
 EVALUATE_ALIASES = {"relevance_threshold": "--threshold", "n_splits": "--kfold",
                     "protocols": "--protocol", "size": "--synthetic-size"}
-
-PROG = "nmfrec"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``nmfrec: error: ...`` and exit code 2."""
-
-    def error(self, message):
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-def _formatter(prog):
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=30)
-
-
-MAIN_EPILOG = """\
-examples:
-  nmfrec evaluate                      # MovieLens 100K folds u1-u5 (downloaded if missing)
-  nmfrec evaluate --dataset ml-100k --folds u1 --baselines
-  nmfrec evaluate --ratings my_ratings.csv --split temporal --feedback implicit
-  nmfrec fit ratings.csv -o model.npz --n-components 30
-  nmfrec recommend model.npz --user 42 --k 10
-  nmfrec recommend model.npz --all -o recs.parquet
-  nmfrec similar model.npz --item 50
-  nmfrec predict model.npz --pairs test.csv -o predictions.csv
-
-Where MovieLens is looked for (and downloaded to): --data-home, else $NMFREC_DATA, else
-the user cache (~/.cache/nmfrec on Linux). Run 'nmfrec COMMAND --help' for each
-command's options.
-"""
 
 EVALUATE_EPILOG = """\
 what it does:
@@ -206,8 +176,7 @@ def _add_input_args(group, *, timestamp=False):
 def _add_evaluate(sub, common):
     ev = sub.add_parser("evaluate", parents=[common], formatter_class=_formatter,
                         epilog=EVALUATE_EPILOG,
-                        help="score a model offline on your ratings, MovieLens or a "
-                             "synthetic set",
+                        help=COMMANDS["evaluate"],
                         description="Cross-validate a Recommender on a ratings file, on "
                                     "MovieLens or on synthetic MovieLens-shaped ratings and "
                                     "print a table of metrics.")
@@ -259,7 +228,7 @@ def _add_evaluate(sub, common):
 
 def _add_fit(sub, common):
     fit = sub.add_parser("fit", parents=[common], formatter_class=_formatter,
-                         epilog=FIT_EPILOG, help="learn a model from a ratings file and save it",
+                         epilog=FIT_EPILOG, help=COMMANDS["fit"],
                          description="Fit a Recommender on a ratings file and save it "
                                      "(a portable .npz, no pickle).")
     fit.add_argument("ratings", metavar="RATINGS",
@@ -292,7 +261,7 @@ def _add_output_args(parser, formats=("table", "csv", "json")):
 def _add_recommend(sub, common):
     rc = sub.add_parser("recommend", parents=[common], formatter_class=_formatter,
                         epilog=RECOMMEND_EPILOG,
-                        help="top-k items for a user, for every user or for a list of users",
+                        help=COMMANDS["recommend"],
                         description=_description(
                             "The top-k items of one user of a saved model, best first, with "
                             "titles where known; or of every user, or of the users in a "
@@ -331,7 +300,7 @@ def _add_recommend(sub, common):
 
 def _add_similar(sub, common):
     si = sub.add_parser("similar", parents=[common], formatter_class=_formatter,
-                        epilog=SIMILAR_EPILOG, help="the items most similar to an item",
+                        epilog=SIMILAR_EPILOG, help=COMMANDS["similar"],
                         description=_description(
                             "The items of a saved model most similar to one item, with "
                             "titles where known.", Recommender.similar_items))
@@ -349,7 +318,7 @@ def _add_predict(sub, common):
     unknown = method_doc(Recommender.predict, "unknown")
     pr = sub.add_parser("predict", parents=[common], formatter_class=_formatter,
                         epilog=PREDICT_EPILOG,
-                        help="predictions for the (user, item) pairs of a file",
+                        help=COMMANDS["predict"],
                         description=_description(
                             "A saved model's prediction for each (user, item) pair of a file, "
                             "written as CSV (stdout or -o FILE).", Recommender.predict))
@@ -391,16 +360,7 @@ def build_parser():
         Its ``error`` raises a usage error instead of exiting, so that :func:`main`
         prints one line and returns exit code 2.
     """
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the full traceback on errors")
-    parser = _Parser(
-        prog=PROG, formatter_class=_formatter, epilog=MAIN_EPILOG, parents=[common],
-        description="nmfrec: recommendations by non-negative matrix factorization of "
-                    "ratings with missing entries.")
-    parser.add_argument("--version", action="version", version=f"nmfrec {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
-                                title="commands")
+    parser, sub, common = top_parser()
     _add_evaluate(sub, common)
     _add_fit(sub, common)
     _add_recommend(sub, common)

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pooch
-import requests
 
 from ..io import ML100K_GENRES, read_movielens_items, read_movielens_ratings
 from ._home import ENV_VAR, find_folder, get_data_home
@@ -302,6 +300,8 @@ def _quiet(logger):
 
 def _why(exc, url, timeout):
     """A short reason for a failed download (requests' own messages run to lines)."""
+    import requests  # with pooch, only when a download is tried
+
     host = url.split("/")[2]
     if isinstance(exc, requests.Timeout):
         return f"{host} did not answer within {timeout:g} s"
@@ -314,6 +314,8 @@ def _why(exc, url, timeout):
 
 def _download(rel: Release, home: Path, timeout: float) -> Path:
     """Fetch ``rel``'s archive into ``home``, check its hash, unpack it, drop the zip."""
+    import pooch  # imported here: it brings requests, a tenth of a second at import
+
     created = not home.exists()
     archive = home / rel.zip_name
     _say(f"downloading {rel.title} from {rel.url} into {home} ...")
