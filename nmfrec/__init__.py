@@ -46,14 +46,22 @@ _LAZY = {
 
 __all__ = [*_LAZY, "__version__"]
 
-if TYPE_CHECKING:  # what static tools and IDEs see
-    from . import datasets, evaluation, model_selection
-    from .bayes import BayesianNMF
-    from .exceptions import (ConvergenceWarning, FallbackWarning, FeedbackWarning,
-                             MissingColumnError, NotFittedError, ProtocolSkippedWarning)
-    from .nmf import MaskedNMF
-    from .ratings import RatingsMatrix, Vocabulary, as_ratings_matrix
-    from .recommender import Recommender
+if TYPE_CHECKING:  # what static tools and IDEs see ("X as X": an explicit re-export)
+    from . import datasets as datasets
+    from . import evaluation as evaluation
+    from . import model_selection as model_selection
+    from .bayes import BayesianNMF as BayesianNMF
+    from .exceptions import ConvergenceWarning as ConvergenceWarning
+    from .exceptions import FallbackWarning as FallbackWarning
+    from .exceptions import FeedbackWarning as FeedbackWarning
+    from .exceptions import MissingColumnError as MissingColumnError
+    from .exceptions import NotFittedError as NotFittedError
+    from .exceptions import ProtocolSkippedWarning as ProtocolSkippedWarning
+    from .nmf import MaskedNMF as MaskedNMF
+    from .ratings import RatingsMatrix as RatingsMatrix
+    from .ratings import Vocabulary as Vocabulary
+    from .ratings import as_ratings_matrix as as_ratings_matrix
+    from .recommender import Recommender as Recommender
 
 
 def __getattr__(name):
