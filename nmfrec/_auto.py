@@ -241,6 +241,107 @@ def better(challenger, incumbent) -> bool:
     return float(np.mean(d)) > _MARGIN * se and float(np.mean(d)) > 0.0
 
 
+@dataclass(frozen=True)
+class OpenChoices:
+    """What a small fit may choose on held-out data: the rating part's ``prior`` (and,
+    with ``rating_rank``, its rank: an ARD part gets :func:`ard_rank`), the ``ranking``
+    part, and the preference part's rank (``rank``: the name of the parameter that holds
+    it, None when it is given)."""
+
+    prior: bool
+    rating_rank: bool
+    ranking: bool
+    rank: str | None
+
+    def __bool__(self):
+        return self.prior or self.ranking or self.rank is not None
+
+
+def rank_candidates(rank) -> list:
+    """The preference ranks a small fit compares: the rule's, half and a quarter of it
+    (at least 2); the rule's first, so that a smaller one must win by ``_MARGIN``."""
+    smaller = [r for r in (max(2, rank // 2), max(2, rank // 4)) if r < rank]
+    return [rank, *dict.fromkeys(smaller)]
+
+
+def choose_on_held_out(R, params, stats, open_: OpenChoices, rating_part, preference_part,
+                       seed=0):
+    """On small data, choose what ``open_`` leaves open among candidate parts fitted to a
+    held-out split of ``R`` (:func:`held_out_split`); ``params`` is updated in place with
+    the choices. ``rating_part(params)`` and ``preference_part(params)`` build unfitted
+    parts (for implicit feedback the rating part is the preference part).
+
+    The prior: the lower held-out RMSE. The preference rank: the rule's, unless half or a
+    quarter of it ranks the held-out items better by ``_MARGIN`` standard errors (small
+    catalogues carry fewer tastes than their number of ratings suggests). The ranking:
+    the preference part, unless the rating part or popularity ranks better by that
+    margin. Returns the scores (``Recommender.held_out_``), None when no user has enough
+    ratings to hold some out.
+    """
+    held = held_out_split(R, np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]))
+    if held is None:
+        return None
+    from .bayes import PRIORS
+
+    scores = {}
+    explicit = params["feedback"] == "explicit"
+    fitted = {}
+    if open_.prior:
+        rmse = {}
+        for prior in PRIORS:
+            cand = {**params, "prior": prior, "ranking": "rating"}
+            if prior == "ard" and open_.rating_rank:
+                cand["n_components"] = ard_rank(stats)
+            fitted[prior] = rating_part(cand).fit(held.train)
+            rmse[prior] = rating_rmse(fitted[prior], held, R.rating_range)
+        scores["rmse"] = rmse
+        if rmse["ard"] < rmse["wishart"]:
+            params["prior"] = "ard"
+            if open_.rating_rank:
+                params["n_components"] = ard_rank(stats)
+    if not (open_.ranking or open_.rank):
+        return scores
+    rated = (held.values >= np.median(held.train.csr.data)) if explicit else \
+        np.ones(held.values.size, dtype=bool)
+    build = preference_part if explicit else rating_part
+    pref = {**params, "ranking": "preference"}
+    name = open_.rank or ("preference_components" if explicit else "n_components")
+    ranks = rank_candidates(pref[name]) if open_.rank else [pref[name]]
+    quality = {}
+    for rank in ranks:
+        quality[rank] = ranking_quality(build({**pref, name: rank}).fit(held.train), held,
+                                        rated)
+    chosen = ranks[0]
+    for rank in ranks[1:]:
+        if better(quality[rank], quality[chosen]):
+            chosen = rank
+    if open_.rank:
+        params[name] = chosen
+        scores["rank"] = {int(r): float(q.mean()) for r, q in quality.items()}
+    if open_.ranking:
+        quality = {"preference": quality[chosen]}
+        if explicit:
+            rating = fitted.get(params.get("prior")) or rating_part(params).fit(held.train)
+            quality["rating"] = ranking_quality(rating, held, rated)
+        quality["popularity"] = ranking_quality(PopularityPart().fit(held.train), held, rated)
+        scores["ranking"] = {n: float(q.mean()) for n, q in quality.items()}
+        ranking = "preference"
+        for challenger in ("rating", "popularity"):
+            if challenger in quality and better(quality[challenger], quality[ranking]):
+                ranking = challenger
+        params["ranking"] = ranking
+        if ranking != "preference":
+            fell_back(ranking, scores["ranking"])
+    return scores
+
+
+def held_out_from_json(scores):
+    """``Recommender.held_out_`` as written to a model file's JSON (ranks as text keys)."""
+    if scores and "rank" in scores:
+        scores = {**scores, "rank": {int(r): q for r, q in scores["rank"].items()}}
+    return scores
+
+
 class PopularityPart:
     """Items scored by their number of training interactions, for every user alike: the
     ranking a fit falls back on when its factors rank no better (on held-out data).

@@ -16,6 +16,7 @@ import inspect
 import os
 import sys
 import warnings
+from typing import Any
 
 # Idle OpenMP threads sleep instead of spinning, unless the user chose otherwise. numba's
 # parallel loops run on GNU OpenMP here (threading layer "omp"), whose idle threads spin by
@@ -63,7 +64,7 @@ class ParamsBase(BaseEstimator):
     #: True: the arguments of the class's methods are not metadata to route.
     _takes_no_metadata = False
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         """Mark the arguments of a ``_takes_no_metadata`` class unused for routing."""
         if cls._takes_no_metadata:
             for method in _ROUTED_METHODS:

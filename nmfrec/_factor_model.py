@@ -16,6 +16,8 @@ Like scikit-learn's ``NMF``, these transformers have no ``predict``: scikit-lear
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -26,6 +28,13 @@ from . import _kernels as K
 from ._base import ParamsBase, ThreadLimits
 from .exceptions import NotFittedError
 from .ratings import RatingsMatrix, alternate_split, as_ratings_matrix
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    import numpy.typing as npt
+
+    from ._typing import FloatArray, MatrixLike, Sparse
 
 __all__ = ["FactorModel"]
 
@@ -75,7 +84,7 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
             pass
         return tags
 
-    def transform(self, X):
+    def transform(self, X: MatrixLike) -> FloatArray:
         """Row factors of new rows against the fitted column factors (fold-in).
 
         How each row is solved is the estimator's (see its class docstring); rows without
@@ -92,7 +101,7 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         self._check_fitted("transform")
         return self._solve_rows(self._as_matrix(X, "transform").csr)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: npt.ArrayLike | Sparse) -> FloatArray:
         """The matrix that row factors stand for: ``X @ components_``, dense.
 
         Parameters
@@ -113,7 +122,7 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
                              f"{self.factor_names_[-1]}).")
         return np.asarray(X @ self.components_)
 
-    def predict_entries(self, rows, cols):
+    def predict_entries(self, rows: npt.ArrayLike, cols: npt.ArrayLike) -> FloatArray:
         """The model's values at entries of the training matrix: fills in missing ratings.
 
         ``predict_entries(rows, cols)[j]`` is ``W_[rows[j]] . components_[:, cols[j]]``
@@ -159,7 +168,7 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
             K.dot_pairs(r.ravel().astype(np.int64), c.ravel().astype(np.int64), self.W_, Ht, out)
         return out.reshape(r.shape)
 
-    def complete(self, X):
+    def complete(self, X: MatrixLike) -> FloatArray:
         """Every entry of new rows, observed or missing, as the model gives it.
 
         The rows are folded in (:meth:`transform`) and multiplied back:
@@ -185,7 +194,7 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
                        "{cls}.predict_entries(rows, cols) for entries of the training matrix, "
                        "or {cls}.complete(X) for every entry of new rows.")
 
-    def score(self, X, y=None):
+    def score(self, X: MatrixLike, y: object = None) -> float:
         """How well the model completes new rows: minus the mean squared error on entries
         it did not see (greater is better, as scikit-learn's model selection expects).
 
@@ -226,7 +235,8 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
                     np.ascontiguousarray(W), self._item_factors(), pred)
         return -float(np.mean((second.data - pred) ** 2))
 
-    def refit_rows(self, X, rows):
+    def refit_rows(self, X: MatrixLike, rows: npt.ArrayLike) -> Self:
+
         """Re-solve some rows of ``W_`` (existing or new) from their data, the column
         factors held fixed.
 

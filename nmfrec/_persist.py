@@ -18,20 +18,25 @@ its own, so every write into a folder removes the temporaries there that a proce
 this machine wrote and that is gone; never one of a live process (a concurrent save),
 nor one written on another machine (a shared folder), whose processes it cannot see.
 
-Format version 2, written by ``Recommender.save``: arrays ``ratings_indptr``/
-``ratings_indices``/``ratings_data`` (the CSR of the ratings), ``item_means``,
+Format version 3, written by ``Recommender.save``: arrays ``ratings_indptr``/
+``ratings_indices``/``ratings_data`` (the CSR of the training values), ``item_means``,
 ``user_means``, ``user_labels``, ``item_labels`` (see :func:`encode_labels`) and, with
 titles, ``item_titles`` and ``item_titles_missing``; the arrays of the fitted state of the
-rating part (``get_fitted_state`` of ``MaskedNMF`` or ``BayesianNMF``: ``W``, ``H_t``, ...)
-under their own names, and those of a separate preference part prefixed ``ranking__``;
-metadata ``params``, ``labels``, ``columns``, ``rating_range``, ``global_mean``,
-``n_users``, ``n_items``, ``has_titles``, and ``model`` / ``ranking_model`` (None without a
-separate part): the part's ``kind`` (``"masked_nmf"`` or ``"bayesian_nmf"``) and the
-non-array values of its state.
+rating part (``get_fitted_state`` of ``MaskedNMF``, ``BayesianNMF`` or the popularity
+part: ``W``, ``H_t``, ...) under their own names, and those of a separate ranking part
+prefixed ``ranking__``; metadata ``params`` (the Recommender's, as given), ``labels``,
+``columns``, ``rating_range``, ``global_mean``, ``n_users``, ``n_items``, ``has_titles``,
+what the fit found (``feedback``, ``table_kind``, ``ranking``, ``fitted_params``,
+``held_out``), and ``model`` / ``ranking_model`` (None without a separate part): the
+part's ``kind`` (``"masked_nmf"``, ``"bayesian_nmf"`` or ``"popularity"``), its own
+parameters as fitted (``params``), and the non-array values of its state.
 
-Format version 1 (nmfrec 0.1): one penalized model, arrays ``W``, ``H_t``,
-``loss_history`` and the ones above; metadata as above without ``ranking_model``, with
-``n_components`` (the factor columns) and ``model`` without ``kind``. It still loads.
+Older files load through :func:`upgrade`, which writes in what their version left
+implicit, so that they answer as saved. Version 2 had the same arrays and
+kept only the Recommender's parameters, None meaning the defaults of that time; version 1
+(the first): one penalized model, arrays ``W``, ``H_t``, ``loss_history`` and the ones
+above; metadata without ``ranking_model``, with ``n_components`` (the factor columns) and
+``model`` without ``kind``.
 """
 
 from __future__ import annotations
@@ -291,3 +296,112 @@ def json_params(params: dict) -> dict:
             value = value.item()
         out[key] = value
     return out
+
+
+# ================================================================ older versions
+#: Parameters of format-version-1 files left at None, as version 1 resolved them.
+_V1_AUTO = {"explicit": {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
+                         "item_bias": True, "reg_scale": "count", "preference": "binary",
+                         "alpha": 1.0, "missing_weight": 1.0},
+            "implicit": {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
+                         "item_bias": False, "reg_scale": "none", "preference": "rating"}}
+
+
+def upgrade(meta, arrays):
+    """The metadata of a file of any version this nmfrec reads, in today's terms (the
+    arrays are read as they are)."""
+    if meta["format_version"] == 1:
+        return _upgrade_v1(meta)
+    if meta["format_version"] == 2:
+        return _upgrade_v2(meta, arrays)
+    return meta
+
+
+def _upgrade_v2(meta, arrays):
+    """Metadata of a format-version-2 file in today's terms.
+
+    Version 2 wrote the Recommender's parameters only, with None for "auto": each part's
+    parameters are written in as version 2 resolved them (absolute penalties, a fixed
+    number of Gibbs sweeps with two coordinate sweeps each, the Normal-Wishart prior), so
+    that the file answers as it did, folding new users in as it did.
+    """
+    meta = dict(meta)
+    params = meta["params"]
+    get = lambda name, default: default if params.get(name) is None else params[name]
+    common = {name: params.get(name) for name in ("random_state", "n_threads", "dtype",
+                                                  "verbose")}
+    feedback = get("feedback", "explicit")
+    explicit = feedback == "explicit"
+    preference = get("preference", "rating")
+    implicit_objective = {"alpha": get("alpha", 0.0 if preference == "rating" else 1.0),
+                          "missing_weight": get("missing_weight",
+                                                0.3 if preference == "rating" else 1.0),
+                          "preference": preference}
+    fit = {name: params[name] for name in ("init", "max_iter", "tol", "n_init")}
+
+    def rank(prefix, n_bias):
+        return int(arrays[prefix + "W"].shape[1]) - n_bias
+
+    model = dict(meta["model"])
+    if model["kind"] == "bayesian_nmf":
+        n_samples = get("n_samples", 200)
+        model["params"] = dict(n_components=None, n_samples=n_samples,
+                               n_burnin=20, n_kept=min(40, n_samples), n_sweeps=2,
+                               prior="wishart", user_bias=get("user_bias", True),
+                               item_bias=get("item_bias", True), **common)
+    else:
+        auto_values = {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
+                       "item_bias": True, "reg_scale": "count"} if explicit else \
+            {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
+             "item_bias": False, "reg_scale": "none"}
+        part = {name: get(name, value) for name, value in auto_values.items()}
+        part["n_components"] = rank("", int(part["user_bias"]) + int(part["item_bias"]))
+        model["params"] = dict(part, solver=get("solver", "als"), l1_W=params["l1_W"],
+                               l1_H=params["l1_H"], feedback=feedback,
+                               **(implicit_objective if not explicit else {}), **fit, **common)
+    meta["model"] = model
+    ranking_model = meta.get("ranking_model")
+    if ranking_model is not None:
+        l2 = get("preference_l2", 30.0)
+        ranking_model = dict(ranking_model)
+        ranking_model["params"] = dict(n_components=rank("ranking__", 0), solver="als",
+                                       l2_W=l2, l2_H=l2, reg_scale="none",
+                                       feedback="implicit", **implicit_objective, **fit,
+                                       **common)
+        meta["ranking_model"] = ranking_model
+    meta["feedback"] = feedback
+    meta["table_kind"] = "ratings"        # values used as given, counts or not
+    meta["ranking"] = ("preference" if ranking_model is not None or not explicit
+                       else "rating")
+    meta["fitted_params"] = {}
+    return meta
+
+
+def _upgrade_v1(meta):
+    """Metadata of a format-version-1 file in today's terms.
+
+    Version 1 had one penalized model, ranked by its scores, and resolved the None
+    parameters with the defaults of that time: those values are written in, so that the
+    file still means what it meant.
+    """
+    meta = dict(meta)
+    params = dict(meta["params"])
+    for name, value in _V1_AUTO[params.get("feedback", "explicit")].items():
+        if params.get(name) is None:
+            params[name] = value
+    if params["feedback"] == "explicit":
+        params["ranking"] = "rating"
+        for name in ("preference", "alpha", "missing_weight"):
+            params[name] = None       # not read by an explicit-feedback model
+    elif params["preference"] == "rating":
+        params["alpha"] = 0.0 if params.get("alpha") is None else params["alpha"]
+        if params.get("missing_weight") is None:
+            params["missing_weight"] = 0.3
+    meta["params"] = params
+    meta["model"] = {"kind": "masked_nmf", **meta["model"]}
+    meta["ranking_model"] = None
+    meta["feedback"] = params["feedback"]
+    meta["table_kind"] = "ratings"        # values used as given
+    meta["ranking"] = "rating" if params["feedback"] == "explicit" else "preference"
+    meta["fitted_params"] = {}
+    return meta

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +26,12 @@ from ._rows import OUT, ROW0
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
 from .exceptions import ConvergenceWarning
 from .nmf import FactorLayout
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from typing_extensions import Self
+
+    from ._typing import FloatArray, FloatDType, MatrixLike, Noise, Prior, Seed
 
 __all__ = ["BayesianNMF", "PRIORS", "NOISE"]
 
@@ -242,9 +249,12 @@ class BayesianNMF(FactorModel):
         "verbose": [Interval("int", 0, None), Options(True, False)],
     }
 
-    def __init__(self, n_components=None, *, n_samples=None, n_burnin=None, n_kept=None, n_sweeps=8,
-                 prior="wishart", noise="row_col", user_bias=True, item_bias=True,
-                 random_state=None, n_threads=None, dtype="float64", verbose=0):
+    def __init__(self, n_components: int | None = None, *, n_samples: int | None = None,
+                 n_burnin: int | None = None, n_kept: int | None = None, n_sweeps: int = 8,
+                 prior: Prior = "wishart", noise: Noise = "row_col", user_bias: bool = True,
+                 item_bias: bool = True, random_state: Seed = None,
+                 n_threads: int | None = None, dtype: FloatDType = "float64",
+                 verbose: int | bool = 0) -> None:
         self.n_components = n_components
         self.n_samples = n_samples
         self.n_burnin = n_burnin
@@ -260,7 +270,7 @@ class BayesianNMF(FactorModel):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None):
+    def fit(self, X: MatrixLike, y: object = None) -> Self:
         """Draw the factors from their posterior given the observed entries of ``X``.
 
         Parameters
@@ -279,7 +289,7 @@ class BayesianNMF(FactorModel):
         self._fit(X)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: MatrixLike, y: object = None) -> FloatArray:
         """Fit and return ``W_``.
 
         Parameters
@@ -293,7 +303,7 @@ class BayesianNMF(FactorModel):
         """
         return self._fit(X).W_
 
-    def transform(self, X):
+    def transform(self, X: MatrixLike) -> FloatArray:
         """Row factors of new rows against the fitted column factors (fold-in).
 
         For each kept draw, a new row's factors are a draw from their posterior given
@@ -315,7 +325,7 @@ class BayesianNMF(FactorModel):
         """
         return super().transform(X)
 
-    def get_fitted_state(self) -> dict:
+    def get_fitted_state(self) -> dict[str, Any]:
         """The fitted model as arrays and plain values (for saving).
 
         Returns
@@ -349,7 +359,7 @@ class BayesianNMF(FactorModel):
                 del state[name]
         return state
 
-    def set_fitted_state(self, state: dict) -> "BayesianNMF":
+    def set_fitted_state(self, state: dict[str, Any]) -> Self:
         """Make this estimator the fitted model that ``state`` describes.
 
         Parameters
@@ -401,13 +411,14 @@ class BayesianNMF(FactorModel):
         return self
 
     @property
-    def component_names_(self):
+    def component_names_(self) -> list[str]:
         """The distinct parts of a prediction: the components, then the offsets."""
         self._check_fitted("component_names_")
         return list(self._layout.names)
 
     @property
-    def n_factors_per_draw(self):
+    def n_factors_per_draw(self) -> int:
+
         """Columns of one kept draw."""
         self._check_fitted("n_factors_per_draw")
         return self._layout.n_factors
@@ -561,7 +572,7 @@ class BayesianNMF(FactorModel):
     def _solve_rows(self, csr):
         return self._draw_rows(csr)[0]
 
-    def refit_rows(self, X, rows):
+    def refit_rows(self, X: MatrixLike, rows: npt.ArrayLike) -> Self:
         """Re-solve some rows of ``W_`` (existing or new) from their data, the column
         factors held fixed.
 

@@ -23,7 +23,9 @@ a ``ValueError`` too.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,9 @@ import pandas as pd
 from ._validation import locate_row, record_source, source_line
 from .exceptions import MissingColumnError
 from .ratings import ITEM_COLUMNS, USER_COLUMNS
+
+if TYPE_CHECKING:
+    from ._typing import StrPath
 
 __all__ = [
     "RATING_NAMES",
@@ -64,7 +69,7 @@ _ITEM_ID_COLUMNS = (*ITEM_COLUMNS, "id")  # the names fit recognises, and a titl
 # generic files
 # ======================================================================================
 
-def check_file(path, what="file") -> Path:
+def check_file(path: StrPath, what: str = "file") -> Path:
     """``path`` as a Path, after checking that it is an existing file.
 
     Parameters
@@ -140,7 +145,7 @@ _PLAIN_INTEGER_RE = re.compile(_PLAIN_INTEGER)
 _INT64 = np.iinfo(np.int64)
 
 
-def id_from_text(text, integer=True):
+def id_from_text(text: str, integer: bool = True) -> int | str:
     """One id typed or read as text, by the rule of :func:`ids_from_text`.
 
     Parameters
@@ -172,7 +177,7 @@ def id_from_text(text, integer=True):
     return text
 
 
-def ids_from_text(text) -> pd.Series:
+def ids_from_text(text: pd.Series) -> pd.Series:
     """Ids read from a file, as a user means them: integers only when every one is
     written as a plain integer, else the text itself.
 
@@ -338,7 +343,9 @@ def _check_names(names):
     return names
 
 
-def read_ratings_file(path, sep=None, names=None, id_cols=None) -> pd.DataFrame:
+def read_ratings_file(path: StrPath, sep: str | None = None,
+                      names: str | Sequence[str] | None = None,
+                      id_cols: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Read a ratings table as it is in the file.
 
     Parameters
@@ -431,7 +438,7 @@ def _read_csv(p: Path, kw: dict) -> pd.DataFrame:
                          f"{str(e).strip()}") from None
 
 
-def read_titles_file(path, item_col=None) -> pd.Series:
+def read_titles_file(path: StrPath, item_col: str | None = None) -> pd.Series:
     """Read item titles.
 
     Parameters
@@ -535,7 +542,8 @@ def _ratings_format(path: Path) -> str:
     return "100k"
 
 
-def read_movielens_ratings(path, fmt=None, *, timestamps=True) -> pd.DataFrame:
+def read_movielens_ratings(path: StrPath, fmt: Literal["100k", "dat", "csv"] | None = None, *,
+                           timestamps: bool = True) -> pd.DataFrame:
     """Read a MovieLens ratings file into a typed frame.
 
     Parameters
@@ -622,7 +630,9 @@ def _decode(path: Path) -> str:
         return raw.decode("latin-1")
 
 
-def read_movielens_items(path, fmt=None) -> pd.DataFrame:
+def read_movielens_items(path: StrPath,
+                         fmt: Literal["100k", "dat", "csv"] | None = None) -> pd.DataFrame:
+
     """Read a MovieLens items file (titles and genres).
 
     Parameters

@@ -30,8 +30,9 @@ import difflib
 import itertools
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,19 @@ import pandas as pd
 from ._validation import Interval, as_frame, check_fitted
 from .evaluation import check_ratings_frame, evaluate, predicts_ratings
 from .evaluation import user_kfold as _user_kfold
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from typing_extensions import Self, TypeAlias
+
+    from ._typing import Frame, Seed
+
+    #: Cross-validation folds: a number of per-user folds, (train, test) pairs, a
+    #: mapping name -> pair, or a callable ratings -> pairs.
+    CV: TypeAlias = (int | Iterable[tuple[Frame, Frame]] | Mapping[Any, tuple[Frame, Frame]]
+                     | Callable[..., Any])
+    Scoring: TypeAlias = str | Callable[..., float]
+    Protocols: TypeAlias = Sequence[Literal["rating", "ranking"]]
 
 __all__ = ["GridSearch", "select_rank", "SCORINGS"]
 
@@ -312,9 +326,12 @@ class GridSearch:
     True
     """
 
-    def __init__(self, estimator, param_grid, cv=3, scoring="rmse", k=10,
-                 relevance_threshold=4.0, random_state=None, verbose=0, refit=True,
-                 protocols=None):
+    def __init__(self, estimator: Any,
+                 param_grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]],
+                 cv: CV = 3, scoring: Scoring = "rmse", k: int = 10,
+                 relevance_threshold: float = 4.0, random_state: Seed = None,
+                 verbose: int | bool = 0, refit: bool = True,
+                 protocols: Protocols | None = None) -> None:
         self.estimator = estimator
         self.param_grid = param_grid
         self.cv = cv
@@ -327,7 +344,8 @@ class GridSearch:
         self.protocols = protocols
 
     # ------------------------------------------------------------------ fit
-    def fit(self, ratings, user_col=None, item_col=None, rating_col=None):
+    def fit(self, ratings: Frame, user_col: str | None = None, item_col: str | None = None,
+            rating_col: str | None = None) -> Self:
         """Score every combination on every fold; pick and (optionally) refit the best.
 
         Parameters
@@ -450,7 +468,8 @@ class GridSearch:
         return table.iloc[order]
 
     # ------------------------------------------------------------------ plot
-    def plot(self, x="n_components", ax=None, metric=None, logx=None):
+    def plot(self, x: str = "n_components", ax: Axes | None = None, metric: str | None = None,
+             logx: bool | None = None) -> Axes:
         """Validation score against one parameter, the others at their best values.
 
         Parameters
@@ -585,10 +604,33 @@ def _pyplot():
 # --------------------------------------------------------------------------------------
 
 
-def select_rank(estimator, ratings, ranks=(5, 10, 20, 40, 80), *, param="n_components",
-                rule="best", cv=3, scoring="rmse", k=10, relevance_threshold=4.0,
-                random_state=None, verbose=0, protocols=None, return_search=False,
-                user_col=None, item_col=None, rating_col=None):
+@overload
+def select_rank(estimator: Any, ratings: Frame, ranks: Sequence[int] = ..., *, param: str = ...,
+                rule: Literal["best", "one_se"] = ..., cv: CV = ..., scoring: Scoring = ...,
+                k: int = ..., relevance_threshold: float = ..., random_state: Seed = ...,
+                verbose: int | bool = ..., protocols: Protocols | None = ...,
+                return_search: Literal[False] = ..., user_col: str | None = ...,
+                item_col: str | None = ..., rating_col: str | None = ...
+                ) -> tuple[int, pd.DataFrame]: ...
+@overload
+def select_rank(estimator: Any, ratings: Frame, ranks: Sequence[int] = ..., *, param: str = ...,
+                rule: Literal["best", "one_se"] = ..., cv: CV = ..., scoring: Scoring = ...,
+                k: int = ..., relevance_threshold: float = ..., random_state: Seed = ...,
+                verbose: int | bool = ..., protocols: Protocols | None = ...,
+                return_search: Literal[True], user_col: str | None = ...,
+                item_col: str | None = ..., rating_col: str | None = ...
+                ) -> tuple[int, pd.DataFrame, GridSearch]: ...
+
+
+def select_rank(estimator: Any, ratings: Frame, ranks: Sequence[int] = (5, 10, 20, 40, 80), *,
+                param: str = "n_components", rule: Literal["best", "one_se"] = "best",
+                cv: CV = 3, scoring: Scoring = "rmse", k: int = 10,
+                relevance_threshold: float = 4.0, random_state: Seed = None,
+                verbose: int | bool = 0, protocols: Protocols | None = None,
+                return_search: bool = False, user_col: str | None = None,
+                item_col: str | None = None, rating_col: str | None = None
+                ) -> tuple[int, pd.DataFrame] | tuple[int, pd.DataFrame, GridSearch]:
+
     """Choose the rank by cross-validation: the "try several k, keep the best" advice.
 
     Runs :class:`GridSearch` over ``{param: ranks}`` (no refit) and applies ``rule``:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +22,13 @@ from ._progress import Progress
 from ._rows import OUT
 from ._validation import Dtype, Interval, Options, RandomState, check_params, check_random_state
 from .exceptions import ConvergenceWarning
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from typing_extensions import Self
+
+    from ._typing import (Feedback, FloatArray, FloatDType, Init, MatrixLike, Preference,
+                          RegScale, Seed, Solver)
 
 __all__ = ["MaskedNMF", "FactorLayout", "SOLVERS", "INITS", "FEEDBACKS", "PREFERENCES",
            "REG_SCALES", "penalty_scales"]
@@ -424,11 +432,15 @@ class MaskedNMF(FactorModel):
         "verbose": [Interval("int", 0, None), Options(True, False)],
     }
 
-    def __init__(self, n_components=10, *, solver="als", init=None, max_iter=200, tol=1e-4,
-                 l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0, user_bias=False, item_bias=False,
-                 reg_scale="none", feedback="explicit", alpha=1.0, missing_weight=1.0,
-                 preference="binary", n_init=1, random_state=None, n_threads=None,
-                 dtype="float64", verbose=0):
+    def __init__(self, n_components: int = 10, *, solver: Solver = "als",
+                 init: Init | None = None, max_iter: int = 200, tol: float = 1e-4,
+                 l1_W: float = 0.0, l2_W: float = 0.0, l1_H: float = 0.0, l2_H: float = 0.0,
+                 user_bias: bool = False, item_bias: bool = False,
+                 reg_scale: RegScale = "none", feedback: Feedback = "explicit",
+                 alpha: float = 1.0, missing_weight: float = 1.0,
+                 preference: Preference = "binary", n_init: int = 1,
+                 random_state: Seed = None, n_threads: int | None = None,
+                 dtype: FloatDType = "float64", verbose: int | bool = 0) -> None:
         self.n_components = n_components
         self.solver = solver
         self.init = init
@@ -451,7 +463,8 @@ class MaskedNMF(FactorModel):
         self.dtype = dtype
         self.verbose = verbose
 
-    def fit(self, X, y=None, W=None, H=None):
+    def fit(self, X: MatrixLike, y: object = None, W: npt.ArrayLike | None = None,
+            H: npt.ArrayLike | None = None) -> Self:
         """Learn W and H from the observed entries of ``X``.
 
         Parameters
@@ -474,7 +487,8 @@ class MaskedNMF(FactorModel):
         self._fit(X, W, H)
         return self
 
-    def fit_transform(self, X, y=None, W=None, H=None):
+    def fit_transform(self, X: MatrixLike, y: object = None, W: npt.ArrayLike | None = None,
+                      H: npt.ArrayLike | None = None) -> FloatArray:
         """Fit and return ``W`` (n_rows, n_factors_), as :meth:`fit` does.
 
         Parameters
@@ -490,7 +504,7 @@ class MaskedNMF(FactorModel):
         self._fit(X, W, H)
         return self.W_
 
-    def transform(self, X):
+    def transform(self, X: MatrixLike) -> FloatArray:
         """Row factors for new rows against the fitted ``H`` (fold-in).
 
         Each row's factors are the exact minimiser of its row problem, the same problem
@@ -509,7 +523,7 @@ class MaskedNMF(FactorModel):
         """
         return super().transform(X)
 
-    def score(self, X, y=None):
+    def score(self, X: MatrixLike, y: object = None) -> float:
         """How well the model completes new rows (greater is better).
 
         With explicit feedback, :meth:`FactorModel.score <nmfrec._factor_model.FactorModel.score>`:
@@ -537,7 +551,7 @@ class MaskedNMF(FactorModel):
         _, data_term = self._problem(R, self._layout).loss(W, self._item_factors())
         return -0.5 * data_term
 
-    def objective(self, X, W=None):
+    def objective(self, X: MatrixLike, W: npt.ArrayLike | None = None) -> float:
         """F(W, H) of the fitted factors on ``X`` (training shape), with ``W_`` by default.
 
         Parameters
@@ -560,7 +574,7 @@ class MaskedNMF(FactorModel):
             raise ValueError(f"X has shape {R.shape}; expected {(W.shape[0], Ht.shape[0])}.")
         return self._problem(R, self._layout).loss(W, Ht)[0]
 
-    def get_fitted_state(self) -> dict:
+    def get_fitted_state(self) -> dict[str, Any]:
         """The fitted model as arrays and plain values, e.g. to write it to a file.
 
         Returns
@@ -583,7 +597,7 @@ class MaskedNMF(FactorModel):
             "fit_time": float(self.fit_time_),
         }
 
-    def set_fitted_state(self, state: dict) -> "MaskedNMF":
+    def set_fitted_state(self, state: dict[str, Any]) -> Self:
         """Make this estimator the fitted model that ``state`` describes.
 
         Parameters
@@ -621,7 +635,7 @@ class MaskedNMF(FactorModel):
 
     # ------------------------------------------------------------------ fitted attributes
     @property
-    def H_t_(self):
+    def H_t_(self) -> FloatArray:
         """Deprecated: the row-major column factors, ``components_.T``."""
         self._check_fitted("H_t_")
         warn("MaskedNMF.H_t_ is deprecated and will be removed; use components_.T, the "
@@ -629,19 +643,20 @@ class MaskedNMF(FactorModel):
         return self.components_.T
 
     @H_t_.setter
-    def H_t_(self, value):
+    def H_t_(self, value: npt.ArrayLike) -> None:
         warn("MaskedNMF.H_t_ is deprecated and will be removed; set components_ "
              "(n_factors_, n_cols) instead.", DeprecationWarning)
         self.components_ = np.asarray(value).T
 
     @property
-    def user_bias_(self):
+    def user_bias_(self) -> FloatArray | None:
         self._check_fitted("user_bias_")
         j = self._layout.user_bias_col
         return None if j is None else self.W_[:, j]
 
     @property
-    def item_bias_(self):
+    def item_bias_(self) -> FloatArray | None:
+
         self._check_fitted("item_bias_")
         j = self._layout.item_bias_col
         return None if j is None else self.components_[j]

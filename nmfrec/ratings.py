@@ -24,7 +24,9 @@ same kernel.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,12 @@ from ._base import warn as _warn
 from ._rows import LocalRows
 from ._validation import as_frame, locate_row
 from .exceptions import MissingColumnError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._typing import (Duplicates, Feedback, FloatArray, FloatDType, Frame, IntArray,
+                          LabelOrLabels, MatrixLike, Sparse)
 
 __all__ = ["Vocabulary", "RatingsMatrix", "as_ratings_matrix", "as_labels", "alternate_split",
            "resolve_column",
@@ -84,7 +92,7 @@ class Vocabulary:
         Unique labels, in inner-index order. All ints or all strings.
     """
 
-    def __init__(self, labels):
+    def __init__(self, labels: npt.ArrayLike) -> None:
         arr = np.asarray(labels)
         if arr.ndim != 1:
             raise ValueError(f"labels must be one-dimensional; got shape {arr.shape}.")
@@ -121,7 +129,8 @@ class Vocabulary:
         return pd.api.types.is_integer_dtype(self._index.dtype)
 
     # -- conversions
-    def index(self, labels, missing="raise", kind="label", warn=None) -> np.ndarray:
+    def index(self, labels: LabelOrLabels, missing: Literal["raise", "negative"] = "raise",
+              kind: str = "label", warn: str | None = None) -> IntArray:
         """Inner indices of ``labels``.
 
         Parameters
@@ -158,7 +167,7 @@ class Vocabulary:
                 _warn(f"{self.not_found(arr[other[0]], kind, other.size)}; {warn}.")
         return idx[0] if scalar else idx
 
-    def not_found(self, label, kind="label", count=1) -> str:
+    def not_found(self, label: Any, kind: str = "label", count: int = 1) -> str:
         """The message for ``label`` (and ``count - 1`` other labels) not found: its
         ``kind`` ("user", "item"), and the kind of the vocabulary's ids when ``label``
         is of the other kind (see :meth:`other_kind`)."""
@@ -166,7 +175,7 @@ class Vocabulary:
         return (f"{kind} {_show(label)} is not in the training data{more}"
                 f"{self._kind_hint(label, kind)}")
 
-    def other_kind(self, labels) -> np.ndarray:
+    def other_kind(self, labels: LabelOrLabels) -> npt.NDArray[np.bool_]:
         """Which ``labels`` are of the other kind than the vocabulary's: strings asked of
         integer labels, or integers asked of string labels (a bool mask)."""
         arr = np.atleast_1d(np.asarray(labels))
@@ -193,16 +202,16 @@ class Vocabulary:
         examples = ", ".join(_show(x) for x in self._index[:2])
         return f", whose {what} are {kinds} (e.g. {examples})"
 
-    def number(self, label, kind="label") -> int:
+    def number(self, label: Any, kind: str = "label") -> int:
         """Inner index of one label; ``KeyError`` naming it if unknown."""
         return int(self.index(np.array([label], dtype=object if isinstance(label, str) else None),
                               kind=kind)[0])
 
-    def labels(self, indices) -> np.ndarray:
+    def labels(self, indices: npt.ArrayLike) -> np.ndarray:
         """Raw labels at inner ``indices``."""
         return self._index.to_numpy()[np.asarray(indices, dtype=np.int64)]
 
-    def extend(self, labels) -> "Vocabulary":
+    def extend(self, labels: npt.ArrayLike) -> Vocabulary:
         """A new vocabulary with unseen ``labels`` appended (existing indices unchanged)."""
         arr = np.asarray(labels)
         _check_label_kind(arr, "labels")
@@ -286,7 +295,7 @@ class RatingsMatrix:
 
     # -- shape and summary
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         return self.csr.shape
 
     @property
@@ -294,7 +303,7 @@ class RatingsMatrix:
         return int(self.csr.nnz)
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self.csr.dtype
 
     @property
@@ -321,7 +330,7 @@ class RatingsMatrix:
         """Number of observed entries in each row."""
         return np.diff(self.csr.indptr)
 
-    def map_values(self, function) -> "RatingsMatrix":
+    def map_values(self, function: Callable[[np.ndarray], npt.ArrayLike]) -> RatingsMatrix:
         """The same matrix (pattern, labels, columns) with ``function`` applied to every
         stored value (an element-wise NumPy function), in the same dtype."""
         csr = self.csr.copy()
@@ -342,7 +351,7 @@ class RatingsMatrix:
         """Sum of the observed values of each column (float64)."""
         return _segment_sums(self.csc)
 
-    def row_means(self, default=None, damping=0.0) -> np.ndarray:
+    def row_means(self, default: float | None = None, damping: float = 0.0) -> FloatArray:
         """Mean observed value of each row (a user's mean rating), float64.
 
         Parameters
@@ -356,7 +365,7 @@ class RatingsMatrix:
         """
         return _means(self.csr, self.mean if default is None else default, damping)
 
-    def col_means(self, default=None, damping=0.0) -> np.ndarray:
+    def col_means(self, default: float | None = None, damping: float = 0.0) -> FloatArray:
         """Mean observed value of each column (an item's mean rating), float64.
 
         Parameters
@@ -368,14 +377,15 @@ class RatingsMatrix:
         """
         return _means(self.csc, self.mean if default is None else default, damping)
 
-    def astype(self, dtype) -> "RatingsMatrix":
+    def astype(self, dtype: FloatDType) -> RatingsMatrix:
         dtype = _check_dtype(dtype)
         if dtype == self.dtype:
             return self
         return RatingsMatrix(self.csr.astype(dtype), self.csc.astype(dtype), self.users,
                              self.items, self.columns)
 
-    def with_labels(self, users=None, items=None) -> "RatingsMatrix":
+    def with_labels(self, users: Vocabulary | None = None,
+                    items: Vocabulary | None = None) -> RatingsMatrix:
         """The same matrix with row and column vocabularies; each one not given (or None
         so far) becomes the indices ``0..n-1``, so that rows and columns have labels."""
         m, n = self.shape
@@ -391,8 +401,11 @@ class RatingsMatrix:
 
     # -- constructors
     @classmethod
-    def from_coo(cls, rows, cols, values, shape, dtype=np.float64, users=None, items=None,
-                 name="X", columns=None, context=None):
+    def from_coo(cls, rows: npt.ArrayLike, cols: npt.ArrayLike, values: npt.ArrayLike,
+                 shape: tuple[int, int], dtype: FloatDType = np.float64,
+                 users: Vocabulary | None = None, items: Vocabulary | None = None,
+                 name: str = "X", columns: tuple[str | None, ...] | None = None,
+                 context: str | None = None) -> RatingsMatrix:
         """From coordinate arrays; duplicates and bad values are errors.
 
         ``name`` is what messages call the data; ``context`` the method it was passed
@@ -438,7 +451,8 @@ class RatingsMatrix:
         return cls(csr, csc, users, items, columns)
 
     @classmethod
-    def from_sparse(cls, X, dtype=np.float64, name="X", context=None):
+    def from_sparse(cls, X: Sparse, dtype: FloatDType = np.float64, name: str = "X",
+                    context: str | None = None) -> RatingsMatrix:
         """From a scipy sparse matrix/array: stored entries (zeros too) are observed."""
         fast = cls._from_canonical_csr(X, dtype, name)
         if fast is not None:
@@ -481,7 +495,8 @@ class RatingsMatrix:
         return cls(csr, csc)
 
     @classmethod
-    def from_dense(cls, X, dtype=np.float64, name="X", context=None):
+    def from_dense(cls, X: npt.ArrayLike, dtype: FloatDType = np.float64, name: str = "X",
+                   context: str | None = None) -> RatingsMatrix:
         """From a dense 2-D array: ``np.nan`` marks missing, every other value is observed."""
         X = np.asarray(X)
         if X.dtype.kind == "b" or X.dtype.kind not in "biuf":
@@ -494,8 +509,10 @@ class RatingsMatrix:
                             context=context)
 
     @classmethod
-    def from_frame(cls, df, user_col=None, item_col=None, rating_col=None, duplicates="raise",
-                   dtype=np.float64, users=None, items=None):
+    def from_frame(cls, df: Frame, user_col: str | None = None, item_col: str | None = None,
+                   rating_col: str | None = None, duplicates: Duplicates = "raise",
+                   dtype: FloatDType = np.float64, users: Vocabulary | None = None,
+                   items: Vocabulary | None = None) -> RatingsMatrix:
         """From a ratings table, one ``(user, item, rating)`` per row.
 
         Parameters
@@ -580,7 +597,7 @@ def _sorted_unique(labels):
         return uniq
 
 
-def as_labels(labels) -> np.ndarray:
+def as_labels(labels: LabelOrLabels) -> np.ndarray:
     """Raw labels as a 1-D NumPy array, whatever container they come in.
 
     Accepts a scalar, a sequence, a NumPy array, a pandas Series or Index. Categorical
@@ -650,8 +667,11 @@ def _label_array(col: pd.Series, name: str) -> np.ndarray:
     return arr
 
 
-def resolve_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=None, *,
-                    roles=("user", "item", "rating"), prefer=None) -> tuple:
+def resolve_columns(df: pd.DataFrame, user_col: str | None = None, item_col: str | None = None,
+                    rating_col: str | None = None, *,
+                    roles: Sequence[Literal["user", "item", "rating"]] = ("user", "item",
+                                                                          "rating"),
+                    prefer: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Names of the columns of ``df`` that play the user, item and rating roles.
 
     The one resolver of column roles: ``Recommender.fit``, ``predict`` on a frame,
@@ -700,8 +720,11 @@ def resolve_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=N
     return tuple(names)
 
 
-def feedback_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=None, *,
-                     feedback=None, prefer=None, time_col=None) -> tuple:
+def feedback_columns(df: pd.DataFrame, user_col: str | None = None,
+                     item_col: str | None = None, rating_col: str | None = None, *,
+                     feedback: Feedback | None = None, prefer: Mapping[str, str] | None = None,
+                     time_col: str | None = None
+                     ) -> tuple[str, str, str | None, Literal["ratings", "counts", "clicks"]]:
     """What a table holds and in which columns: ratings, interaction counts or clicks.
 
     The one rule that decides when a table is click data. With ``feedback`` left None:
@@ -775,7 +798,8 @@ def feedback_columns(df: pd.DataFrame, user_col=None, item_col=None, rating_col=
         f"({', '.join(COUNT_COLUMNS[:4])}, ...) gives each interaction a confidence.")
 
 
-def resolve_column(df: pd.DataFrame, given, candidates, role: str) -> str:
+def resolve_column(df: pd.DataFrame, given: str | None, candidates: Sequence[str],
+                   role: str) -> str:
     """Name of the column playing ``role`` ("user", "item", "rating").
 
     Parameters
@@ -966,7 +990,7 @@ def _means(M, default, damping=0.0):
     return out
 
 
-def alternate_split(csr):
+def alternate_split(csr: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Split each row's observed entries in two, alternately: the 1st, 3rd, 5th, ... in
     column order go to ``first``, the 2nd, 4th, ... to ``second``.
 
@@ -994,7 +1018,9 @@ def alternate_split(csr):
     return tuple(parts)
 
 
-def as_ratings_matrix(X, dtype=np.float64, name="X", context=None) -> RatingsMatrix:
+def as_ratings_matrix(X: MatrixLike, dtype: FloatDType = np.float64, name: str = "X",
+                      context: str | None = None) -> RatingsMatrix:
+
     """Validate ``X`` into a :class:`RatingsMatrix`.
 
     Parameters

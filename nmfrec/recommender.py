@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -21,12 +22,13 @@ import scipy.sparse as sp
 
 from . import _auto as auto
 from . import _predictive
-from ._auto import PopularityPart, fell_back
+from ._auto import PopularityPart
 from ._base import ParamsBase, ThreadLimits
 from ._clicks import COUNT_ALPHA, confidence_values, fitted_as_clicks, interactions_frame
+from ._explore import base_seed, explore_scale, explore_topk
 from ._kernels import topk_rows, topk_rows_blocked, topk_rows_serial
 from ._persist import (FORMAT_NAME, FORMAT_VERSION, decode_labels, encode_labels, json_params,
-                       read_npz, write_npz)
+                       read_npz, upgrade, write_npz)
 from ._titles import close_titles, item_indices, item_labels, item_number
 from ._validation import (FRAME_TYPES, Interval, Options, as_frame, check_params,
                           check_positive_int, to_pandas, type_name)
@@ -35,6 +37,15 @@ from .exceptions import NotFittedError
 from .nmf import MaskedNMF
 from .ratings import RatingsMatrix, Vocabulary, as_labels, feedback_columns, resolve_columns
 from .spark import SparkRatings, is_spark_frame
+
+if TYPE_CHECKING:
+    import os
+
+    from typing_extensions import Self
+
+    from ._typing import (Duplicates, Feedback, FloatArray, FloatDType, Frame, Init, Label,
+                          LabelOrLabels, Labels, NewRatings, Prior, Ranking, Seed,
+                          RatingsInput, RegScale, Preference, Titles, Unknown)
 
 __all__ = ["Recommender", "FORMAT_NAME", "FORMAT_VERSION"]
 
@@ -89,14 +100,6 @@ _IMPLICIT_OBJECTIVE = ("alpha", "missing_weight", "preference")
 _PREFERENCE_PART = ("preference_components", "preference_l2")
 #: The penalized rating part's penalties: an error with the Bayesian one, which has none.
 _PENALTIES = ("l1_W", "l2_W", "l1_H", "l2_H", "reg_scale")
-
-#: Parameters of format-version-1 files left at None, as version 1 resolved them.
-_V1_AUTO = {"explicit": {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
-                         "item_bias": True, "reg_scale": "count", "preference": "binary",
-                         "alpha": 1.0, "missing_weight": 1.0},
-            "implicit": {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
-                         "item_bias": False, "reg_scale": "none", "preference": "rating"}}
-
 
 class Recommender(ParamsBase):
     r"""Recommendations and rating predictions from a ratings table.
@@ -342,8 +345,9 @@ class Recommender(ParamsBase):
         choice); :meth:`save` keeps them.
     held_out_ : dict or None
         On small data, the scores of the candidates checked on held-out ratings:
-        ``"rmse"`` of each prior, ``"ranking"`` (1 - mean percentile rank of the relevant
-        held-out items) of each ranking; None when nothing was checked.
+        ``"rmse"`` of each prior; 1 - the mean percentile rank of the relevant held-out
+        items for each preference rank (``"rank"``, by rank) and each ranking
+        (``"ranking"``); None when nothing was checked.
 
     Examples
     --------
@@ -376,12 +380,20 @@ class Recommender(ParamsBase):
         "preference_l2": [Options(None), Interval("real", 0, None)],
     }
 
-    def __init__(self, n_components=None, *, solver=None, init=None, max_iter=None, tol=None,
-                 l1_W=0.0, l2_W=None, l1_H=0.0, l2_H=None, user_bias=None, item_bias=None,
-                 reg_scale=None, feedback=None, n_samples=None, prior=None, ranking=None,
-                 preference_components=None, preference_l2=None, alpha=None,
-                 missing_weight=None, preference=None, n_init=1,
-                 random_state=None, n_threads=None, dtype="float64", verbose=0):
+    def __init__(self, n_components: int | None = None, *,
+                 solver: Literal["gibbs", "als", "mu", "pgd"] | None = None,
+                 init: Init | None = None, max_iter: int | None = None,
+                 tol: float | None = None, l1_W: float = 0.0, l2_W: float | None = None,
+                 l1_H: float = 0.0, l2_H: float | None = None, user_bias: bool | None = None,
+                 item_bias: bool | None = None, reg_scale: RegScale | None = None,
+                 feedback: Feedback | None = None, n_samples: int | None = None,
+                 prior: Prior | None = None, ranking: Ranking | None = None,
+                 preference_components: int | None = None,
+                 preference_l2: float | None = None, alpha: float | None = None,
+                 missing_weight: float | None = None, preference: Preference | None = None,
+                 n_init: int = 1, random_state: Seed = None,
+                 n_threads: int | None = None, dtype: FloatDType = "float64",
+                 verbose: int | bool = 0) -> None:
         self.n_components = n_components
         self.solver = solver
         self.init = init
@@ -410,8 +422,9 @@ class Recommender(ParamsBase):
         self.verbose = verbose
 
     # ================================================================== fitting
-    def fit(self, ratings, user_col=None, item_col=None, rating_col=None, *,
-            duplicates="raise", item_titles=None):
+    def fit(self, ratings: RatingsInput, user_col: str | None = None,
+            item_col: str | None = None, rating_col: str | None = None, *,
+            duplicates: Duplicates = "raise", item_titles: Titles | None = None) -> Self:
         """Fit the rating part and the preference part to a ratings table.
 
         Parameters
@@ -509,61 +522,28 @@ class Recommender(ParamsBase):
         return model, model
 
     def _open_choices(self, params):
-        """Whether a fit may choose the rating part's prior or the ranking on held-out
-        data: the parameters that say so are left to it (None)."""
-        gibbs = params["feedback"] == "explicit" and params["solver"] == "gibbs"
-        return self.ranking is None or (gibbs and self.prior is None)
+        """What a small fit may choose on held-out data (:class:`_auto.OpenChoices`): the
+        parameters that say so are left to it (None)."""
+        explicit = params["feedback"] == "explicit"
+        gibbs = explicit and params["solver"] == "gibbs"
+        ranks_by_preference = not explicit or self.ranking in (None, "preference")
+        rank = "preference_components" if explicit else "n_components"
+        return auto.OpenChoices(
+            prior=gibbs and self.prior is None, rating_rank=self.n_components is None,
+            ranking=self.ranking is None,
+            rank=rank if ranks_by_preference and getattr(self, rank) is None else None)
 
     def _choose_on_held_out(self, R, params, stats):
-        """On small data, choose among candidate parts on held-out ratings; ``params`` is
-        updated in place with the choice. Returns the scores (``held_out_``)."""
-        rng = np.random.default_rng(np.random.SeedSequence(
-            0 if not isinstance(self.random_state, numbers.Integral) else self.random_state)
-            .spawn(1)[0])
-        held = auto.held_out_split(R, rng)
-        if held is None:
-            return None
-        scores = {}
-        explicit = params["feedback"] == "explicit"
-        models = {}
-        if explicit and params["solver"] == "gibbs" and self.prior is None:
-            rmse = {}
-            for prior in PRIORS:
-                cand = {**params, "prior": prior, "ranking": "rating"}
-                if prior == "ard" and self.n_components is None:
-                    cand["n_components"] = auto.ard_rank(stats)
-                models[prior] = self._new_model(cand, stats.target_rms).fit(held.train)
-                rmse[prior] = auto.rating_rmse(models[prior], held, R.rating_range)
-            scores["rmse"] = rmse
-            if rmse["ard"] < rmse["wishart"]:
-                params["prior"] = "ard"
-                if self.n_components is None:
-                    params["n_components"] = auto.ard_rank(stats)
-        if self.ranking is None:
-            rated = (held.values >= np.median(held.train.csr.data)) if explicit else \
-                np.ones(held.values.size, dtype=bool)
-            cands = {}
-            train_params = {**params, "ranking": "preference"}
-            if explicit:
-                pref = MaskedNMF(**self._preference_part_params(train_params, stats.target_rms))
-                cands["preference"] = pref.fit(held.train)
-                cands["rating"] = models.get(params.get("prior")) or \
-                    self._new_model(params, stats.target_rms).fit(held.train)
-            else:
-                cands["preference"] = self._new_model(params, stats.target_rms).fit(held.train)
-            cands["popularity"] = PopularityPart().fit(held.train)
-            quality = {name: auto.ranking_quality(m, held, rated) for name, m in cands.items()}
-            scores["ranking"] = {name: float(q.mean()) for name, q in quality.items()}
-            chosen = "preference"
-            for challenger in ("rating", "popularity"):
-                if challenger in quality and auto.better(quality[challenger], quality[chosen]):
-                    chosen = challenger
-            params["ranking"] = chosen
-            if chosen != "preference":
-                fell_back(chosen, scores["ranking"])
-        return scores
+        """On small data, choose what is left open among candidate parts on held-out
+        ratings (:func:`_auto.choose_on_held_out`); ``params`` is updated in place with
+        the choice. Returns the scores (``held_out_``)."""
+        seed = self.random_state if isinstance(self.random_state, numbers.Integral) else 0
+        return auto.choose_on_held_out(
+            R, params, stats, self._open_choices(params),
+            lambda p: self._new_model(p, stats.target_rms),
+            lambda p: MaskedNMF(**self._preference_part_params(p, stats.target_rms)), seed)
 
-    def resolved_params(self):
+    def resolved_params(self) -> dict[str, Any]:
         """The parameters a fit uses, with every None ("auto") value resolved to its rule.
 
         ``get_params()`` with each None replaced by its default for the chosen
@@ -740,7 +720,7 @@ class Recommender(ParamsBase):
                 R = R.map_values(confidence_values)
         return R, kind
 
-    def set_item_titles(self, titles):
+    def set_item_titles(self, titles: Titles) -> Self:
         """Attach item titles, shown as a ``title`` column in every ranking.
 
         Parameters
@@ -772,8 +752,31 @@ class Recommender(ParamsBase):
         return self
 
     # ================================================================== prediction
-    def predict(self, user, item=None, *, clip=True, unknown="nan", user_col=None,
-                item_col=None, return_std=False):
+    # a str is also a Sequence[str]: the scalar form comes first, so one id gives a float
+    @overload
+    def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
+                clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ..., return_std: Literal[False] = ...) -> float: ...
+    @overload
+    def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
+                unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...,
+                return_std: Literal[False] = ...) -> FloatArray: ...
+    @overload
+    def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
+                clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...,
+                return_std: Literal[True]) -> tuple[float, float]: ...
+    @overload
+    def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
+                unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ...,
+                return_std: Literal[True]) -> tuple[FloatArray, FloatArray]: ...
+
+    def predict(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None = None, *,
+                clip: bool = True, unknown: Unknown = "nan", user_col: str | None = None,
+                item_col: str | None = None, return_std: bool = False
+                ) -> float | FloatArray | tuple[float, float] | tuple[FloatArray, FloatArray]:
         """Predicted ratings (preference scores with ``feedback="implicit"``).
 
         ``predict(user, item)`` returns a float; ``predict(frame)`` one value per row of
@@ -850,7 +853,9 @@ class Recommender(ParamsBase):
             return (float(pred[0]), float(std[0])) if scalar else (pred, std)
         return float(pred[0]) if scalar else pred
 
-    def _pair_indices(self, user, item, unknown, user_col, item_col, method):
+    def _pair_indices(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None,
+                      unknown: str, user_col: str | None, item_col: str | None,
+                      method: str) -> tuple[np.ndarray, np.ndarray, bool]:
         """Inner indices of the (user, item) pairs that ``predict`` and the predictive
         methods take (-1 for unknown ids, unless ``unknown="raise"``), and whether one
         pair was given as two scalars."""
@@ -887,7 +892,9 @@ class Recommender(ParamsBase):
              else np.zeros(0, np.int64))
         return u, i, scalar
 
-    def predict_proba(self, user, item=None, *, unknown="nan", user_col=None, item_col=None):
+    def predict_proba(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None = None, *,
+                      unknown: Literal["nan", "raise"] = "nan", user_col: str | None = None,
+                      item_col: str | None = None) -> pd.DataFrame:
         """Probability of each rating value for (user, item) pairs.
 
         The predictive distribution of a rating is the mixture, over the Bayesian
@@ -928,8 +935,10 @@ class Recommender(ParamsBase):
             P[known] = _predictive.proba(self.model_, u[known], i[known], values)
         return pd.DataFrame(P, columns=pd.Index(values.tolist(), name="rating"))
 
-    def predict_interval(self, user, item=None, *, level=0.9, unknown="nan", user_col=None,
-                         item_col=None):
+    def predict_interval(self, user: LabelOrLabels | Frame,
+                         item: LabelOrLabels | None = None, *, level: float = 0.9,
+                         unknown: Literal["nan", "raise"] = "nan", user_col: str | None = None,
+                         item_col: str | None = None) -> pd.DataFrame:
         """Shortest runs of adjacent rating values that hold a rating with probability
         at least ``level``.
 
@@ -966,7 +975,7 @@ class Recommender(ParamsBase):
                                               float(level))
 
     @property
-    def predicts_ratings(self):
+    def predicts_ratings(self) -> bool:
         """Whether :meth:`predict` returns ratings (explicit feedback) rather than
         preference scores (implicit feedback): evaluation scores RMSE only for the former.
         Fitted, what the fit chose (``feedback_``); before, what ``feedback`` says (with
@@ -982,7 +991,7 @@ class Recommender(ParamsBase):
         return resolve_columns(frame, user_col, item_col, rating_col, roles=roles,
                                prefer=fitted)
 
-    def score(self, X, y=None):
+    def score(self, X: Frame, y: object = None) -> float:
         """How well the model does on held-out ratings ``X``: greater is better.
 
         The score scikit-learn's model selection uses (``GridSearchCV``,
@@ -1038,12 +1047,17 @@ class Recommender(ParamsBase):
         return float(hits.reindex(users, fill_value=0).mean() / _SCORE_K)
 
     # ================================================================== ranking
-    def recommend(self, user, k=10, exclude_seen=True, items=None, exclude=None):
+    def recommend(self, user: Label, k: int = 10, exclude_seen: bool = True,
+                  items: Labels | None = None, exclude: Labels | None = None, *,
+                  explore: bool | float = False, random_state: Seed | None = None
+                  ) -> pd.DataFrame:
         """Top-``k`` items for one known user.
 
         Items are ranked by the score of ``ranking_model_``: the preference part's
         (how likely the user is to pick the item and like it) unless the model ranks by
-        predicted rating (``ranking="rating"``).
+        predicted rating (``ranking="rating"``). With ``explore``, by one draw of the
+        user's scores from that part's posterior instead (Thompson sampling, see
+        :mod:`nmfrec._explore`): items the model is unsure of get their chance.
 
         Parameters
         ----------
@@ -1059,12 +1073,25 @@ class Recommender(ParamsBase):
         exclude : sequence of labels, optional
             Blacklist: never return these items. Unknown labels are ignored (they could
             not be returned anyway).
+        explore : bool or float, default=False
+            Rank by a draw from the posterior (Thompson sampling) instead of the fitted
+            scores. True draws from the posterior approximation itself; a number is the
+            factor on its covariance (0.5: half as bold, 0: the fitted ranking). The
+            preference part's posterior is a Gaussian around each user's fitted row
+            from the row's own normal equations, kept non-negative; the Bayesian rating
+            part (``ranking="rating"``) ranks by one of its kept draws; popularity by
+            a Gamma draw of each item's rate.
+        random_state : int, numpy Generator or None, default=None
+            Seed of the draw with ``explore``: the same seed gives the same list (each
+            user has their own stream, so a user's list is the same here and in
+            :meth:`recommend_many`). None: a fresh draw each call.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``item`` and ``score`` (the unclipped ranking score), best first,
-            ties by lower inner item index; plus ``title`` when titles are set.
+            Columns ``item`` and ``score`` (the unclipped ranking score; with
+            ``explore``, the drawn one), best first, ties by lower inner item index;
+            plus ``title`` when titles are set.
 
         Raises
         ------
@@ -1078,13 +1105,22 @@ class Recommender(ParamsBase):
         u = self.users_.number(user, kind="user")
         allowed = self._allowed(items, exclude)
         ex_indptr, ex_indices = self._seen_rows(np.array([u]), exclude_seen)
-        idx, scores, counts = self._topk(self.ranking_model_.W_[[u]], self._ranking_items(),
-                                         allowed, ex_indptr, ex_indices, k)
+        scale = explore_scale(explore)
+        if scale:
+            idx, scores, counts = explore_topk(self, np.array([u]), scale, random_state,
+                                               allowed, ex_indptr, ex_indices, k)
+        else:
+            idx, scores, counts = self._topk(self.ranking_model_.W_[[u]],
+                                             self._ranking_items(), allowed, ex_indptr,
+                                             ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
-    def recommend_many(self, users=None, k=10, exclude_seen=True, items=None, exclude=None,
-                       batch_size=1024):
+    def recommend_many(self, users: Labels | None = None, k: int = 10,
+                       exclude_seen: bool = True, items: Labels | None = None,
+                       exclude: Labels | None = None, batch_size: int = 1024, *,
+                       explore: bool | float = False, random_state: Seed | None = None
+                       ) -> pd.DataFrame:
         """Top-``k`` items for many users, as one long frame.
 
         Equivalent to calling :meth:`recommend` for each user (same order, same scores,
@@ -1101,6 +1137,12 @@ class Recommender(ParamsBase):
             As in :meth:`recommend`.
         batch_size : int, default=1024
             Users per kernel call.
+        explore : bool or float, default=False
+            As in :meth:`recommend`: each user's list ranked by their own draw (one
+            Cholesky factorization per user with the preference part).
+        random_state : int, numpy Generator or None, default=None
+            As in :meth:`recommend`; each user's draw comes from their own stream of
+            this seed, so a user's list does not depend on who else is in the batch.
 
         Returns
         -------
@@ -1118,6 +1160,8 @@ class Recommender(ParamsBase):
             uidx = (self.users_.index(labels, kind="user") if labels.size
                     else np.zeros(0, dtype=np.int64))
         allowed = self._allowed(items, exclude)
+        scale = explore_scale(explore)
+        seed = base_seed(random_state) if scale else None
         # item factors coordinate-major (components_'s layout), for the blocked kernel
         Yt = np.ascontiguousarray(self.ranking_model_.components_)
         W = self.ranking_model_.W_
@@ -1125,8 +1169,12 @@ class Recommender(ParamsBase):
         for start in range(0, uidx.size, batch_size):
             ub = uidx[start:start + batch_size]
             ex_indptr, ex_indices = self._seen_rows(ub, exclude_seen)
-            idx, scores, counts = self._topk(W[ub], Yt, allowed, ex_indptr, ex_indices, k,
-                                             coordinate_major=True)
+            if scale:
+                idx, scores, counts = explore_topk(self, ub, scale, seed, allowed,
+                                                   ex_indptr, ex_indices, k)
+            else:
+                idx, scores, counts = self._topk(W[ub], Yt, allowed, ex_indptr, ex_indices,
+                                                 k, coordinate_major=True)
             keep = np.arange(idx.shape[1])[None, :] < counts[:, None]
             out_u.append(np.repeat(ub, counts))
             out_i.append(idx[keep])
@@ -1139,7 +1187,8 @@ class Recommender(ParamsBase):
         frame.insert(0, "user", self.users_.labels(u_all))
         return frame
 
-    def similar_items(self, item, k=10, items=None, exclude=None):
+    def similar_items(self, item: Label, k: int = 10, items: Labels | None = None,
+                      exclude: Labels | None = None) -> pd.DataFrame:
         """Items whose factors point the same way: cosine similarity of item factors.
 
         The factors are those of ``ranking_model_`` (the preference part by default,
@@ -1245,7 +1294,7 @@ class Recommender(ParamsBase):
         return frame
 
     # ================================================================== new users
-    def fold_in(self, ratings, duplicates="raise"):
+    def fold_in(self, ratings: NewRatings, duplicates: Duplicates = "raise") -> FloatArray:
         """Rating-part factors of a user who was not in the training data.
 
         Solved against the fitted item factors, held fixed (``model_.transform``): for a
@@ -1271,8 +1320,10 @@ class Recommender(ParamsBase):
         # np.asarray: scikit-learn's set_config(transform_output="pandas") may be on
         return np.asarray(self.model_.transform(self._new_user_row(ratings, duplicates)))[0]
 
-    def recommend_new(self, ratings, k=10, exclude_seen=True, items=None, exclude=None,
-                      duplicates="raise"):
+    def recommend_new(self, ratings: NewRatings, k: int = 10, exclude_seen: bool = True,
+                      items: Labels | None = None, exclude: Labels | None = None,
+                      duplicates: Duplicates = "raise", *, explore: bool | float = False,
+                      random_state: Seed | None = None) -> pd.DataFrame:
         """Top-``k`` items for a new user described by their ratings, without refitting.
 
         The user is folded into the ranking part (``ranking_model_.transform``) and
@@ -1302,6 +1353,12 @@ class Recommender(ParamsBase):
             Blacklist: never return these items (unknown labels are ignored).
         duplicates : {"raise", "last", "first", "mean"}, default="raise"
             For ratings that rate an item more than once.
+        explore : bool or float, default=False
+            As in :meth:`recommend`: the new user's row is drawn around their folded-in
+            row from the same posterior approximation (a newcomer's around the mean
+            row, with the precision of a row without ratings).
+        random_state : int, numpy Generator or None, default=None
+            Seed of the draw with ``explore``, as in :meth:`recommend`.
 
         Returns
         -------
@@ -1319,20 +1376,27 @@ class Recommender(ParamsBase):
         k = check_positive_int(k, "k")
         allowed = self._allowed(items, exclude)
         ex_indptr, ex_indices = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        data = sp.csr_matrix((1, len(self.items_)))
         if hasattr(ratings, "__len__") and len(ratings) == 0:      # a newcomer
             W = self.ranking_model_.W_
             w = W.mean(axis=0, dtype=np.float64, keepdims=True).astype(W.dtype)
         else:
             row = self._new_user_row(ratings, duplicates)
             w = np.asarray(self.ranking_model_.transform(row))
+            data = row.csr
             if exclude_seen:
                 ex_indptr, ex_indices = row.csr.indptr, row.csr.indices
-        idx, scores, counts = self._topk(w, self._ranking_items(), allowed, ex_indptr,
-                                         ex_indices, k)
+        scale = explore_scale(explore)
+        if scale:
+            idx, scores, counts = explore_topk(self, None, scale, random_state, allowed,
+                                               ex_indptr, ex_indices, k, rows=(w, data))
+        else:
+            idx, scores, counts = self._topk(w, self._ranking_items(), allowed, ex_indptr,
+                                             ex_indices, k)
         c = counts[0]
         return self._ranking_frame(idx[0, :c], {"score": scores[0, :c]})
 
-    def user_factors(self, users=None):
+    def user_factors(self, users: LabelOrLabels | None = None) -> FloatArray:
         """Rating-part factors of known users (rows of ``model_.W_``), a copy.
 
         Parameters
@@ -1354,7 +1418,7 @@ class Recommender(ParamsBase):
         self._check_fitted("user_factors")
         return _rows_of(self.model_.W_, self.users_, users, "user")
 
-    def item_factors(self, items=None):
+    def item_factors(self, items: LabelOrLabels | None = None) -> FloatArray:
         """Rating-part factors of known items (columns of ``model_.components_``), a copy.
 
         Parameters
@@ -1412,8 +1476,8 @@ class Recommender(ParamsBase):
         except KeyError as e:
             raise KeyError(_no_new_items(e, close_titles(self, frame["item"].to_numpy()))) from None
 
-    def update(self, ratings, user_col=None, item_col=None, rating_col=None, *,
-               duplicates="raise"):
+    def update(self, ratings: Frame, user_col: str | None = None, item_col: str | None = None,
+               rating_col: str | None = None, *, duplicates: Duplicates = "raise") -> Self:
         """Add ratings of existing or new users and re-solve those users' factors.
 
         The new ratings are merged into ``ratings_`` (a pair already rated takes the new
@@ -1481,7 +1545,7 @@ class Recommender(ParamsBase):
 
     # ================================================================== explanations
     @property
-    def component_names_(self):
+    def component_names_(self) -> list[str]:
         """Names of the additive parts :meth:`explain` shows.
 
         The rating part's (``model_``): its components ``c0 .. c{k-1}``, then
@@ -1494,7 +1558,7 @@ class Recommender(ParamsBase):
             names += [_preference_name(n) for n in _distinct(self.ranking_model_.factor_names_)]
         return names
 
-    def explain(self, user, item, spread=False):
+    def explain(self, user: Label, item: Label, spread: bool = False) -> pd.DataFrame:
         """Split the scores of (user, item) into named additive parts.
 
         The rating prediction splits into the user's and the item's offsets (signed) and
@@ -1554,7 +1618,7 @@ class Recommender(ParamsBase):
                                     else first)
         return frame
 
-    def top_items(self, component, n=10):
+    def top_items(self, component: int | str, n: int = 10) -> pd.DataFrame:
         """The items that weigh most in one component: what the component "means".
 
         Parameters
@@ -1601,7 +1665,7 @@ class Recommender(ParamsBase):
                                                                           self.ranking_model_]
 
     # ================================================================== persistence
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> str:
         """Write the fitted recommender to one portable ``.npz`` file (no pickle).
 
         The file holds every fitted part's factors and state, the training ratings (for
@@ -1675,7 +1739,8 @@ class Recommender(ParamsBase):
         return write_npz(path, meta, arrays)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+
         """Read a recommender written by :meth:`save`.
 
         Files written by earlier nmfrec versions load as they were saved (a version-1
@@ -1703,11 +1768,7 @@ class Recommender(ParamsBase):
         """
         meta, arrays = read_npz(path)
         try:
-            if meta["format_version"] == 1:
-                meta = _upgrade_v1(meta)
-            elif meta["format_version"] == 2:
-                meta = _upgrade_v2(meta, arrays)
-            return cls._from_file(meta, arrays)
+            return cls._from_file(upgrade(meta, arrays), arrays)
         except Exception as e:  # a consistent checksum over inconsistent contents
             raise ValueError(f"{path}: corrupted or inconsistent model file "
                              f"({type(e).__name__}: {e}).") from e
@@ -1744,7 +1805,7 @@ class Recommender(ParamsBase):
         rec.table_kind_ = meta["table_kind"]
         rec.ranking_ = meta["ranking"]
         rec.fitted_params_ = meta["fitted_params"]
-        rec.held_out_ = meta.get("held_out")
+        rec.held_out_ = auto.held_out_from_json(meta.get("held_out"))
         rec.users_ = decode_labels(arrays["user_labels"], meta["labels"]["user"])
         rec.items_ = decode_labels(arrays["item_labels"], meta["labels"]["item"])
         rec.ratings_ = sp.csr_matrix((arrays["ratings_data"], arrays["ratings_indices"],
@@ -1789,96 +1850,6 @@ _STATE_ARRAYS = ("W", "H_t", "loss_history", "noise_precision", "row_prior_preci
 def _part_params(part):
     """A fitted part's parameters as a model file stores them (plain JSON values)."""
     return json_params(part.get_params(deep=False)) if hasattr(part, "get_params") else {}
-
-
-def _upgrade_v2(meta, arrays):
-    """Metadata of a format-version-2 file in today's terms.
-
-    Version 2 wrote the Recommender's parameters only, with None for "auto": each part's
-    parameters are written in as version 2 resolved them (absolute penalties, a fixed
-    number of Gibbs sweeps with two coordinate sweeps each, the Normal-Wishart prior), so
-    that the file answers as it did, folding new users in as it did.
-    """
-    meta = dict(meta)
-    params = meta["params"]
-    get = lambda name, default: default if params.get(name) is None else params[name]
-    common = {name: params.get(name) for name in ("random_state", "n_threads", "dtype",
-                                                  "verbose")}
-    feedback = get("feedback", "explicit")
-    explicit = feedback == "explicit"
-    preference = get("preference", "rating")
-    implicit_objective = {"alpha": get("alpha", 0.0 if preference == "rating" else 1.0),
-                          "missing_weight": get("missing_weight",
-                                                0.3 if preference == "rating" else 1.0),
-                          "preference": preference}
-    fit = {name: params[name] for name in ("init", "max_iter", "tol", "n_init")}
-
-    def rank(prefix, n_bias):
-        return int(arrays[prefix + "W"].shape[1]) - n_bias
-
-    model = dict(meta["model"])
-    if model["kind"] == "bayesian_nmf":
-        n_samples = get("n_samples", 200)
-        model["params"] = dict(n_components=None, n_samples=n_samples,
-                               n_burnin=20, n_kept=min(40, n_samples), n_sweeps=2,
-                               prior="wishart", user_bias=get("user_bias", True),
-                               item_bias=get("item_bias", True), **common)
-    else:
-        auto_values = {"n_components": 30, "l2_W": 0.1, "l2_H": 0.15, "user_bias": True,
-                       "item_bias": True, "reg_scale": "count"} if explicit else \
-            {"n_components": 80, "l2_W": 30.0, "l2_H": 30.0, "user_bias": False,
-             "item_bias": False, "reg_scale": "none"}
-        part = {name: get(name, value) for name, value in auto_values.items()}
-        part["n_components"] = rank("", int(part["user_bias"]) + int(part["item_bias"]))
-        model["params"] = dict(part, solver=get("solver", "als"), l1_W=params["l1_W"],
-                               l1_H=params["l1_H"], feedback=feedback,
-                               **(implicit_objective if not explicit else {}), **fit, **common)
-    meta["model"] = model
-    ranking_model = meta.get("ranking_model")
-    if ranking_model is not None:
-        l2 = get("preference_l2", 30.0)
-        ranking_model = dict(ranking_model)
-        ranking_model["params"] = dict(n_components=rank("ranking__", 0), solver="als",
-                                       l2_W=l2, l2_H=l2, reg_scale="none",
-                                       feedback="implicit", **implicit_objective, **fit,
-                                       **common)
-        meta["ranking_model"] = ranking_model
-    meta["feedback"] = feedback
-    meta["table_kind"] = "ratings"        # values used as given, counts or not
-    meta["ranking"] = ("preference" if ranking_model is not None or not explicit
-                       else "rating")
-    meta["fitted_params"] = {}
-    return meta
-
-
-def _upgrade_v1(meta):
-    """Metadata of a format-version-1 file in today's terms.
-
-    Version 1 had one penalized model, ranked by its scores, and resolved the None
-    parameters with the defaults of that time: those values are written in, so that the
-    file still means what it meant.
-    """
-    meta = dict(meta)
-    params = dict(meta["params"])
-    for name, value in _V1_AUTO[params.get("feedback", "explicit")].items():
-        if params.get(name) is None:
-            params[name] = value
-    if params["feedback"] == "explicit":
-        params["ranking"] = "rating"
-        for name in ("preference", "alpha", "missing_weight"):
-            params[name] = None       # not read by an explicit-feedback model
-    elif params["preference"] == "rating":
-        params["alpha"] = 0.0 if params.get("alpha") is None else params["alpha"]
-        if params.get("missing_weight") is None:
-            params["missing_weight"] = 0.3
-    meta["params"] = params
-    meta["model"] = {"kind": "masked_nmf", **meta["model"]}
-    meta["ranking_model"] = None
-    meta["feedback"] = params["feedback"]
-    meta["table_kind"] = "ratings"        # values used as given
-    meta["ranking"] = "rating" if params["feedback"] == "explicit" else "preference"
-    meta["fitted_params"] = {}
-    return meta
 
 
 def _distinct(names):

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,6 +53,13 @@ from ._rows import check_side, fill_args
 from ._clicks import INTERACTION
 from .ratings import (DUPLICATE_POLICIES, RatingsMatrix, Vocabulary, _show, bad_values_error,
                       feedback_columns)
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pyspark.sql
+
+    from ._typing import Feedback, FloatArray, FloatDType
+    from .recommender import Recommender
 
 __all__ = ["SparkRatings", "SparkRows", "is_spark_frame", "local_session", "recommend_all",
            "factors_frame"]
@@ -73,7 +82,7 @@ def _require_pyspark():
                           "'nmfrec[spark]'") from e
 
 
-def is_spark_frame(obj) -> bool:
+def is_spark_frame(obj: object) -> bool:
     """Whether ``obj`` is a ``pyspark.sql.DataFrame`` (classic or Spark Connect), checked
     without importing pyspark (a fit needs a classic session: see
     :meth:`SparkRatings.from_frame`)."""
@@ -81,7 +90,8 @@ def is_spark_frame(obj) -> bool:
     return cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.sql")
 
 
-def local_session(cores=2, max_failures=1, app_name="nmfrec", driver_memory=None):
+def local_session(cores: int = 2, max_failures: int = 1, app_name: str = "nmfrec",
+                  driver_memory: str | None = None) -> pyspark.sql.SparkSession:
     """A ``local[cores]`` SparkSession set up for this machine.
 
     The driver binds to the loopback interface, the web UI is off, the executors run this
@@ -154,8 +164,12 @@ class SparkRatings:
 
     distributed = True
 
-    def __init__(self, spark, blocks, starts, users, items, columns, row_counts, col_counts,
-                 stats, dtype, itype, row_sums=None, col_sums=None):
+    def __init__(self, spark: pyspark.sql.SparkSession, blocks: dict[str, Any],
+                 starts: dict[str, np.ndarray], users: Vocabulary, items: Vocabulary,
+                 columns: tuple[str | None, ...], row_counts: np.ndarray,
+                 col_counts: np.ndarray, stats: dict[str, float], dtype: npt.DTypeLike,
+                 itype: npt.DTypeLike, row_sums: np.ndarray | None = None,
+                 col_sums: np.ndarray | None = None) -> None:
         self.spark = spark
         self._blocks = blocks            # side -> cached DataFrame of blocks
         self._starts = starts            # side -> block boundaries
@@ -174,7 +188,7 @@ class SparkRatings:
 
     # -- what a fit reads of a RatingsMatrix
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         return (self._row_counts.size, self._col_counts.size)
 
     @property
@@ -182,7 +196,7 @@ class SparkRatings:
         return int(self._stats["nnz"])
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self._dtype
 
     @property
@@ -195,7 +209,7 @@ class SparkRatings:
         return self._stats["sum"] / self.nnz
 
     @property
-    def rating_range(self):
+    def rating_range(self) -> tuple[float, float]:
         return (self._stats["min"], self._stats["max"])
 
     def row_counts(self) -> np.ndarray:
@@ -211,7 +225,7 @@ class SparkRatings:
         return self._col_sums.copy()
 
     @property
-    def n_blocks(self):
+    def n_blocks(self) -> dict[str, int]:
         """Blocks per side, ``{"W": user blocks, "H": item blocks}``."""
         return {side: s.size - 1 for side, s in self._starts.items()}
 
@@ -234,7 +248,7 @@ class SparkRatings:
         csc.sort_indices()
         return RatingsMatrix(csr, csc, self.users, self.items, self.columns)
 
-    def block_columns(self, side):
+    def block_columns(self, side: Literal["W", "H"]) -> list[tuple[int, int, np.ndarray]]:
         """Per block of ``side``, in block order: ``(first row, number of rows, the
         sorted columns its ratings touch)`` — what a routed half-step sends it. Fetched
         from the executors once, then kept (at most one index per rating)."""
@@ -250,7 +264,7 @@ class SparkRatings:
         infos = self.spark.sparkContext._jsc.sc().getRDDStorageInfo()
         return sum(int(i.memSize()) + int(i.diskSize()) for i in infos if i.id() in ids)
 
-    def unpersist(self):
+    def unpersist(self) -> None:
         """Drop the cached blocks from the executors."""
         for blocks in self._blocks.values():
             blocks.unpersist()
@@ -262,8 +276,12 @@ class SparkRatings:
 
     # -- construction
     @classmethod
-    def from_frame(cls, df, user_col=None, item_col=None, rating_col=None, duplicates="raise",
-                   dtype=np.float64, n_blocks=None, broadcast_budget=None, feedback=None):
+    def from_frame(cls, df: pyspark.sql.DataFrame, user_col: str | None = None,
+                   item_col: str | None = None, rating_col: str | None = None,
+                   duplicates: Literal["raise", "mean"] = "raise",
+                   dtype: FloatDType = np.float64, n_blocks: int | None = None,
+                   broadcast_budget: int | None = None,
+                   feedback: Feedback | None = None) -> SparkRatings:
         """Check a Spark ratings table, then shuffle it once into cached blocks.
 
         Parameters
@@ -532,7 +550,8 @@ class SparkRows:
     modes, so each task computes with exactly the same numbers whichever way they came.
     """
 
-    def __init__(self, ratings, divisor=None, dtype=None, binary=False):
+    def __init__(self, ratings: SparkRatings, divisor: float | None = None,
+                 dtype: npt.DTypeLike | None = None, binary: bool = False) -> None:
         self.ratings = ratings
         self._divisor = divisor
         self._data_dtype = None if dtype is None else np.dtype(dtype).str
@@ -541,37 +560,40 @@ class SparkRows:
         self._calls = 0
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         return self.ratings.shape
 
     @property
-    def nnz(self):
+    def nnz(self) -> int:
         return self.ratings.nnz
 
-    def scaled(self, divisor, dtype):
+    def scaled(self, divisor: float | None, dtype: npt.DTypeLike | None) -> SparkRows:
         return SparkRows(self.ratings, divisor, dtype)
 
-    def binary(self):
+    def binary(self) -> SparkRows:
         return SparkRows(self.ratings, binary=True)
 
     def _factor(self):
         return 1.0 if self._divisor is None else float(self._divisor)
 
-    def mean(self):
+    def mean(self) -> float:
         return 1.0 if self._binary else self.ratings.mean / self._factor()
 
-    def mean_square(self):
+    def mean_square(self) -> float:
         return 1.0 if self._binary else \
             self.ratings._stats["sumsq"] / self.nnz / self._factor() ** 2
 
-    def max_abs(self):
+    def max_abs(self) -> float:
         s = self.ratings._stats
         return 1.0 if self._binary else max(s["max"], -s["min"]) / self._factor()
 
-    def data_sum(self):
+    def data_sum(self) -> float:
         return float(self.nnz) if self._binary else self.ratings._stats["sum"] / self._factor()
 
-    def run(self, side, kernel, X, Y, args, out=None, then=None):
+    def run(self, side: Literal["W", "H"], kernel: Callable[..., Any], X: np.ndarray,
+            Y: np.ndarray, args: tuple[Any, ...], out: np.ndarray | None = None,
+            then: tuple[Callable[..., Any], tuple[Any, ...], np.ndarray | None] | None = None
+            ) -> None:
         check_side(side)
         calls = [(kernel, args, out)] + ([then] if then is not None else [])
         steps = []
@@ -592,7 +614,7 @@ class SparkRows:
                 if o is not None:
                     o[row0:row0 + n_rows] = block
 
-    def product(self, side, X):
+    def product(self, side: Literal["W", "H"], X: npt.ArrayLike) -> FloatArray:
         check_side(side)
         X = np.asarray(X, dtype=np.float64)
         m, n = self.shape
@@ -601,7 +623,7 @@ class SparkRows:
             res[row0:row0 + n_rows] = o
         return res
 
-    def routed(self, X, Y):
+    def routed(self, X: np.ndarray | None, Y: np.ndarray) -> tuple[bool, bool]:
         """``(route X?, route Y?)``: each factor array is routed when its bytes exceed
         the budget, else broadcast (see the class docstring)."""
         budget = self.ratings.broadcast_budget
@@ -668,7 +690,9 @@ def _run_block(blk, task, Xb, Yb):
 
 
 # ----------------------------------------------------------------------------- serving
-def recommend_all(rec, spark, k=10, *, exclude_seen=True, n_tasks=None):
+def recommend_all(rec: Recommender, spark: pyspark.sql.SparkSession, k: int = 10, *,
+                  exclude_seen: bool = True, n_tasks: int | None = None
+                  ) -> pyspark.sql.DataFrame:
     """Top-``k`` items for every user of a fitted Recommender, computed on the executors.
 
     The model is broadcast once; each task ranks a range of users with
@@ -711,7 +735,9 @@ def recommend_all(rec, spark, k=10, *, exclude_seen=True, n_tasks=None):
     return spark.range(n_tasks, numPartitions=n_tasks).mapInPandas(task, schema)
 
 
-def factors_frame(rec, spark, side="users"):
+def factors_frame(rec: Recommender, spark: pyspark.sql.SparkSession,
+                  side: Literal["users", "items"] = "users") -> pyspark.sql.DataFrame:
+
     """A fitted Recommender's rating-part factors as a Spark DataFrame, in the shape of
     MLlib's ``ALSModel.userFactors``: ``id`` and ``features`` (an array of the values of
     :meth:`~nmfrec.Recommender.user_factors` or ``item_factors``, named by

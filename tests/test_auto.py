@@ -115,7 +115,7 @@ def test_small_planted_ratings_rank_liked_items_first(tilt):
     share = planted.likes(recs["user"].to_numpy(), recs["item"].to_numpy()).mean()
     assert share >= 0.9
     fell = [w for w in caught if issubclass(w.category, FallbackWarning)]
-    assert set(rec.held_out_) == {"rmse", "ranking"}
+    assert set(rec.held_out_) == {"rmse", "rank", "ranking"}
     assert rec.fitted_params_["ranking"] == rec.ranking_
     if tilt == 0.0:
         # the choices carry nothing: the ratings rank, and the fit says so
@@ -127,13 +127,49 @@ def test_small_planted_ratings_rank_liked_items_first(tilt):
         rec.held_out_["rmse"]["wishart"]
 
 
+def test_rank_candidates_start_with_the_rules_rank():
+    assert auto.rank_candidates(15) == [15, 7, 3]
+    assert auto.rank_candidates(8) == [8, 4, 2]
+    assert auto.rank_candidates(3) == [3, 2]
+    assert auto.rank_candidates(2) == [2]
+
+
+def test_small_catalogues_get_a_smaller_preference_rank_when_held_out_data_say_so(tmp_path):
+    """120 users x 60 items of clicks tilted toward 2 of 4 genres: the rank rule (15, from
+    the number of clicks) spreads the few tastes over too many factors; held-out clicks
+    choose a smaller rank, and the top 5 holds liked items."""
+    planted = make_planted(120, 60, n_genres=4, density=0.5, tilt=0.8, feedback="clicks",
+                           seed=0)
+    df = planted.data[["user", "item"]]
+    rule = auto.preference_rank(auto.DataStats(120, 60, len(df)))
+    rec = Recommender(random_state=0, feedback="implicit").fit(df)
+    assert list(rec.held_out_["rank"]) == auto.rank_candidates(rule)
+    chosen = rec.fitted_params_["n_components"]
+    assert chosen < rule and rec.model_.n_components == chosen
+    assert rec.held_out_["rank"][chosen] == max(rec.held_out_["rank"].values())
+    recs = rec.recommend_many(k=5)
+    assert planted.likes(recs["user"].to_numpy(), recs["item"].to_numpy()).mean() >= 0.9
+    back = Recommender.load(rec.save(tmp_path / "small.npz"))
+    assert back.held_out_ == rec.held_out_ and back.fitted_params_ == rec.fitted_params_
+    given = Recommender(random_state=0, feedback="implicit", n_components=rule).fit(df)
+    assert "rank" not in given.held_out_ and given.model_.n_components == rule
+    recs = given.recommend_many(k=5)
+    assert planted.likes(recs["user"].to_numpy(), recs["item"].to_numpy()).mean() < 0.9
+
+
 def test_parameters_given_are_not_second_guessed():
     df = make_planted(300, 200, n_genres=6, density=0.1, tilt=0.0, seed=0).data
     with warnings.catch_warnings():
         warnings.simplefilter("error", FallbackWarning)
+        rec = Recommender(random_state=0, ranking="preference", prior="wishart",
+                          preference_components=20).fit(df)
+        assert rec.held_out_ is None and rec.ranking_ == "preference"
+        assert rec.model_.prior == "wishart"
+        assert rec.ranking_model_.n_components == 20
+        # with the rank left to it, the fit checks only the rank
         rec = Recommender(random_state=0, ranking="preference", prior="wishart").fit(df)
-    assert rec.held_out_ is None and rec.ranking_ == "preference"
-    assert rec.model_.prior == "wishart"
+    assert set(rec.held_out_) == {"rank"} and rec.ranking_ == "preference"
+    assert rec.ranking_model_.n_components == rec.fitted_params_["preference_components"]
     large = make_planted(1200, 500, density=0.1, seed=0).data      # 60,000 ratings
     assert len(large) >= auto.VALIDATE_BELOW
     assert Recommender(random_state=0, n_samples=10).fit(large).held_out_ is None

@@ -1319,3 +1319,31 @@ def test_query_commands_as_a_process(fitted, pairs_csv, tmp_path):
         Recommender.load(model).recommend_many(k=2)["item"].tolist()
     assert_one_line_error(run("similar", model, "--item", 0), 1, "item 0 is not in the "
                           "training data")
+
+
+def test_recommend_explore_equals_library_draws(fitted, capsys):
+    model, df, _ = fitted
+    rec = Recommender.load(model)
+    user = int(df["user"].iloc[0])
+    ref = rec.recommend(user, k=5, explore=True, random_state=7)
+    assert main(["recommend", str(model), "--user", str(user), "--k", "5", "--explore",
+                 "--seed", "7", "--format", "csv"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert got["item"].tolist() == ref["item"].tolist()
+    np.testing.assert_allclose(got["score"], ref["score"], rtol=1e-12)
+    ref_all = rec.recommend_many(k=3, explore=0.5, random_state=2)
+    assert main(["recommend", str(model), "--all", "--k", "3", "--explore", "0.5",
+                 "--seed", "2"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(got, ref_all[list(got.columns)], check_dtype=False)
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["--seed", "3"], "--seed sets the draw of --explore"),
+    (["--explore", "-1"], "--explore must be a finite number >= 0"),
+    (["--explore", "--seed", "-2"], "--seed"),
+])
+def test_recommend_explore_flag_errors(fitted, flags, needle):
+    model, df, _ = fitted
+    proc = run("recommend", model, "--user", int(df["user"].iloc[0]), *flags)
+    assert_one_line_error(proc, 2, needle)

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: import names of the packages that only an extra installs (see pyproject.toml)
 EXTRAS_ONLY = ("pyspark", "py4j", "pyarrow", "fastparquet", "pytest", "hypothesis",
-               "implicit", "matplotlib", "surprise", "cornac", "polars")
+               "implicit", "matplotlib", "surprise", "cornac", "polars", "mypy")
 
 SCRIPT = textwrap.dedent('''
     import importlib, importlib.abc, pkgutil, sys

@@ -18,7 +18,7 @@ Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 :func:`cd_update_rows` (coordinate descent on residuals), :func:`mu_update_rows`,
 :func:`pgd_update_rows`; Bayesian NMF's Gibbs draws :func:`gibbs_update_rows`.
 Objective and scores: :func:`objective` (:func:`objective_of_rows` from row terms), :func:`row_sq_errors`, :func:`dot_pairs`,
-:func:`fit_stats`, :func:`gram`, :func:`penalty`. Rankings: :func:`topk_rows`, its
+:func:`fit_stats`, :func:`gram`, :func:`penalty`. Exploration: :func:`project_nonneg`. Rankings: :func:`topk_rows`, its
 serial twin :func:`topk_rows_serial` and, for many query rows, :func:`topk_rows_blocked`
 (all three bitwise ``dot_pairs``'s scores). Loops that several kernels share are inline
 helpers in ``_common.py``.
@@ -32,6 +32,7 @@ from ._loss import (dot_pairs, fit_stats, gram, objective, objective_of_rows, pe
                     row_sq_errors)
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
+from ._project import project_nonneg
 from ._topk import topk_rows, topk_rows_blocked, topk_rows_serial
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "standard_normals",
     "mu_update_rows",
     "pgd_update_rows",
+    "project_nonneg",
     "row_sq_errors",
     "dot_pairs",
     "fit_stats",

@@ -98,6 +98,7 @@ examples:
   nmfrec recommend model.npz --user 42 --titles ml-100k/u.item --format csv > top.csv
   nmfrec recommend model.npz --all -o recs.parquet      # every user; Parquet needs pyarrow
   nmfrec recommend model.npz --users today.txt --k 5 -o recs.csv  # one id per line
+  nmfrec recommend model.npz --user 42 --explore --seed 7   # Thompson sampling
 
 --users FILE: one id per line, or a table (CSV/TSV/Parquet) with a user column named as
 in the training file (or --user-col). -o FILE writes CSV, TSV, Parquet or JSON by suffix.
@@ -311,6 +312,13 @@ def _add_recommend(sub, common):
                       help=method_help(Recommender.recommend, "exclude_seen"))
     seen.add_argument("--include-seen", dest="exclude_seen", action="store_false",
                       help="rank the user's rated items too")
+    rc.add_argument("--explore", nargs="?", const=True, default=False, type=float,
+                    metavar="SCALE",
+                    help=method_help(Recommender.recommend, "explore") + " --explore alone "
+                    "draws from the posterior itself; --explore SCALE scales its covariance.")
+    rc.add_argument("--seed", type=int, default=None, metavar="S",
+                    help="seed of the --explore draw: the same seed gives the same lists "
+                         "(default: a fresh draw each run)")
     rc.add_argument("--titles", metavar="FILE", help="titles to show (as in 'nmfrec fit')")
     _add_output_args(rc)
     g = rc.add_argument_group("the --users file")

@@ -88,6 +88,7 @@ def cmd_recommend(args, out, err, progress):
     """``nmfrec recommend``: the top-k items of one user (``--user``), of every user
     (``--all``) or of the users of a file (``--users``), from a saved model."""
     check_int_flag(args.k, "--k")
+    draw = _explore_args(args)
     one = args.user is not None
     fmt = _output_choice(args, one)
     rec = load_model(args)
@@ -95,7 +96,7 @@ def cmd_recommend(args, out, err, progress):
         return _recommend_many(rec, args, out, fmt)
     user = label(rec.users_, args.user)
     try:
-        recs = rec.recommend(user, k=args.k, exclude_seen=args.exclude_seen)
+        recs = rec.recommend(user, k=args.k, exclude_seen=args.exclude_seen, **draw)
     except KeyError as e:
         raise _unknown(e, rec.users_, "user") from None
     recs.insert(0, "rank", np.arange(1, len(recs) + 1))
@@ -111,11 +112,24 @@ def cmd_recommend(args, out, err, progress):
     return 0
 
 
+def _explore_args(args):
+    """``explore`` and ``random_state`` of ``--explore [SCALE]`` and ``--seed S``."""
+    if args.seed is not None and args.explore is False:
+        raise UsageError("--seed sets the draw of --explore; pass --explore too.")
+    if args.seed is not None:
+        check_int_flag(args.seed, "--seed", low=0)
+    explore = args.explore
+    if explore is not True and explore is not False and not (0 <= explore < float("inf")):
+        raise UsageError(f"--explore must be a finite number >= 0; got {explore}.")
+    return {"explore": explore, "random_state": args.seed}
+
+
 def _recommend_many(rec, args, out, fmt):
     """``recommend --all`` / ``--users FILE``: one long table, user by user."""
     users = None if args.all else read_user_list(args, rec)
     try:
-        recs = rec.recommend_many(users, k=args.k, exclude_seen=args.exclude_seen)
+        recs = rec.recommend_many(users, k=args.k, exclude_seen=args.exclude_seen,
+                                  **_explore_args(args))
     except KeyError as e:
         err = _unknown(e, rec.users_, "user")
         raise DataError(f"{args.users}: {err}") from None

@@ -22,8 +22,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from .._typing import StrPath
 
 __all__ = ["ENV_VAR", "get_data_home", "data_home_source"]
 
@@ -31,7 +35,7 @@ __all__ = ["ENV_VAR", "get_data_home", "data_home_source"]
 ENV_VAR = "NMFREC_DATA"
 
 
-def get_data_home(data_home=None) -> Path:
+def get_data_home(data_home: StrPath | None = None) -> Path:
     """The data home: ``data_home``, else ``$NMFREC_DATA``, else the user cache.
 
     Parameters
@@ -50,7 +54,9 @@ def get_data_home(data_home=None) -> Path:
     return _resolve(data_home)[0]
 
 
-def data_home_source(data_home=None) -> str:
+def data_home_source(data_home: StrPath | None = None
+                     ) -> Literal["data_home", "NMFREC_DATA", "user cache"]:
+
     """Which rule of the search order chose the data home.
 
     Parameters

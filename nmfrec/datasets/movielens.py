@@ -19,7 +19,9 @@ import contextlib
 import logging
 import sys
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pooch
@@ -27,6 +29,9 @@ import requests
 
 from ..io import ML100K_GENRES, read_movielens_items, read_movielens_ratings
 from ._home import ENV_VAR, find_folder, get_data_home
+
+if TYPE_CHECKING:
+    from .._typing import StrPath
 
 __all__ = [
     "Dataset",
@@ -146,13 +151,15 @@ class DatasetNotFoundError(FileNotFoundError):
         As given.
     """
 
-    def __init__(self, reason, *, release=None, data_home=None):
+    def __init__(self, reason: str, *, release: Release | None = None,
+                 data_home: StrPath | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.release = release
         self.data_home = None if data_home is None else Path(data_home)
 
-    def advice(self, option="data_home="):
+    def advice(self, option: str = "data_home=") -> str:
+
         """How to provide the files by hand.
 
         Parameters
@@ -249,7 +256,7 @@ def _ratings_file(rel: Release, home) -> Path | None:
     return None
 
 
-def find_movielens(name="ml-100k", data_home=None) -> Path | None:
+def find_movielens(name: str = "ml-100k", data_home: StrPath | None = None) -> Path | None:
     """The folder of a MovieLens release in the data home, without downloading.
 
     Parameters
@@ -338,8 +345,8 @@ def _download(rel: Release, home: Path, timeout: float) -> Path:
     return folder
 
 
-def fetch_movielens(name="ml-100k", data_home=None, download=True,
-                    timeout=DOWNLOAD_TIMEOUT) -> Path:
+def fetch_movielens(name: str = "ml-100k", data_home: StrPath | None = None,
+                    download: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
     """The folder of a MovieLens release, downloading it first when it is missing.
 
     Parameters
@@ -384,8 +391,8 @@ def fetch_movielens(name="ml-100k", data_home=None, download=True,
     return _download(rel, home, timeout)
 
 
-def load_movielens(name="ml-100k", data_home=None, download=True,
-                   timeout=DOWNLOAD_TIMEOUT) -> Dataset:
+def load_movielens(name: str = "ml-100k", data_home: StrPath | None = None,
+                   download: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -> Dataset:
     """Load a MovieLens release as a :class:`Dataset`.
 
     Parameters
@@ -436,8 +443,10 @@ default="ml-100k"
                    meta={"ratings_file": path.name, "timestamps": full})
 
 
-def ml100k_folds(data_home=None, folds=ML100K_DEFAULT_FOLDS, download=True,
-                 timeout=DOWNLOAD_TIMEOUT):
+def ml100k_folds(data_home: StrPath | None = None,
+                 folds: str | Sequence[str] = ML100K_DEFAULT_FOLDS, download: bool = True,
+                 timeout: float = DOWNLOAD_TIMEOUT
+                 ) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """The official ml-100k train/test splits.
 
     ``u1``...``u5`` are the five disjoint 80/20 folds of ``u.data`` (each rating in

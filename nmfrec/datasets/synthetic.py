@@ -14,11 +14,17 @@ truth to check recommendations against (:class:`PlantedTastes`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 
 from .._validation import show
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import FloatArray
 
 __all__ = ["SYNTHETIC_SIZES", "SIZE_ALIASES", "synthetic_shape", "make_ratings",
            "make_ratings_like", "PLANTED_MEANS", "PlantedTastes", "make_planted"]
@@ -41,7 +47,7 @@ _CHUNK = 1 << 20
 _BACKGROUND = 0.05
 
 
-def synthetic_shape(size):
+def synthetic_shape(size: str | tuple[int, int, int]) -> tuple[int, int, int]:
     """``(n_users, n_items, n_ratings)`` of a synthetic size.
 
     Parameters
@@ -215,10 +221,26 @@ def _check_int(name, v):
     return int(v)
 
 
-def make_ratings(n_users, n_items, n_ratings, rank=10, noise=0.5, seed=0,
-                 zipf_exponent=1.5, popularity_offset=0.05,
-                 activity_sigma=1.0, return_factors=False, *, taste_concentration=0.3,
-                 selection_bias=0.8):
+@overload
+def make_ratings(n_users: int, n_items: int, n_ratings: int, rank: int = ...,
+                 noise: float = ..., seed: int = ..., zipf_exponent: float = ...,
+                 popularity_offset: float = ..., activity_sigma: float = ...,
+                 return_factors: Literal[False] = ..., *, taste_concentration: float = ...,
+                 selection_bias: float = ...) -> pd.DataFrame: ...
+@overload
+def make_ratings(n_users: int, n_items: int, n_ratings: int, rank: int = ...,
+                 noise: float = ..., seed: int = ..., zipf_exponent: float = ...,
+                 popularity_offset: float = ..., activity_sigma: float = ..., *,
+                 return_factors: Literal[True], taste_concentration: float = ...,
+                 selection_bias: float = ...) -> tuple[pd.DataFrame, FloatArray, FloatArray]: ...
+
+
+def make_ratings(n_users: int, n_items: int, n_ratings: int, rank: int = 10,
+                 noise: float = 0.5, seed: int = 0, zipf_exponent: float = 1.5,
+                 popularity_offset: float = 0.05, activity_sigma: float = 1.0,
+                 return_factors: bool = False, *, taste_concentration: float = 0.3,
+                 selection_bias: float = 0.8
+                 ) -> pd.DataFrame | tuple[pd.DataFrame, FloatArray, FloatArray]:
     """Synthetic MovieLens-shaped explicit ratings with planted tastes, deterministic by ``seed``.
 
     How it is made:
@@ -365,7 +387,7 @@ def make_ratings(n_users, n_items, n_ratings, rank=10, noise=0.5, seed=0,
     return (df, W, H) if return_factors else df
 
 
-def make_ratings_like(name="ml-100k", seed=0, **kwargs) -> pd.DataFrame:
+def make_ratings_like(name: str = "ml-100k", seed: int = 0, **kwargs: Any) -> pd.DataFrame:
     """:func:`make_ratings` at the size of a MovieLens release.
 
     Parameters
@@ -433,7 +455,7 @@ class PlantedTastes:
     user_genres: pd.DataFrame
     feedback: str
 
-    def likes(self, users, items):
+    def likes(self, users: npt.ArrayLike, items: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Whether each user likes the item beside it.
 
         Parameters
@@ -467,7 +489,7 @@ class PlantedTastes:
         genre = self.item_genres.to_numpy()[i]
         return self.user_genres.to_numpy()[u, genre]
 
-    def liked_items(self, user):
+    def liked_items(self, user: int) -> npt.NDArray[np.int64]:
         """The items a user likes, sorted.
 
         Parameters
@@ -502,8 +524,11 @@ def _check_share(name, v, low_open, high_open):
     return float(v)
 
 
-def make_planted(n_users=120, n_items=60, *, n_genres=4, liked_genres=2, density=0.2,
-                 tilt=0.0, feedback="ratings", noise=0.75, seed=0) -> PlantedTastes:
+def make_planted(n_users: int = 120, n_items: int = 60, *, n_genres: int = 4,
+                 liked_genres: int = 2, density: float = 0.2, tilt: float = 0.0,
+                 feedback: Literal["ratings", "clicks"] = "ratings", noise: float = 0.75,
+                 seed: int = 0) -> PlantedTastes:
+
     """A small table with planted tastes, as a newcomer's own CSV; deterministic by ``seed``.
 
     How it is made:

@@ -19,10 +19,17 @@ and give models ``user, item, rating``, ``user, item, count`` or ``user, item`` 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._validation import as_frame, check_frame, missing_columns
 from ..exceptions import MissingColumnError
 from ..ratings import (COUNT_COLUMNS, RATING_COLUMNS, ROLE_COLUMNS, check_rating_column,
                        feedback_columns, resolve_columns)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._typing import Frame
 
 __all__ = ["check_ratings_frame"]
 
@@ -210,8 +217,10 @@ def canonical(df, columns):
     return df.drop(columns=list(dict.fromkeys(drop))).rename(columns=rename)
 
 
-def check_ratings_frame(df, name="ratings", *, user_col=None, item_col=None,
-                        rating_col=None, require_rating=True):
+def check_ratings_frame(df: Frame, name: str = "ratings", *, user_col: str | None = None,
+                        item_col: str | None = None, rating_col: str | None = None,
+                        require_rating: bool = True) -> pd.DataFrame:
+
     """Check a ratings frame and return it as the evaluation layer gives it to a model.
 
     The user, item and rating columns are found as ``Recommender.fit`` finds them and

@@ -9,11 +9,18 @@ Like ``Recommender.fit``, they recognise the usual column names (``user``/``user
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from .._validation import as_frame, check_fitted, check_frame, check_positive_int, show
 from ._frames import RATINGS_ROLES, feedback_frame_columns, frame_columns
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .._typing import FloatArray, Frame, Label, Labels
 
 __all__ = ["GlobalMean", "Popularity"]
 
@@ -35,7 +42,7 @@ class GlobalMean:
 
     predicts_ratings = True
 
-    def fit(self, ratings, rating_col=None):
+    def fit(self, ratings: Frame, rating_col: str | None = None) -> Self:
         """Learn the mean rating.
 
         Parameters
@@ -66,7 +73,7 @@ class GlobalMean:
         self.mean_ = float(ratings[rcol].mean())
         return self
 
-    def predict(self, pairs):
+    def predict(self, pairs: Frame) -> FloatArray:
         """The training mean, once per row of ``pairs``.
 
         Parameters
@@ -128,15 +135,16 @@ class Popularity:
         click data.
     """
 
-    def __init__(self, damping=5.0):
+    def __init__(self, damping: float = 5.0) -> None:
         self.damping = damping
 
     @property
-    def predicts_ratings(self):
+    def predicts_ratings(self) -> bool:
         """Whether ``predict`` returns ratings: False once fitted on click data."""
         return len(getattr(self, "columns_", ("user", "item", "rating"))) == 3
 
-    def fit(self, ratings, user_col=None, item_col=None, rating_col=None):
+    def fit(self, ratings: Frame, user_col: str | None = None, item_col: str | None = None,
+            rating_col: str | None = None) -> Self:
         """Count each item's ratings and compute its damped mean.
 
         Parameters
@@ -188,7 +196,8 @@ class Popularity:
         self.seen_ = ratings.groupby(ucol, sort=False)[icol].agg(set).to_dict()
         return self
 
-    def predict(self, pairs, *, user_col=None, item_col=None):
+    def predict(self, pairs: Frame, *, user_col: str | None = None,
+                item_col: str | None = None) -> FloatArray:
         """Damped item means for (user, item) pairs.
 
         Parameters
@@ -219,7 +228,7 @@ class Popularity:
         pred = self.item_mean_.reindex(pairs[icol].to_numpy()).to_numpy(dtype=np.float64)
         return np.where(np.isnan(pred), self.mean_ if self.predicts_ratings else 0.0, pred)
 
-    def recommend(self, user, k=10, exclude_seen=True):
+    def recommend(self, user: Label, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
         """Top-``k`` items for one training user.
 
         Parameters
@@ -255,7 +264,9 @@ class Popularity:
             items, scores = items[keep], scores[keep]
         return pd.DataFrame({"item": items[:k], "score": scores[:k]})
 
-    def recommend_many(self, users, k=10, exclude_seen=True):
+    def recommend_many(self, users: Labels, k: int = 10,
+                       exclude_seen: bool = True) -> pd.DataFrame:
+
         """Top-``k`` items for several training users, as one long frame.
 
         Parameters

@@ -28,10 +28,16 @@ Notation, for one user with ranked list ``r_1 … r_k`` and relevant set ``R``:
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
 from .._validation import check_positive_int
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import FloatArray, Missing, Recommended, Relevant
 
 __all__ = [
     "rmse",
@@ -90,7 +96,7 @@ def _rating_pair(y_true, y_pred, missing):
     return y_true, y_pred
 
 
-def rmse(y_true, y_pred, missing="error"):
+def rmse(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, missing: Missing = "error") -> float:
     """Root mean squared error.
 
     ``RMSE = sqrt( (1/|T|) Σ_{(u,i)∈T} (x_ui − x̂_ui)² )`` over the scored ratings ``T``.
@@ -111,7 +117,7 @@ def rmse(y_true, y_pred, missing="error"):
     return float(np.sqrt(np.mean((t - p) ** 2)))
 
 
-def mae(y_true, y_pred, missing="error"):
+def mae(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, missing: Missing = "error") -> float:
     """Mean absolute error, ``MAE = (1/|T|) Σ_{(u,i)∈T} |x_ui − x̂_ui|``.
 
     Parameters
@@ -301,8 +307,20 @@ def _discounts(k):
 # --------------------------------------------------------------------------------------
 
 
+@overload
+def precision_at_k(recommended: Recommended, relevant: Relevant, k: int = ...,
+                   average: Literal[True] = ...) -> float: ...
+@overload
+def precision_at_k(recommended: Recommended, relevant: Relevant, k: int = ..., *,
+                   average: Literal[False]) -> FloatArray: ...
+@overload
+def precision_at_k(recommended: Recommended, relevant: Relevant, k: int,
+                   average: Literal[False]) -> FloatArray: ...
+
+
 @_ranking_doc
-def precision_at_k(recommended, relevant, k=10, average=True):
+def precision_at_k(recommended: Recommended, relevant: Relevant, k: int = 10,
+                   average: bool = True) -> float | FloatArray:
     """Precision at k: ``P@k(u) = hits(u) / k``.
 
     The denominator is always ``k``, even when the list is shorter or the user has
@@ -315,8 +333,20 @@ def precision_at_k(recommended, relevant, k=10, average=True):
     return _finish(hits.sum(axis=1) / hits.shape[1], n_rel, average, "precision_at_k")
 
 
+@overload
+def implicit_precision_at_k(recommended: Recommended, relevant: Relevant, k: int = ...,
+                            average: Literal[True] = ...) -> float: ...
+@overload
+def implicit_precision_at_k(recommended: Recommended, relevant: Relevant, k: int = ..., *,
+                            average: Literal[False]) -> FloatArray: ...
+@overload
+def implicit_precision_at_k(recommended: Recommended, relevant: Relevant, k: int,
+                            average: Literal[False]) -> FloatArray: ...
+
+
 @_ranking_doc
-def implicit_precision_at_k(recommended, relevant, k=10, average=True):
+def implicit_precision_at_k(recommended: Recommended, relevant: Relevant, k: int = 10,
+                            average: bool = True) -> float | FloatArray:
     """Precision at k as defined by ``implicit.evaluation.ranking_metrics_at_k``.
 
     ``P@k = Σ_u hits(u) / Σ_u min(k, |R_u|)``: hits are summed over users and divided
@@ -339,8 +369,20 @@ def implicit_precision_at_k(recommended, relevant, k=10, average=True):
     return float(h[scored].sum() / best[scored].sum())
 
 
+@overload
+def recall_at_k(recommended: Recommended, relevant: Relevant, k: int = ...,
+                average: Literal[True] = ...) -> float: ...
+@overload
+def recall_at_k(recommended: Recommended, relevant: Relevant, k: int = ..., *,
+                average: Literal[False]) -> FloatArray: ...
+@overload
+def recall_at_k(recommended: Recommended, relevant: Relevant, k: int,
+                average: Literal[False]) -> FloatArray: ...
+
+
 @_ranking_doc
-def recall_at_k(recommended, relevant, k=10, average=True):
+def recall_at_k(recommended: Recommended, relevant: Relevant, k: int = 10,
+                average: bool = True) -> float | FloatArray:
     """Recall at k: ``R@k(u) = hits(u) / |R_u|``, averaged over users with ``|R_u| > 0``.
 
     The denominator is the full number of relevant items, so a user with more than
@@ -350,8 +392,20 @@ def recall_at_k(recommended, relevant, k=10, average=True):
     return _finish(hits.sum(axis=1) / np.maximum(n_rel, 1), n_rel, average, "recall_at_k")
 
 
+@overload
+def ndcg_at_k(recommended: Recommended, relevant: Relevant, k: int = ...,
+              average: Literal[True] = ...) -> float: ...
+@overload
+def ndcg_at_k(recommended: Recommended, relevant: Relevant, k: int = ..., *,
+              average: Literal[False]) -> FloatArray: ...
+@overload
+def ndcg_at_k(recommended: Recommended, relevant: Relevant, k: int,
+              average: Literal[False]) -> FloatArray: ...
+
+
 @_ranking_doc
-def ndcg_at_k(recommended, relevant, k=10, average=True):
+def ndcg_at_k(recommended: Recommended, relevant: Relevant, k: int = 10,
+              average: bool = True) -> float | FloatArray:
     """Normalized discounted cumulative gain at k, binary gains.
 
     ``DCG@k(u) = Σ_{j≤k} hit_j / log2(j + 1)`` and
@@ -368,8 +422,20 @@ def ndcg_at_k(recommended, relevant, k=10, average=True):
     return _finish(dcg / idcg, n_rel, average, "ndcg_at_k")
 
 
+@overload
+def map_at_k(recommended: Recommended, relevant: Relevant, k: int = ...,
+             average: Literal[True] = ...) -> float: ...
+@overload
+def map_at_k(recommended: Recommended, relevant: Relevant, k: int = ..., *,
+             average: Literal[False]) -> FloatArray: ...
+@overload
+def map_at_k(recommended: Recommended, relevant: Relevant, k: int,
+             average: Literal[False]) -> FloatArray: ...
+
+
 @_ranking_doc
-def map_at_k(recommended, relevant, k=10, average=True):
+def map_at_k(recommended: Recommended, relevant: Relevant, k: int = 10,
+             average: bool = True) -> float | FloatArray:
     """Mean average precision at k.
 
     ``AP@k(u) = (1 / min(k, |R_u|)) Σ_{j≤k} hit_j · P@j(u)`` with
@@ -384,8 +450,20 @@ def map_at_k(recommended, relevant, k=10, average=True):
     return _finish(ap, n_rel, average, "map_at_k")
 
 
+@overload
+def hit_rate_at_k(recommended: Recommended, relevant: Relevant, k: int = ...,
+                  average: Literal[True] = ...) -> float: ...
+@overload
+def hit_rate_at_k(recommended: Recommended, relevant: Relevant, k: int = ..., *,
+                  average: Literal[False]) -> FloatArray: ...
+@overload
+def hit_rate_at_k(recommended: Recommended, relevant: Relevant, k: int,
+                  average: Literal[False]) -> FloatArray: ...
+
+
 @_ranking_doc
-def hit_rate_at_k(recommended, relevant, k=10, average=True):
+def hit_rate_at_k(recommended: Recommended, relevant: Relevant, k: int = 10,
+                  average: bool = True) -> float | FloatArray:
     """Hit rate at k: ``HR@k(u) = 1 if hits(u) > 0 else 0``.
 
     Averaged over users with ``|R_u| > 0``.
@@ -394,12 +472,24 @@ def hit_rate_at_k(recommended, relevant, k=10, average=True):
     return _finish(hits.any(axis=1).astype(np.float64), n_rel, average, "hit_rate_at_k")
 
 
+@overload
+def limited_auc_at_k(recommended: Recommended, relevant: Relevant, n_items: int, k: int = ...,
+                     average: Literal[True] = ...) -> float: ...
+@overload
+def limited_auc_at_k(recommended: Recommended, relevant: Relevant, n_items: int, k: int = ..., *,
+                     average: Literal[False]) -> FloatArray: ...
+@overload
+def limited_auc_at_k(recommended: Recommended, relevant: Relevant, n_items: int, k: int,
+                     average: Literal[False]) -> FloatArray: ...
+
+
 @_ranking_doc(extra="""\
     n_items : int
         Size of the whole catalog, train items included, as in implicit; must exceed
         every user's number of relevant items.
 """)
-def limited_auc_at_k(recommended, relevant, n_items, k=10, average=True):
+def limited_auc_at_k(recommended: Recommended, relevant: Relevant, n_items: int, k: int = 10,
+                     average: bool = True) -> float | FloatArray:
     """implicit's "limited AUC" at k.
 
     For a user with ``P = |R_u|`` relevant items among ``n_items`` and ``N = n_items − P``
@@ -430,7 +520,7 @@ def limited_auc_at_k(recommended, relevant, n_items, k=10, average=True):
     return _finish(auc / np.maximum(pos * neg, 1.0), n_rel, average, "limited_auc_at_k")
 
 
-def coverage_at_k(recommended, catalog, k=10):
+def coverage_at_k(recommended: Recommended, catalog: int | npt.ArrayLike, k: int = 10) -> float:
     """Catalog coverage at k: share of catalog items in at least one top-k list.
 
     ``coverage@k = |C ∩ ∪_u top_k(u)| / |C|``. Every list counts, whatever its user's

@@ -17,10 +17,17 @@ with such a ``predict_proba`` is scored alike.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from .._validation import type_name
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import FloatArray, Seed
 
 __all__ = ["log_score", "pit_histogram", "interval_coverage"]
 
@@ -55,7 +62,7 @@ def _probabilities(proba, observed, where):
     return values, P, idx
 
 
-def log_score(proba, observed):
+def log_score(proba: pd.DataFrame, observed: npt.ArrayLike) -> float:
     """Mean log probability that the forecasts gave the observed ratings.
 
     Parameters
@@ -89,7 +96,8 @@ def log_score(proba, observed):
         return float(np.mean(np.log(P[np.arange(idx.size), idx])))
 
 
-def pit_histogram(proba, observed, n_bins=10, random_state=None):
+def pit_histogram(proba: pd.DataFrame, observed: npt.ArrayLike, n_bins: int = 10,
+                  random_state: Seed = None) -> FloatArray:
     """Probability integral transform histogram of discrete forecasts.
 
     For a forecast with distribution function ``F`` and an observed value ``y``, the
@@ -156,7 +164,7 @@ def pit_histogram(proba, observed, n_bins=10, random_state=None):
     return share.mean(axis=0)
 
 
-def interval_coverage(intervals, observed):
+def interval_coverage(intervals: pd.DataFrame, observed: npt.ArrayLike) -> float:
     """Share of observed ratings inside their predicted intervals (ends included).
 
     Parameters

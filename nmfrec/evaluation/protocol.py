@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,9 @@ from . import metrics as _m
 from ._frames import canonical, checked_frame, frame_columns
 from .splits import cold_start_report
 
+if TYPE_CHECKING:
+    from .._typing import Frame, Labels
+
 __all__ = [
     "SupportsPredict",
     "SupportsRecommend",
@@ -53,7 +57,7 @@ __all__ = [
     "CVResult",
 ]
 
-PROTOCOLS = ("rating", "ranking")
+PROTOCOLS: tuple[Literal["rating", "ranking"], ...] = ("rating", "ranking")
 MISSING = ("baseline", "global_mean", "ignore", "error")
 
 #: Pseudo-count of the damped item means that stand in for missing predictions.
@@ -121,7 +125,7 @@ class SupportsRecommend(_SupportsFit, Protocol):
     the protocol calls once per user.
     """
 
-    def recommend_many(self, users, k: int, exclude_seen: bool = True) -> pd.DataFrame:
+    def recommend_many(self, users: Labels, k: int, exclude_seen: bool = True) -> pd.DataFrame:
         """The top-``k`` items of each user, as one long frame.
 
         Parameters
@@ -180,7 +184,7 @@ def __getattr__(name):
     return _deprecated_alias(__name__, name)
 
 
-def predicts_ratings(model) -> bool:
+def predicts_ratings(model: object) -> bool:
     """Whether protocol A may score ``model``: does its ``predict`` return ratings?
 
     The convention, duck-typed like the rest of the protocol: a model without a callable
@@ -272,19 +276,19 @@ def _group_lists(frame, users, col, order=None):
 
 
 def evaluate(
-    model,
-    train,
-    test,
-    k=10,
-    relevance_threshold=4.0,
-    fit=True,
-    protocols=PROTOCOLS,
-    missing="baseline",
+    model: SupportsPredict | SupportsRecommend,
+    train: Frame,
+    test: Frame,
+    k: int | Sequence[int] = 10,
+    relevance_threshold: float | None = 4.0,
+    fit: bool = True,
+    protocols: Sequence[Literal["rating", "ranking"]] = PROTOCOLS,
+    missing: Literal["baseline", "global_mean", "ignore", "error"] = "baseline",
     *,
-    user_col=None,
-    item_col=None,
-    rating_col=None,
-):
+    user_col: str | None = None,
+    item_col: str | None = None,
+    rating_col: str | None = None,
+) -> dict[str, Any]:
     """Score a model on one train/test split with the rating and the ranking protocol.
 
     Rating protocol (A): the model predicts every test pair; predictions are clipped to
@@ -592,9 +596,9 @@ class CVResult:
 
 def cross_validate(
     make_model: Callable[[], Any],
-    folds: Iterable | Mapping,
-    k=10,
-    **evaluate_kwargs,
+    folds: Iterable[tuple[Frame, Frame]] | Mapping[str, tuple[Frame, Frame]],
+    k: int | Sequence[int] = 10,
+    **evaluate_kwargs: Any,
 ) -> CVResult:
     """Evaluate a fresh model on each fold.
 

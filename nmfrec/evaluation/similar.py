@@ -19,13 +19,20 @@ model's public ``similar_items(item, k)``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .._typing import Labels
 
 __all__ = ["attribute_overlap", "similar_items_overlap"]
 
 
-def attribute_overlap(neighbours, attributes):
+def attribute_overlap(neighbours: Mapping[Any, Sequence[Any]],
+                      attributes: Mapping[Any, Iterable[str] | str] | pd.Series) -> float:
     """Mean Jaccard overlap between items and their neighbours' attribute sets.
 
     Parameters
@@ -58,7 +65,10 @@ def attribute_overlap(neighbours, attributes):
     return float(np.mean(per_item)) if per_item else float("nan")
 
 
-def similar_items_overlap(model, items, attributes, k=10):
+def similar_items_overlap(model: Any, items: Labels,
+                          attributes: Mapping[Any, Iterable[str] | str] | pd.Series,
+                          k: int = 10) -> float:
+
     """:func:`attribute_overlap` of ``model.similar_items(item, k)`` for each of ``items``.
 
     Parameters

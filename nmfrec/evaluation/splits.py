@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ import pandas as pd
 from .._validation import (as_frame, check_frame, check_int, check_no_missing,
                            check_positive_int, check_unique_pairs, show)
 from ._frames import feedback_frame_columns, frame_columns
+
+if TYPE_CHECKING:
+    from .._typing import Frame, Seed
 
 __all__ = [
     "Split",
@@ -81,8 +84,8 @@ class ColdStartReport:
         )
 
 
-def cold_start_report(train: pd.DataFrame, test: pd.DataFrame, *, user_col=None,
-                      item_col=None) -> ColdStartReport:
+def cold_start_report(train: Frame, test: Frame, *, user_col: str | None = None,
+                      item_col: str | None = None) -> ColdStartReport:
     """Count the test rows whose user or item does not occur in ``train``.
 
     Parameters
@@ -183,8 +186,9 @@ def _user_codes(df, user_col):
 # --------------------------------------------------------------------------------------
 
 
-def random_split(df, test_size=0.2, random_state=None, *, user_col=None, item_col=None,
-                 rating_col=None) -> Split:
+def random_split(df: Frame, test_size: float = 0.2, random_state: Seed = None, *,
+                 user_col: str | None = None, item_col: str | None = None,
+                 rating_col: str | None = None) -> Split:
     """Random holdout: a uniformly random ``test_size`` share of the rows is the test set.
 
     Parameters
@@ -213,8 +217,9 @@ def random_split(df, test_size=0.2, random_state=None, *, user_col=None, item_co
     return _from_mask(df, mask)
 
 
-def user_split(df, test_size=0.2, n_test=None, random_state=None, *, user_col=None,
-               item_col=None, rating_col=None) -> Split:
+def user_split(df: Frame, test_size: float = 0.2, n_test: int | None = None,
+               random_state: Seed = None, *, user_col: str | None = None,
+               item_col: str | None = None, rating_col: str | None = None) -> Split:
     """Per-user holdout: each user holds out a random share (or number) of ratings.
 
     A user with ``c`` ratings holds out ``min(round(test_size·c), c − 1)`` ratings, or
@@ -272,8 +277,9 @@ def _rank_within(groups, keys=None, order=None):
     return rank
 
 
-def temporal_split(df, test_size=0.2, before=None, *, user_col=None, item_col=None,
-                   rating_col=None, timestamp_col="timestamp") -> Split:
+def temporal_split(df: Frame, test_size: float = 0.2, before: Any = None, *,
+                   user_col: str | None = None, item_col: str | None = None,
+                   rating_col: str | None = None, timestamp_col: str = "timestamp") -> Split:
     """Global temporal cut: train is everything before a time, test everything after.
 
     With ``before``, train holds the rows with ``timestamp < before`` and test the rest.
@@ -318,8 +324,9 @@ def temporal_split(df, test_size=0.2, before=None, *, user_col=None, item_col=No
     return _from_mask(df, mask)
 
 
-def last_n_split(df, n=1, *, user_col=None, item_col=None, rating_col=None,
-                 timestamp_col="timestamp") -> Split:
+def last_n_split(df: Frame, n: int = 1, *, user_col: str | None = None,
+                 item_col: str | None = None, rating_col: str | None = None,
+                 timestamp_col: str = "timestamp") -> Split:
     """Per-user temporal holdout: each user's ``n`` most recent ratings are the test set.
 
     Order is by timestamp; ties are broken deterministically by item label and then by
@@ -355,8 +362,9 @@ def last_n_split(df, n=1, *, user_col=None, item_col=None, rating_col=None,
     return _from_mask(df, _rank_within(users, order=order) < hold[users])
 
 
-def kfold(df, n_splits=5, random_state=None, *, user_col=None, item_col=None,
-          rating_col=None) -> Iterator[Split]:
+def kfold(df: Frame, n_splits: int = 5, random_state: Seed = None, *,
+          user_col: str | None = None, item_col: str | None = None,
+          rating_col: str | None = None) -> Iterator[Split]:
     """K-fold cross-validation over ratings.
 
     Rows are shuffled once and cut into ``n_splits`` folds whose sizes differ by at most
@@ -392,8 +400,10 @@ def kfold(df, n_splits=5, random_state=None, *, user_col=None, item_col=None,
     return (_from_mask(df, fold == f) for f in range(n_splits))
 
 
-def user_kfold(ratings, n_splits=3, random_state=None, *, user_col=None, item_col=None,
-               rating_col=None):
+def user_kfold(ratings: Frame, n_splits: int = 3, random_state: Seed = None, *,
+               user_col: str | None = None, item_col: str | None = None,
+               rating_col: str | None = None) -> list[Split]:
+
     """Per-user k-fold split: each user's ratings are dealt into ``n_splits`` folds.
 
     Each user's ratings are shuffled and dealt round-robin into the folds, starting at
