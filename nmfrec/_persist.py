@@ -86,6 +86,9 @@ def write_npz(path, meta: dict, arrays: dict) -> str:
         The path written.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot save {path}: it is a folder; give the model "
+                                f"file's name, e.g. {os.path.join(path, 'model.npz')}.")
     meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
             "nmfrec_version": __version__, **meta}
     meta_json = json.dumps(meta, sort_keys=True)
@@ -190,6 +193,36 @@ class _FileProblem(Exception):
     """A read failure whose message is already complete (wrapped into ValueError)."""
 
 
+#: The first bytes of a zip archive (an ``.npz``): a local file header, or an empty archive.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _check_zip(path):
+    """Refuse, by its first bytes, a file that is not a zip archive, saying what it
+    looks like: an empty file, a text file (a ratings CSV given for the model), a
+    single NumPy array."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return                      # np.load says why it cannot be opened
+    if head[:4] in _ZIP_MAGIC:
+        return
+    if not head:
+        what = "it is empty"
+    elif head.startswith(b"\x93NUMPY"):
+        what = "it is a single .npy array, not an .npz archive"
+    else:
+        try:
+            first = head.decode("utf-8").lstrip("\ufeff").splitlines()[0]
+        except (UnicodeDecodeError, IndexError):
+            first = None
+        what = (f"it is a text file (first line {first[:60]!r})" if first is not None
+                else "it is not a zip archive")
+    raise ValueError(f"{path}: not an nmfrec model file; {what}. A model file is the "
+                     ".npz archive that Recommender.save (nmfrec fit -o) writes.")
+
+
 def read_npz(path):
     """Read and check a model file written by :func:`write_npz`.
 
@@ -214,6 +247,11 @@ def read_npz(path):
         model, or a format version newer than this nmfrec reads.
     """
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file {path!r} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"model file {path!r} is a folder, not a file.")
+    _check_zip(path)
     try:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):

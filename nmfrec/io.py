@@ -123,8 +123,10 @@ def _guess_sep(p: Path, first: str) -> str:
         return "\t"
     if "::" in first:
         return "::"
-    if suffix == ".csv":
+    if suffix == ".csv" and "," in first:
         return ","
+    # a .csv without a comma on its first line is often a spreadsheet's export with
+    # semicolons (where the comma is the decimal mark), or tab-separated
     counts = {s: first.count(s) for s in ("\t", ",", ";", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -422,6 +424,11 @@ def read_ratings_file(path: StrPath, sep: str | None = None,
     df = _read_csv(p, kw)
     if len(df) == 0:
         raise ValueError(f"ratings file {str(p)!r} has no data rows.")
+    stripped = [c.strip() if isinstance(c, str) else c for c in df.columns]
+    if names is None and stripped != list(df.columns) and len(set(stripped)) == len(stripped):
+        # "user, item, rating": the spaces after the separators are not part of the names
+        kw.update(header=0, names=stripped, index_col=False)
+        df.columns = stripped
     df = _keep_id_text(df, p, kw, _id_columns(df, id_cols))
     return _record_lines(df, p, 0 if names is not None else 1)
 
@@ -435,7 +442,18 @@ def _read_csv(p: Path, kw: dict) -> pd.DataFrame:
             return pd.read_csv(p, encoding="latin-1", **kw)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
         raise ValueError(f"cannot parse {p} (separator {kw['sep']!r}): "
-                         f"{str(e).strip()}") from None
+                         f"{_parser_message(e)}") from None
+
+
+def _parser_message(error) -> str:
+    """The parser's complaint in a user's words: a line with too many fields says so,
+    without the tokenizer's jargon."""
+    text = str(error).strip()
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if m:
+        return (f"line {m[2]} has {m[3]} fields, but the lines before it have {m[1]}; "
+                "is a separator missing, doubled or inside an unquoted field?")
+    return text
 
 
 def read_titles_file(path: StrPath, item_col: str | None = None) -> pd.Series:

@@ -24,6 +24,7 @@ same kernel.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -65,6 +66,14 @@ FEEDBACK_KINDS = ("ratings", "counts", "clicks")
 
 #: The candidate names of each role, by role.
 ROLE_COLUMNS = {"user": USER_COLUMNS, "item": ITEM_COLUMNS, "rating": RATING_COLUMNS}
+
+#: Other words for a role, never taken without the caller's say (a ``client`` column
+#: may be a device): a message that finds no column for the role suggests them.
+_ROLE_WORDS = {"user": ("customer", "client", "member", "account", "visitor", "person",
+                        "buyer", "reader", "listener", "viewer", "player", "usr"),
+               "item": ("product", "sku", "article", "book", "song", "track", "artist",
+                        "film", "asin", "isbn", "object", "thing"),
+               "rating": ("stars", "star", "grade", "rate", "vote", "value", "note")}
 
 DUPLICATE_POLICIES = ("raise", "last", "first", "mean")
 
@@ -791,10 +800,11 @@ def feedback_columns(df: pd.DataFrame, user_col: str | None = None,
               if c not in (ucol, icol) and c not in TIME_COLUMNS and c != time_col]
     if not others:
         return ucol, icol, None, "clicks"
+    hint = column_hint(df, RATING_COLUMNS, "rating", exclude=(ucol, icol))
     raise MissingColumnError(
         f"no rating column found: expected one of {list(RATING_COLUMNS)} or rating_col=...; "
-        f"the frame has columns {list(df.columns)}. A table of only the user and item "
-        f"columns is click data (e.g. df[[{ucol!r}, {icol!r}]]); a count column "
+        f"the frame has columns {list(df.columns)}.{hint} A table of only the user and item "
+        f"columns ({ucol!r} and {icol!r} here) is click data; a count column "
         f"({', '.join(COUNT_COLUMNS[:4])}, ...) gives each interaction a confidence.")
 
 
@@ -828,8 +838,62 @@ def resolve_column(df: pd.DataFrame, given: str | None, candidates: Sequence[str
                          f"{role}_col= to choose one.")
     if not found:
         raise MissingColumnError(f"no {role} column found: expected one of {list(candidates)} or "
-                       f"{role}_col=...; the frame has columns {list(df.columns)}.")
+                       f"{role}_col=...; the frame has columns {list(df.columns)}."
+                       f"{column_hint(df, candidates, role)}")
     return _unique_column(df, found[0], role)
+
+
+def _plain_name(name) -> str:
+    """A column name as compared for a hint: lower case, without separators or an
+    ``id`` suffix (``Customer_ID`` -> ``customer``)."""
+    plain = re.sub(r"[\s_\-.]+", "", str(name).lower())
+    return plain[:-2] if plain.endswith("id") and len(plain) > 2 else plain
+
+
+def column_hint(df: pd.DataFrame, candidates: Sequence[str], role: str,
+                exclude: Sequence[str] = ()) -> str:
+    """A sentence suggesting the column of ``df`` that may play ``role``, or ``""``.
+
+    A column is suggested when its name, compared in lower case without separators or
+    an ``id`` suffix, is one of the ``candidates``, another word for the role
+    (``customer`` for a user, ``product`` or ``sku`` for an item, ``stars`` for a
+    rating), or a near miss of a candidate (``usr``, ``ratng``); or, when the frame's
+    index has a candidate's name, the ids are in the index. The suggestion is only ever
+    a hint: the caller must name the column.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    candidates : sequence of str
+        The names recognised for the role.
+    role : str
+        "user", "item" or "rating".
+    exclude : sequence of str, default=()
+        Columns already playing another role.
+
+    Returns
+    -------
+    str
+        ``" Is 'customer' the user column? Pass user_col='customer'."`` or ``""``.
+    """
+    import difflib
+
+    plain = {_plain_name(c) for c in candidates} | {role}
+    words = set(_ROLE_WORDS.get(role, ()))
+    in_index = [n for n in df.index.names if n in candidates]
+    if in_index:                # e.g. after a groupby: the ids are the index
+        return (f" The {role} ids are the frame's index ({in_index[0]!r}), not a column: "
+                "pass df.reset_index().")
+    columns = [c for c in df.columns if isinstance(c, str) and c not in exclude]
+    for test in (lambda n: n in plain, lambda n: n in words,
+                 lambda n: bool(difflib.get_close_matches(n, plain, n=1, cutoff=0.75))):
+        hits = [c for c in columns if test(_plain_name(c))]
+        if len(hits) == 1:
+            return f" Is {hits[0]!r} the {role} column? Pass {role}_col={hits[0]!r}."
+        if hits:
+            return (f" Is one of {hits} the {role} column? Pass {role}_col= with its "
+                    "name.")
+    return ""
 
 
 def _unique_column(df: pd.DataFrame, name, role: str):

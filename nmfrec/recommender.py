@@ -752,21 +752,20 @@ class Recommender(ParamsBase):
         return self
 
     # ================================================================== prediction
-    # a str is also a Sequence[str]: the scalar form comes first, so one id gives a float
+    # a str is also a Sequence[str]: the scalar forms come first, so one id gives a float
     @overload
     def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
                 clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
                 item_col: str | None = ..., return_std: Literal[False] = ...) -> float: ...
     @overload
-    def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
-                unknown: Unknown = ..., user_col: str | None = ...,
-                item_col: str | None = ...,
-                return_std: Literal[False] = ...) -> FloatArray: ...
-    @overload
     def predict(self, user: Label, item: Label, *,  # type: ignore[overload-overlap]
                 clip: bool = ..., unknown: Unknown = ..., user_col: str | None = ...,
                 item_col: str | None = ...,
                 return_std: Literal[True]) -> tuple[float, float]: ...
+    @overload
+    def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
+                unknown: Unknown = ..., user_col: str | None = ...,
+                item_col: str | None = ..., return_std: Literal[False] = ...) -> FloatArray: ...
     @overload
     def predict(self, user: Labels | Frame, item: Labels | None = ..., *, clip: bool = ...,
                 unknown: Unknown = ..., user_col: str | None = ...,
@@ -853,9 +852,7 @@ class Recommender(ParamsBase):
             return (float(pred[0]), float(std[0])) if scalar else (pred, std)
         return float(pred[0]) if scalar else pred
 
-    def _pair_indices(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None,
-                      unknown: str, user_col: str | None, item_col: str | None,
-                      method: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    def _pair_indices(self, user, item, unknown, user_col, item_col, method):
         """Inner indices of the (user, item) pairs that ``predict`` and the predictive
         methods take (-1 for unknown ids, unless ``unknown="raise"``), and whether one
         pair was given as two scalars."""
@@ -893,7 +890,7 @@ class Recommender(ParamsBase):
         return u, i, scalar
 
     def predict_proba(self, user: LabelOrLabels | Frame, item: LabelOrLabels | None = None, *,
-                      unknown: Literal["nan", "raise"] = "nan", user_col: str | None = None,
+                      unknown: Unknown = "nan", user_col: str | None = None,
                       item_col: str | None = None) -> pd.DataFrame:
         """Probability of each rating value for (user, item) pairs.
 
@@ -937,7 +934,7 @@ class Recommender(ParamsBase):
 
     def predict_interval(self, user: LabelOrLabels | Frame,
                          item: LabelOrLabels | None = None, *, level: float = 0.9,
-                         unknown: Literal["nan", "raise"] = "nan", user_col: str | None = None,
+                         unknown: Unknown = "nan", user_col: str | None = None,
                          item_col: str | None = None) -> pd.DataFrame:
         """Shortest runs of adjacent rating values that hold a rating with probability
         at least ``level``.

@@ -243,6 +243,12 @@ def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
     assert_one_line_error(run("fit", path, "-o", tmp_path / "m.npz", "--user-col", "usr"),
                           1, "user column 'usr' not found", "'user', 'item', 'rating'")
     assert not (tmp_path / "m.npz").exists()
+    # an output that cannot be written is refused before the fit, not after it
+    for where, words in ((tmp_path, "it is a folder; give the model file's name"),
+                         (tmp_path / "no" / "m.npz", "does not exist")):
+        proc = run("fit", path, "-o", where)
+        assert_one_line_error(proc, 1, f"cannot write {where}: ", words)
+        assert "fitting" not in proc.stderr and "cannot save" not in proc.stderr
     assert_one_line_error(run("recommend", model, "--user", 99999), 1,
                           "user 99999 is not in the training data")
     assert_one_line_error(run("recommend", model, "--user", "bob"), 1,

@@ -60,7 +60,7 @@ _EVALUATION = ["CVResult", "ColdStartReport", "GlobalMean", "Popularity", "Split
                "limited_auc_at_k", "mae", "map_at_k", "ndcg_at_k", "precision_at_k",
                "predicts_ratings", "random_split", "recall_at_k", "rmse", "temporal_split",
                "user_kfold", "user_split", "PAD", "attribute_overlap", "similar_items_overlap",
-               "log_score", "pit_histogram", "interval_coverage"]
+               "interval_coverage", "log_score", "pit_histogram"]
 _DATASETS = ["DOWNLOAD_TIMEOUT", "Dataset", "DatasetNotFoundError", "ENV_VAR",
              "ML100K_DEFAULT_FOLDS", "ML100K_FOLDS", "ML100K_GENRES", "MOVIELENS", "Release",
              "SIZE_ALIASES", "SYNTHETIC_SIZES", "data_home_source", "fetch_movielens",

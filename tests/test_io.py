@@ -42,6 +42,39 @@ def test_header_separator_and_names(tmp_path):
         "x", "y", "z"]
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_csv_file_separated_otherwise_than_by_commas_is_read_by_its_separator(tmp_path, sep):
+    # spreadsheets in many locales save "CSV" with semicolons
+    p = tmp_path / "ratings.csv"
+    p.write_text(f"user{sep}item{sep}rating\n1{sep}10{sep}4\n2{sep}20{sep}3.5\n")
+    assert read_ratings_file(p).to_dict("list") == {"user": [1, 2], "item": [10, 20],
+                                                    "rating": [4.0, 3.5]}
+    t = tmp_path / "titles.csv"
+    t.write_text(f"item{sep}title\n10{sep}Ten, the film\n")
+    assert read_titles_file(t).to_dict() == {10: "Ten, the film"}
+    # a comma on the first line keeps the comma
+    c = tmp_path / "commas.csv"
+    c.write_text("user,item,rating\n1,10,4\n")
+    assert list(read_ratings_file(c).columns) == ["user", "item", "rating"]
+
+
+def test_spaces_after_the_separators_of_the_header_are_not_part_of_the_names(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("user, item, rating\n007, 2, 4\n7, 3, 5\n")
+    df = read_ratings_file(p)
+    assert list(df.columns) == ["user", "item", "rating"]
+    assert df["user"].tolist() == ["007", "7"] and df["item"].tolist() == [2, 3]
+
+
+def test_a_line_with_too_many_fields_is_named_in_plain_words(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("user,item,rating\n1,2,4\n1,3,5\n3,4,5,6\n")
+    with pytest.raises(ValueError, match=r"^cannot parse .*r\.csv \(separator ','\): line 4 "
+                       r"has 4 fields, but the lines before it have 3; is a separator") as e:
+        read_ratings_file(p)
+    assert "C error" not in str(e.value) and "tokenizing" not in str(e.value)
+
+
 # --------------------------------------------------------------------------- ids as text
 def _reference_ids(fields):
     """Reference rule, value by value: int64 when every field (stripped) is a plain

@@ -1,5 +1,7 @@
 """The data model: what is observed, what is refused, and id vocabularies."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,6 +212,55 @@ def test_resolve_columns_by_role_with_preferred_names():
     assert "movieId" in ITEM_COLUMNS and "rating" in RATING_COLUMNS
 
 
+@pytest.mark.parametrize("columns, role, hint", [
+    (["usr", "item", "rating"], "user", "Is 'usr' the user column? Pass user_col='usr'."),
+    (["customer", "item", "rating"], "user", "Pass user_col='customer'."),
+    (["Customer ID", "item", "rating"], "user", "Pass user_col='Customer ID'."),
+    (["client", "item", "rating"], "user", "Pass user_col='client'."),
+    (["User", "item", "rating"], "user", "Pass user_col='User'."),
+    (["user", "product", "rating"], "item", "Is 'product' the item column? Pass item_col='product'."),
+    (["user", "sku", "rating"], "item", "Pass item_col='sku'."),
+    (["user", "ItemID", "rating"], "item", "Pass item_col='ItemID'."),
+    (["user", "item", "stars"], "rating", "Is 'stars' the rating column? Pass rating_col='stars'."),
+    (["user", "item", "Rating"], "rating", "Pass rating_col='Rating'."),
+    (["user", "item", "ratng"], "rating", "Pass rating_col='ratng'."),
+    (["customer", "client", "item", "rating"], "user",
+     "Is one of ['customer', 'client'] the user column? Pass user_col= with its name."),
+])
+def test_no_column_for_a_role_suggests_the_one_that_may_be_meant(columns, role, hint):
+    df = frame(**{c: [1] for c in columns})
+    with pytest.raises(MissingColumnError, match=rf"no {role} column found: .*"
+                                                 rf"{re.escape(hint)}") as e:
+        feedback_columns(df)
+    # a suggestion is never taken: the table is still refused until the column is named
+    assert str(e.value).count(" Is ") == 1
+    named = feedback_columns(df, **{f"{role}_col": columns[["user", "item", "rating"].index(role)]})
+    assert named[3] == "ratings"
+
+
+def test_evaluation_frames_suggest_every_missing_role_at_once():
+    from nmfrec.evaluation import random_split
+    df = frame(customer=[1, 2], product=[3, 4], rating=[5, 4])
+    with pytest.raises(MissingColumnError, match=r"missing column\(s\) \['user', 'item'\].* "
+                       r"Is 'customer' the user column\? Pass user_col='customer'\. Is "
+                       r"'product' the item column\? Pass item_col='product'\.$"):
+        random_split(df)
+
+
+def test_ids_in_the_index_are_pointed_at():
+    df = frame(user=[1, 2], item=[3, 4], rating=[5, 4]).set_index("user")
+    with pytest.raises(MissingColumnError, match=r"no user column found: .* The user ids are "
+                       r"the frame's index \('user'\), not a column: pass df\.reset_index\(\)\.$"):
+        feedback_columns(df)
+
+
+def test_no_suggestion_when_no_column_looks_like_the_role():
+    df = frame(visits=[1], item=[2], rating=[3])
+    with pytest.raises(MissingColumnError, match=r"the frame has columns \['visits', 'item', "
+                                                 r"'rating'\]\.$"):
+        feedback_columns(df)
+
+
 def test_from_frame_records_its_columns():
     df = frame(userId=["b", "a"], movieId=[10, 20], score=[4.0, 1.0])
     assert RatingsMatrix.from_frame(df).columns == ("userId", "movieId", "score")
@@ -280,8 +331,8 @@ def test_feedback_columns_say_what_a_table_holds(columns, kw, expected):
 
 def test_a_table_with_an_unknown_value_column_is_not_click_data():
     df = pd.DataFrame({"user": [1], "item": [2], "stars": [5]})
-    with pytest.raises(MissingColumnError, match=r"no rating column found.*'stars'.*click data "
-                                                 r"\(e\.g\. df\[\['user', 'item'\]\]\)"):
+    with pytest.raises(MissingColumnError, match=r"no rating column found.*'stars'.*the user and item "
+                                                 r"columns \('user' and 'item' here\) is click data"):
         feedback_columns(df)
     with pytest.raises(MissingColumnError, match="no rating column found"):
         feedback_columns(df[["user", "item"]], feedback="explicit")

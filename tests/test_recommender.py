@@ -3,6 +3,7 @@ for fold-in, pandas means for the baseline, and the factors themselves for expla
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -484,6 +485,22 @@ def test_load_truncated_file(saved, tmp_path):
             Recommender.load(bad)
 
 
+def test_load_and_save_name_the_model_file_and_a_folder_given_for_it(saved, tmp_path):
+    rec, _ = saved
+    with pytest.raises(FileNotFoundError, match=r"^model file '.*nope\.npz' does not exist\.$"):
+        Recommender.load(tmp_path / "nope.npz")
+    with pytest.raises(IsADirectoryError, match=r"^model file '.*' is a folder, not a file\.$"):
+        Recommender.load(tmp_path)
+    with pytest.raises(IsADirectoryError, match=rf"^cannot save {re.escape(str(tmp_path))}: it "
+                       r"is a folder; give the model file's name, e.g\. .*model\.npz\.$"):
+        rec.save(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == []          # no temporary left
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty\.npz: not an nmfrec model file; it is empty"):
+        Recommender.load(empty)
+
+
 def test_load_bit_flipped_file(saved, tmp_path):
     rec, data = saved
     w_at = data.find(rec.model_.W_.tobytes()[:32])
@@ -506,8 +523,10 @@ def test_load_foreign_and_newer_files(saved, tmp_path):
         Recommender.load(foreign)
     text = tmp_path / "text.npz"
     text.write_text("user,item,rating\n1,2,3\n")
-    with pytest.raises(ValueError, match=r"text\.npz: cannot be read as an nmfrec model"):
+    with pytest.raises(ValueError, match=r"text\.npz: not an nmfrec model file; it is a text "
+                       r"file \(first line 'user,item,rating'\)\. A model file is the \.npz") as e:
         Recommender.load(text)
+    assert "pickle" not in str(e.value)          # numpy's advice is not for this file
     single = tmp_path / "single.npy"
     np.save(single, np.arange(3))
     with pytest.raises(ValueError, match="single .npy array"):

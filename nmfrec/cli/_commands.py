@@ -276,6 +276,13 @@ def cmd_evaluate(args, out, err, progress):
 def cmd_fit(args, out, err, progress):
     """``nmfrec fit``: fit a Recommender on a ratings file and save it."""
     params = model_params(args)
+    out_path = Path(args.output)
+    if out_path.is_dir():          # found before the fit, not after it
+        raise DataError(f"cannot write {args.output}: it is a folder; give the model file's "
+                        f"name, e.g. {out_path / 'model.npz'}.")
+    if out_path.parent and not out_path.parent.exists():
+        raise DataError(f"cannot write {args.output}: folder {str(out_path.parent)!r} does "
+                        "not exist.")
     df = read_ratings(args)
     titles = read_titles(args.titles, args.item_col) if args.titles else None
     print(f"nmfrec fit: {len(df):,} rows from {args.ratings} (columns {list(df.columns)}); "
@@ -289,10 +296,6 @@ def cmd_fit(args, out, err, progress):
         raise DataError(f"{args.ratings}: {message(e)}") from None
     took = time.perf_counter() - t0
     n_titled = attach_titles(rec, titles) if titles is not None else 0
-    out_path = Path(args.output)
-    if out_path.parent and not out_path.parent.exists():
-        raise DataError(f"cannot write {args.output}: folder {str(out_path.parent)!r} does "
-                        "not exist.")
     try:
         rec.save(out_path)
     except OSError as e:

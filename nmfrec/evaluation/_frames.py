@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from .._validation import as_frame, check_frame, missing_columns
 from ..exceptions import MissingColumnError
 from ..ratings import (COUNT_COLUMNS, RATING_COLUMNS, ROLE_COLUMNS, check_rating_column,
-                       feedback_columns, resolve_columns)
+                       column_hint, feedback_columns, resolve_columns)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -170,9 +170,13 @@ def _resolve_error(df, name, roles, given, prefer):
         except ValueError as e:  # ambiguous, or a name selecting several columns
             refused = refused or e
     if missing:
-        hint = "; ".join(f"a {r} column is one of {list(ROLE_COLUMNS[r])} or {r}_col="
+        hint = "; ".join(f"{'an' if r == 'item' else 'a'} {r} column is one of "
+                         f"{list(ROLE_COLUMNS[r])} or {r}_col="
                          for r in missing if r in ROLE_COLUMNS)
-        return missing_columns(df, name, missing, hint)
+        error = missing_columns(df, name, missing, hint)
+        suggested = "".join(column_hint(df, ROLE_COLUMNS[r], r, exclude=found.values())
+                            for r in missing if r in ROLE_COLUMNS)
+        return type(error)(str(error.args[0]) + suggested) if suggested else error
     if refused is not None:
         return ValueError(f"{name}: {refused}")
     # every role has a column of its own, so two roles share one
