@@ -2,6 +2,7 @@
 
     python benchmarks/uncertainty.py                    # ml-100k u1-u5
     python benchmarks/uncertainty.py --folds u1 --ml1m  # one fold, and ml-1m 90/10
+    python benchmarks/uncertainty.py --folds none --ml1m --name uncertainty_ml1m
 
 For each split the default ``Recommender(random_state=0)`` is fitted on the training
 ratings and scored on the test pairs whose user and item it knows (a pair of an unknown
@@ -23,7 +24,8 @@ id has no distribution; how many are left out is reported). Measures:
   (``benchmarks/results/uncertainty.png`` if matplotlib is importable, else a text table).
 
 Nothing is tuned on the test splits: the model has no knob here, every prior is fixed a
-priori or drawn from the training data. Writes ``benchmarks/results/uncertainty.{json,md}``.
+priori or drawn from the training data. Writes ``benchmarks/results/NAME.{json,md,png}``
+(``--name``, default ``uncertainty``).
 """
 
 from __future__ import annotations
@@ -151,23 +153,27 @@ def markdown(result):
              "| split | RMSE | log score | baseline | gain (>= 0.04) | PIT max dev (<= 0.02) "
              "| 80%: coverage / mass | 90%: coverage / mass | MAE most/least uncertain (>= 1.5) "
              "| fit s |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in result["rows"] + [result["mean"]] + result.get("other", []):
+    for r in result["rows"] + ([result["mean"]] if result["mean"] else []) + result["other"]:
         lines.append(
             f"| {r['split']} | {r['rmse']:.4f} | {r['log_score']:.4f} | "
             f"{r['baseline_log_score']:.4f} | {r['log_score_gain']:+.4f} | "
             f"{r['pit_max_dev']:.4f} | {r['coverage_0.8']:.3f} / {r['mass_0.8']:.3f} | "
             f"{r['coverage_0.9']:.3f} / {r['mass_0.9']:.3f} | {r['mae_ratio']:.2f} | "
             f"{r['fit_time_s']:.1f} |")
-    lines += ["", "Criteria on the u1-u5 means (PIT: every fold): "
+    lines += ["", ("Criteria on the u1-u5 means (PIT: every fold): " if result["mean"]
+                   else "Criteria: ")
               + ", ".join(f"{k} {'met' if v else 'MISSED'}"
-                          for k, v in result["checks"].items()), "",
-              "PIT histogram (u1-u5 mean): "
-              + " ".join(f"{x:.3f}" for x in result["mean"]["pit"]), ""]
+                          for k, v in result["checks"].items()), ""]
+    for r in ([result["mean"]] if result["mean"] else []) + result["other"]:
+        lines += [f"PIT histogram ({'u1-u5 mean' if r['split'] == 'mean' else r['split']}): "
+                  + " ".join(f"{x:.3f}" for x in r["pit"]), ""]
     if result.get("diagram"):
         lines += [f"Reliability diagram: `{result['diagram']}`", ""]
     else:
-        lines += ["Reliability (u1, all rating values pooled): predicted / observed / count", ""]
-        for b in result["rows"][0]["reliability"]:
+        first = (result["rows"] + result["other"])[0]
+        lines += [f"Reliability ({first['split']}, all rating values pooled): predicted / "
+                  "observed / count", ""]
+        for b in first["reliability"]:
             lines.append(f"- {b['predicted']:.3f} / {b['observed']:.3f} / {b['count']}")
     return "\n".join(lines) + "\n"
 
@@ -198,14 +204,16 @@ def diagram(rows, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--folds", default="u1,u2,u3,u4,u5")
+    ap.add_argument("--folds", default="u1,u2,u3,u4,u5", help="ml-100k folds, or 'none'")
+    ap.add_argument("--name", default="uncertainty", help="name of the result files")
     ap.add_argument("--ml1m", action="store_true", help="also ml-1m, one 90/10 split")
     ap.add_argument("--data-home", default=None)
     args = ap.parse_args(argv)
     command = "python benchmarks/uncertainty.py" + (f" {' '.join(argv or sys.argv[1:])}"
                                                      if (argv or sys.argv[1:]) else "")
     start, load_start = time.perf_counter(), loadavg()
-    folds = ml100k_folds(args.data_home, args.folds.split(","))
+    folds = ({} if args.folds == "none"
+             else ml100k_folds(args.data_home, args.folds.split(",")))
     rows = [score_split(name, tr, te) for name, (tr, te) in folds.items()]
     other = []
     if args.ml1m:
@@ -216,15 +224,17 @@ def main(argv=None):
         cut = int(round(len(ratings) * (1 - ML1M_TEST)))
         other.append(score_split("ml-1m 90/10", ratings.iloc[order[:cut]],
                                  ratings.iloc[order[cut:]]))
-    mean = mean_row(rows)
+    mean = mean_row(rows) if rows else None
     result = {"command": command, "date": now(), "commit": git_commit(),
               "machine": machine_info(), "loadavg_start": load_start,
               "loadavg_end": loadavg(), "wall_time_s": time.perf_counter() - start,
-              "rows": rows, "mean": mean, "other": other, "checks": checks(mean)}
+              "rows": rows, "mean": mean, "other": other,
+              "checks": checks(mean) if mean else {f"{r['split']}: {k}": v for r in other
+                                                   for k, v in checks(r).items()}}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result["diagram"] = diagram(rows + other, RESULTS / "uncertainty.png")
-    (RESULTS / "uncertainty.json").write_text(json.dumps(result, indent=1))
-    (RESULTS / "uncertainty.md").write_text(markdown(result))
+    result["diagram"] = diagram(rows + other, RESULTS / f"{args.name}.png")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1))
+    (RESULTS / f"{args.name}.md").write_text(markdown(result))
     log(markdown(result))
 
 

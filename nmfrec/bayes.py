@@ -396,7 +396,7 @@ class BayesianNMF(FactorModel):
             raise ValueError(f"factor shapes {W.shape}, {Ht.shape} and priors {prec.shape}, "
                              f"{lin.shape} do not fit {kept} draws of {nf} factors "
                              f"({layout.names}).")
-        weights = _noise_weights(state, kept, W.shape[0], Ht.shape[0])
+        weights = _noise_weights(state, kept, W.shape, Ht.shape)
         self._set_fitted(layout, W, Ht, tau, prec, lin, float(state["scale"]),
                          np.asarray(state["train_rmse"], dtype=np.float64),
                          float(state["fit_time"]), *weights)
@@ -889,9 +889,10 @@ def _spawn(rng):
         return np.random.default_rng(int(rng.bit_generator.random_raw()))
 
 
-def _noise_weights(state, kept, n_rows, n_cols):
+def _noise_weights(state, kept, W_shape, Ht_shape):
     """The noise weights of a fitted state, checked; all ones (and an infinite shape: no
     spread of weights) in states from before the weights existed."""
+    n_rows, n_cols = W_shape[0], Ht_shape[0]
     if state.get("row_noise_weight") is None:
         return (np.ones((kept, n_rows)), np.ones((kept, n_cols)),
                 np.full((kept, 2), np.inf))
@@ -899,8 +900,9 @@ def _noise_weights(state, kept, n_rows, n_cols):
     e = np.asarray(state["col_noise_weight"], dtype=np.float64)
     shape = np.asarray(state["noise_weight_shape"], dtype=np.float64)
     if a.shape != (kept, n_rows) or e.shape != (kept, n_cols) or shape.shape != (kept, 2):
-        raise ValueError(f"noise weights of shapes {a.shape}, {e.shape}, {shape.shape} do not "
-                         f"fit {kept} draws of {n_rows} rows and {n_cols} columns.")
+        raise ValueError(f"factor shapes {W_shape}, {Ht_shape} and noise weights of shapes "
+                         f"{a.shape}, {e.shape}, {shape.shape} do not fit each other "
+                         f"({kept} draws of {n_rows} rows and {n_cols} columns).")
     return a, e, shape
 
 

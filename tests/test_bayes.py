@@ -296,6 +296,11 @@ def test_fitted_state_round_trips_and_predictions_are_the_kept_draws_average():
     with pytest.raises(ValueError, match="do not fit 20 draws"):
         BayesianNMF(n_components=model.n_components_ + 1,
                     **FAST).set_fitted_state(model.get_fitted_state())
+    state = model.get_fitted_state()
+    state["row_noise_weight"] = state["row_noise_weight"][:, :-1]
+    with pytest.raises(ValueError, match=r"factor shapes .* and noise weights of shapes "
+                                         r"\(20, 119\)"):
+        BayesianNMF(**FAST).set_fitted_state(state)
 
 
 def test_scikit_learn_habits():
