@@ -209,7 +209,7 @@ def ids_from_text(text: pd.Series) -> pd.Series:
                 return stripped.astype(np.int64)
             except OverflowError:       # more digits than int64 holds: text
                 pass
-    return stripped
+    return stripped.astype(object)      # pandas 3's str.strip gives its own string type
 
 
 def _may_hide_text(p: Path, sep: str) -> bool:
@@ -276,8 +276,8 @@ def _keep_id_text(df: pd.DataFrame, p: Path, kw: dict, ids: list) -> pd.DataFram
         again += integers
     if again:
         text = _read_csv(p, {**kw, "usecols": again, "dtype": str})
-        for c in again:
-            df[c] = ids_from_text(text[c]).to_numpy()
+        for c in again:    # a Series keeps its dtype (pandas 3 makes an object array str)
+            df[c] = ids_from_text(text[c]).set_axis(df.index)
     return df
 
 
