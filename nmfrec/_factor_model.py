@@ -238,12 +238,12 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         return -float(np.mean((second.data - pred) ** 2))
 
     def refit_rows(self, X: MatrixLike, rows: npt.ArrayLike) -> Self:
-
         """Re-solve some rows of ``W_`` (existing or new) from their data, the column
         factors held fixed.
 
-        Each row gets the factors :meth:`transform` gives it; rows past the end of ``W_``
-        are appended (with the factors of an empty row where ``rows`` skips one). The
+        Each row gets the factors :meth:`transform` gives it (a Bayesian model draws its
+        noise weights with them); rows past the end of ``W_`` are appended (with the
+        factors of an empty row where ``rows`` skips one). The
         column factors and the fit statistics stay as they are: only a refit moves them.
 
         Parameters
@@ -263,10 +263,15 @@ class FactorModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsBase)
         n_old = self.W_.shape[0]
         n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
         empty = sp.csr_matrix((n_rows - n_old, R.shape[1]), dtype=R.csr.dtype)
-        W = np.concatenate([self.W_, self._solve_rows(empty)])
-        W[rows] = self._solve_rows(R.csr)
-        self.W_ = W
+        self._place_rows(empty, R.csr, rows)
         return self
+
+    def _place_rows(self, empty, csr, rows):
+        """Append the rows of ``empty`` (rows without data) to ``W_``, then set its
+        ``rows`` to the solutions of ``csr``'s rows (see :meth:`refit_rows`)."""
+        W = np.concatenate([self.W_, self._solve_rows(empty)])
+        W[rows] = self._solve_rows(csr)
+        self.W_ = W
 
     # ------------------------------------------------------------------ internals
     @staticmethod

@@ -14,7 +14,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import gammaln
 
 from . import _kernels as K
@@ -28,7 +27,6 @@ from .exceptions import ConvergenceWarning
 from .nmf import FactorLayout
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
     from typing_extensions import Self
 
     from ._typing import FloatArray, FloatDType, MatrixLike, Noise, Prior, Seed
@@ -572,38 +570,14 @@ class BayesianNMF(FactorModel):
     def _solve_rows(self, csr):
         return self._draw_rows(csr)[0]
 
-    def refit_rows(self, X: MatrixLike, rows: npt.ArrayLike) -> Self:
-        """Re-solve some rows of ``W_`` (existing or new) from their data, the column
-        factors held fixed.
-
-        Each row gets the factors :meth:`transform` gives it, and noise weights drawn
-        with them; rows past the end of ``W_`` are appended (with the draws of an empty
-        row where ``rows`` skips one). The column factors and the fit statistics stay as
-        they are: only a refit moves them.
-
-        Parameters
-        ----------
-        X : sparse, dense with NaN, or RatingsMatrix, shape (len(rows), n_features_in_)
-            All the observed entries of each of those rows.
-        rows : array-like of int
-            Row indices in ``W_`` (>= 0, distinct), one per row of ``X``.
-
-        Returns
-        -------
-        self
-        """
-        self._check_fitted("refit_rows")
-        R = self._as_matrix(X, "refit_rows")
-        rows = self._rows_to_refit(rows, R)
-        n_old = self.W_.shape[0]
-        n_rows = max(n_old, int(rows.max()) + 1 if rows.size else 0)
-        empty = sp.csr_matrix((n_rows - n_old, R.shape[1]), dtype=R.csr.dtype)
+    def _place_rows(self, empty, csr, rows):
+        """As :meth:`refit_rows` places rows, each row with the factors :meth:`transform`
+        gives it and its noise weights drawn with them."""
         W_new, a_new = self._draw_rows(empty)
         W = np.concatenate([self.W_, W_new])
         a = np.concatenate([self.row_noise_weight_, a_new], axis=1)
-        W[rows], a[:, rows] = self._draw_rows(R.csr)
+        W[rows], a[:, rows] = self._draw_rows(csr)
         self.W_, self.row_noise_weight_ = W, a
-        return self
 
     def _draw_rows(self, csr):
         """Fold-in: for each kept draw, new rows' factors and noise weights drawn from
