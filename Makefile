@@ -48,11 +48,15 @@ install: $(VENV)/.installed-dev
 
 install-bench: $(VENV)/.installed-bench
 
+# on every core, each test file in one worker (its module fixtures are built once, and
+# Spark's session starts in one worker only)
+PYTEST_PARALLEL := -n auto --dist loadfile
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 # make test runs on pandas 2 (the dev extra's pin); users on Python >= 3.11 get pandas 3.
 # This runs the suite on what `pip install nmfrec` installs today: the newest release of
@@ -61,7 +65,8 @@ test-fast: install
 # 2. with the test tools: the whole suite. No pyarrow, so pandas keeps strings in its own
 #    string type, as a plain install does; Spark's tests skip;
 # 3. with the spark extra (pyspark, pyarrow): the tests that need them (Spark's, README's
-#    Spark example, Parquet); with NMFREC_REQUIRE_SPARK=1, as CI sets it, they must run.
+#    Spark example, Parquet in and out); with NMFREC_REQUIRE_SPARK=1, as CI sets it, they
+#    must run.
 test-newest:
 	$(PYTHON) -m venv --clear $(NEWEST)
 	$(NBIN)/python -m pip install --quiet --upgrade pip
@@ -70,10 +75,12 @@ test-newest:
 	$(NBIN)/python -m nmfrec.warmup
 	$(NBIN)/nmfrec --help > /dev/null
 	$(NBIN)/python -m pip install --quiet -e ".[test]"
-	NMFREC_REQUIRE_SPARK=0 $(NBIN)/python -m pytest
+	NMFREC_REQUIRE_SPARK=0 $(NBIN)/python -m pytest $(PYTEST_PARALLEL)
 	$(NBIN)/python -m pip install --quiet -e ".[test,spark]"
 	$(NBIN)/python .ci/newest_versions.py pyarrow pyspark
-	$(NBIN)/python -m pytest tests/test_spark.py tests/test_readme.py tests/test_io.py
+	$(NBIN)/python -m pytest $(PYTEST_PARALLEL) tests/test_spark.py tests/test_readme.py \
+	    tests/test_io.py
+	$(NBIN)/python -m pytest tests/test_cli.py -k parquet
 
 # the default model at both jobs (rating prediction and top-10 ranking) beside the
 # baselines, on MovieLens 100K's five official folds

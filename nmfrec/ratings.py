@@ -213,6 +213,14 @@ class Vocabulary:
 
     def number(self, label: Any, kind: str = "label") -> int:
         """Inner index of one label; ``KeyError`` naming it if unknown."""
+        # a hash lookup first (recommend's user); what it does not find takes the
+        # general path, which raises naming the label and its kind
+        try:
+            loc = self._index.get_loc(label)
+        except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
+            loc = None
+        if isinstance(loc, (int, np.integer)):
+            return int(loc)
         return int(self.index(np.array([label], dtype=object if isinstance(label, str) else None),
                               kind=kind)[0])
 

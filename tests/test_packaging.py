@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: import names of the packages that only an extra installs (see pyproject.toml)
-EXTRAS_ONLY = ("pyspark", "py4j", "pyarrow", "fastparquet", "pytest", "hypothesis",
-               "implicit", "matplotlib", "surprise", "cornac", "polars", "mypy")
+EXTRAS_ONLY = ("pyspark", "py4j", "pyarrow", "fastparquet", "pytest", "xdist", "execnet",
+               "hypothesis", "implicit", "matplotlib", "surprise", "cornac", "polars", "mypy")
 
 SCRIPT = textwrap.dedent('''
     import importlib, importlib.abc, pkgutil, sys

@@ -179,7 +179,7 @@ def test_warm_up_touches_the_kernels_of_the_common_paths():
             "assert w.warm_up() > 0\n"
             "names = ['gibbs_update_rows', 'cd_update_rows', 'als_update_rows', "
             "'mu_update_rows', 'pgd_update_rows', 'row_sq_errors', 'fit_stats', 'dot_pairs', "
-            "'score_row', 'topk_scored']\n"
+            "'topk_scored']\n"
             "kernels = [getattr(K, n) for n in names]\n"
             "kernels += [K.serial(k) for k in kernels if k.targetoptions.get('parallel')]\n"
             "print(sorted(k.__name__ for k in kernels if not k.signatures))")

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from nmfrec._kernels import score_row, serial, topk_scored
+from nmfrec._kernels import serial, topk_scored
 from nmfrec._serving import TOLERANCE, top_items
 
 
@@ -101,18 +101,6 @@ def test_scores_in_float32_for_a_float32_model_and_float64_otherwise():
     exact = top_items(Q32.astype(np.float64), Y, np.ones(300, np.uint8), np.zeros(41, np.int64),
                       np.zeros(0, np.int64), 5)[1]
     np.testing.assert_allclose(mixed, exact, rtol=TOLERANCE[np.dtype(np.float64)])
-
-
-def test_one_user_scores_are_summed_in_order():
-    # score_row sums each score over the components in order, as predict does
-    rng = np.random.default_rng(4)
-    q, Y = rng.random(13), rng.random((13, 50))
-    out = np.empty(50)
-    score_row(q, Y, out)
-    ref = np.zeros(50)
-    for a in range(13):
-        ref += q[a] * Y[a]
-    np.testing.assert_array_equal(out, ref)
 
 
 def test_all_excluded_and_short_lists():

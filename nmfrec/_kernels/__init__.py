@@ -20,8 +20,7 @@ Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 Objective and scores: :func:`objective` (:func:`objective_of_rows` from row terms),
 :func:`row_sq_errors`, :func:`dot_pairs`, :func:`fit_stats`, :func:`gram`, :func:`penalty`.
 Exploration: :func:`project_nonneg`. Rankings: :func:`topk_scored` (the best items of each
-row of a block of scores that BLAS computed, see :mod:`nmfrec._serving`) and one user's
-scores :func:`score_row`. Small problems run a kernel's serial twin (:func:`for_size`,
+row of a block of scores that BLAS computed, see :mod:`nmfrec._serving`). Small problems run a kernel's serial twin (:func:`for_size`,
 :func:`serial`), which compiles in half the time. Loops that several kernels share are
 inline helpers in ``_common.py``.
 """
@@ -35,7 +34,7 @@ from ._loss import (dot_pairs, fit_stats, gram, objective, objective_of_rows, pe
 from ._mu import mu_update_rows
 from ._pgd import pgd_update_rows
 from ._project import project_nonneg
-from ._topk import score_row, topk_scored
+from ._topk import topk_scored
 from ._twins import SERIAL_BELOW, for_size, serial
 
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
     "objective_of_rows",
     "gram",
     "penalty",
-    "score_row",
     "topk_scored",
     "serial",
     "for_size",

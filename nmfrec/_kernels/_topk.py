@@ -130,21 +130,3 @@ def topk_scored(S, allowed, ex_indptr, ex_indices, out_items, out_scores, out_co
     """
     for q in prange(S.shape[0]):
         _best_of_row(S, q, allowed, ex_indptr, ex_indices, out_items, out_scores, out_counts)
-
-
-
-@njit(cache=True)
-def score_row(q, Yt, out):
-    """``out[i] = q . Yt[:, i]`` for every item: one user's scores (in place).
-
-    The matrix-vector product streamed once through ``Yt`` (coordinate-major, one pass
-    per component), on the calling thread: for a single user this is as fast as BLAS's
-    GEMV with one thread, and wakes no thread pool (BLAS's threads, for a product this
-    small on a busy machine, cost more than they save). Each score is summed over the
-    components in order, as :func:`nmfrec._kernels.dot_pairs` sums it.
-    """
-    out[:] = 0.0
-    for a in range(Yt.shape[0]):
-        qa = q[a]
-        for i in range(Yt.shape[1]):
-            out[i] += qa * Yt[a, i]
