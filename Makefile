@@ -29,14 +29,17 @@ $(BIN)/python:
 
 # the library and its run-time dependencies only: what `pip install nmfrec` brings, and
 # all that `nmfrec evaluate --baselines` needs
+# (--no-compile: modules are byte-compiled when first imported, not all of scipy, pandas
+# and scikit-learn up front, which took half of the install; PYTHONWARNINGS: setuptools'
+# note on every editable install of a flat layout, which asks nothing of the user)
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-compile -e .
 	touch $@
 
 # the test tools, Spark and the pinned pandas 2; then compile the kernels of the common
 # paths into numba's cache once, so that the tests' processes load them
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[dev]"
 	$(BIN)/python -m nmfrec.warmup
 	touch $@
 

@@ -256,13 +256,20 @@ class Popularity:
         """
         check_fitted(self, "mean_", "recommend")
         k = check_positive_int(k, "k")
+        top = self._top(user, k, exclude_seen)
+        return pd.DataFrame({"item": self.ranked_items_[top], "score": self.ranked_scores_[top]})
+
+    def _top(self, user, k, exclude_seen):
+        """Positions in the ranking of the user's best ``k`` items."""
         if user not in self.seen_:
             raise KeyError(f"user {show(user)} is not in the training data")
-        items, scores = self.ranked_items_, self.ranked_scores_
-        if exclude_seen:
-            keep = ~np.isin(items, list(self.seen_[user]))
-            items, scores = items[keep], scores[keep]
-        return pd.DataFrame({"item": items[:k], "score": scores[:k]})
+        if not exclude_seen:
+            return np.arange(min(k, self.ranked_items_.size))
+        seen = self.seen_[user]
+        # at most len(seen) of the first k + len(seen) items are seen: the best k unseen
+        # items are among them
+        head = self.ranked_items_[:k + len(seen)]
+        return np.flatnonzero(~np.isin(head, list(seen)))[:k]
 
     def recommend_many(self, users: Labels, k: int = 10,
                        exclude_seen: bool = True) -> pd.DataFrame:
@@ -284,12 +291,15 @@ class Popularity:
             Columns ``user``, ``item``, ``score``, ``rank`` (1 = best), grouped by user
             in the order given; the same rows as :meth:`recommend` for each user.
         """
-        frames = []
-        for u in users:
-            rec = self.recommend(u, k, exclude_seen=exclude_seen)
-            rec.insert(0, "user", u)
-            rec["rank"] = np.arange(1, len(rec) + 1)
-            frames.append(rec)
-        if not frames:
+        check_fitted(self, "mean_", "recommend_many")
+        k = check_positive_int(k, "k")
+        users = list(users)
+        if not users:
             return pd.DataFrame({"user": [], "item": [], "score": [], "rank": []})
-        return pd.concat(frames, ignore_index=True)
+        tops = [self._top(u, k, exclude_seen) for u in users]
+        counts = np.array([t.size for t in tops])
+        top = np.concatenate(tops)
+        user_col = pd.Series(users).repeat(counts).reset_index(drop=True)
+        return pd.DataFrame({"user": user_col, "item": self.ranked_items_[top],
+                             "score": self.ranked_scores_[top],
+                             "rank": np.concatenate([np.arange(1, c + 1) for c in counts])})
