@@ -51,9 +51,10 @@ install: $(VENV)/.installed-dev
 
 install-bench: $(VENV)/.installed-bench
 
-# on every core, each test file in one worker (its module fixtures are built once, and
-# Spark's session starts in one worker only)
-PYTEST_PARALLEL := -n auto --dist loadfile
+# on every core (pytest-xdist), tests handed out one by one as workers free up, the slow
+# ones first (tests/conftest.py); by test file instead (--dist loadfile), one worker was
+# left alone with the largest files and the run took longer than on one core
+PYTEST_PARALLEL := -n auto --dist load
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)

@@ -102,6 +102,7 @@ def test_better_needs_a_clear_paired_difference():
     assert not auto.better([1.0], [0.0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tilt", [0.0, 0.8])
 def test_small_planted_ratings_rank_liked_items_first(tilt):
     """A newcomer's small CSV: which items a user rates at random (tilt 0), so only the

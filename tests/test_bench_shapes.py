@@ -144,6 +144,7 @@ def test_partial_run_writes_nothing_without_out(monkeypatch, capsys):
     assert "partial run: nothing written" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_scale_runs_in_a_fresh_process():
     rec = shapes.run_scale("300x200x6000")
     assert rec["status"] == "ok", rec.get("reason")

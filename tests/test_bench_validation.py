@@ -88,6 +88,7 @@ def small_sets(monkeypatch):
     return sets
 
 
+@pytest.mark.slow
 def test_smoke_run_on_planted_sets(small_sets, tmp_path, capsys):
     name = small_sets[0]
     assert validation.main(["--sets", name, "--out", str(tmp_path)]) == 0

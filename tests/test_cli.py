@@ -191,6 +191,7 @@ def test_explicit_sep_and_names(tmp_path):
 
 
 # --------------------------------------------------------------------------- evaluate
+@pytest.mark.slow
 def test_evaluate_synthetic_table_equals_library_evaluate(tmp_path):
     out_json = tmp_path / "res.json"
     proc = run("evaluate", "--dataset", "synthetic", "--synthetic-size", "120x150x3000",
@@ -255,6 +256,7 @@ def test_evaluate_movielens_100k_fold(tmp_path, movielens_home):
 
 
 # --------------------------------------------------------------------------- errors
+@pytest.mark.slow
 def test_missing_files_bad_column_unknown_user(fitted, ratings_csv, tmp_path):
     model, df, _ = fitted
     path, _ = ratings_csv
@@ -379,6 +381,7 @@ COLS = ["--user-col", "listener", "--item-col", "song", "--rating-col", "stars",
     ("user", lambda df: user_split(df, test_size=0.25, random_state=3)),
     ("temporal", lambda df: temporal_split(df, test_size=0.25)),
 ])
+@pytest.mark.slow
 def test_evaluate_own_ratings_file(own_ratings, tmp_path, capsys, split, make_split):
     path, _, df = own_ratings
     out_json = tmp_path / "res.json"
@@ -396,6 +399,7 @@ def test_evaluate_own_ratings_file(own_ratings, tmp_path, capsys, split, make_sp
     assert got[0]["n_test"] == len(test)
 
 
+@pytest.mark.slow
 def test_evaluate_own_ratings_kfold_and_titles(own_ratings, capsys):
     path, titles, df = own_ratings
     assert main(["evaluate", "--ratings", str(path), *COLS, "--kfold", "2", "--titles",
@@ -466,6 +470,7 @@ def test_evaluate_temporal_needs_a_time_column(tmp_path, capsys):
     assert "--split temporal needs a timestamp column" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_evaluate_duplicate_pairs(tmp_path, capsys):
     df = make_ratings(30, 40, 400, seed=1)[["user", "item", "rating"]]
     doubled = pd.concat([df, df.iloc[:5].assign(rating=1.0)])
@@ -1334,6 +1339,7 @@ def test_query_flags_take_the_docstrings_of_the_methods():
     assert "Recommender.predict" in sub["predict"].description
 
 
+@pytest.mark.slow
 def test_query_commands_as_a_process(fitted, pairs_csv, tmp_path):
     model, _, _ = fitted
     path, pairs = pairs_csv

@@ -110,6 +110,7 @@ def planted():
     return X, noisy(idx[m * n // 10:]), sigma
 
 
+@pytest.mark.slow
 def test_planted_low_rank_is_recovered(planted):
     X, (rt, ct, vt), sigma = planted
     rmse = {}

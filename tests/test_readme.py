@@ -67,6 +67,7 @@ def _examples(page):
                      if info in ("python", "pycon") and text.lstrip().startswith(">>>"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_examples_run_and_print_what_the_page_shows(page, movielens_home, monkeypatch,
                                                    request):
@@ -98,24 +99,48 @@ def _commands(page):
     return cmds
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_commands_run(page, movielens_home, tmp_path):
-    cmds = _commands(page)
-    if not cmds:
-        pytest.skip(f"{page} has no commands")
+def _command_cases():
+    """(page, command) of every command but ``nmfrec fit`` (run by ``command_folders``,
+    which the others' model files come from), one test each, so that the workers of
+    pytest -n share them out."""
+    cases = [pytest.param(page, cmd, id=f"{page}: {cmd}") for page in PAGES
+             for cmd in _commands(page) if shlex.split(cmd)[1] != "fit"]
+    return cases or [pytest.param(None, None, marks=pytest.mark.skip("no page has commands"))]
+
+
+def _run_command(cmd, folder, movielens_home):
+    argv = shlex.split(cmd)
+    assert argv[0] == "nmfrec", cmd
+    env = {**os.environ, "NMFREC_DATA": str(movielens_home)}
+    proc = subprocess.run([sys.executable, "-m", "nmfrec", *argv[1:]], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
+    if argv[1] in ("recommend", "similar") and "-o" not in argv:
+        assert "Star Wars" in proc.stdout or "(19" in proc.stdout, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def command_folders(movielens_home, tmp_path_factory):
+    """A folder per page holding the ``ratings.csv`` and ``movies.csv`` its commands name
+    (MovieLens 100K's, as MovieLens' CSV releases have them) and the model files its
+    ``nmfrec fit`` commands write (each must succeed)."""
     from nmfrec.datasets import load_movielens
 
     ml = load_movielens("ml-100k", data_home=movielens_home)
-    # the files as MovieLens' CSV releases have them
-    ml.ratings.rename(columns={"user": "userId", "item": "movieId"}).to_csv(
-        tmp_path / "ratings.csv", index=False)
-    ml.items.rename_axis("movieId").reset_index().to_csv(tmp_path / "movies.csv", index=False)
-    env = {**os.environ, "NMFREC_DATA": str(movielens_home)}
-    for cmd in cmds:
-        argv = shlex.split(cmd)
-        assert argv[0] == "nmfrec", cmd
-        proc = subprocess.run([sys.executable, "-m", "nmfrec", *argv[1:]], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
-        if argv[1] in ("recommend", "similar") and "-o" not in argv:
-            assert "Star Wars" in proc.stdout or "(19" in proc.stdout, proc.stdout
+    folders = {}
+    for page in [page for page in PAGES if _commands(page)]:
+        folder = folders[page] = tmp_path_factory.mktemp("commands")
+        ml.ratings.rename(columns={"user": "userId", "item": "movieId"}).to_csv(
+            folder / "ratings.csv", index=False)
+        ml.items.rename_axis("movieId").reset_index().to_csv(folder / "movies.csv",
+                                                              index=False)
+        for cmd in _commands(page):
+            if shlex.split(cmd)[1] == "fit":
+                _run_command(cmd, folder, movielens_home)
+    return folders
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page, cmd", _command_cases())
+def test_commands_run(page, cmd, command_folders, movielens_home):
+    _run_command(cmd, command_folders[page], movielens_home)

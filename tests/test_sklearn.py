@@ -417,6 +417,7 @@ def test_recommender_score_errors():
         imp.score(df.assign(userId=df["userId"] + 10_000))
 
 
+@pytest.mark.slow
 def test_grid_search_and_cross_val_score_on_a_ratings_frame():
     df = _frame(seed=1)
     cv = KFold(3, shuffle=True, random_state=0)
