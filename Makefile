@@ -51,9 +51,10 @@ install: $(VENV)/.installed-dev
 
 install-bench: $(VENV)/.installed-bench
 
-# on every core (pytest-xdist), tests handed out one by one as workers free up, the slow
-# ones first (tests/conftest.py); by test file instead (--dist loadfile), one worker was
-# left alone with the largest files and the run took longer than on one core
+# on every core (pytest-xdist), tests handed out in collection order as workers free up.
+# Measured on 2 cores: by test file (--dist loadfile) one worker was left alone with the
+# largest files, slower than one core; the slow tests first, or one test at a time
+# (--maxschedchunk 1), rebuilt module fixtures and were slower than this
 PYTEST_PARALLEL := -n auto --dist load
 
 test: install

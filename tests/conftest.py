@@ -14,9 +14,6 @@
   and with HTTP(S) requests to anything but this machine refused (raised as
   ``requests.ConnectionError``, what an offline machine gives), so no test writes into
   ``~/.cache`` or reaches the network. Downloads are tested against a local server.
-* Tests marked ``slow`` (several seconds or more each) run first, so that the workers of
-  ``make test`` (``pytest -n auto``) share the long ones out instead of one worker
-  finishing the run with them alone; ``make test-fast`` leaves them out.
 """
 
 from __future__ import annotations
@@ -31,11 +28,6 @@ import pytest
 import requests
 
 from nmfrec.datasets import ENV_VAR, data_home_source, find_movielens, get_data_home
-
-
-def pytest_collection_modifyitems(config, items):
-    """The slow tests first (see the module docstring); otherwise collection order."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _find_movielens_home():
