@@ -228,6 +228,29 @@ def test_evaluate_synthetic_table_equals_library_evaluate(tmp_path):
     assert not np.isnan(gm[0]) and np.isnan(gm[2])  # rating metrics only
 
 
+def test_evaluate_in_worker_processes_prints_what_one_process_prints(tmp_path, capsys):
+    # --n-jobs 2: the folds fitted in two worker processes (joblib), the same table, the
+    # progress lines in fold order, and the workers' warnings said by this process
+    # (the set of test_evaluate_synthetic_table_equals_library_evaluate, whose folds warn)
+    argv = ["evaluate", "--dataset", "synthetic", "--synthetic-size", "120x150x3000",
+            "--kfold", "3", "--seed", "5", "--baselines", *FAST]
+    said = {}
+    for n_jobs in ("1", "2"):
+        assert main([*argv, "--n-jobs", n_jobs]) == 0
+        cap = capsys.readouterr()
+        header, rows = parse_table(cap.out)
+        said[n_jobs] = (header, {name: row[:-1] for name, row in rows.items()},  # not fit(s)
+                        [re.sub(r", [\d.]+s$", "", line) for line in cap.err.splitlines()])
+    (h1, rows1, err1), (h2, rows2, err2) = said["1"], said["2"]
+    assert h1 == h2 and rows1.keys() == rows2.keys()
+    for name in rows1:
+        np.testing.assert_allclose(rows2[name], rows1[name], rtol=1e-9, equal_nan=True)
+    assert err2 == err1
+    assert [line.split("]")[0] for line in err1 if line.startswith("[")] == [
+        f"[{m} {f}/3" for m in ("nmfrec", "popularity", "global mean") for f in (1, 2, 3)]
+    assert any(line.startswith("nmfrec: warning: ") for line in err1)
+
+
 def test_evaluate_auto_says_synthetic_when_no_movielens(tmp_path, capsys):
     empty = tmp_path / "nothing-here"
     code = main(["evaluate", "--data-home", str(empty), "--synthetic-size", "80x100x1500",

@@ -7,6 +7,7 @@ code; failures are raised as :class:`UsageError` or :class:`DataError`.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import warnings
@@ -181,6 +182,59 @@ def _skipped_lines(results):
 _SKIPPED = {"rating": ("RMSE and MAE", "--protocol ranking leaves them out")}
 
 
+class _Fold:
+    """One fold's outcome: the fitted model and its metrics (or the ValueError it
+    raised), its warnings (re-issued here, in the command's process, as they arrive)
+    and its wall time."""
+
+    def __init__(self, model, res, caught, seconds, parallel):
+        self.model, self.res, self.caught = model, res, caught
+        self.seconds, self.parallel = seconds, parallel
+
+    def result(self, registry):
+        """(model, metrics or ValueError), after re-issuing the fold's warnings
+        (``registry``: shared by the folds of a run, so a repeated warning is said once,
+        as in one process)."""
+        for w in self.caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno,
+                                   registry=registry)
+        return self.model, self.res
+
+
+def _fit_fold(make, train, test, k, threshold, protos, parallel=False):
+    """Fit ``make()`` on one fold and score it (in this process or a worker's)."""
+    t0 = time.perf_counter()
+    model = make()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")     # the command's filters decide when re-issued
+        # the reason is printed once under the table, not as a warning per fold
+        warnings.simplefilter("ignore", ProtocolSkippedWarning)
+        try:
+            res = evaluate(model, train, test, k=k, relevance_threshold=threshold,
+                           protocols=protos)
+        except ValueError as e:     # said in the command's words by the caller
+            res = e
+    return _Fold(model, res, list(caught), time.perf_counter() - t0, parallel)
+
+
+def _run_folds(jobs, k, threshold, n_jobs, begin):
+    """Each job's :class:`_Fold`, in order: one after the other in this process
+    (``n_jobs`` 1; ``begin(job)`` is called before each fit), else in ``n_jobs`` worker
+    processes (joblib; -1: one per core), yielded as soon as it and those before it are
+    done."""
+    if n_jobs == 1:
+        for job in jobs:
+            _label, make, protos, _f, _fold, train, test = job
+            begin(job)
+            yield _fit_fold(make, train, test, k, threshold, protos)
+        return
+    from joblib import Parallel, delayed
+
+    yield from Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_fold)(make, train, test, k, threshold, protos, True)
+        for _label, make, protos, _f, _fold, train, test in jobs)
+
+
 @_command
 def cmd_evaluate(args, out, err, progress):
     """``nmfrec evaluate``: cross-validate a Recommender (and the baselines) and print
@@ -203,40 +257,41 @@ def cmd_evaluate(args, out, err, progress):
                 else f"rating >= {threshold:g}")
     say(f"model: Recommender({describe_params(params)}); protocol {protocol}, "
         f"k={ks}, relevant = {relevant}.")
-    models = [("nmfrec", lambda: Recommender(**params), protocols)]
+    models = [("nmfrec", functools.partial(Recommender, **params), protocols)]
     if args.baselines:
         models += [("popularity", Popularity, protocols),
                    ("global mean", GlobalMean, tuple(p for p in protocols if p == "rating"))]
-    results, last = {}, None
+    jobs = [(label, make, protos, f, fold, train, test)
+            for label, make, protos in models if protos
+            for f, (fold, (train, test)) in enumerate(splits.items(), start=1)]
+    results, last, registry = {}, None, {}
     n = len(splits)
+    what = "interactions" if clicks else "ratings"
+
+    def begin(job):
+        label, _make, _protos, f, fold, train, test = job
+        progress.begin(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} {what}, "
+                       f"testing on {len(test):,} ...")
+
     t_all = time.perf_counter()
-    for label, make, protos in models:
-        if not protos:
-            continue
-        rows, names = [], []
-        for f, (fold, (train, test)) in enumerate(splits.items(), start=1):
-            what = "interactions" if clicks else "ratings"
-            progress.begin(f"[{label} {f}/{n}] {fold}: fitting on {len(train):,} {what}, "
-                           f"testing on {len(test):,} ...")
-            t0 = time.perf_counter()
-            model = make()
-            try:
-                with warnings.catch_warnings():
-                    # the reason is printed once under the table, not as a warning per fold
-                    warnings.simplefilter("ignore", ProtocolSkippedWarning)
-                    res = evaluate(model, train, test, k=k, relevance_threshold=threshold,
-                                   protocols=protos)
-            except ValueError as e:
-                err_ = usage_error_for(str(e), params)
-                if label == "nmfrec" and err_ is not None:
-                    raise err_ from None
-                raise
-            progress.end(f" {_fold_line(res, k)}, {time.perf_counter() - t0:.1f}s")
-            rows.append(res)
-            names.append(fold)
-            if label == "nmfrec":
-                last = (model, test)
-        results[label] = CVResult(pd.DataFrame(rows, index=pd.Index(names, name="fold")))
+    for job, done in zip(jobs, _run_folds(jobs, k, threshold, args.n_jobs, begin)):
+        label, fold, test = job[0], job[4], job[6]
+        if done.parallel:
+            begin(job)
+        model, res = done.result(registry)
+        if isinstance(res, ValueError):
+            err_ = usage_error_for(str(res), params)
+            if label == "nmfrec" and err_ is not None:
+                raise err_ from None
+            raise res
+        progress.end(f" {_fold_line(res, k)}, {done.seconds:.1f}s")
+        rows, names = results.setdefault(label, ([], []))
+        rows.append(res)
+        names.append(fold)
+        if label == "nmfrec":
+            last = (model, test)
+    results = {label: CVResult(pd.DataFrame(rows, index=pd.Index(names, name="fold")))
+               for label, (rows, names) in results.items()}
     elapsed = time.perf_counter() - t_all
 
     main_res = results["nmfrec"]

@@ -151,6 +151,18 @@ def _threshold(text):
         raise argparse.ArgumentTypeError(f"expected a number or none; got {text!r}") from None
 
 
+def _n_jobs(text):
+    """``--n-jobs``: a number of processes, or -1 for one per core (joblib's reading)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n == 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1, 2, ...) or "
+                                         f"-1 for one per core; got {text!r}")
+    return n
+
+
 def _add_input_args(group, *, timestamp=False):
     """Flags that say how to read a ratings file (``fit`` and ``evaluate --ratings``)."""
     group.add_argument("--user-col", metavar="COL", help="user column (default: recognised "
@@ -222,6 +234,9 @@ def _add_evaluate(sub, common):
     g.add_argument("--baselines", action="store_true",
                    help="also score a popularity ranker and a global-mean predictor")
     g.add_argument("--json", metavar="PATH", help="also write all results as JSON")
+    g.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
+                   help="folds evaluated at once, each in its own process (default: 1; "
+                        "-1: one per core)")
     add_model_args(ev)
     ev.set_defaults(func=cmd_evaluate, flags=command_flags(ev, EVALUATE_ALIASES))
 
