@@ -20,9 +20,9 @@ Solvers: :func:`als_update_rows` (per-row Gram matrix and coordinate descent),
 Objective and scores: :func:`objective` (:func:`objective_of_rows` from row terms),
 :func:`row_sq_errors`, :func:`dot_pairs`, :func:`fit_stats`, :func:`gram`, :func:`penalty`.
 Exploration: :func:`project_nonneg`. Rankings: :func:`topk_scored` (the best items of each
-row of a block of scores that BLAS computed, see :mod:`nmfrec._serving`). Small problems run a kernel's serial twin (:func:`for_size`,
-:func:`serial`), which compiles in half the time. Loops that several kernels share are
-inline helpers in ``_common.py``.
+row of a block of scores that BLAS computed, see :mod:`nmfrec._serving`). Small problems
+run a kernel's serial twin (:func:`for_size`, :func:`serial`), which compiles in half the
+time. Loops that several kernels share are inline helpers in ``_common.py``.
 """
 
 from ._als import als_update_rows
