@@ -51,10 +51,10 @@ install: $(VENV)/.installed-dev
 
 install-bench: $(VENV)/.installed-bench
 
-# on every core (pytest-xdist), tests handed out in collection order as workers free up.
-# Measured on 2 cores: by test file (--dist loadfile) one worker was left alone with the
-# largest files, slower than one core; the slow tests first, or one test at a time
-# (--maxschedchunk 1), rebuilt module fixtures and were slower than this
+# on every core (pytest-xdist), tests handed out in collection order as workers free up
+# (473 and 538 s on 2 cores). By test file (--dist loadfile) one worker was left alone
+# with the largest files (823 s); the slow tests first were no faster (536, 557 s), and
+# one test at a time (--maxschedchunk 1) rebuilt module fixtures and was far slower
 PYTEST_PARALLEL := -n auto --dist load
 
 test: install
